@@ -1,0 +1,76 @@
+"""Typer apps (root and sub-command groups), error handling and the console entry point."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+
+import typer
+
+from echolatent.errors import EcholatentError
+
+app = typer.Typer(
+    help="echolatent: anatomically plausible, temporally consistent echocardiography segmentation.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+data_app = typer.Typer(help="Synthetic data, corruption and dataset checks.", no_args_is_help=True)
+train_app = typer.Typer(help="Train the segmentation U-Net or a shape model.", no_args_is_help=True)
+latent_app = typer.Typer(help="Explore a shape model's latent space.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+app.add_typer(train_app, name="train")
+app.add_typer(latent_app, name="latent")
+
+# Each module registers its commands on the apps above when imported.
+COMMAND_MODULES = (
+    "echolatent.cli.data_cmds",
+    "echolatent.cli.check_cmd",
+    "echolatent.cli.evaluate_cmd",
+    "echolatent.cli.train_cmds",
+    "echolatent.cli.latent_cmds",
+    "echolatent.cli.segment_cmd",
+    "echolatent.cli.smooth_cmd",
+    "echolatent.cli.run_cmds",
+)
+
+
+@app.callback()
+def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug messages.")) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _register_commands() -> None:
+    for name in COMMAND_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as err:
+            if err.name != name:
+                raise
+
+
+def main() -> None:
+    """Console entry point: run the app, turning expected errors into one-line messages and exit code 2."""
+    _register_commands()
+    try:
+        app(standalone_mode=False)
+    except EcholatentError as err:
+        typer.secho(f"error: {err}", fg=typer.colors.RED, err=True)
+        sys.exit(2)
+    except typer.Exit as err:
+        sys.exit(err.exit_code)
+    except typer.Abort:
+        typer.secho("aborted", err=True)
+        sys.exit(1)
+    except Exception as err:  # click usage errors and the like
+        import click
+
+        if isinstance(err, click.ClickException):
+            err.show()
+            sys.exit(err.exit_code)
+        raise

@@ -1,0 +1,1 @@
+"""Training: LightningModules, datamodules and the shared run-folder/Trainer set-up. Losses live here."""

@@ -1,0 +1,56 @@
+"""Resampling of frames, label masks and class probabilities between grid sizes.
+
+Every model in echolatent works on a fixed square grid; these functions move arrays ``(T, H, W)`` or
+``(T, C, H, W)`` onto that grid and back. Labels are resampled through their one-hot encoding
+(area-averaged when shrinking, bilinear when growing, then argmax), never with nearest neighbour, so
+thin structures such as the myocardium keep their width.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from echolatent.errors import InputError
+from echolatent.labels import NUM_LABELS
+
+
+def one_hot(masks: np.ndarray | torch.Tensor, num_classes: int = NUM_LABELS) -> torch.Tensor:
+    """``(T, H, W)`` integer labels -> ``(T, C, H, W)`` float32 one-hot tensor.
+
+    Raises:
+        InputError: labels outside ``0..num_classes-1``.
+    """
+    labels = torch.as_tensor(np.asarray(masks) if not isinstance(masks, torch.Tensor) else masks).long()
+    if labels.numel() and (labels.min() < 0 or labels.max() >= num_classes):
+        bad = sorted({int(v) for v in torch.unique(labels) if v < 0 or v >= num_classes})
+        raise InputError(None, f"unknown labels {bad} (expected 0..{num_classes - 1})")
+    return F.one_hot(labels, num_classes).permute(0, 3, 1, 2).float()
+
+
+def resize_probs(probs: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """``(T, C, H, W)`` probabilities/one-hot -> ``(T, C, h, w)``: area average when shrinking, bilinear otherwise."""
+    if tuple(probs.shape[-2:]) == tuple(size):
+        return probs
+    shrink = probs.shape[-2] >= size[0] and probs.shape[-1] >= size[1]
+    if shrink:
+        return F.interpolate(probs, size=size, mode="area")
+    return F.interpolate(probs, size=size, mode="bilinear", align_corners=False)
+
+
+def resize_labels(masks: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``(T, H, W)`` labels -> ``(T, h, w)`` uint8 labels, via one-hot resampling and argmax."""
+    masks = np.asarray(masks)
+    if tuple(masks.shape[-2:]) == tuple(size):
+        return masks.astype(np.uint8, copy=False)
+    probs = resize_probs(one_hot(masks), size)
+    return probs.argmax(1).to(torch.uint8).numpy()
+
+
+def resize_frames(frames: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``(T, H, W)`` intensities -> ``(T, h, w)`` float32, antialiased bilinear."""
+    tensor = torch.as_tensor(np.asarray(frames, dtype=np.float32))[:, None]
+    if tuple(tensor.shape[-2:]) != tuple(size):
+        tensor = F.interpolate(tensor, size=size, mode="bilinear", align_corners=False, antialias=True)
+    return tensor[:, 0].numpy()

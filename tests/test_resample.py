@@ -1,0 +1,30 @@
+import numpy as np
+import pytest
+
+from echolatent.errors import InputError
+from echolatent.resample import one_hot, resize_frames, resize_labels
+
+
+def _disc(size: int, radius: float) -> np.ndarray:
+    yy, xx = np.mgrid[:size, :size]
+    return ((yy - size / 2 + 0.5) ** 2 + (xx - size / 2 + 0.5) ** 2 <= radius**2).astype(np.uint8)
+
+
+def test_resize_labels_keeps_area_fraction() -> None:
+    mask = _disc(200, 60)[None]
+    small = resize_labels(mask, (100, 100))
+    assert small.shape == (1, 100, 100) and small.dtype == np.uint8
+    assert abs(small.sum() * 4 - mask.sum()) / mask.sum() < 0.02
+    back = resize_labels(small, (200, 200))
+    assert abs(int(back.sum()) - int(mask.sum())) / mask.sum() < 0.02
+
+
+def test_resize_labels_identity_and_frames() -> None:
+    mask = np.random.default_rng(0).integers(0, 4, (3, 17, 23)).astype(np.uint8)
+    np.testing.assert_array_equal(resize_labels(mask, (17, 23)), mask)
+    assert resize_frames(mask.astype(float), (8, 9)).shape == (3, 8, 9)
+
+
+def test_one_hot_rejects_unknown_labels() -> None:
+    with pytest.raises(InputError, match="unknown labels \\[7\\]"):
+        one_hot(np.array([[[0, 7]]]))

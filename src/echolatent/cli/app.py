@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "echolatent.cli.check_cmd",
     "echolatent.cli.evaluate_cmd",
     "echolatent.cli.train_cmds",
+    "echolatent.cli.train_seg_cmd",
     "echolatent.cli.latent_cmds",
     "echolatent.cli.segment_cmd",
     "echolatent.cli.smooth_cmd",

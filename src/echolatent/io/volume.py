@@ -14,6 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import nibabel as nib
 import numpy as np
 import SimpleITK as sitk
 
@@ -100,6 +101,17 @@ def image_stem(path: str | Path) -> str:
     return name[: len(name) - len(image_suffix(path))]
 
 
+def _count_non_finite(path: Path, array: np.ndarray) -> int:
+    """NaN/inf voxels of a float image. SimpleITK's NIfTI reader turns them into 0, so NIfTI files are
+    counted on nibabel's raw data instead."""
+    if image_suffix(path) in (".nii.gz", ".nii"):
+        try:
+            array = np.asanyarray(nib.load(str(path)).dataobj)
+        except Exception as err:  # nibabel raises several types on odd files; SimpleITK already read it
+            log.debug("%s: nibabel cannot read it for the NaN check (%s)", path, err)
+    return int((~np.isfinite(array)).sum())
+
+
 def read_image(path: str | Path) -> tuple[np.ndarray, Geometry]:
     """Read a NIfTI or MHD file.
 
@@ -128,8 +140,10 @@ def read_image(path: str | Path) -> tuple[np.ndarray, Geometry]:
     array = sitk.GetArrayFromImage(image)
     if array.ndim == 2:
         array = array[None]
-    if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
-        raise InputError(path, f"{int((~np.isfinite(array)).sum())} NaN or infinite voxels")
+    if np.issubdtype(array.dtype, np.floating):
+        bad = _count_non_finite(path, array)
+        if bad:
+            raise InputError(path, f"{bad} NaN or infinite voxels")
     if min(array.shape) == 0:
         raise InputError(path, f"empty array of shape {array.shape}")
     return array, Geometry.from_image(image)

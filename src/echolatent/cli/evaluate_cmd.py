@@ -1,0 +1,76 @@
+"""`echolatent evaluate PRED --gt DATA --out OUT`: scores, validity, temporal consistency, clinical errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from tqdm import tqdm
+
+from echolatent.cli.app import app
+
+
+@app.command("evaluate")
+def evaluate_command(
+    pred: Annotated[Path, typer.Argument(metavar="PRED", help="Folder of predicted masks (<stem>_pred.nii.gz).")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder: metrics.csv, frames.csv, summary.json.")],
+    gt: Annotated[Path | None, typer.Option("--gt", help="Ground truth: CAMUS root or patient folder(s).")] = None,
+    suffix: Annotated[str, typer.Option("--suffix", help="Suffix of the predicted masks.")] = "_pred",
+    thresholds: Annotated[
+        Path | None, typer.Option("--thresholds", help="Temporal thresholds JSON (default: bounds from --gt).")
+    ] = None,
+    validity: Annotated[
+        Path | None, typer.Option("--validity", help="Validity thresholds JSON (default: CAMUS-224 calibrated).")
+    ] = None,
+) -> None:
+    """Measure predicted masks and score them against the ground truth."""
+    from echolatent.measure.evaluate import evaluate
+    from echolatent.measure.temporal import TemporalThresholds
+    from echolatent.measure.validity import ValidityThresholds
+
+    temporal = TemporalThresholds.load(thresholds) if thresholds else None
+    limits = ValidityThresholds.load(validity) if validity else None
+    with tqdm(desc="evaluate", unit="seq") as bar:
+
+        def step(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(1)
+
+        summary = evaluate(pred, gt, out, pred_suffix=suffix, thresholds=temporal, validity_thresholds=limits,
+                           progress=step)
+    print_summary(summary)
+    typer.echo(f"wrote {out / 'metrics.csv'}, {out / 'frames.csv'}, {out / 'summary.json'}")
+
+
+def _fmt(value) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def print_summary(summary: dict) -> None:
+    """A short table of the summary: scores per structure, validity, temporal and clinical lines."""
+    console = Console()
+    if summary["scores"]:
+        table = Table(title=f"{summary['sequences']} sequences, {summary['frames']} frames")
+        for column in ("structure", "Dice", "HD (mm)", "ASSD (mm)", "Dice ED", "Dice ES"):
+            table.add_column(column, justify="right")
+        for name, by_instant in summary["scores"].items():
+            every = by_instant["all"]
+            ed, es = by_instant.get("ED", {}), by_instant.get("ES", {})
+            table.add_row(name, _fmt(every["dice"]), _fmt(every["hd_mm"]), _fmt(every["assd_mm"]),
+                          _fmt(ed.get("dice")), _fmt(es.get("dice")))
+        console.print(table)
+    validity = summary["validity"]
+    line = f"anatomically valid frames: {100 * validity['rate']:.1f} %"
+    if summary.get("validity_ground_truth"):
+        line += f" (ground truth: {100 * summary['validity_ground_truth']['rate']:.1f} %)"
+    console.print(line)
+    temporal = summary["temporal"]
+    if temporal.get("checked"):
+        console.print(f"temporally consistent sequences: {temporal['sequences_ok']}/{temporal['checked']}, "
+                      f"inconsistent frames: {temporal['inconsistent_frames'].get('any', 0)}")
+    mae = summary["clinical"]["mae"]
+    if mae:
+        console.print("clinical MAE: " + ", ".join(f"{k} {_fmt(v)}" for k, v in mae.items()))

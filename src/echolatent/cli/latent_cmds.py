@@ -1,0 +1,127 @@
+"""``echolatent latent traverse|interpolate|sample|evaluate``: figures and metrics of a shape model's latent space."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import typer
+
+from echolatent.cli.app import latent_app
+from echolatent.errors import InputError
+
+VAE_HELP = "Shape model file (default: the shipped AR-VAE)."
+
+
+def _masks(data: Path, subset: str) -> tuple[np.ndarray, list[str]]:
+    """Expert masks of one split of a CAMUS-layout dataset (or the masks of one file), at their own size."""
+    from echolatent.io.camus import load_frames
+    from echolatent.io.volume import read_image
+
+    if data.is_file():
+        masks, _ = read_image(data)
+        return masks, [f"{data.name}[{t}]" for t in range(len(masks))]
+    try:
+        _, masks, ids = load_frames(data, subset)
+    except InputError as err:
+        if "differ" not in str(err):
+            raise
+        _, masks, ids = load_frames(data, subset, size=(224, 224))
+    return masks, ids
+
+
+def _pick(ids: list[str], wanted: str | None, default: int) -> int:
+    if wanted is None:
+        return default % len(ids)
+    if wanted not in ids:
+        raise InputError(None, f"no frame {wanted!r} in the data (e.g. {ids[0]!r})")
+    return ids.index(wanted)
+
+
+@latent_app.command("traverse")
+def traverse_cmd(
+    data: Path = typer.Argument(..., help="Dataset root or a mask file: the heart whose code is traversed."),
+    out: Path = typer.Option(..., "--out", help="Output folder."),
+    vae: Path | None = typer.Option(None, "--vae", help=VAE_HELP),
+    frame: str | None = typer.Option(None, "--frame", help="Frame id, e.g. patient0401_4CH_ED (default: first)."),
+    subset: str = typer.Option("validation", "--subset"),
+    steps: int = typer.Option(7, "--steps", min=2),
+) -> None:
+    """Traversal grid: a row per regularised attribute, the re-measured attribute under each mask."""
+    from echolatent.latent.codec import load_model
+    from echolatent.latent.figures import traversal_grid
+
+    masks, ids = _masks(data, subset)
+    model = load_model(vae)
+    index = _pick(ids, frame, 0)
+    path = traversal_grid(model, masks[index], out / "traversal.png", steps)
+    typer.echo(f"{path} ({ids[index]})")
+
+
+@latent_app.command("interpolate")
+def interpolate_cmd(
+    data: Path = typer.Argument(..., help="Dataset root: two real hearts are taken from it."),
+    out: Path = typer.Option(..., "--out", help="Output folder."),
+    vae: list[Path] = typer.Option(None, "--vae", help="Model file(s); repeat to compare (e.g. AE and VAE)."),
+    start: str | None = typer.Option(None, "--from", help="First frame id (default: first)."),
+    end: str | None = typer.Option(None, "--to", help="Last frame id (default: the 8th frame)."),
+    subset: str = typer.Option("validation", "--subset"),
+    steps: int = typer.Option(9, "--steps", min=2),
+    method: str = typer.Option("linear", "--method", help="linear or slerp"),
+) -> None:
+    """Interpolation strip between two real hearts, one row per model."""
+    from echolatent.latent.codec import load_model
+    from echolatent.latent.figures import interpolation_strip
+
+    masks, ids = _masks(data, subset)
+    paths = list(vae) if vae else [None]
+    models = {}
+    for path in paths:
+        model = load_model(path)
+        models[f"{model.config.kind}" + (f" ({path.stem})" if path is not None else " (shipped)")] = model
+    a, b = _pick(ids, start, 0), _pick(ids, end, 7)
+    figure = interpolation_strip(models, masks[a], masks[b], out / f"interpolation_{method}.png", steps, method)
+    typer.echo(f"{figure} ({ids[a]} -> {ids[b]})")
+
+
+@latent_app.command("sample")
+def sample_cmd(
+    out: Path = typer.Option(..., "--out", help="Output folder."),
+    vae: Path | None = typer.Option(None, "--vae", help=VAE_HELP),
+    rows: int = typer.Option(4, "--rows", min=1),
+    cols: int = typer.Option(6, "--cols", min=1),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Grid of masks decoded from prior samples."""
+    from echolatent.latent.codec import load_model
+    from echolatent.latent.figures import sample_grid
+
+    typer.echo(str(sample_grid(load_model(vae), out / "samples.png", rows, cols, seed)))
+
+
+@latent_app.command("evaluate")
+def evaluate_cmd(
+    data: Path = typer.Option(..., "--data", help="Dataset root (CAMUS layout)."),
+    out: Path = typer.Option(..., "--out", help="Output folder for latent_metrics.json."),
+    vae: Path | None = typer.Option(None, "--vae", help=VAE_HELP),
+    subset: str = typer.Option("validation", "--subset"),
+    samples: int = typer.Option(200, "--samples", min=1, help="Prior samples checked for validity."),
+    pairs: int = typer.Option(100, "--pairs", min=1, help="Interpolation midpoints checked for validity."),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Reconstruction Dice, disentanglement, controllability and validity -> latent_metrics.json."""
+    from echolatent.latent.codec import load_model
+    from echolatent.latent.evaluate import evaluate_dataset
+
+    model = load_model(vae)
+    metrics, path = evaluate_dataset(model, data, out, subset=subset, n_samples=samples, n_pairs=pairs, seed=seed,
+                                     progress=lambda msg: typer.echo(f"... {msg}", err=True))
+    dice = metrics["reconstruction_dice"]
+    typer.echo("reconstruction Dice: " + ", ".join(f"{k} {v['mean']:.3f}" for k, v in dice.items()))
+    for name, scores in metrics["attributes"].items():
+        extra = f" control {scores['controllability']:.3f}" if "controllability" in scores else ""
+        typer.echo(f"{name:15s} interp {scores['interpretability']:.3f} scc {scores['scc']:.3f} "
+                   f"mig {scores['mig']:.3f} sap {scores['sap']:.3f}{extra}")
+    validity = metrics["validity"]
+    typer.echo("valid: " + ", ".join(f"{k} {v['valid_fraction']:.1%}" for k, v in validity.items()))
+    typer.echo(str(path))

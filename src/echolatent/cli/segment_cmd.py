@@ -1,0 +1,40 @@
+"""`echolatent segment INPUT --out OUT`: U-Net masks ``<stem>_pred.nii.gz`` mirroring the input's folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from tqdm import tqdm
+
+from echolatent.cli.app import app
+
+KIND_CHOICES = ("half_sequence", "sequence", "ED", "ES")
+KIND_HELP = "Only these CAMUS kinds (repeatable); default: the sequences when present, else the ED/ES frames."
+
+
+@app.command("segment")
+def segment(
+    source: Annotated[Path, typer.Argument(metavar="INPUT", help="CAMUS root, patient folder(s) or image file.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder: OUT/<patient>/<stem>_pred.nii.gz.")],
+    model: Annotated[Path | None, typer.Option("--model", help="U-Net .pt file (default: shipped weights).")] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Frames per forward pass.")] = 16,
+    kind: Annotated[list[str] | None, typer.Option("--kind", help=KIND_HELP)] = None,
+    threads: Annotated[int, typer.Option(help="Torch CPU threads (0: torch's default).")] = 0,
+) -> None:
+    """Segment every frame of the input images with the U-Net."""
+    import torch
+
+    from echolatent.segment import load_segmenter, segment_ref, select_refs
+
+    unknown = sorted(set(kind or ()) - set(KIND_CHOICES))
+    if unknown:
+        raise typer.BadParameter(f"unknown kinds {unknown}; choose from {', '.join(KIND_CHOICES)}", param_hint="--kind")
+    if threads > 0:
+        torch.set_num_threads(threads)
+    segmenter = load_segmenter(model)
+    refs = select_refs(source, kind or None)
+    for ref in tqdm(refs, desc="segment", unit="file"):
+        segment_ref(ref, out, segmenter, batch_size)
+    typer.echo(f"wrote {len(refs)} mask file(s) under {out}")

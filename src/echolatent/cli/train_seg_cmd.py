@@ -1,0 +1,97 @@
+"""`echolatent train seg DATA --out RUN`: train the segmentation U-Net."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from echolatent.cli.app import train_app
+from echolatent.errors import InputError
+
+
+@train_app.command("seg")
+def train_seg(
+    data: Annotated[Path, typer.Argument(help="CAMUS root with database_nifti/ and database_split/ (e.g. camus224).")],
+    out: Annotated[Path, typer.Option("--out", help="Run folder (resumes from its last checkpoint if present).")],
+    epochs: Annotated[int, typer.Option(help="Training epochs (the cosine schedule spans them).")] = 36,
+    batch_size: Annotated[int, typer.Option(help="Frames per batch.")] = 16,
+    size: Annotated[int, typer.Option(help="Network input size (pixels, square; multiple of 16).")] = 128,
+    lr: Annotated[float, typer.Option(help="Adam learning rate at the start of the cosine schedule.")] = 1e-3,
+    seed: Annotated[int, typer.Option(help="Random seed (weights, shuffling, augmentation).")] = 0,
+    devices: Annotated[str, typer.Option(help="Lightning devices: a count or 'auto'.")] = "1",
+    strategy: Annotated[str, typer.Option(help="Lightning strategy, e.g. 'ddp'.")] = "auto",
+    accelerator: Annotated[str, typer.Option(help="'cpu', 'gpu' or 'auto'.")] = "auto",
+    add_synthetic: Annotated[
+        list[Path] | None, typer.Option("--add-synthetic", help="Synthetic dataset(s) to add.")
+    ] = None,
+    synthetic_every: Annotated[int, typer.Option(help="Use every n-th frame of each synthetic sequence.")] = 2,
+    init: Annotated[Path | None, typer.Option("--init", help="Start from the weights of a U-Net .pt file.")] = None,
+    threads: Annotated[int, typer.Option(help="Torch CPU threads (0: torch's default).")] = 0,
+    max_steps: Annotated[int, typer.Option(help="Stop after this many optimiser steps (-1: no limit).")] = -1,
+    limit_batches: Annotated[float, typer.Option(help="Fraction (or count, if > 1) of batches per epoch.")] = 1.0,
+    export: Annotated[
+        Path | None, typer.Option("--export", help="Also write the best model as one .pt file here.")
+    ] = None,
+) -> None:
+    """Train the U-Net on a CAMUS root's training split, validate on its validation split."""
+    import torch
+
+    from echolatent.models.unet import UNetConfig
+    from echolatent.train.runner import fit
+    from echolatent.train.seg_data import SegDataModule
+    from echolatent.train.seg_module import SegModule, SegTrainConfig, export_checkpoint, init_from
+
+    if not data.exists():
+        raise InputError(data, "data folder not found")
+    if threads > 0:
+        torch.set_num_threads(threads)
+    unet_config = UNetConfig(input_size=size)
+    train_config = SegTrainConfig(lr=lr)
+    module = SegModule.from_configs(unet_config, train_config)
+    if init is not None:
+        init_from(module, init)
+    datamodule = SegDataModule(
+        data,
+        size=size,
+        batch_size=batch_size,
+        seed=seed,
+        synthetic=add_synthetic or (),
+        synthetic_every=synthetic_every,
+    )
+    config = {
+        "data": str(data),
+        "unet": unet_config,
+        "train": train_config,
+        "batch_size": batch_size,
+        "synthetic": [str(p) for p in add_synthetic or ()],
+        "synthetic_every": synthetic_every,
+        "init": str(init) if init else None,
+        "command": shlex.join(["echolatent", *sys.argv[1:]]),
+    }
+    config = {k: (v.__dict__ if hasattr(v, "__dataclass_fields__") else v) for k, v in config.items()}
+    limit = int(limit_batches) if limit_batches > 1 else limit_batches
+    started = time.time()
+    _, best = fit(
+        module,
+        datamodule,
+        out,
+        config,
+        max_epochs=epochs,
+        seed=seed,
+        devices=int(devices) if devices.isdigit() else devices,
+        strategy=strategy,
+        accelerator=accelerator,
+        monitor="val/dice",
+        mode="max",
+        max_steps=max_steps,
+        limit_train_batches=limit,
+    )
+    typer.echo(f"trained in {time.time() - started:.0f} s; best checkpoint: {best}")
+    if export is not None:
+        meta = {"training_command": config["command"], "checkpoint": str(best), "data": str(data)}
+        typer.echo(f"exported: {export_checkpoint(best, export, meta)}")

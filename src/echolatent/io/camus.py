@@ -1,0 +1,481 @@
+"""The CAMUS layout: find image/mask sequences on disk, load them ED -> ES, write masks back.
+
+Layouts read:
+
+* the official NIfTI release: ``ROOT/database_nifti/patientXXXX/patientXXXX_{2CH,4CH}_{ED,ES}[_gt].nii.gz``,
+  ``..._half_sequence[_gt].nii.gz``, ``Info_{2CH,4CH}.cfg``, ``ROOT/database_split/subgroup_<subset>.txt``;
+* the 2019 release: ``ROOT/{training,testing}/patientXXXX/patientXXXX_{2CH,4CH}_{ED,ES,sequence}[_gt].mhd``;
+* one patient folder, a folder of patient folders (e.g. an output folder), or single image/mask files.
+
+Arrays follow echolatent's convention ``(T, H, W)``, apex at the top, frames ordered ED -> ES: a cfg whose
+ED comes after ES makes the loader flip the frame axis (``reversed=True``) and :func:`write_mask` flip it back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import SimpleITK as sitk  # noqa: N813
+
+from echolatent.errors import InputError
+from echolatent.io.cfg import SUBSETS, frame_number, read_cfg, read_split_file
+from echolatent.io.volume import SUPPORTED_SUFFIXES, Geometry, image_stem, read_image, write_like
+from echolatent.labels import NUM_LABELS, Instant, View
+from echolatent.resample import resize_frames, resize_labels
+
+log = logging.getLogger(__name__)
+
+KINDS = ("half_sequence", "sequence", "ED", "ES", "file")
+SEQUENCE_KINDS = ("half_sequence", "sequence")
+MASK_SUFFIXES = ("_gt", "_pred", "_post")
+_CAMUS_NAME = re.compile(r"^(?P<patient>patient\d+)_(?P<view>2CH|4CH)_(?P<kind>half_sequence|sequence|ED|ES)$")
+
+
+@dataclass(frozen=True)
+class SequenceRef:
+    """One image sequence (or frame) found on disk, with its mask and cfg when present."""
+
+    patient: str
+    view: View | None
+    kind: str
+    image: Path | None
+    mask: Path | None
+    cfg: Path | None
+    name: str
+
+
+@dataclass
+class EchoSequence:
+    """A loaded sequence: arrays ``(T, H, W)`` ordered ED -> ES, spacing ``(sy, sx)`` mm, cfg values."""
+
+    ref: SequenceRef
+    image: np.ndarray | None
+    mask: np.ndarray | None
+    geometry: Geometry
+    spacing: tuple[float, float]
+    info: dict[str, str]
+    ed: int | None
+    es: int | None
+    reversed: bool
+
+    @property
+    def num_frames(self) -> int:
+        """Number of frames T."""
+        return self.geometry.shape[0]
+
+
+# ---------------------------------------------------------------------------------------------- discovery
+
+
+def _suffix_of(path: Path) -> str | None:
+    name = path.name.lower()
+    return next((s for s in SUPPORTED_SUFFIXES if name.endswith(s)), None)
+
+
+def split_mask_suffix(stem: str, mask_suffix: str = "_gt") -> tuple[str, str]:
+    """``"x_4CH_ED_gt"`` -> ``("x_4CH_ED", "_gt")``; an image stem gives ``(stem, "")``."""
+    for suffix in sorted({mask_suffix, *MASK_SUFFIXES}, key=len, reverse=True):
+        if suffix and stem.endswith(suffix) and len(stem) > len(suffix):
+            return stem[: -len(suffix)], suffix
+    return stem, ""
+
+
+def _image_files(folder: Path) -> dict[str, Path]:
+    """``{stem: path}`` of the image files directly in ``folder`` (NIfTI preferred over MHD for one stem)."""
+    files: dict[str, Path] = {}
+    for path in sorted(folder.iterdir()):
+        suffix = _suffix_of(path)
+        if suffix is None or path.name.startswith(".") or not path.is_file():
+            continue
+        stem = image_stem(path)
+        if stem not in files or SUPPORTED_SUFFIXES.index(suffix) < SUPPORTED_SUFFIXES.index(_suffix_of(files[stem])):
+            files[stem] = path
+    return files
+
+
+def _make_ref(base: str, folder: Path, image: Path | None, mask: Path | None) -> SequenceRef:
+    match = _CAMUS_NAME.match(base)
+    if match is None:
+        return SequenceRef(base, None, "file", image, mask, None, base)
+    view = View(match["view"])
+    cfg = folder / f"Info_{view.value}.cfg"
+    return SequenceRef(match["patient"], view, match["kind"], image, mask, cfg if cfg.is_file() else None, base)
+
+
+def _refs_in_folder(folder: Path, mask_suffix: str) -> list[SequenceRef]:
+    images: dict[str, Path] = {}
+    masks: dict[str, Path] = {}
+    for stem, path in _image_files(folder).items():
+        base, suffix = split_mask_suffix(stem, mask_suffix)
+        if not suffix:
+            images[base] = path
+        elif suffix == mask_suffix:
+            masks[base] = path
+    return [_make_ref(base, folder, images.get(base), masks.get(base)) for base in sorted({*images, *masks})]
+
+
+def _sibling(folder: Path, stem: str) -> Path | None:
+    return next((folder / f"{stem}{s}" for s in SUPPORTED_SUFFIXES if (folder / f"{stem}{s}").is_file()), None)
+
+
+def _ref_for_file(path: Path, mask_suffix: str) -> SequenceRef:
+    if _suffix_of(path) is None:
+        raise InputError(path, f"unsupported file type (expected one of {', '.join(SUPPORTED_SUFFIXES)})")
+    base, suffix = split_mask_suffix(image_stem(path), mask_suffix)
+    if suffix:
+        return _make_ref(base, path.parent, _sibling(path.parent, base), path)
+    return _make_ref(base, path.parent, path, _sibling(path.parent, base + mask_suffix))
+
+
+def patient_folders(root: Path) -> list[Path]:
+    """Folders holding a patient's files under ``root`` (a CAMUS root, a folder of patient folders, or one)."""
+    if (root / "database_nifti").is_dir():
+        parents = [root / "database_nifti"]
+    elif (root / "training").is_dir() or (root / "testing").is_dir():
+        parents = [root / sub for sub in ("training", "testing") if (root / sub).is_dir()]
+    elif _image_files(root):
+        return [root]
+    else:
+        parents = [root]
+    return [d for p in parents for d in sorted(p.iterdir()) if d.is_dir() and not d.name.startswith(".")]
+
+
+def _kind_order(ref: SequenceRef) -> tuple:
+    return (ref.patient, ref.view.value if ref.view else "", KINDS.index(ref.kind), ref.name)
+
+
+def find_sequences(
+    path: str | Path,
+    *,
+    kinds: Sequence[str] = ("half_sequence", "sequence", "ED", "ES"),
+    mask_suffix: str = "_gt",
+    patients: Sequence[str] | None = None,
+    require_image: bool = False,
+) -> list[SequenceRef]:
+    """Sequences under ``path`` (CAMUS root, patient folder(s) or one image/mask file), sorted.
+
+    ``kinds`` filters CAMUS-named files; loose files (kind ``"file"``) are always kept. A single file given
+    explicitly is never filtered. Without ``require_image``, masks whose image is absent are kept (``image=None``);
+    with it they are skipped with a warning (a single mask file without image raises).
+
+    Raises:
+        InputError: ``path`` missing, an unsupported single file, unknown kinds.
+    """
+    path = Path(path)
+    unknown = sorted(set(kinds) - set(KINDS))
+    if unknown:
+        raise ValueError(f"unknown kinds {unknown} (expected some of {KINDS})")
+    if not mask_suffix.startswith("_"):
+        raise ValueError(f"mask_suffix must start with '_', got {mask_suffix!r}")
+    if not path.exists():
+        raise InputError(path, "not found")
+    if path.is_file():
+        ref = _ref_for_file(path, mask_suffix)
+        if require_image and ref.image is None:
+            raise InputError(path, "mask without image (no image file of the same name without the mask suffix)")
+        return [ref]
+    wanted = set(patients) if patients is not None else None
+    refs = []
+    for folder in patient_folders(path):
+        for ref in _refs_in_folder(folder, mask_suffix):
+            if (ref.kind != "file" and ref.kind not in kinds) or (wanted is not None and ref.patient not in wanted):
+                continue
+            if require_image and ref.image is None:
+                log.warning("%s: mask without image, skipped", ref.mask)
+                continue
+            refs.append(ref)
+    if not refs:
+        log.warning("%s: no image or mask files found", path)
+    names = [(ref.patient, ref.name) for ref in refs]
+    if len(set(names)) < len(names):
+        log.warning("%s: the same patient id in several folders (2019 training/ and testing/?)", path)
+    return sorted(refs, key=_kind_order)
+
+
+def _subset_folder(root: Path, subset: str | None) -> Path | None:
+    """``root/<subset>`` of the 2019 release (whose training and testing folders reuse patient ids), else None."""
+    if subset is None or (root / "database_nifti").is_dir() or (root / "database_split").is_dir():
+        return None
+    return root / subset if (root / subset).is_dir() else None
+
+
+def read_split(root: str | Path, subset: str) -> list[str]:
+    """Patient ids of ``subset`` (training, validation, testing) under a CAMUS root.
+
+    Uses ``database_split/subgroup_<subset>.txt``; for the 2019 release (no split folder) the patient
+    folders under ``training/`` or ``testing/``.
+    """
+    if subset not in SUBSETS:
+        raise ValueError(f"subset must be one of {SUBSETS}, got {subset!r}")
+    root = Path(root)
+    split = root / "database_split" / f"subgroup_{subset}.txt"
+    if split.is_file() or not (root / subset).is_dir():
+        return read_split_file(split)
+    return sorted(d.name for d in (root / subset).iterdir() if d.is_dir() and not d.name.startswith("."))
+
+
+# ---------------------------------------------------------------------------------------------- loading
+
+
+def _read_geometry(path: Path) -> Geometry:
+    reader = sitk.ImageFileReader()
+    reader.SetFileName(str(path))
+    try:
+        reader.ReadImageInformation()
+    except RuntimeError:
+        raise InputError(path, "cannot read image header") from None
+    return Geometry(
+        tuple(int(v) for v in reader.GetSize()),
+        tuple(float(v) for v in reader.GetSpacing()),
+        tuple(float(v) for v in reader.GetOrigin()),
+        tuple(float(v) for v in reader.GetDirection()),
+    )
+
+
+def as_labels(array: np.ndarray, path: Path | None) -> np.ndarray:
+    """``(T, H, W)`` mask of any numeric dtype -> uint8 labels; InputError on non-integers or labels outside 0..3."""
+    if np.issubdtype(array.dtype, np.floating) and not np.array_equal(array, np.round(array)):
+        raise InputError(path, "mask holds non-integer values (expected labels 0..3)")
+    values = np.unique(array)
+    bad = [v.item() for v in values if v < 0 or v >= NUM_LABELS]
+    if bad:
+        shown = ", ".join(str(int(v)) for v in bad[:8])
+        raise InputError(path, f"labels {{{shown}}} outside 0..{NUM_LABELS - 1}")
+    return array.astype(np.uint8, copy=False)
+
+
+def as_uint8_image(array: np.ndarray, path: Path | None) -> np.ndarray:
+    """``(T, H, W)`` intensities -> uint8: kept when already uint8 or within 0..255, else min-max rescaled."""
+    if array.dtype == np.uint8:
+        return array
+    low, high = float(array.min()), float(array.max())
+    if low >= 0 and high <= 255:
+        return np.round(array).astype(np.uint8)
+    log.warning("%s: intensities %.3g..%.3g outside 0..255, rescaled to uint8", path, low, high)
+    scale = 255.0 / (high - low) if high > low else 0.0
+    return np.round((array.astype(np.float64) - low) * scale).astype(np.uint8)
+
+
+def _same_geometry(a: Geometry, b: Geometry) -> bool:
+    return a.shape == b.shape and np.allclose(a.spacing, b.spacing, rtol=1e-3, atol=1e-6)
+
+
+def _instants(ref: SequenceRef, info: dict[str, str], frames: int) -> tuple[int | None, int | None, bool]:
+    """0-based ``(ed, es, reversed)`` of a sequence of ``frames`` frames, from the cfg (1-based) or the kind."""
+    if ref.kind == "ED":
+        return 0, None, False
+    if ref.kind == "ES":
+        return None, 0, False
+    if ref.kind not in SEQUENCE_KINDS:
+        return None, None, False
+    ed, es = frame_number(info, "ED", ref.cfg), frame_number(info, "ES", ref.cfg)
+    if ed is None or es is None:
+        return (0, frames - 1, False) if ref.kind == "half_sequence" else (None, None, False)
+    for key, number in (("ED", ed), ("ES", es)):
+        if number > frames:
+            raise InputError(ref.cfg, f"{key} {number} is past the last frame of {ref.image or ref.mask} ({frames})")
+    if ed == es:
+        raise InputError(ref.cfg, f"ED and ES are the same frame ({ed})")
+    if ed > es:
+        log.warning("%s: ED (%d) comes after ES (%d): frames reversed to run ED -> ES", ref.cfg, ed, es)
+        return frames - ed, frames - es, True
+    return ed - 1, es - 1, False
+
+
+def _check_frames(ref: SequenceRef, info: dict[str, str], frames: int) -> None:
+    source = ref.image or ref.mask
+    if ref.kind in SEQUENCE_KINDS and frames < 2:
+        raise InputError(source, "one-frame sequence (a sequence needs at least 2 frames)")
+    expected = frame_number(info, "NbFrame", ref.cfg) if ref.kind in SEQUENCE_KINDS else None
+    if expected is not None and frames < expected:
+        raise InputError(source, f"{frames} frames, fewer than NbFrame {expected} in {ref.cfg.name}")
+    if expected is not None and frames > expected:
+        log.warning("%s: %d frames, more than NbFrame %d in %s", source, frames, expected, ref.cfg.name)
+
+
+def load_sequence(ref: SequenceRef, *, image: bool = True, mask: bool = True) -> EchoSequence:
+    """Load the image and/or mask of ``ref`` as ``(T, H, W)`` uint8 arrays ordered ED -> ES.
+
+    The geometry is the image file's when there is one, else the mask's.
+
+    Raises:
+        InputError: unreadable file, NaN/inf voxels, labels outside 0..3, image/mask shape or spacing
+        mismatch, malformed cfg, sequence shorter than its cfg NbFrame or of one frame.
+    """
+    image_array = mask_array = None
+    geometry = None
+    if image and ref.image is not None:
+        raw, geometry = read_image(ref.image)
+        image_array = as_uint8_image(raw, ref.image)
+    if mask and ref.mask is not None:
+        raw, mask_geometry = read_image(ref.mask)
+        mask_array = as_labels(raw, ref.mask)
+        if geometry is not None and not _same_geometry(geometry, mask_geometry):
+            raise InputError(
+                ref.mask,
+                f"shape {mask_geometry.shape} / spacing {mask_geometry.spacing} does not match image "
+                f"{ref.image.name}: shape {geometry.shape} / spacing {geometry.spacing}",
+            )
+        geometry = geometry or mask_geometry
+    if geometry is None:
+        source = ref.image or ref.mask
+        if source is None:
+            raise InputError(None, f"{ref.name}: neither image nor mask")
+        geometry = _read_geometry(source)
+    info = read_cfg(ref.cfg) if ref.cfg is not None else {}
+    frames = geometry.shape[0]
+    _check_frames(ref, info, frames)
+    ed, es, flipped = _instants(ref, info, frames)
+    if flipped:
+        image_array = image_array[::-1].copy() if image_array is not None else None
+        mask_array = mask_array[::-1].copy() if mask_array is not None else None
+    return EchoSequence(ref, image_array, mask_array, geometry, geometry.spacing, info, ed, es, flipped)
+
+
+# ---------------------------------------------------------------------------------------------- writing
+
+
+def output_path(ref: SequenceRef, out_root: str | Path, suffix: str) -> Path:
+    """``OUT/<patient>/<name><suffix>.nii.gz``, e.g. ``OUT/patient0001/patient0001_4CH_ED_pred.nii.gz``."""
+    return Path(out_root) / ref.patient / f"{ref.name}{suffix}.nii.gz"
+
+
+def write_mask(seq: EchoSequence, mask: np.ndarray, path: str | Path) -> Path:
+    """Write ``mask`` ``(T, H, W)`` (ordered ED -> ES like ``seq``'s arrays) with the source file's geometry.
+
+    Undoes ``seq.reversed`` so the file's frames line up with the source file's. Atomic; refuses to
+    overwrite the sequence's own input files.
+    """
+    path = Path(path)
+    mask = np.asarray(mask)
+    if mask.shape != seq.geometry.shape:
+        raise ValueError(f"mask shape {mask.shape} does not match the sequence's {seq.geometry.shape}")
+    sources = [p.resolve() for p in (seq.ref.image, seq.ref.mask) if p is not None]
+    if path.resolve() in sources:
+        raise ValueError(f"{path}: refusing to overwrite an input file")
+    labels = as_labels(mask, None)
+    if seq.reversed:
+        labels = labels[::-1]
+    return write_like(np.ascontiguousarray(labels), seq.geometry, path)
+
+
+# ---------------------------------------------------------------------------------------------- training frames
+
+
+def default_cache_dir() -> Path:
+    """``$ECHOLATENT_CACHE`` or ``$XDG_CACHE_HOME/echolatent`` (``~/.cache/echolatent``)."""
+    if os.environ.get("ECHOLATENT_CACHE"):
+        return Path(os.environ["ECHOLATENT_CACHE"])
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "echolatent"
+
+
+def _cache_file(refs: list[SequenceRef], key: tuple, cache_dir: Path) -> Path:
+    """A file name that changes with the request and with any file's path, size or mtime."""
+    digest = hashlib.sha256(repr(key).encode())
+    for ref in refs:
+        for path in (ref.image, ref.mask):
+            stat = path.stat()
+            digest.update(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode())
+    return cache_dir / f"frames-{digest.hexdigest()[:24]}.npz"
+
+
+def _resize_pairs(images: np.ndarray, masks: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Resample ``(N, H, W)`` images and masks to ``size`` in batches (one call per 256 frames)."""
+    out_images, out_masks = [], []
+    for start in range(0, len(images), 256):
+        chunk = slice(start, start + 256)
+        out_images.append(np.round(np.clip(resize_frames(images[chunk], size), 0, 255)).astype(np.uint8))
+        out_masks.append(resize_labels(masks[chunk], size))
+    return np.concatenate(out_images), np.concatenate(out_masks)
+
+
+def _read_frames(refs: list[SequenceRef], size: tuple[int, int] | None) -> tuple[np.ndarray, np.ndarray]:
+    by_shape: dict[tuple[int, int], list[int]] = {}
+    pairs = []
+    for index, ref in enumerate(refs):
+        seq = load_sequence(ref)
+        if seq.num_frames != 1:
+            raise InputError(ref.image, f"an {ref.kind} file must hold one frame, got {seq.num_frames}")
+        by_shape.setdefault(seq.image.shape[1:], []).append(index)
+        pairs.append((seq.image, seq.mask))
+    if size is None and len(by_shape) > 1:
+        (first, _), (other, indices) = list(by_shape.items())[:2]
+        raise InputError(
+            refs[indices[0]].image, f"frame size {other} differs from {first} of {refs[0].image.name}: pass size=(h, w)"
+        )
+    images = np.empty((len(refs), *(size or next(iter(by_shape)))), np.uint8)
+    masks = np.empty_like(images)
+    for indices in by_shape.values():
+        group_images = np.concatenate([pairs[i][0] for i in indices])
+        group_masks = np.concatenate([pairs[i][1] for i in indices])
+        if size is not None:
+            group_images, group_masks = _resize_pairs(group_images, group_masks, size)
+        images[indices], masks[indices] = group_images, group_masks
+    return images, masks
+
+
+def load_frames(
+    root: str | Path,
+    subset: str | None = "training",
+    *,
+    views: Sequence[View] = (View.A2C, View.A4C),
+    instants: Sequence[Instant] = (Instant.ED, Instant.ES),
+    size: tuple[int, int] | None = None,
+    cache: bool = True,
+    cache_dir: str | Path | None = None,
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Every ED/ES frame with an expert mask (``_gt``) of a CAMUS split, for training.
+
+    Returns:
+        images ``(N, H, W)`` uint8, masks ``(N, H, W)`` uint8 labels, ids such as ``"patient0001_2CH_ED"``,
+        sorted by patient, view, instant. With ``size=(h, w)`` every frame is resampled to it; without it,
+        frames of differing sizes raise InputError. ``subset=None`` takes every patient.
+
+    A copy is kept as an ``.npz`` in :func:`default_cache_dir` (keyed by the request and every file's
+    path, size and mtime), so a second call is fast; ``cache=False`` skips it.
+    """
+    views, instants = [View(v) for v in views], [Instant(i) for i in instants]
+    root = Path(root)
+    patients = read_split(root, subset) if subset is not None else None
+    search = _subset_folder(root, subset) or root
+    refs = [
+        ref
+        for ref in find_sequences(search, kinds=[i.value for i in instants], patients=patients, require_image=True)
+        if ref.view in views and ref.mask is not None
+    ]
+    if not refs:
+        raise InputError(
+            Path(root), f"no {'/'.join(i.value for i in instants)} frames with an expert mask in subset {subset!r}"
+        )
+    ids = [ref.name for ref in refs]
+    size = tuple(int(s) for s in size) if size is not None else None
+    target = _cache_file(refs, ("v1", ids, size), Path(cache_dir or default_cache_dir())) if cache else None
+    if target is not None and target.is_file():
+        try:
+            with np.load(target) as stored:
+                log.debug("frames from cache %s", target)
+                return stored["images"], stored["masks"], ids
+        except (OSError, ValueError, KeyError):
+            log.warning("%s: unreadable cache, rebuilding", target)
+    images, masks = _read_frames(refs, size)
+    if target is not None:
+        _save_cache(target, images, masks)
+    return images, masks, ids
+
+
+def _save_cache(target: Path, images: np.ndarray, masks: np.ndarray) -> None:
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=target.parent, suffix=".npz", delete=False) as tmp:
+            np.savez(tmp, images=images, masks=masks)
+        os.replace(tmp.name, target)
+    except OSError as err:
+        log.warning("cannot write frame cache %s (%s)", target, err)

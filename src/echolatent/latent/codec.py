@@ -1,0 +1,91 @@
+"""Encode label masks into latent codes and decode codes into masks, at any image size.
+
+Masks of any size are resampled to the model's ``S x S`` grid through their one-hot encoding
+(:func:`echolatent.resample.resize_labels`), encoded to ``mu``; codes are decoded to logits on the grid,
+resampled as probabilities to the requested size and turned into labels by argmax.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from echolatent.errors import InputError
+from echolatent.labels import NUM_LABELS
+from echolatent.models.shape import ShapeModel, model_from_payload, read_model_file
+from echolatent.resample import one_hot, resize_labels, resize_probs
+
+log = logging.getLogger(__name__)
+
+WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
+DEFAULT_MODEL = WEIGHTS_DIR / "arvae.pt"
+BATCH = 64
+
+
+def load_model(path: str | Path | None = None) -> ShapeModel:
+    """Rebuild a shape model of any kind from its file (CPU, eval mode); ``None``: the shipped AR-VAE.
+
+    Raises:
+        InputError: missing, corrupt or foreign file.
+    """
+    path = Path(path) if path is not None else DEFAULT_MODEL
+    model = model_from_payload(read_model_file(path), path)
+    log.debug("loaded %s shape model from %s", model.config.kind, path)
+    return model
+
+
+def model_metadata(path: str | Path | None = None) -> dict:
+    """The ``metadata`` dict stored in a model file (training data, command, attribute statistics...)."""
+    return dict(read_model_file(Path(path) if path is not None else DEFAULT_MODEL).get("metadata", {}))
+
+
+def _check_masks(masks: np.ndarray) -> np.ndarray:
+    masks = np.asarray(masks)
+    if masks.ndim != 3 or min(masks.shape) == 0:
+        raise InputError(None, f"expected label masks (T, H, W), got shape {masks.shape}")
+    if not np.issubdtype(masks.dtype, np.integer):
+        raise InputError(None, f"expected integer label masks, got dtype {masks.dtype}")
+    if masks.min() < 0 or masks.max() >= NUM_LABELS:
+        raise InputError(None, f"labels outside 0..{NUM_LABELS - 1}: {sorted(set(np.unique(masks)) - set(range(4)))}")
+    return masks
+
+
+@torch.no_grad()
+def encode_masks(model: ShapeModel, masks: np.ndarray) -> np.ndarray:
+    """``(T, H, W)`` uint8 labels of any size -> ``(T, d)`` float32 codes (``mu``), masks resampled to ``S x S``."""
+    masks = _check_masks(masks)
+    size = model.config.input_size
+    grid = resize_labels(masks, (size, size))
+    model.eval()
+    mus = [model.encode(one_hot(grid[i:i + BATCH]))[0] for i in range(0, len(grid), BATCH)]
+    return torch.cat(mus).numpy().astype(np.float32)
+
+
+@torch.no_grad()
+def decode_probs(model: ShapeModel, z: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
+    """``(T, d)`` codes -> ``(T, 4, h, w)`` float32 class probabilities (softmax), resampled to ``size``."""
+    z = np.asarray(z, dtype=np.float32)
+    d = model.config.latent_dim
+    if z.ndim != 2 or z.shape[1] != d:
+        raise ValueError(f"expected latent codes of shape (T, {d}), got {z.shape}")
+    if not np.isfinite(z).all():
+        raise ValueError("latent codes contain NaN or infinite values")
+    model.eval()
+    out = []
+    for i in range(0, len(z), BATCH):
+        probs = model.decode(torch.from_numpy(z[i:i + BATCH])).softmax(1)
+        out.append(resize_probs(probs, tuple(size)) if size is not None else probs)
+    return torch.cat(out).numpy()
+
+
+def decode_latents(model: ShapeModel, z: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
+    """``(T, d)`` codes -> ``(T, h, w)`` uint8 labels (argmax), at ``size`` (default the model's ``S x S``)."""
+    return decode_probs(model, z, size).argmax(1).astype(np.uint8)
+
+
+def reconstruct(model: ShapeModel, masks: np.ndarray) -> np.ndarray:
+    """``(T, H, W)`` labels -> their reconstruction through ``mu``, ``(T, H, W)`` uint8 at the input size."""
+    return decode_latents(model, encode_masks(model, masks), tuple(np.asarray(masks).shape[1:]))

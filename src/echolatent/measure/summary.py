@@ -1,0 +1,96 @@
+"""Summaries of measured sequences for ``summary.json``: score means per structure and instant, validity rates,
+temporal verdicts, clinical errors."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from echolatent.measure.scores import SCORES, STRUCTURES
+from echolatent.measure.tables import SequenceMeasures
+from echolatent.measure.temporal import TemporalThresholds
+from echolatent.measure.validity import CRITERIA
+
+
+def _mean(values) -> float | None:
+    values = np.asarray(values, dtype=np.float64)
+    values = values[np.isfinite(values)]
+    return float(values.mean()) if values.size else None
+
+
+def score_means(measures: list[tuple[dict, SequenceMeasures]]) -> dict:
+    """``{structure: {"all"/"ED"/"ES": {score: mean, "frames": n}}}`` over frames with scores (NaNs skipped)."""
+    table: dict = {}
+    for name in STRUCTURES:
+        for instant in ("all", "ED", "ES"):
+            picked = {score: [] for score in SCORES}
+            for _, m in measures:
+                if m.scores is None:
+                    continue
+                keep = [t for t in range(m.frames) if instant == "all" or m.instants[t] == instant]
+                for score in SCORES:
+                    picked[score] += list(m.scores[name][score][keep])
+            frames = len(picked["dice"])
+            if frames:
+                entry = {score: _mean(values) for score, values in picked.items()}
+                entry["frames"] = frames
+                table.setdefault(name, {})[instant] = entry
+    return table
+
+
+def validity_summary(measures: list[tuple[dict, SequenceMeasures]]) -> dict:
+    """Valid frame rate overall and pass rate per criterion."""
+    valid = np.concatenate([m.validity.valid for _, m in measures])
+    passed = {name: np.concatenate([m.validity.passed[name] for _, m in measures]) for name in CRITERIA}
+    return {
+        "rate": float(valid.mean()),
+        "frames": int(valid.size),
+        "per_criterion": {name: float(flags.mean()) for name, flags in passed.items()},
+        "thresholds": measures[0][1].validity.thresholds.note,
+    }
+
+
+def temporal_summary(measures: list[tuple[dict, SequenceMeasures]], thresholds: TemporalThresholds | None) -> dict:
+    """Inconsistent frames per attribute and overall, sequences with any inconsistency."""
+    checked = [(ids, m.temporal) for ids, m in measures if m.temporal is not None]
+    if not checked:
+        return {"checked": 0, "note": "no temporal check (no thresholds, or sequences shorter than 3 frames)"}
+    counts: dict[str, int] = {}
+    for _, report in checked:
+        for name, count in report.counts().items():
+            counts[name] = counts.get(name, 0) + count
+    interior = sum(max(len(r.frame_ok) - 2, 0) for _, r in checked)
+    return {
+        "checked": len(checked),
+        "sequences_ok": sum(r.sequence_ok for _, r in checked),
+        "inconsistent_sequences": [ids["sequence"] for ids, r in checked if not r.sequence_ok],
+        "interior_frames": interior,
+        "inconsistent_frames": counts,
+        "thresholds": {"note": thresholds.note if thresholds else "", "grid": thresholds.grid if thresholds else None},
+    }
+
+
+def clinical_summary(clinical: dict) -> dict:
+    """Mean absolute and signed errors of EDV, ESV, EF over patients with a truth."""
+    errors: dict[str, list[float]] = {}
+    for row in clinical.values():
+        for key, value in row.get("error", {}).items():
+            errors.setdefault(key, []).append(value)
+    return {
+        "patients": clinical,
+        "mae": {k: _mean(np.abs(v)) for k, v in errors.items()},
+        "bias": {k: _mean(v) for k, v in errors.items()},
+        "count": {k: len(v) for k, v in errors.items()},
+    }
+
+
+def summarise(measures, clinical: dict, gt_validity: dict | None, thresholds: TemporalThresholds | None) -> dict:
+    """The whole ``summary.json`` dict."""
+    return {
+        "sequences": len(measures),
+        "frames": int(sum(m.frames for _, m in measures)),
+        "scores": score_means(measures),
+        "validity": validity_summary(measures),
+        "validity_ground_truth": gt_validity,
+        "temporal": temporal_summary(measures, thresholds),
+        "clinical": clinical_summary(clinical),
+    }

@@ -1,0 +1,132 @@
+"""The measuring step shared by the commands: one sequence of masks -> attributes, validity, temporal
+consistency, scores against ground truth, as tidy rows.
+
+Two row kinds, both lists of flat dicts (CSV-ready):
+
+* structure rows (``metrics.csv``): one per frame and structure (LV, MYO, EPI, LA): area and, with a ground
+  truth, dice / hd_mm / assd_mm; plus the frame's validity and temporal verdicts;
+* frame rows (``frames.csv``): one per frame: the attributes, the value of every validity criterion, the
+  failed criteria and the temporal deviations d(t).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from echolatent.measure.attributes import ATTRIBUTES, check_masks, check_spacing, compute_attributes
+from echolatent.measure.scores import SCORES, STRUCTURES, segmentation_scores
+from echolatent.measure.temporal import TemporalReport, TemporalThresholds, temporal_consistency
+from echolatent.measure.validity import CRITERIA, ValidityReport, ValidityThresholds, check_validity
+from echolatent.resample import resize_labels
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SequenceMeasures:
+    """Everything measured on one sequence ``(T, H, W)``.
+
+    Attributes:
+        attributes: ``{attribute: (T,)}`` at the masks' own grid and spacing.
+        areas: ``{structure: (T,)}`` mm^2 (px without spacing).
+        validity: per-frame anatomical validity.
+        temporal: temporal consistency (None for fewer than 3 frames or without thresholds).
+        scores: ``{structure: {score: (T,)}}`` against the ground truth (None without one).
+        instants: ``(T,)`` "ED" / "ES" / "" labels of the frames.
+    """
+
+    attributes: dict[str, np.ndarray]
+    areas: dict[str, np.ndarray]
+    validity: ValidityReport
+    temporal: TemporalReport | None
+    scores: dict[str, dict[str, np.ndarray]] | None
+    instants: list[str]
+
+    @property
+    def frames(self) -> int:
+        return len(self.instants)
+
+    def structure_rows(self, **ids) -> list[dict]:
+        """One row per frame and structure; ``ids`` (sequence, patient, view...) lead each row."""
+        rows = []
+        for t in range(self.frames):
+            for name in STRUCTURES:
+                row = {**ids, "frame": t, "instant": self.instants[t], "structure": name,
+                       "area": self.areas[name][t]}
+                for score in SCORES:
+                    row[score] = self.scores[name][score][t] if self.scores else float("nan")
+                row["valid"] = bool(self.validity.valid[t])
+                row["temporal_ok"] = bool(self.temporal.frame_ok[t]) if self.temporal else ""
+                rows.append(row)
+        return rows
+
+    def frame_rows(self, **ids) -> list[dict]:
+        """One row per frame: attributes, validity criteria values, failed criteria, temporal d(t)."""
+        rows = []
+        for t in range(self.frames):
+            row = {**ids, "frame": t, "instant": self.instants[t]}
+            row.update({name: self.attributes[name][t] for name in ATTRIBUTES})
+            row["valid"] = bool(self.validity.valid[t])
+            row["failed"] = " ".join(self.validity.failures(t))
+            row.update({name: self.validity.criteria[name][t] for name in CRITERIA})
+            if self.temporal:
+                row["temporal_ok"] = bool(self.temporal.frame_ok[t])
+                row.update({f"d_{name}": d[t] for name, d in self.temporal.d.items()})
+            rows.append(row)
+        return rows
+
+
+def measure_sequence(
+    masks: np.ndarray,
+    spacing: tuple[float, float] | None,
+    *,
+    gt: np.ndarray | None = None,
+    thresholds: TemporalThresholds | None = None,
+    validity_thresholds: ValidityThresholds | None = None,
+    instants: list[str] | None = None,
+) -> SequenceMeasures:
+    """Measure a sequence of masks ``(T, H, W)`` with spacing ``(sy, sx)`` mm (None: pixels).
+
+    Args:
+        gt: ground truth ``(T, H, W)`` on the same grid, for Dice / HD / ASSD.
+        thresholds: temporal bounds and taus; when they carry a grid that differs from the masks', the masks
+            are resampled to it (and measured in the thresholds' units) for the temporal check only.
+        validity_thresholds: anatomical limits (default: CAMUS-224 calibrated).
+        instants: ``(T,)`` "ED"/"ES"/"" labels for the rows (default: all "").
+
+    Raises:
+        InputError: unusable masks; ValueError: gt of another shape, instants of another length.
+    """
+    masks = check_masks(masks)
+    check_spacing(spacing)
+    T = masks.shape[0]
+    instants = list(instants) if instants is not None else [""] * T
+    if len(instants) != T:
+        raise ValueError(f"{len(instants)} instant labels for {T} frames")
+    attributes = compute_attributes(masks, spacing)
+    sy, sx = check_spacing(spacing)
+    areas = {name: np.isin(masks, labels).sum((1, 2)) * sy * sx for name, labels in STRUCTURES.items()}
+    scores = segmentation_scores(masks, gt, spacing) if gt is not None else None
+    validity = check_validity(masks, validity_thresholds)
+    temporal = temporal_check(masks, spacing, thresholds) if thresholds is not None and T >= 3 else None
+    return SequenceMeasures(attributes, areas, validity, temporal, scores, instants)
+
+
+def temporal_check(
+    masks: np.ndarray, spacing: tuple[float, float] | None, thresholds: TemporalThresholds
+) -> TemporalReport:
+    """Temporal consistency of ``(T, H, W)`` masks, measured in the units of ``thresholds``.
+
+    Masks are first resampled to ``thresholds.grid`` when it is set and differs; attributes are in pixels of
+    that grid when ``thresholds.spacing`` is None, else in mm (the masks' spacing, rescaled by the resampling).
+    """
+    grid = tuple(thresholds.grid) if thresholds.grid is not None else masks.shape[1:]
+    sy, sx = check_spacing(spacing)
+    if grid != masks.shape[1:]:
+        sy, sx = sy * masks.shape[1] / grid[0], sx * masks.shape[2] / grid[1]
+        masks = resize_labels(masks, grid)
+    attributes = compute_attributes(masks, None if thresholds.spacing is None else (sy, sx))
+    return temporal_consistency(attributes, thresholds)

@@ -1,0 +1,191 @@
+"""Temporal consistency of attribute curves (castor's criterion).
+
+Each attribute curve ``a(t)`` is normalised by fixed bounds, ``a~ = (a - min) / (max - min)``; on interior
+frames ``d(t) = a~(t) - (a~(t-1) + a~(t+1)) / 2``; a frame is inconsistent for an attribute when
+``|d(t)| > tau``. Bounds and taus are data (:class:`TemporalThresholds`): taus default to the published
+values, bounds are measured on reference masks at a stated grid size, since areas and lengths in pixels
+depend on the resolution.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from echolatent.measure.attributes import ATTRIBUTES, compute_attributes
+
+# Published thresholds in normalised units (castor); la_area has none and borrows lv_area's.
+PUBLISHED_TAU = {
+    "lv_area": 0.016,
+    "lv_base_width": 0.0969,
+    "lv_length": 0.0262,
+    "lv_orientation": 0.0229,
+    "myo_area": 0.0321,
+    "epi_center_x": 0.00456,
+    "epi_center_y": 0.0110,
+    "la_area": 0.016,
+}
+
+
+@dataclass
+class TemporalThresholds:
+    """Per-attribute bounds ``(min, max)`` and thresholds ``tau``, with the units they hold.
+
+    Attributes:
+        bounds: ``{attribute: (min, max)}`` in the attribute's units; attributes without bounds are skipped.
+        tau: ``{attribute: tau}`` in normalised units.
+        grid: ``(H, W)`` of the masks the bounds were measured on (None: unknown).
+        spacing: ``(sy, sx)`` mm of those masks (None: pixel units).
+        note: where the values come from.
+    """
+
+    bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
+    tau: dict[str, float] = field(default_factory=lambda: dict(PUBLISHED_TAU))
+    grid: tuple[int, int] | None = None
+    spacing: tuple[float, float] | None = None
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        for name, (low, high) in self.bounds.items():
+            if not (np.isfinite(low) and np.isfinite(high) and high > low):
+                raise ValueError(f"bounds of {name} must be finite with max > min, got ({low}, {high})")
+        for name, tau in self.tau.items():
+            if not (np.isfinite(tau) and tau > 0):
+                raise ValueError(f"tau of {name} must be positive, got {tau}")
+
+    @classmethod
+    def published(cls, bounds: dict[str, tuple[float, float]] | None = None, **kwargs) -> TemporalThresholds:
+        """Published taus (castor), with the given bounds (none by default: give them or use from_reference)."""
+        return cls(bounds=dict(bounds or {}), tau=dict(PUBLISHED_TAU), note="published taus", **kwargs)
+
+    @classmethod
+    def from_reference(
+        cls,
+        reference: list[np.ndarray],
+        spacing: tuple[float, float] | None = None,
+        *,
+        tau: dict[str, float] | None = None,
+        fit_tau: bool = False,
+    ) -> TemporalThresholds:
+        """Bounds = min/max of each attribute over reference masks; taus published unless ``fit_tau``.
+
+        Args:
+            reference: label arrays ``(T, H, W)`` on one grid (frames or sequences of expert masks).
+            spacing: their ``(sy, sx)`` mm, or None for pixel units.
+            tau: taus to use (default: published).
+            fit_tau: set each tau to the largest |d(t)| over the reference sequences (T >= 3 only), keeping
+                the published value when it is larger.
+        """
+        if not reference:
+            raise ValueError("from_reference needs at least one reference mask array")
+        grids = {tuple(np.shape(m)[-2:]) for m in reference}
+        if len(grids) != 1:
+            raise ValueError(f"reference masks must share one grid, got {sorted(grids)}")
+        curves = [compute_attributes(m, spacing) for m in reference]
+        bounds = {}
+        for name in ATTRIBUTES:
+            values = np.concatenate([c[name] for c in curves])
+            values = values[np.isfinite(values)]
+            if values.size and values.max() > values.min():
+                bounds[name] = (float(values.min()), float(values.max()))
+        thresholds = cls(bounds, dict(tau or PUBLISHED_TAU), grids.pop(), spacing, f"{len(reference)} references")
+        if fit_tau:
+            thresholds.tau = _fitted_tau(curves, thresholds)
+            thresholds.note += ", fitted taus"
+        return thresholds
+
+    def save(self, path: str | Path) -> Path:
+        """Write as JSON (atomically)."""
+        from echolatent.train.runner import write_json_atomic
+
+        data = {
+            "bounds": {k: list(v) for k, v in self.bounds.items()},
+            "tau": self.tau,
+            "grid": list(self.grid) if self.grid else None,
+            "spacing": list(self.spacing) if self.spacing else None,
+            "note": self.note,
+        }
+        return write_json_atomic(data, Path(path))
+
+    @classmethod
+    def load(cls, path: str | Path) -> TemporalThresholds:
+        """Read thresholds written by :meth:`save`."""
+        data = json.loads(Path(path).read_text())
+        return cls(
+            bounds={k: (float(v[0]), float(v[1])) for k, v in data["bounds"].items()},
+            tau={k: float(v) for k, v in data["tau"].items()},
+            grid=tuple(data["grid"]) if data.get("grid") else None,
+            spacing=tuple(data["spacing"]) if data.get("spacing") else None,
+            note=data.get("note", ""),
+        )
+
+
+@dataclass
+class TemporalReport:
+    """Temporal consistency of one sequence.
+
+    Attributes:
+        d: ``{attribute: (T,)}`` second-difference deviation in normalised units; NaN on the first and last
+            frames and where the attribute is undefined.
+        inconsistent: ``{attribute: (T,) bool}`` ``|d| > tau``.
+        frame_ok: ``(T,)`` bool, consistent for every attribute.
+        sequence_ok: no inconsistent frame.
+    """
+
+    d: dict[str, np.ndarray]
+    inconsistent: dict[str, np.ndarray]
+    frame_ok: np.ndarray
+    sequence_ok: bool
+
+    def counts(self) -> dict[str, int]:
+        """Inconsistent frames per attribute, plus ``"any"`` (frames inconsistent for at least one)."""
+        counts = {name: int(flags.sum()) for name, flags in self.inconsistent.items()}
+        counts["any"] = int((~self.frame_ok).sum())
+        return counts
+
+
+def temporal_consistency(attrs: dict[str, np.ndarray], thresholds: TemporalThresholds) -> TemporalReport:
+    """``{attribute: (T,)}`` curves -> :class:`TemporalReport`, for the attributes that have bounds and tau.
+
+    Raises:
+        ValueError: fewer than 3 frames, curves of different lengths, or no attribute with bounds and tau.
+    """
+    names = [n for n in attrs if n in thresholds.bounds and n in thresholds.tau]
+    if not names:
+        have = sorted(thresholds.bounds)
+        raise ValueError(f"no attribute has both bounds and tau; the thresholds have bounds for {have}")
+    lengths = {len(np.asarray(attrs[n])) for n in names}
+    if len(lengths) != 1:
+        raise ValueError(f"attribute curves have different lengths: {sorted(lengths)}")
+    T = lengths.pop()
+    if T < 3:
+        raise ValueError(f"temporal consistency needs a sequence of at least 3 frames, got {T}")
+    d, inconsistent = {}, {}
+    for name in names:
+        d[name] = second_difference(np.asarray(attrs[name], dtype=np.float64), thresholds.bounds[name])
+        with np.errstate(invalid="ignore"):
+            inconsistent[name] = np.abs(d[name]) > thresholds.tau[name]
+    frame_ok = ~np.logical_or.reduce([inconsistent[n] for n in names])
+    return TemporalReport(d, inconsistent, frame_ok, bool(frame_ok.all()))
+
+
+def second_difference(curve: np.ndarray, bounds: tuple[float, float]) -> np.ndarray:
+    """``(T,)`` curve -> ``(T,)`` d(t) of the bounds-normalised curve, NaN at both ends."""
+    low, high = bounds
+    normalised = (curve - low) / (high - low)
+    d = np.full_like(normalised, np.nan)
+    d[1:-1] = normalised[1:-1] - (normalised[:-2] + normalised[2:]) / 2
+    return d
+
+
+def _fitted_tau(curves: list[dict[str, np.ndarray]], thresholds: TemporalThresholds) -> dict[str, float]:
+    tau = dict(thresholds.tau)
+    for name, bounds in thresholds.bounds.items():
+        worst = [np.nanmax(np.abs(second_difference(c[name], bounds))) for c in curves if len(c[name]) >= 3]
+        worst = [w for w in worst if np.isfinite(w)]
+        if worst:
+            tau[name] = max(tau.get(name, 0.0), float(max(worst)))
+    return tau

@@ -1,0 +1,172 @@
+"""Segment echocardiography frames and sequences with the U-Net.
+
+Frames of any size are resampled to the network's square input, normalised, segmented in batches;
+the class PROBABILITIES are resampled back to each frame's own size and only then turned into labels,
+so outputs have exactly the input's shape (spacing and orientation are kept by the writers in
+:mod:`echolatent.io.camus`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from echolatent.errors import InputError
+from echolatent.models.unet import UNetConfig, load_unet, normalise_frames
+from echolatent.resample import resize_frames, resize_probs
+
+log = logging.getLogger(__name__)
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+DEFAULT_WEIGHTS = WEIGHTS_DIR / "unet.pt"
+MIN_FRAME_SIZE = 8
+
+
+@dataclass
+class Segmenter:
+    """A U-Net ready for inference: network (eval mode), its config, free-form metadata, source file."""
+
+    model: nn.Module
+    config: UNetConfig
+    meta: dict[str, Any] = field(default_factory=dict)
+    path: Path | None = None
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+
+    @torch.no_grad()
+    def probabilities(self, frames: np.ndarray) -> torch.Tensor:
+        """``(N, H, W)`` raw intensities -> ``(N, C, S, S)`` float32 softmax on the network grid (S = input size)."""
+        size = (self.config.input_size, self.config.input_size)
+        grid = torch.from_numpy(resize_frames(frames, size)).to(self.device)
+        logits = self.model(normalise_frames(grid, self.config.normalisation))
+        return torch.softmax(logits.float(), dim=1).cpu()
+
+
+def load_segmenter(path: str | Path | None = None, device: str | torch.device = "cpu") -> Segmenter:
+    """Load a U-Net ``.pt`` file (``None``: the shipped ``weights/unet.pt``) for inference on ``device``.
+
+    Raises:
+        InputError: missing, unreadable or foreign model file.
+    """
+    path = Path(path) if path is not None else DEFAULT_WEIGHTS
+    model, config, meta = load_unet(path)
+    device = torch.device(device)
+    return Segmenter(model.to(device).eval(), config, meta, path, device)
+
+
+def _check_frames(images: np.ndarray) -> np.ndarray:
+    images = np.asarray(images)
+    if images.ndim != 3:
+        raise InputError(None, f"expected frames (T, H, W), got an array of shape {images.shape}")
+    if images.shape[0] == 0:
+        raise InputError(None, "no frames to segment (T = 0)")
+    if min(images.shape[1:]) < MIN_FRAME_SIZE:
+        raise InputError(None, f"frames of {images.shape[1:]} pixels are too small (at least {MIN_FRAME_SIZE})")
+    if not (np.issubdtype(images.dtype, np.number) or images.dtype == bool):
+        raise InputError(None, f"expected numeric frames, got dtype {images.dtype}")
+    if np.issubdtype(images.dtype, np.floating) and not np.isfinite(images).all():
+        raise InputError(None, f"{int((~np.isfinite(images)).sum())} NaN or infinite pixels in the frames")
+    return images
+
+
+def segment_frames(
+    segmenter: Segmenter,
+    images: np.ndarray,
+    batch_size: int = 16,
+    progress: bool | Callable[[int], None] = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Segment frames ``(T, H, W)`` (uint8 or any intensity scale; apex at the top) of any size.
+
+    Args:
+        progress: ``True`` shows a tqdm bar (stderr); a callable is called with the number of frames done
+            after each batch.
+
+    Returns:
+        masks: ``(T, H, W)`` uint8 labels 0..3 (argmax of the probabilities at the input size).
+        probs: ``(T, 4, H, W)`` float32 class probabilities at the input size.
+
+    Raises:
+        InputError: not ``(T, H, W)``, no frames, frames smaller than 8 px, non-numeric, NaN/inf.
+        ValueError: ``batch_size < 1``.
+    """
+    images = _check_frames(images)
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    n_frames, height, width = images.shape
+    probs = np.empty((n_frames, segmenter.config.num_classes, height, width), dtype=np.float32)
+    bar = tqdm(total=n_frames, desc="segment", unit="frame", leave=False, disable=progress is not True)
+    try:
+        for start in range(0, n_frames, batch_size):
+            stop = min(start + batch_size, n_frames)
+            grid_probs = segmenter.probabilities(images[start:stop])
+            probs[start:stop] = resize_probs(grid_probs, (height, width)).numpy()
+            bar.update(stop - start)
+            if callable(progress):
+                progress(stop)
+    finally:
+        bar.close()
+    masks = probs.argmax(axis=1).astype(np.uint8)
+    return masks, probs
+
+
+def default_refs(refs: Sequence[Any]) -> list[Any]:
+    """Per patient and view, the (half) sequences when present, else the ED/ES frames; loose files always.
+
+    ``refs``: :class:`echolatent.io.camus.SequenceRef` items; the order is kept.
+    """
+    with_sequence = {(r.patient, r.view) for r in refs if r.kind in ("half_sequence", "sequence")}
+    keep = ("half_sequence", "sequence", "file")
+    return [r for r in refs if r.kind in keep or (r.patient, r.view) not in with_sequence]
+
+
+def select_refs(source: str | Path, kinds: Sequence[str] | None = None) -> list[Any]:
+    """Images to segment under ``source`` (CAMUS root, patient folder(s) or one image file).
+
+    ``kinds=None`` picks :func:`default_refs`; otherwise only those CAMUS kinds (plus loose files).
+
+    Raises:
+        InputError: missing source, unsupported file, or no image found.
+    """
+    from echolatent.io.camus import find_sequences
+
+    refs = find_sequences(source, kinds=kinds or ("half_sequence", "sequence", "ED", "ES"), require_image=True)
+    refs = default_refs(refs) if kinds is None else list(refs)
+    if not refs:
+        raise InputError(source, "no image files found")
+    return refs
+
+
+def segment_ref(ref: Any, out: str | Path, segmenter: Segmenter, batch_size: int = 16) -> Path:
+    """Segment one :class:`~echolatent.io.camus.SequenceRef` into ``OUT/<patient>/<name>_pred.nii.gz``.
+
+    The mask file has the shape, orientation, spacing and frame order of the input image file.
+
+    Raises:
+        InputError: unreadable or bad image file (naming it).
+    """
+    from echolatent.io.camus import load_sequence, output_path, write_mask
+
+    seq = load_sequence(ref, mask=False)
+    masks, _ = segment_frames(segmenter, seq.image, batch_size=batch_size)
+    path = write_mask(seq, masks, output_path(ref, out, "_pred"))
+    log.debug("%s -> %s", ref.image, path)
+    return path
+
+
+def segment_path(
+    source: str | Path,
+    out: str | Path,
+    segmenter: Segmenter,
+    *,
+    kinds: Sequence[str] | None = None,
+    batch_size: int = 16,
+) -> list[Path]:
+    """Segment every image :func:`select_refs` finds under ``source`` into ``out``; returns the written paths."""
+    return [segment_ref(ref, out, segmenter, batch_size) for ref in select_refs(source, kinds)]

@@ -1,0 +1,31 @@
+"""castor's baseline: a Gaussian filter of the one-hot masks along time, then argmax."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.ndimage import gaussian_filter1d
+
+from echolatent.errors import InputError
+from echolatent.labels import NUM_LABELS
+
+#: Standard deviation of the temporal Gaussian, as a fraction of the number of frames.
+SIGMA_FRACTION = 0.05
+
+
+def gaussian_smooth(masks: np.ndarray, sigma_fraction: float = SIGMA_FRACTION) -> np.ndarray:
+    """``(T, H, W)`` labels -> ``(T, H, W)`` uint8 labels filtered along time with sigma = fraction * T frames.
+
+    Raises:
+        InputError: not ``(T, H, W)`` or labels outside 0..3.
+        ValueError: a non-positive ``sigma_fraction``.
+    """
+    masks = np.asarray(masks)
+    if masks.ndim != 3:
+        raise InputError(None, f"masks must be (T, H, W), got shape {masks.shape}")
+    if masks.size and (masks.min() < 0 or masks.max() >= NUM_LABELS):
+        raise InputError(None, f"unknown labels {sorted(set(np.unique(masks)) - set(range(NUM_LABELS)))}")
+    if sigma_fraction <= 0:
+        raise ValueError(f"sigma_fraction must be positive, got {sigma_fraction}")
+    one_hot = (masks[None] == np.arange(NUM_LABELS)[:, None, None, None]).astype(np.float32)
+    smoothed = gaussian_filter1d(one_hot, sigma=sigma_fraction * masks.shape[0], axis=1)
+    return smoothed.argmax(axis=0).astype(np.uint8)

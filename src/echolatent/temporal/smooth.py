@@ -1,0 +1,271 @@
+"""The smoothing step: mask sequences in, temporally consistent and anatomically cleaned masks out.
+
+A :class:`Smoother` is built once from a shape model (file path or loaded model) and a method, then called on
+sequences ``(T, H, W)``:
+
+* ``exact`` (default): encode every frame (``mu``), normalise each latent dimension by the model's training
+  range, solve :func:`~echolatent.temporal.exact.solve_exact` (limits ``tau`` of the attributes on their latent
+  dimensions, smoothness penalty on the others), decode at the input size, clean up (:mod:`.cleanup`), then
+  measure the output with the image-space temporal check (at the thresholds' grid, the shape model's own) and
+  the validity check. Where a frame still fails, the latent limits around that frame are tightened (the
+  failing attribute's dimension; all limited dimensions for an invalid frame) and the problem solved again,
+  at most ``max_rounds`` times; what was tightened and any residual failure are reported, never hidden.
+* ``snake``: castor's pipeline (its solver, decode, clean-up), limits checked in latent space only.
+* ``gaussian``: castor's baseline, a temporal Gaussian filter of the one-hot masks; ``none``: unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from echolatent.errors import InputError
+from echolatent.labels import NUM_LABELS
+from echolatent.measure.tables import temporal_check
+from echolatent.measure.temporal import TemporalReport, TemporalThresholds
+from echolatent.measure.validity import ValidityReport, ValidityThresholds, check_validity
+from echolatent.resample import resize_labels
+from echolatent.temporal.cleanup import clean_masks
+from echolatent.temporal.exact import ExactSettings, solve_exact
+from echolatent.temporal.gaussian import gaussian_smooth
+from echolatent.temporal.limits import denormalise, normalise
+from echolatent.temporal.snake import solve_snake
+
+log = logging.getLogger(__name__)
+
+METHODS = ("exact", "snake", "gaussian", "none")
+#: Key of the temporal thresholds (TemporalThresholds.save format) in a shape model's metadata.
+THRESHOLDS_KEY = "temporal_thresholds"
+
+
+@dataclass
+class SmoothReport:
+    """What the smoother did to one sequence and how its output measures.
+
+    Attributes:
+        method: the method used.
+        rounds: solves done (exact: 1 + tightening rounds; 1 for snake; 0 otherwise).
+        tightened: ``{"round", "frame", "dims", "reason"}`` for every tightening.
+        temporal: image-space temporal report of the output (None when not checked).
+        validity: validity report of the output.
+        seconds: wall time of the call.
+    """
+
+    method: str
+    rounds: int = 0
+    tightened: list[dict] = field(default_factory=list)
+    temporal: TemporalReport | None = None
+    validity: ValidityReport | None = None
+    seconds: float = 0.0
+
+    @property
+    def temporal_ok(self) -> bool | None:
+        return None if self.temporal is None else self.temporal.sequence_ok
+
+    @property
+    def valid_frames(self) -> int:
+        return int(self.validity.valid.sum()) if self.validity is not None else 0
+
+    def residual(self) -> list[str]:
+        """One message per remaining failure (empty when the output passes both checks)."""
+        messages = []
+        if self.temporal is not None:
+            for name, flags in self.temporal.inconsistent.items():
+                if flags.any():
+                    messages.append(f"{name} inconsistent at frames {np.flatnonzero(flags).tolist()}")
+        if self.validity is not None:
+            for t in np.flatnonzero(~self.validity.valid):
+                messages.append(f"frame {t} invalid: {', '.join(self.validity.failures(int(t)))}")
+        return messages
+
+    def as_dict(self) -> dict:
+        """JSON-ready summary."""
+        return {
+            "method": self.method,
+            "rounds": self.rounds,
+            "tightened": self.tightened,
+            "temporal_ok": self.temporal_ok,
+            "inconsistent_frames": self.temporal.counts() if self.temporal is not None else None,
+            "valid_frames": self.valid_frames,
+            "frames": int(self.validity.valid.size) if self.validity is not None else 0,
+            "residual": self.residual(),
+            "seconds": round(self.seconds, 4),
+        }
+
+
+@dataclass
+class SmoothResult:
+    """Output masks ``(T, H, W)`` uint8 and the :class:`SmoothReport`."""
+
+    masks: np.ndarray
+    report: SmoothReport
+
+
+def check_sequence(masks: np.ndarray, path: str | Path | None = None) -> np.ndarray:
+    """``(T, H, W)`` integer labels 0..3 with T >= 3, else an :class:`InputError` naming ``path``."""
+    masks = np.asarray(masks)
+    if masks.ndim != 3:
+        raise InputError(path, f"expected a mask sequence (T, H, W), got shape {masks.shape}")
+    if masks.shape[0] < 3:
+        raise InputError(path, f"{masks.shape[0]} frame(s): temporal smoothing needs a sequence of at least 3")
+    if not np.issubdtype(masks.dtype, np.integer):
+        raise InputError(path, f"expected integer labels, got dtype {masks.dtype}")
+    if masks.min() < 0 or masks.max() >= NUM_LABELS:
+        unknown = sorted(int(v) for v in np.unique(masks) if v < 0 or v >= NUM_LABELS)
+        raise InputError(path, f"unknown labels {unknown} (expected 0..{NUM_LABELS - 1})")
+    return masks
+
+
+class Smoother:
+    """Callable ``(masks (T, H, W), spacing) -> SmoothResult`` built from a shape model and a method."""
+
+    def __init__(
+        self,
+        model=None,
+        method: str = "exact",
+        *,
+        thresholds: TemporalThresholds | None = None,
+        validity_thresholds: ValidityThresholds | None = None,
+        settings: ExactSettings | None = None,
+        max_rounds: int = 4,
+        tighten: float = 0.5,
+    ) -> None:
+        """Args:
+        model: a loaded ShapeModel, a model file, or None for the shipped AR-VAE (unused by gaussian/none).
+        thresholds: image-space temporal bounds and taus; None: the model file's metadata, else bounds measured
+            on each input sequence at the model's grid (logged; a narrower range than the training data's).
+        validity_thresholds: anatomical limits (None: the measure package's default).
+        settings: exact solver weights; max_rounds: tightening rounds; tighten: limit factor per round.
+        """
+        if method not in METHODS:
+            raise ValueError(f"unknown smoothing method {method!r}; expected one of {METHODS}")
+        if not 0 < tighten < 1 or max_rounds < 0:
+            raise ValueError(f"need 0 < tighten < 1 and max_rounds >= 0, got {tighten}, {max_rounds}")
+        self.method = method
+        self.settings = settings or ExactSettings()
+        self.max_rounds, self.tighten = max_rounds, tighten
+        self.validity_thresholds = validity_thresholds
+        self.model = None
+        if method in ("exact", "snake"):
+            self.model, stored = _load(model)
+            thresholds = thresholds or stored
+        self.thresholds = thresholds
+
+    def __call__(self, masks: np.ndarray, spacing: tuple[float, float] | None = None) -> SmoothResult:
+        start = time.perf_counter()
+        masks = check_sequence(masks)
+        thresholds = self.thresholds or self._input_thresholds(masks)
+        report = SmoothReport(self.method)
+        if self.method == "exact":
+            out = self._exact(masks, spacing, thresholds, report)
+        elif self.method == "snake":
+            out = self._decode(solve_snake(self._encode(masks), self._latent_tau()), masks.shape)
+            report.rounds = 1
+        elif self.method == "gaussian":
+            out = gaussian_smooth(masks)
+        else:
+            out = masks.astype(np.uint8, copy=True)
+        if report.validity is None:
+            report.temporal, report.validity = self._measure(out, spacing, thresholds)
+        report.seconds = time.perf_counter() - start
+        return SmoothResult(out, report)
+
+    # -- exact method -----------------------------------------------------------------------------------
+    def _exact(self, masks, spacing, thresholds, report: SmoothReport) -> np.ndarray:
+        codes = self._encode(masks)
+        limits = np.tile(self._latent_tau(), (masks.shape[0] - 2, 1))
+        for round_index in range(self.max_rounds + 1):
+            out = self._decode(solve_exact(codes, limits, self.settings), masks.shape)
+            report.rounds = round_index + 1
+            report.temporal, report.validity = self._measure(out, spacing, thresholds)
+            if round_index == self.max_rounds or not self._tighten(limits, report, round_index + 1):
+                break
+        for message in report.residual():
+            log.info("exact smoothing left a failure: %s", message)
+        return out
+
+    def _tighten(self, limits: np.ndarray, report: SmoothReport, round_index: int) -> bool:
+        """Shrink the latent limits (rows = interior frames) around failing frames in place; False if none."""
+        attributes = list(self.model.config.attributes)
+        limited = np.flatnonzero(np.isfinite(limits).all(axis=0))
+        failures: dict[int, set[int]] = {}
+        if report.temporal is not None:
+            for name, flags in report.temporal.inconsistent.items():
+                if name in attributes:
+                    for t in np.flatnonzero(flags):
+                        failures.setdefault(int(t), set()).add(attributes.index(name))
+        for t in np.flatnonzero(~report.validity.valid):
+            failures.setdefault(int(t), set()).update(limited.tolist())
+        for frame, dims in sorted(failures.items()):
+            rows = [r for r in (frame - 2, frame - 1, frame) if 0 <= r < len(limits)]
+            dims = sorted(dims)
+            limits[np.ix_(rows, dims)] *= self.tighten
+            reason = "invalid" if not report.validity.valid[frame] else "inconsistent"
+            report.tightened.append({"round": round_index, "frame": frame, "dims": dims, "reason": reason})
+            log.debug("round %d: tightened dims %s around frame %d (%s)", round_index, dims, frame, reason)
+        return bool(failures)
+
+    # -- shared steps -----------------------------------------------------------------------------------
+    def _latent_tau(self) -> np.ndarray:
+        """``(d,)`` latent limits: each attribute's tau on its dimension, inf on free dimensions."""
+        tau = np.full(self.model.config.latent_dim, np.inf)
+        taus = self.thresholds.tau if self.thresholds is not None else TemporalThresholds().tau
+        for dim, name in enumerate(self.model.config.attributes):
+            tau[dim] = taus.get(name, np.inf)
+        return tau
+
+    def _latent_range(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.model.latent_min.numpy().astype(np.float64), self.model.latent_max.numpy().astype(np.float64)
+
+    def _encode(self, masks: np.ndarray) -> np.ndarray:
+        from echolatent.latent.codec import encode_masks
+
+        return normalise(encode_masks(self.model, masks), *self._latent_range())
+
+    def _decode(self, codes: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
+        from echolatent.latent.codec import decode_latents
+
+        latents = denormalise(codes, *self._latent_range()).astype(np.float32)
+        return clean_masks(decode_latents(self.model, latents, tuple(shape[1:])))
+
+    def _measure(self, masks, spacing, thresholds) -> tuple[TemporalReport | None, ValidityReport]:
+        temporal = temporal_check(masks, spacing, thresholds) if thresholds is not None and thresholds.bounds else None
+        return temporal, check_validity(masks, self.validity_thresholds)
+
+    def _input_thresholds(self, masks: np.ndarray) -> TemporalThresholds | None:
+        """Bounds measured on this sequence at the model's grid (no thresholds given nor stored)."""
+        grid = masks.shape[1:] if self.model is None else (self.model.config.input_size,) * 2
+        try:
+            thresholds = TemporalThresholds.from_reference([resize_labels(masks, grid)])
+        except ValueError:
+            return None
+        log.warning("no temporal thresholds given or stored with the model: bounds measured on the input itself")
+        return thresholds
+
+
+def _load(model) -> tuple[object, TemporalThresholds | None]:
+    """(ShapeModel, thresholds stored in its file's metadata or None) from a model, a path or None."""
+    from echolatent.latent.codec import load_model, model_metadata
+    from echolatent.models.shape import ShapeModel
+
+    if isinstance(model, ShapeModel):
+        return model, None
+    loaded = load_model(model)
+    stored = model_metadata(model).get(THRESHOLDS_KEY)
+    thresholds = None
+    if stored:
+        thresholds = TemporalThresholds(
+            bounds={k: (float(v[0]), float(v[1])) for k, v in stored["bounds"].items()},
+            tau={k: float(v) for k, v in stored["tau"].items()},
+            grid=tuple(stored["grid"]) if stored.get("grid") else None,
+            spacing=tuple(stored["spacing"]) if stored.get("spacing") else None,
+            note=stored.get("note", "stored with the shape model"),
+        )
+    low, high = loaded.latent_min.numpy(), loaded.latent_max.numpy()
+    if not (high > low).all():
+        raise InputError(model, "the shape model has no latent range (latent_max <= latent_min on some dims)")
+    return loaded, thresholds

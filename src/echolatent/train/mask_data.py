@@ -1,0 +1,153 @@
+"""Datamodule of heart masks on the shape model's grid, with their precomputed, z-scored shape attributes.
+
+Masks come from any dataset :mod:`echolatent.io.camus` reads (every ED/ES frame with an expert mask of
+the training split; the validation split for validation), optionally with the masks of every frame of
+extra (e.g. synthetic) sequences added to training. Attributes are measured once, on the masks at the
+model's resolution, and z-scored with the training set's mean and standard deviation; NaN (undefined
+attribute) is kept and the attribute loss skips those pairs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+from echolatent.errors import InputError
+from echolatent.labels import NUM_LABELS
+from echolatent.resample import resize_labels
+
+log = logging.getLogger(__name__)
+
+
+def measure_training_attributes(masks: np.ndarray, attributes: Sequence[str]) -> np.ndarray:
+    """``(N, S, S)`` labels -> ``(N, K)`` float64 raw attribute values (NaN where undefined), in pixels."""
+    if not attributes:
+        return np.zeros((len(masks), 0))
+    from echolatent.measure.attributes import ATTRIBUTES, compute_attributes
+
+    unknown = sorted(set(attributes) - set(ATTRIBUTES))
+    if unknown:
+        raise ValueError(f"unknown attributes {unknown}; known: {list(ATTRIBUTES)}")
+    values = compute_attributes(masks, None)
+    return np.stack([values[name] for name in attributes], axis=1)
+
+
+def zscore_stats(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(N, K)`` values -> per-attribute mean and std ``(K,)`` ignoring NaN (std 1 where it is 0 or undefined)."""
+    if values.shape[1] == 0:
+        return np.zeros(0), np.ones(0)
+    finite = np.isfinite(values).sum(0)
+    if (finite < 2).any():
+        raise ValueError(f"attributes {np.flatnonzero(finite < 2).tolist()} are defined on fewer than 2 masks")
+    mean, std = np.nanmean(values, 0), np.nanstd(values, 0)
+    return mean, np.where(np.isfinite(std) & (std > 0), std, 1.0)
+
+
+def check_label_stack(masks: np.ndarray, name: str) -> np.ndarray:
+    """Validate ``(N, H, W)`` integer labels 0..3 and return them as uint8."""
+    masks = np.asarray(masks)
+    if masks.ndim != 3 or min(masks.shape) == 0:
+        raise InputError(None, f"{name}: expected masks (N, H, W), got shape {masks.shape}")
+    if not np.issubdtype(masks.dtype, np.integer):
+        raise InputError(None, f"{name}: expected integer labels, got {masks.dtype}")
+    if masks.min() < 0 or masks.max() >= NUM_LABELS:
+        raise InputError(None, f"{name}: labels outside 0..{NUM_LABELS - 1}")
+    return masks.astype(np.uint8, copy=False)
+
+
+class MaskDataModule(L.LightningDataModule):
+    """Training/validation masks ``(N, S, S)`` uint8 and z-scored attributes ``(N, K)`` float32.
+
+    Batches are ``(labels (B, S, S) uint8, attributes (B, K) float32)``; the module one-hot encodes.
+    """
+
+    def __init__(
+        self,
+        train_masks: np.ndarray,
+        val_masks: np.ndarray,
+        *,
+        input_size: int,
+        attributes: Sequence[str] = (),
+        batch_size: int = 32,
+        num_workers: int = 0,
+    ) -> None:
+        super().__init__()
+        if batch_size < 2:
+            raise ValueError(f"batch_size must be >= 2, got {batch_size}")
+        size = (input_size, input_size)
+        self.train_masks = resize_labels(check_label_stack(train_masks, "training masks"), size)
+        self.val_masks = resize_labels(check_label_stack(val_masks, "validation masks"), size)
+        if len(self.train_masks) < batch_size:
+            raise ValueError(f"{len(self.train_masks)} training masks < batch size {batch_size}")
+        self.attributes = tuple(attributes)
+        self.batch_size, self.num_workers = batch_size, num_workers
+        train_raw = measure_training_attributes(self.train_masks, self.attributes)
+        self.attribute_mean, self.attribute_std = zscore_stats(train_raw)
+        self.train_attrs = self.normalise(train_raw)
+        self.val_attrs = self.normalise(measure_training_attributes(self.val_masks, self.attributes))
+        log.info("masks: %d training, %d validation at %dx%d; attributes %s",
+                 len(self.train_masks), len(self.val_masks), input_size, input_size, list(self.attributes))
+
+    def normalise(self, raw: np.ndarray) -> np.ndarray:
+        """``(N, K)`` raw attribute values -> z-scores (float32) with the training statistics."""
+        return ((raw - self.attribute_mean) / self.attribute_std).astype(np.float32)
+
+    def _loader(self, masks: np.ndarray, attrs: np.ndarray, train: bool) -> DataLoader:
+        dataset = TensorDataset(torch.from_numpy(masks), torch.from_numpy(attrs))
+        return DataLoader(dataset, batch_size=self.batch_size, shuffle=train, drop_last=train,
+                          num_workers=self.num_workers, persistent_workers=self.num_workers > 0)
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader(self.train_masks, self.train_attrs, train=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader(self.val_masks, self.val_attrs, train=False)
+
+    @classmethod
+    def from_dataset(
+        cls,
+        root: str | Path,
+        *,
+        input_size: int,
+        attributes: Sequence[str] = (),
+        add_synthetic: str | Path | None = None,
+        batch_size: int = 32,
+        num_workers: int = 0,
+    ) -> MaskDataModule:
+        """Training split (plus every frame of ``add_synthetic``'s sequences) and validation split of ``root``."""
+        from echolatent.io.camus import load_frames
+
+        size = (input_size, input_size)
+        _, train, _ = load_frames(root, "training", size=size)
+        try:
+            _, val, _ = load_frames(root, "validation", size=size)
+        except InputError as err:
+            log.warning("no validation split (%s): holding out every 10th training mask", err)
+            keep = np.arange(len(train)) % 10 != 0
+            train, val = train[keep], train[~keep]
+        if add_synthetic is not None:
+            train = np.concatenate([train, sequence_masks(add_synthetic, size)])
+        return cls(train, val, input_size=input_size, attributes=attributes, batch_size=batch_size,
+                   num_workers=num_workers)
+
+
+def sequence_masks(root: str | Path, size: tuple[int, int]) -> np.ndarray:
+    """Every frame of every mask (``_gt``) found under ``root``, resampled to ``size``: ``(N, h, w)`` uint8."""
+    from echolatent.io.camus import find_sequences, load_sequence
+
+    stacks = []
+    for ref in find_sequences(root):
+        if ref.mask is None:
+            continue
+        seq = load_sequence(ref, image=False, mask=True)
+        stacks.append(resize_labels(seq.mask, size))
+    if not stacks:
+        raise InputError(root, "no masks found to add to the training set")
+    log.info("added %d masks from %s", sum(len(s) for s in stacks), root)
+    return np.concatenate(stacks)

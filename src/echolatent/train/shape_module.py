@@ -1,0 +1,204 @@
+"""LightningModule of the shape models: the losses live here, the networks in :mod:`echolatent.models.shape`.
+
+Loss = ``ce_weight`` * cross-entropy + (1 - soft Dice over LV, MYO, LA) + beta * KL (closed form, optional
+warm-up and capacity) + gamma * sum_k L_reg(k), with
+``L_reg(k) = mean over pairs i != j of |tanh(delta (z_i[k] - z_j[k])) - sign(a_i[k] - a_j[k])|`` on the
+sampled codes (Pati & Lerch 2020), attribute k on latent dim k, pairs with an undefined attribute skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import numpy as np
+import torch
+import torch.nn.functional as F
+from monai.losses import DiceLoss
+
+from echolatent.labels import NUM_LABELS, Label
+from echolatent.models.shape import ShapeModel, ShapeModelConfig, save_model
+from echolatent.resample import one_hot
+
+log = logging.getLogger(__name__)
+
+_DICE = DiceLoss(include_background=False, softmax=True, batch=True, smooth_nr=1e-5, smooth_dr=1e-5)
+
+
+def reconstruction_loss(logits: torch.Tensor, labels: torch.Tensor, ce_weight: float) -> dict[str, torch.Tensor]:
+    """``logits (B, 4, S, S)``, ``labels (B, S, S)`` int -> ``{"ce", "dice", "recon"}`` scalars.
+
+    ``dice`` is 1 - soft Dice (softmax probabilities, areas summed over the batch) averaged over LV, MYO, LA.
+    """
+    labels = labels.long()
+    ce = F.cross_entropy(logits, labels)
+    target = F.one_hot(labels, NUM_LABELS).permute(0, 3, 1, 2).to(logits.dtype)
+    dice = _DICE(logits, target)
+    return {"ce": ce, "dice": dice, "recon": ce_weight * ce + dice}
+
+
+def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu, exp(logvar)) || N(0, I)) of ``(B, d)`` codes: sum over dims, mean over the batch."""
+    return (-0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1)).mean()
+
+
+def attribute_loss(z: torch.Tensor, attrs: torch.Tensor, delta: float) -> torch.Tensor:
+    """``z (B, d)``, ``attrs (B, K)`` (NaN = undefined) -> ``(K,)`` AR-VAE losses of dims ``0..K-1``.
+
+    ``L(k) = mean over ordered pairs i != j with both attributes defined of
+    |tanh(delta (z_i[k] - z_j[k])) - sign(a_i[k] - a_j[k])|``; 0 when no pair is defined.
+    """
+    K = attrs.shape[1]
+    if K == 0:
+        return z.new_zeros(0)
+    zk = z[:, :K]
+    dz = torch.tanh(delta * (zk[:, None, :] - zk[None, :, :]))  # (B, B, K)
+    da = torch.sign(attrs[:, None, :] - attrs[None, :, :])
+    defined = torch.isfinite(da) & ~torch.eye(len(z), dtype=torch.bool, device=z.device)[..., None]
+    err = torch.where(defined, (dz - torch.nan_to_num(da)).abs(), torch.zeros_like(dz))
+    return err.sum((0, 1)) / defined.sum((0, 1)).clamp(min=1)
+
+
+def dice_scores(pred: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Hard Dice per structure ``(3,)`` (LV, MYO, LA) of label maps ``(B, S, S)``, areas summed over the batch."""
+    scores = []
+    for label in Label.foreground():
+        p, t = pred == label, labels == label
+        denom = p.sum() + t.sum()
+        scores.append(2 * (p & t).sum() / denom if denom > 0 else torch.tensor(1.0))
+    return torch.stack([s.float() for s in scores])
+
+
+class ShapeModule(L.LightningModule):
+    """Trains a :class:`ShapeModel`; batches are ``(labels (B, S, S) uint8, attributes (B, K) float32)``."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__()
+        self.save_hyperparameters({"config": dict(config)})
+        self.config = ShapeModelConfig.from_dict(dict(config))
+        self.model = ShapeModel(self.config)
+
+    def kl_weight(self) -> float:
+        """beta, ramped linearly over the first ``kl_warmup_epochs`` epochs."""
+        warmup = self.config.kl_warmup_epochs
+        ramp = min(1.0, (self.current_epoch + 1) / warmup) if warmup else 1.0
+        return self.config.beta * ramp
+
+    def losses(self, labels: torch.Tensor, attrs: torch.Tensor,
+               sample: bool) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+        """Every loss term of one batch and the logits; ``sample`` draws z = mu + s * eps (else z = mu)."""
+        cfg = self.config
+        mu, logvar = self.model.encode(one_hot(labels).to(self.device))
+        z = mu
+        if logvar is not None and sample:
+            z = mu + torch.randn_like(mu) * (0.5 * logvar).exp()
+        logits = self.model.decode(z)
+        terms = reconstruction_loss(logits, labels, cfg.ce_weight)
+        total = terms["recon"]
+        if logvar is not None:
+            terms["kl"] = kl_divergence(mu, logvar)
+            kl_term = (terms["kl"] - cfg.kl_capacity).abs() if cfg.kl_capacity > 0 else terms["kl"]
+            total = total + self.kl_weight() * kl_term
+        if cfg.attributes and cfg.gamma > 0:
+            reg = attribute_loss(z, attrs, cfg.delta)
+            terms.update({f"reg_{name}": value for name, value in zip(cfg.attributes, reg, strict=True)})
+            terms["reg"] = reg.sum()
+            total = total + cfg.gamma * terms["reg"]
+        terms["loss"] = total
+        return terms, logits
+
+    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        labels, attrs = batch
+        terms, _ = self.losses(labels, attrs, sample=True)
+        self.log_dict({f"train/{k}": v for k, v in terms.items() if not k.startswith("reg_") and k != "loss"},
+                      prog_bar=False, on_step=True, on_epoch=True, batch_size=len(labels), sync_dist=False)
+        self.log("train/loss", terms["loss"], prog_bar=True, on_step=True, on_epoch=True, batch_size=len(labels))
+        return terms["loss"]
+
+    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        labels, attrs = batch
+        terms, logits = self.losses(labels, attrs, sample=False)
+        dice = dice_scores(logits.argmax(1), labels.long())
+        logged = {f"val/{k}": v for k, v in terms.items() if k != "loss"}
+        logged.update({f"val/dice_{lab.name.lower()}": d for lab, d in zip(Label.foreground(), dice, strict=True)})
+        self.log_dict(logged, on_epoch=True, batch_size=len(labels), sync_dist=True)
+        self.log("val/loss", terms["loss"], prog_bar=True, on_epoch=True, batch_size=len(labels), sync_dist=True)
+
+    def configure_optimizers(self) -> dict[str, Any]:
+        optimizer = torch.optim.Adam(self.parameters(), lr=self.config.lr, weight_decay=self.config.weight_decay)
+        epochs = max(1, int(self.trainer.max_epochs or 1)) if self._trainer is not None else 1
+        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs, eta_min=self.config.lr * 0.02)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "epoch"}}
+
+
+@torch.no_grad()
+def latent_range(model: ShapeModel, masks: np.ndarray, batch_size: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(N, S, S)`` labels on the model's grid -> per-dimension min and max ``(d,)`` of ``mu``."""
+    model.eval()
+    mus = [model.encode(one_hot(masks[i:i + batch_size]))[0] for i in range(0, len(masks), batch_size)]
+    mu = torch.cat(mus)
+    return mu.min(0).values, mu.max(0).values
+
+
+def export_model(checkpoint: str | Path, train_masks: np.ndarray, path: str | Path,
+                 metadata: dict[str, Any] | None = None) -> ShapeModel:
+    """Load a training checkpoint, store the latent range of ``train_masks`` (``(N, S, S)``) and save a model file."""
+    module = ShapeModule.load_from_checkpoint(str(checkpoint), map_location="cpu")
+    model = module.model.eval()
+    low, high = latent_range(model, train_masks)
+    model.set_latent_range(low, high)
+    save_model(model, path, metadata)
+    log.info("saved %s (%s, latent range %s..%s)", path, model.config.kind,
+             np.round(low.numpy(), 2).tolist(), np.round(high.numpy(), 2).tolist())
+    return model
+
+
+def train_shape_model(
+    data: str | Path,
+    out: str | Path,
+    config: ShapeModelConfig,
+    *,
+    epochs: int,
+    seed: int = 0,
+    devices: int | str = 1,
+    accelerator: str = "auto",
+    strategy: str = "auto",
+    add_synthetic: str | Path | None = None,
+    max_steps: int = -1,
+    progress: bool = True,
+    metadata: dict[str, Any] | None = None,
+) -> Path | None:
+    """Train ``config``'s model on the masks of ``data`` in run folder ``out``; return ``out/shape_model.pt``.
+
+    Goes through :func:`echolatent.train.runner.fit` (config, CSV log, checkpoints, resume). The model
+    file (best checkpoint, latent range of the training masks, attribute statistics) is written by the
+    global-zero process only; other DDP ranks return ``None``.
+    """
+    import time
+
+    from echolatent.train.mask_data import MaskDataModule
+    from echolatent.train.runner import fit
+
+    if epochs < 1:
+        raise ValueError(f"epochs must be >= 1, got {epochs}")
+    datamodule = MaskDataModule.from_dataset(data, input_size=config.input_size, attributes=config.attributes,
+                                             add_synthetic=add_synthetic, batch_size=config.batch_size)
+    module = ShapeModule(config.to_dict())
+    start = time.perf_counter()
+    trainer, best = fit(module, datamodule, out, config, max_epochs=epochs, seed=seed, devices=devices,
+                        accelerator=accelerator, strategy=strategy, max_steps=max_steps, progress=progress)
+    if not trainer.is_global_zero:
+        return None
+    info = {
+        "data": str(data), "add_synthetic": str(add_synthetic) if add_synthetic else None, "seed": seed,
+        "epochs_done": trainer.current_epoch, "steps_done": trainer.global_step,
+        "fit_seconds_this_call": round(time.perf_counter() - start, 1), "checkpoint": best.name,
+        "train_masks": len(datamodule.train_masks), "val_masks": len(datamodule.val_masks),
+        "attribute_mean": datamodule.attribute_mean.tolist(), "attribute_std": datamodule.attribute_std.tolist(),
+        **(metadata or {}),
+    }
+    path = Path(out) / "shape_model.pt"
+    export_model(best, datamodule.train_masks, path, info)
+    return path

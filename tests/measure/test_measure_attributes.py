@@ -1,0 +1,99 @@
+"""Attributes: known answers on drawn shapes, units, NaN on broken masks, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from measure_helpers import ellipse, heart_frame
+from skimage.measure import regionprops
+
+from echolatent.errors import InputError
+from echolatent.labels import Label
+from echolatent.measure.attributes import ATTRIBUTES, compute_attributes, measure_attributes
+
+
+@pytest.mark.parametrize("spacing", [(1.0, 1.0), (0.5, 0.25)])
+def test_areas_of_ellipses_match_pi_a_b_in_mm2(spacing):
+    frame = np.zeros((400, 400), np.uint8)
+    frame[ellipse(frame.shape, (45, 45), (30, 12), spacing=spacing)] = Label.LV
+    frame[ellipse(frame.shape, (45, 80), (20, 8), spacing=spacing)] = Label.LA
+    attrs = compute_attributes(frame[None], spacing)
+    assert attrs["lv_area"][0] == pytest.approx(np.pi * 30 * 12, rel=0.01)
+    assert attrs["la_area"][0] == pytest.approx(np.pi * 20 * 8, rel=0.01)
+    assert attrs["myo_area"][0] == 0
+
+
+@pytest.mark.parametrize("angle", [-35.0, -12.0, 0.0, 8.0, 25.0, 40.0])
+def test_orientation_of_rotated_ellipse(angle):
+    lv = ellipse((256, 256), (128, 128), (90, 30), angle=angle)
+    value = compute_attributes(lv.astype(np.uint8)[None])["lv_orientation"][0]
+    assert value == pytest.approx(angle, abs=max(0.02 * abs(angle), 0.3))
+    assert value == pytest.approx(np.degrees(regionprops(lv.astype(int))[0].orientation), abs=1e-6)
+
+
+def test_orientation_uses_physical_units():
+    # a 45-degree line in mm drawn on pixels twice as tall as wide
+    spacing = (1.0, 0.5)
+    lv = ellipse((200, 300), (100, 75), (60, 10), angle=30.0, spacing=spacing)
+    value = compute_attributes(lv.astype(np.uint8)[None], spacing)["lv_orientation"][0]
+    assert value == pytest.approx(30.0, abs=0.6)
+
+
+def test_base_width_and_length_of_half_ellipse_lv():
+    frame = heart_frame(size=256, length=100, half_width=40, wall=8, la_height=30, base_row=180)
+    attrs = compute_attributes(frame[None])
+    assert attrs["lv_base_width"][0] == pytest.approx(80, rel=0.02)
+    assert attrs["lv_length"][0] == pytest.approx(100, rel=0.02)
+    assert attrs["lv_orientation"][0] == pytest.approx(0, abs=0.5)
+
+
+def test_lengths_scale_with_spacing():
+    frame = heart_frame(size=256, length=100, half_width=40, wall=8, la_height=30, base_row=180)
+    pixels = compute_attributes(frame[None])
+    mm = compute_attributes(frame[None], (0.3, 0.3))
+    for name in ("lv_base_width", "lv_length", "epi_center_x", "epi_center_y"):
+        assert mm[name][0] == pytest.approx(0.3 * pixels[name][0])
+    assert mm["lv_area"][0] == pytest.approx(0.09 * pixels["lv_area"][0])
+
+
+def test_epi_centre_is_the_centre_of_mass_of_lv_and_myo():
+    frame = np.zeros((60, 80), np.uint8)
+    frame[10:20, 30:50] = Label.LV
+    frame[20:30, 30:50] = Label.MYO
+    attrs = compute_attributes(frame[None], (2.0, 1.0))
+    assert attrs["epi_center_x"][0] == pytest.approx(39.5)
+    assert attrs["epi_center_y"][0] == pytest.approx(2.0 * 19.5)
+
+
+def test_nan_with_reasons_on_empty_and_broken_frames():
+    good = heart_frame()
+    no_myo = np.where(good == Label.MYO, 0, good).astype(np.uint8)
+    masks = np.stack([good, np.zeros_like(good), no_myo])
+    result = measure_attributes(masks)
+    assert set(result.values) == set(ATTRIBUTES)
+    assert all(np.isfinite(v[0]) for v in result.values.values())
+    assert result.values["lv_area"][1] == 0
+    assert np.isnan(result.values["lv_base_width"][1]) and np.isnan(result.values["lv_orientation"][1])
+    assert "no LV" in result.reasons["lv_base_width"][1]
+    assert np.isnan(result.values["lv_base_width"][2]) and np.isnan(result.values["lv_length"][2])
+    assert "basal corner" in result.reasons["lv_base_width"][2]
+    assert np.isfinite(result.values["lv_orientation"][2])
+
+
+@pytest.mark.parametrize(
+    ("masks", "message"),
+    [
+        (np.zeros((2, 2, 4, 4), np.uint8), "expected"),
+        (np.full((1, 4, 4), 7, np.uint8), "unknown labels"),
+        (np.full((1, 4, 4), np.nan), "NaN"),
+        (np.zeros((0, 4, 4), np.uint8), "empty"),
+    ],
+)
+def test_bad_input_raises_input_error(masks, message):
+    with pytest.raises(InputError, match=message):
+        compute_attributes(masks)
+
+
+def test_bad_spacing_raises():
+    with pytest.raises(ValueError, match="spacing"):
+        compute_attributes(heart_frame()[None], (0.0, 1.0))

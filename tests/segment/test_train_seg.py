@@ -1,0 +1,100 @@
+"""U-Net training: augmentations keep labels and geometry sane; one optimisation step end to end."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from skimage.draw import disk, ellipse
+
+from echolatent.cli.app import main
+from echolatent.segment import load_segmenter, segment_frames
+from echolatent.train.seg_data import FrameDataset, RandSectord, RandSpeckled, echo_augmentation
+
+from .conftest import write_sitk
+
+
+def _heart(h: int, w: int, shift: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A toy apical frame (h, w): MYO ellipse around an LV ellipse, LA disk below; image from labels."""
+    mask = np.zeros((h, w), np.uint8)
+    mask[ellipse(h * 0.4, w / 2 + shift, h * 0.3, w * 0.22, (h, w))] = 2
+    mask[ellipse(h * 0.42, w / 2 + shift, h * 0.24, w * 0.14, (h, w))] = 1
+    mask[disk((h * 0.82, w / 2 + shift), h * 0.12, shape=(h, w))] = 3
+    image = np.choose(mask, [40, 20, 200, 25]).astype(np.uint8)
+    return image, mask
+
+
+@pytest.fixture
+def camus_root(tmp_path: Path) -> Path:
+    """A CAMUS-like root: 3 patients (2 training, 1 validation), 2CH/4CH ED/ES frames with masks, 36 x 40 px."""
+    root = tmp_path / "camus"
+    for index, patient in enumerate(("patient0001", "patient0002", "patient0003")):
+        for view in ("2CH", "4CH"):
+            for j, instant in enumerate(("ED", "ES")):
+                image, mask = _heart(36, 40, shift=index + j)
+                stem = root / "database_nifti" / patient / f"{patient}_{view}_{instant}"
+                geometry = ((0.5, 0.4), (0.0, 0.0), (1.0, 0.0, 0.0, 1.0))
+                write_sitk(image, Path(f"{stem}.nii.gz"), *geometry)
+                write_sitk(mask, Path(f"{stem}_gt.nii.gz"), *geometry)
+    split = root / "database_split"
+    split.mkdir()
+    (split / "subgroup_training.txt").write_text("patient0001\npatient0002\n")
+    (split / "subgroup_validation.txt").write_text("patient0003\n")
+    return root
+
+
+def test_augmentation_is_seeded_and_keeps_labels():
+    image, mask = _heart(32, 32)
+    images = np.repeat(image[None].astype(np.float32) / 255, 4, 0)
+    masks = np.repeat(mask[None], 4, 0)
+    first = [FrameDataset(images, masks, echo_augmentation(seed=5))[i] for i in range(4)]
+    again = [FrameDataset(images, masks, echo_augmentation(seed=5))[i] for i in range(4)]
+    for (x1, y1), (x2, y2) in zip(first, again, strict=True):
+        assert x1.shape == (1, 32, 32) and y1.shape == (32, 32)
+        assert np.array_equal(x1, x2) and np.array_equal(y1, y2)
+        assert set(np.unique(y1.numpy())) <= {0, 1, 2, 3}
+
+
+def test_sector_mask_zeroes_the_corners_and_keeps_labels():
+    sector = RandSectord(keys=("image",), prob=1.0)
+    sector.set_random_state(0)
+    label = np.ones((1, 40, 40), np.float32)
+    out = sector({"image": np.ones((1, 40, 40), np.float32), "label": label})
+    assert out["image"][0, 0, 0] == 0 and out["image"][0, 0, -1] == 0
+    assert out["image"][0, 20, 20] == 1
+    assert out["label"] is label
+
+
+def test_speckle_is_multiplicative_with_unit_mean():
+    speckle = RandSpeckled(keys=("image",), prob=1.0, sigma_range=(0.2, 0.2))
+    speckle.set_random_state(0)
+    image = np.zeros((1, 64, 64), np.float32)
+    image[:, :, 32:] = 0.5
+    out = speckle({"image": image})["image"]
+    assert np.all(out[:, :, :32] == 0)
+    assert out[:, :, 32:].mean() == pytest.approx(0.5, rel=0.05)
+    assert out[:, :, 32:].std() / 0.5 == pytest.approx(0.2, rel=0.1)
+
+
+@pytest.mark.slow
+def test_one_step_training_run(camus_root, tmp_path, monkeypatch):
+    monkeypatch.setenv("ECHOLATENT_CACHE", str(tmp_path / "cache"))
+    run = tmp_path / "run"
+    export = run / "unet.pt"
+    argv = ["echolatent", "train", "seg", str(camus_root), "--out", str(run), "--epochs", "1", "--limit-batches", "1",
+            "--batch-size", "2", "--size", "32", "--threads", "1", "--export", str(export)]
+    monkeypatch.setattr(sys, "argv", argv)
+    main()
+    config = json.loads((run / "config.json").read_text())
+    assert config["config"]["unet"]["input_size"] == 32 and config["seed"] == 0
+    assert (run / "checkpoints" / "last.ckpt").is_file()
+    rows = list(csv.DictReader((run / "log" / "metrics.csv").open()))
+    assert any(row.get("val/dice") for row in rows)
+    segmenter = load_segmenter(export)
+    assert segmenter.config.input_size == 32
+    masks, _ = segment_frames(segmenter, _heart(36, 40)[0][None])
+    assert masks.shape == (1, 36, 40)

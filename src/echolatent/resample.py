@@ -22,11 +22,14 @@ def one_hot(masks: np.ndarray | torch.Tensor, num_classes: int = NUM_LABELS) -> 
     Raises:
         InputError: labels outside ``0..num_classes-1``.
     """
-    labels = torch.as_tensor(np.asarray(masks) if not isinstance(masks, torch.Tensor) else masks).long()
+    labels = torch.as_tensor(np.asarray(masks) if not isinstance(masks, torch.Tensor) else masks)
+    if labels.dtype not in (torch.uint8, torch.int16, torch.int32, torch.int64):
+        labels = labels.long()
     if labels.numel() and (labels.min() < 0 or labels.max() >= num_classes):
         bad = sorted({int(v) for v in torch.unique(labels) if v < 0 or v >= num_classes})
         raise InputError(None, f"unknown labels {bad} (expected 0..{num_classes - 1})")
-    return F.one_hot(labels, num_classes).permute(0, 3, 1, 2).float()
+    classes = torch.arange(num_classes, dtype=labels.dtype).view(1, num_classes, 1, 1)
+    return (labels[:, None] == classes).float()
 
 
 def resize_probs(probs: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:

@@ -13,7 +13,7 @@ from io_helpers import frame_image, heart_mask, odd_geometry, write_case, write_
 from echolatent.errors import InputError
 from echolatent.io import camus
 from echolatent.io.camus import find_sequences, load_frames, load_sequence, output_path, read_split, write_mask
-from echolatent.io.volume import write_like
+from echolatent.io.volume import read_image, write_like
 from echolatent.labels import Instant, View
 
 
@@ -181,3 +181,12 @@ def test_load_frames_rejects_differing_sizes_without_size(nifti_root):
     with pytest.raises(InputError, match=r"patient0002_2CH_ED.nii.gz: frame size \(30, 20\) differs"):
         load_frames(nifti_root, "training", cache=False)
     assert load_frames(nifti_root, "training", size=(16, 16), cache=False)[0].shape == (8, 16, 16)
+
+
+def test_load_header_only_and_mask_only(tmp_path):
+    write_case(tmp_path, "a", 3)
+    (ref,) = find_sequences(tmp_path)
+    header = load_sequence(ref, image=False, mask=False)
+    assert header.image is None and header.mask is None and header.geometry == read_image(ref.image)[1]
+    mask_only = load_sequence(ref, image=False)
+    np.testing.assert_array_equal(mask_only.mask, heart_mask(3))

@@ -205,3 +205,10 @@ def test_one_frame_sequence_and_ed_past_the_end(tmp_path):
         f"{tmp_path / 'patient0002_2CH_half_sequence.nii.gz'}: one-frame sequence (a sequence needs at least 2 frames)",
         f"{tmp_path / 'patient0002_4CH_half_sequence.nii.gz'}: 4 frames, but Info_4CH.cfg puts ED at frame 6",
     ]
+
+
+def test_single_mask_file_is_compared_with_its_image(patient):
+    broken = _break_spacing(patient)
+    (problem,) = check_dataset(broken)
+    assert problem.path == broken and "spacing (0.5, 0.5) mm does not match" in problem.message
+    assert check_dataset(patient / f"{PATIENT}_4CH_ED_gt.nii.gz") == []

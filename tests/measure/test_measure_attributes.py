@@ -14,12 +14,12 @@ from echolatent.measure.attributes import ATTRIBUTES, compute_attributes, measur
 
 @pytest.mark.parametrize("spacing", [(1.0, 1.0), (0.5, 0.25)])
 def test_areas_of_ellipses_match_pi_a_b_in_mm2(spacing):
-    frame = np.zeros((400, 400), np.uint8)
+    frame = np.zeros((600, 600), np.uint8)
     frame[ellipse(frame.shape, (45, 45), (30, 12), spacing=spacing)] = Label.LV
-    frame[ellipse(frame.shape, (45, 80), (20, 8), spacing=spacing)] = Label.LA
+    frame[ellipse(frame.shape, (50, 110), (40, 16), spacing=spacing)] = Label.LA
     attrs = compute_attributes(frame[None], spacing)
     assert attrs["lv_area"][0] == pytest.approx(np.pi * 30 * 12, rel=0.01)
-    assert attrs["la_area"][0] == pytest.approx(np.pi * 20 * 8, rel=0.01)
+    assert attrs["la_area"][0] == pytest.approx(np.pi * 40 * 16, rel=0.01)
     assert attrs["myo_area"][0] == 0
 
 

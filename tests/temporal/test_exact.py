@@ -113,3 +113,21 @@ def test_bad_arguments(z, tau, message):
 def test_negative_weight_rejected():
     with pytest.raises(ValueError, match=">= 0"):
         solve_exact(np.zeros((5, 1)), np.array([0.1]), attr_weight=-1.0)
+
+
+def test_per_frame_limits():
+    rng = np.random.default_rng(5)
+    z = np.cumsum(rng.normal(0, 0.05, (2, 15, 2)), axis=1)
+    tau = np.full((2, 13, 2), 0.02)
+    tau[:, 4] = 0.001  # one tight interior frame (t = 5)
+    tau[:, :, 1] = np.inf  # a free dimension
+    smoothed = solve_exact(z, tau, attr_weight=0.0, free_weight=0.0)
+    deviations = np.abs(deviation(smoothed))
+    assert (deviations[..., 0] <= tau[..., 0]).all()
+    assert deviations[:, 4, 0].max() <= 0.001
+    np.testing.assert_array_equal(smoothed[..., 1], z[..., 1])
+
+
+def test_limits_of_the_wrong_shape():
+    with pytest.raises(ValueError, match="do not fit"):
+        solve_exact(np.zeros((6, 2)), np.ones((3, 2)))

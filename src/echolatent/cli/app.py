@@ -59,7 +59,7 @@ def main() -> None:
     """Console entry point: run the app, turning expected errors into one-line messages and exit code 2."""
     _register_commands()
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except EcholatentError as err:
         typer.secho(f"error: {err}", fg=typer.colors.RED, err=True)
         sys.exit(2)
@@ -75,3 +75,4 @@ def main() -> None:
             err.show()
             sys.exit(err.exit_code)
         raise
+    sys.exit(code if isinstance(code, int) else 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from tqdm import tqdm
@@ -12,20 +13,30 @@ from echolatent.cli.app import data_app
 
 @data_app.command("synth")
 def synth(
-    out: Path = typer.Argument(..., help="Output root (CAMUS layout: database_nifti/, database_split/, truth.json)."),
-    patients: int = typer.Option(10, "--patients", "-n", min=1, help="Number of patients."),
-    frames: int = typer.Option(20, "--frames", "-t", min=2, help="Frames per half sequence (ED -> ES)."),
-    size: int = typer.Option(256, "--size", "-s", min=16, help="Square image size in pixels."),
-    seed: int = typer.Option(0, "--seed", help="Random seed (same seed, identical files)."),
-    full_cycle: bool = typer.Option(False, "--full-cycle", help="Also write full-cycle _sequence files."),
-    previews: int = typer.Option(4, "--previews", min=0, help="Patients with a PNG preview in OUT/previews."),
+    out: Annotated[
+        Path, typer.Argument(help="Output root (CAMUS layout: database_nifti/, database_split/, truth.json).")
+    ],
+    patients: Annotated[int, typer.Option("--patients", "-n", min=1, help="Number of patients.")] = 10,
+    frames: Annotated[int, typer.Option("--frames", "-t", min=2, help="Frames per half sequence (ED -> ES).")] = 20,
+    size: Annotated[int, typer.Option("--size", "-s", min=16, help="Square image size in pixels.")] = 256,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, identical files).")] = 0,
+    full_cycle: Annotated[bool, typer.Option("--full-cycle", help="Also write full-cycle _sequence files.")] = False,
+    previews: Annotated[
+        int, typer.Option("--previews", min=0, help="Patients with a PNG preview in OUT/previews.")
+    ] = 4,
 ) -> None:
     """Write a synthetic dataset with known volumes and EF, in the CAMUS layout."""
     from echolatent.synth.dataset import write_synthetic_dataset
 
     with tqdm(total=patients, desc="synth", unit="patient") as bar:
         write_synthetic_dataset(
-            out, patients=patients, frames=frames, size=size, seed=seed, full_cycle=full_cycle, previews=previews,
+            out,
+            patients=patients,
+            frames=frames,
+            size=size,
+            seed=seed,
+            full_cycle=full_cycle,
+            previews=previews,
             progress=lambda done: bar.update(done - bar.n),
         )
     typer.echo(f"wrote {patients} patients to {out} (truth in {out / 'truth.json'})")
@@ -33,10 +44,10 @@ def synth(
 
 @data_app.command("corrupt")
 def corrupt(
-    masks: Path = typer.Argument(..., help="CAMUS root, patient folder or mask file holding *_gt masks."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output root for <patient>/<name>_pred.nii.gz."),
-    severity: str = typer.Option("medium", "--severity", help="low, medium, high or a number in [0, 1]."),
-    seed: int = typer.Option(0, "--seed", help="Random seed (same seed, identical files)."),
+    masks: Annotated[Path, typer.Argument(help="CAMUS root, patient folder or mask file holding *_gt masks.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output root for <patient>/<name>_pred.nii.gz.")],
+    severity: Annotated[str, typer.Option("--severity", help="low, medium, high or a number in [0, 1].")] = "medium",
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, identical files).")] = 0,
 ) -> None:
     """Make segmentation-like errors in expert masks (per frame), written as _pred masks."""
     from echolatent.synth.corrupt import corrupt_dataset, severity_value

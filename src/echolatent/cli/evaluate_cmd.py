@@ -69,8 +69,13 @@ def print_summary(summary: dict) -> None:
     console.print(line)
     temporal = summary["temporal"]
     if temporal.get("checked"):
-        console.print(f"temporally consistent sequences: {temporal['sequences_ok']}/{temporal['checked']}, "
-                      f"inconsistent frames: {temporal['inconsistent_frames'].get('any', 0)}")
+        line = (f"temporally consistent sequences: {temporal['sequences_ok']}/{temporal['checked']}, "
+                f"inconsistent frames: {temporal['inconsistent_frames'].get('any', 0)}")
+        reference = summary.get("temporal_ground_truth")
+        if reference:
+            line += (f" (ground truth: {reference['sequences_ok']}/{reference['checked']}, "
+                     f"{reference['inconsistent_frames'].get('any', 0)})")
+        console.print(line)
     mae = summary["clinical"]["mae"]
     if mae:
         console.print("clinical MAE: " + ", ".join(f"{k} {_fmt(v)}" for k, v in mae.items()))

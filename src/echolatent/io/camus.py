@@ -457,25 +457,39 @@ def load_frames(
         )
     ids = [ref.name for ref in refs]
     size = tuple(int(s) for s in size) if size is not None else None
-    target = _cache_file(refs, ("v1", ids, size), Path(cache_dir or default_cache_dir())) if cache else None
-    if target is not None and target.is_file():
-        try:
-            with np.load(target) as stored:
-                log.debug("frames from cache %s", target)
-                return stored["images"], stored["masks"], ids
-        except (OSError, ValueError, KeyError):
-            log.warning("%s: unreadable cache, rebuilding", target)
-    images, masks = _read_frames(refs, size)
+    folder = Path(cache_dir or default_cache_dir())
+    target = _cache_file(refs, ("v1", ids, size), folder) if cache else None
+    stored = _load_cache(target)
+    if stored is not None:
+        return (*stored, ids)
+    native = _load_cache(_cache_file(refs, ("v1", ids, None), folder)) if cache and size is not None else None
+    images, masks = _resize_pairs(*native, size) if native is not None else _read_frames(refs, size)
     if target is not None:
         _save_cache(target, images, masks)
     return images, masks, ids
 
 
+def _load_cache(path: Path | None) -> tuple[np.ndarray, np.ndarray] | None:
+    if path is None or not path.is_file():
+        return None
+    try:
+        with np.load(path) as stored:
+            log.debug("frames from cache %s", path)
+            return stored["images"], stored["masks"]
+    except (OSError, ValueError, KeyError):
+        log.warning("%s: unreadable cache, rebuilding", path)
+        return None
+
+
 def _save_cache(target: Path, images: np.ndarray, masks: np.ndarray) -> None:
+    tmp_name = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=target.parent, suffix=".npz", delete=False) as tmp:
+            tmp_name = tmp.name
             np.savez(tmp, images=images, masks=masks)
-        os.replace(tmp.name, target)
+        os.replace(tmp_name, target)
     except OSError as err:
         log.warning("cannot write frame cache %s (%s)", target, err)
+        if tmp_name is not None:
+            Path(tmp_name).unlink(missing_ok=True)

@@ -121,6 +121,14 @@ class _Checker:
     def check_image(self, path: Path) -> None:
         self.read(path)
 
+    def _read_quietly(self, path: Path) -> bool:
+        """Read the geometry of an image outside the checked files (a mask checked alone); False if unreadable."""
+        try:
+            self.geometries[path] = read_image(path)[1]
+        except InputError:
+            return False
+        return True
+
     def check_mask(self, path: Path) -> None:
         array = self.read(path)
         if array is not None:
@@ -136,7 +144,7 @@ class _Checker:
         image = next((candidate for candidate in candidates if candidate.exists()), None)
         if image is None:
             self.add(path, f"mask without image (no {base}.nii.gz / .nii / .mhd beside it)")
-        elif array is not None and image in self.geometries:
+        elif array is not None and (image in self.geometries or self._read_quietly(image)):
             mismatch = _geometry_mismatch(self.geometries[path], self.geometries[image])
             if mismatch:
                 self.add(path, f"{mismatch} ({image.name})")

@@ -132,39 +132,56 @@ def _largest_contour(region: np.ndarray) -> np.ndarray:
 def find_base(
     contour: np.ndarray, tolerance: float = 8.0, max_angle: float = 45.0, max_points: int = 160
 ) -> np.ndarray:
-    """``(N, 2)`` closed contour -> ``(2, 2)`` hinge points: the longest chord within ``max_angle`` of
-    horizontal, centred in the lower half of the contour, one of whose arcs stays within ``tolerance`` of it.
+    """``(N, 2)`` closed contour -> ``(2, 2)`` hinge points ``(y, x)``, left first: the longest chord within
+    ``max_angle`` of horizontal, centred in the lower half of the contour, one of whose arcs stays within
+    ``tolerance`` of it.
 
-    Candidates are every k-th contour point (at most ``max_points``); the arc test uses the same points.
+    A coarse search over every k-th contour point (at most ``max_points``) is refined on the full contour
+    around the best pair.
 
     Raises:
         ValueError: no chord qualifies.
     """
     step = max(1, int(np.ceil(len(contour) / max_points)))
-    points = contour[::step]
-    n = len(points)
-    i, j = np.triu_indices(n, k=1)
-    chord = points[j] - points[i]
+    coarse = np.arange(0, len(contour), step)
+    i, j = np.triu_indices(len(coarse), k=1)
+    best = _longest_base_chord(contour, coarse[i], coarse[j], coarse, tolerance, max_angle)
+    if best is None:
+        raise ValueError("no mitral base found on the LV contour")
+    if step > 1:
+        near = np.arange(-step, step + 1)
+        i = (best[0] + near[:, None] + 0 * near[None, :]).ravel() % len(contour)
+        j = (best[1] + 0 * near[:, None] + near[None, :]).ravel() % len(contour)
+        i, j = np.minimum(i, j), np.maximum(i, j)
+        best = _longest_base_chord(contour, i, j, np.arange(len(contour)), tolerance, max_angle) or best
+    base = contour[list(best)]
+    return base[np.argsort(base[:, 1])]
+
+
+def _longest_base_chord(contour, i, j, probe, tolerance, max_angle) -> tuple[int, int] | None:
+    """Indices (i, j) of the longest qualifying chord among candidate pairs ``i < j``; arcs tested on ``probe``."""
+    chord = contour[j] - contour[i]
     chord_len = np.hypot(chord[:, 0], chord[:, 1])
     angle = np.degrees(np.arctan2(np.abs(chord[:, 0]), np.abs(chord[:, 1])))
     top, bottom = contour[:, 0].min(), contour[:, 0].max()
-    low_enough = (points[i, 0] + points[j, 0]) / 2 >= (top + bottom) / 2
+    low_enough = (contour[i, 0] + contour[j, 0]) / 2 >= (top + bottom) / 2
     keep = (angle <= max_angle) & (chord_len > 0) & low_enough
     i, j, chord, chord_len = i[keep], j[keep], chord[keep], chord_len[keep]
-    # distance of every point k to the segment (i, j): (pairs, n)
-    rel = points[None, :, :] - points[i][:, None, :]
+    if i.size == 0:
+        return None
+    points = contour[probe]
+    rel = points[None, :, :] - contour[i][:, None, :]  # (pairs, probes, 2)
     along = np.clip((rel * chord[:, None, :]).sum(-1) / chord_len[:, None] ** 2, 0, 1)
     dist = np.hypot(*(rel - along[..., None] * chord[:, None, :]).transpose(2, 0, 1))
-    k = np.arange(n)[None, :]
+    k = probe[None, :]
     inner = (k >= i[:, None]) & (k <= j[:, None])
     worst_inner = np.where(inner, dist, 0).max(1)
     worst_outer = np.where(~inner | (k == i[:, None]) | (k == j[:, None]), dist, 0).max(1)
     ok = np.minimum(worst_inner, worst_outer) <= tolerance
     if not ok.any():
-        raise ValueError("no mitral base found on the LV contour")
+        return None
     best = np.flatnonzero(ok)[np.argmax(chord_len[ok])]
-    base = points[[i[best], j[best]]]
-    return base[np.argsort(base[:, 1])]  # left hinge first
+    return int(i[best]), int(j[best])
 
 
 def disk_diameters(contour: np.ndarray, base_mid: np.ndarray, apex: np.ndarray, n_disks: int = N_DISKS) -> np.ndarray:

@@ -9,11 +9,8 @@ measured the same way on the ground-truth masks.
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -23,11 +20,11 @@ import numpy as np
 from echolatent.errors import InputError
 from echolatent.labels import View
 from echolatent.measure.clinical import clinical_indices
+from echolatent.measure.files import write_csv_atomic, write_json_atomic
 from echolatent.measure.summary import summarise
-from echolatent.measure.tables import SequenceMeasures, measure_sequence
+from echolatent.measure.tables import SequenceMeasures, measure_sequence, temporal_check
 from echolatent.measure.temporal import TemporalThresholds
 from echolatent.measure.validity import ValidityThresholds, check_validity
-from echolatent.train.runner import write_json_atomic
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +88,7 @@ def evaluate(
     gt_valid = _gt_validity([gt for _, gt in pairs if gt is not None], validity_thresholds)
     clinical = clinical_table(pairs, gt_root)
     summary = summarise(measures, clinical, gt_valid, thresholds)
+    summary["temporal_ground_truth"] = _gt_temporal([gt for _, gt in pairs if gt is not None], thresholds)
     write_csv_atomic(structure_rows, out / "metrics.csv")
     write_csv_atomic(frame_rows, out / "frames.csv")
     write_json_atomic(summary, out / "summary.json")
@@ -123,6 +121,21 @@ def _gt_validity(gts, validity_thresholds) -> dict | None:
     report = check_validity(np.concatenate([g.mask for g in gts]), validity_thresholds)
     return {"rate": float(report.valid.mean()), "frames": int(report.valid.size),
             "per_criterion": {k: float(v.mean()) for k, v in report.passed.items()}}
+
+
+def _gt_temporal(gts, thresholds) -> dict | None:
+    """The ground truth's own temporal verdicts under the same thresholds (the level to compare with)."""
+    if thresholds is None:
+        return None
+    reports = [temporal_check(g.mask, g.spacing, thresholds) for g in gts if g.mask.shape[0] >= 3]
+    if not reports:
+        return None
+    counts: dict[str, int] = {}
+    for report in reports:
+        for name, count in report.counts().items():
+            counts[name] = counts.get(name, 0) + count
+    return {"checked": len(reports), "sequences_ok": sum(r.sequence_ok for r in reports),
+            "inconsistent_frames": counts}
 
 
 def instant_masks(seqs) -> dict[str, dict[str, dict[View, tuple[np.ndarray, tuple[float, float]]]]]:
@@ -196,29 +209,6 @@ def _truth(patient, truth_json, pairs, gt_masks):
         if indices is not None:
             return {"EDV": indices.edv, "ESV": indices.esv, "EF": indices.ef}, "ground-truth masks"
     return None, None
-
-
-def write_csv_atomic(rows: list[dict], path: Path) -> Path:
-    """Write dict rows (columns: union of keys, first-seen order) as CSV through a temporary file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    columns = list(dict.fromkeys(k for row in rows for k in row))
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=columns, restval="")
-            writer.writeheader()
-            writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _cell(value):
-    if isinstance(value, float | np.floating):
-        return "" if not np.isfinite(value) else f"{float(value):.6g}"
-    return value
 
 
 __all__ = ["evaluate", "SequenceMeasures", "write_csv_atomic", "clinical_table", "reference_thresholds"]

@@ -109,7 +109,7 @@ class ValidityThresholds:
 
     def save(self, path: str | Path) -> Path:
         """Write the thresholds as JSON (atomically)."""
-        from echolatent.train.runner import write_json_atomic
+        from echolatent.measure.files import write_json_atomic
 
         return write_json_atomic(asdict(self), Path(path))
 
@@ -178,9 +178,10 @@ def check_validity(masks: np.ndarray, thresholds: ValidityThresholds | None = No
 
 def frame_criteria(frame: np.ndarray) -> dict[str, float]:
     """``(H, W)`` labels -> ``{criterion: value}`` in :data:`CRITERIA` order (NaN: a needed structure is absent)."""
+    small = frame.size / 2**14  # of the whole image, before cropping
+    frame = _crop(frame)
     lv, myo, la = (frame == Label.LV), (frame == Label.MYO), (frame == Label.LA)
     bg = frame == Label.BG
-    small = frame.size / 2**14
     nan = float("nan")
     has_lv, has_myo, has_la = lv.any(), myo.any(), la.any()
     epi = lv | myo
@@ -198,6 +199,14 @@ def frame_criteria(frame: np.ndarray) -> dict[str, float]:
         "width_ratio_lv_myo": width_ratio(lv, myo) if has_lv and has_myo else nan,
         "erosion_ratio_myo": erosion_ratio(myo, small) if has_myo else nan,
     }
+
+
+def _crop(frame: np.ndarray, margin: int = 2) -> np.ndarray:
+    """The foreground's bounding box plus ``margin`` background pixels (the padding the criteria assume)."""
+    rows, cols = np.flatnonzero(frame.any(1)), np.flatnonzero(frame.any(0))
+    if rows.size == 0:
+        return frame
+    return np.pad(frame[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1], margin)
 
 
 def _holes(region: np.ndarray) -> np.ndarray:
@@ -256,15 +265,16 @@ def width_ratio(lv: np.ndarray, myo: np.ndarray) -> float:
 
 
 def erosion_ratio(myo: np.ndarray, min_pixels: float) -> float:
-    """3x3 erosions until MYO is no longer one piece (small debris removed) / max distance to its outside.
+    """3x3 erosions until MYO is no longer one piece (small debris ignored) / max distance to its outside.
 
-    0 when MYO is already in several pieces.
+    0 when MYO is already in several pieces. ``k`` 3x3 erosions keep the pixels whose chessboard distance to the
+    outside exceeds ``k``, so the erosions are thresholds of one chessboard distance transform.
     """
-    thickness = ndimage.distance_transform_edt(np.pad(myo, 1)).max()
-    region = myo.copy()
+    padded = np.pad(myo, 1)
+    thickness = ndimage.distance_transform_edt(padded).max()
+    depth = ndimage.distance_transform_cdt(padded, metric="chessboard")
     erosions = 0
-    while _piece_count(region, min_pixels) == 1:
-        region = ndimage.binary_erosion(region, _EIGHT)
+    while _piece_count(depth > erosions, min_pixels) == 1:
         erosions += 1
     return erosions / thickness
 

@@ -45,8 +45,11 @@ def write_text_atomic(text: str, path: Path) -> Path:
 def cfg_text(patient: SyntheticPatient, view: View, frames: int) -> str:
     """``Info_<view>.cfg`` content: 1-based ED/ES, NbFrame, demographics, quality, EF and volumes."""
     style = patient.views[view].style
-    quality = "Poor" if style.dropout is not None and style.clutter > 0 else (
-        "Medium" if style.dropout is not None or style.clutter > 0 else "Good")
+    quality = (
+        "Poor"
+        if style.dropout is not None and style.clutter > 0
+        else ("Medium" if style.dropout is not None or style.clutter > 0 else "Good")
+    )
     lines = {
         "ED": 1,
         "ES": frames,
@@ -158,9 +161,14 @@ def write_synthetic_dataset(
         raise ValueError(f"size must be at least 16 px, got {size}")
     out = Path(out)
     database = out / "database_nifti"
-    truth = {"seed": seed, "frames": frames, "size": size, "full_cycle": full_cycle, "units": {
-        "EDV": "mL", "ESV": "mL", "EF": "%", "volumes": "mL", "spacing": "mm (sy, sx)", "frame_rate": "1/s"},
-        "patients": {}}
+    truth = {
+        "seed": seed,
+        "frames": frames,
+        "size": size,
+        "full_cycle": full_cycle,
+        "units": {"EDV": "mL", "ESV": "mL", "EF": "%", "volumes": "mL", "spacing": "mm (sy, sx)", "frame_rate": "1/s"},
+        "patients": {},
+    }
     names = []
     for index in range(1, patients + 1):
         patient = synthesize_patient(index, frames=frames, size=size, seed=seed, full_cycle=full_cycle)

@@ -29,7 +29,7 @@ class EchoStyle:
 
     half_angle: float = 37.0
     dynamic_range: float = 48.0  # dB
-    attenuation: float = 0.8  # net amplitude loss over the depth, nepers
+    attenuation: float = 0.3  # net amplitude loss over the depth after gain compensation, nepers
     axial_psf: float = 0.35  # mm (Gaussian sigma)
     lateral_psf: float = 0.9  # degrees
     dropout: float | None = None  # angle (deg) of a lateral dropout band, None: none
@@ -45,7 +45,7 @@ class EchoStyle:
         return cls(
             half_angle=float(rng.uniform(35.0, 39.0)),
             dynamic_range=float(rng.uniform(42.0, 54.0)),
-            attenuation=float(rng.uniform(0.4, 1.2)),
+            attenuation=float(rng.uniform(-0.2, 0.6)),
             axial_psf=float(rng.uniform(0.4, 0.6)),
             lateral_psf=float(rng.uniform(0.6, 0.9)),
             dropout=dropout,
@@ -54,7 +54,10 @@ class EchoStyle:
 
 
 # echogenicity (intensity scale) of each kind of scatterer
-BLOOD, TISSUE, MYOCARDIUM, PERICARDIUM, VALVE = 0.0006, 0.07, 0.5, 0.9, 0.9
+BLOOD, TISSUE, MYOCARDIUM, PERICARDIUM, VALVE = 0.006, 0.07, 0.13, 0.9, 0.9
+
+
+GAMMA = 1.5  # display curve after log compression, darkens the mid-tones as on scanners
 
 
 def _polar_grid(size: int, depth: float, half_angle: float) -> tuple[np.ndarray, np.ndarray]:
@@ -88,13 +91,19 @@ class _MaterialField:
 
 
 def _material_coordinates(shapes: PlaneShapes, t: int, s: np.ndarray, x: np.ndarray):
-    """In-plane points at frame ``t`` -> where that tissue was at frame 0 (apex fixed, base moves)."""
+    """In-plane points at frame ``t`` -> where that tissue was at frame 0.
+
+    The heart deforms (apex fixed, base moving, walls moving in and out); the motion fades over ~10 mm
+    outside the epicardium, so the surrounding tissue stays nearly still.
+    """
     length, length0 = shapes.length[t], shapes.length[0]
-    s0 = np.where(s <= 0, s, np.where(s <= length, s * length0 / length, s - length + length0))
     epi, epi0 = shapes.epi[t], shapes.epi[0]
-    inside = np.abs(x) <= epi
-    outside_shift = np.sign(x) * (epi0 - epi) * np.exp(-np.clip(np.abs(x) - epi, 0, None) / 10.0)
-    x0 = np.where(inside, x * epi0 / epi, x + outside_shift)
+    below = np.clip(s - shapes.la_center[t] - shapes.la_half_length[t], 0, None)
+    weight = np.exp(-(np.clip(np.abs(x) - epi, 0, None) + below) / 10.0)
+    s_heart = np.where(s <= 0, s, np.where(s <= length, s * length0 / length, s - length + length0))
+    x_heart = np.where(np.abs(x) <= epi, x * epi0 / epi, x + np.sign(x) * (epi0 - epi))
+    s0 = s + weight * (s_heart - s)
+    x0 = x + weight * (x_heart - x)
     return s0, x0
 
 
@@ -104,8 +113,9 @@ def _right_heart(shapes: PlaneShapes, t: int, s: np.ndarray, x: np.ndarray) -> n
     rv_x = -(width + 0.55 * width + 2.0)
     rv = ((x - rv_x) / (0.6 * width)) ** 2 + ((s - 0.6 * length) / (0.5 * length)) ** 2 <= 1.0
     ra_x = -(width + 0.4 * width)
-    ra = ((x - ra_x) / (0.55 * width)) ** 2 + ((s - length - 0.55 * shapes.la_half_length[t]) / (
-        0.8 * shapes.la_half_length[t])) ** 2 <= 1.0
+    ra = ((x - ra_x) / (0.55 * width)) ** 2 + (
+        (s - length - 0.55 * shapes.la_half_length[t]) / (0.8 * shapes.la_half_length[t])
+    ) ** 2 <= 1.0
     return rv | ra
 
 
@@ -126,23 +136,16 @@ def _echogenicity(heart: Heart, shapes: PlaneShapes, state: HeartState, view: Vi
     return echo, blood
 
 
-def _gaussian_kernel(sigma: float) -> torch.Tensor:
-    radius = max(1, int(np.ceil(3.0 * sigma)))
-    taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / max(sigma, 1e-6)) ** 2)
-    return torch.from_numpy((taps / taps.sum()).astype(np.float32))
-
-
 def _psf_envelope(scatter: np.ndarray, depth: float, style: EchoStyle) -> np.ndarray:
     """Complex scatterers ``(T, n_r, n_theta)`` -> envelope of the beamformed signal (separable Gaussian PSF)."""
     _, n_r, n_theta = scatter.shape
-    sigma_r = style.axial_psf * n_r / depth
-    sigma_t = style.lateral_psf * (n_theta - 1) / (2.0 * style.half_angle)
-    signal = torch.from_numpy(np.concatenate([scatter.real, scatter.imag]).astype(np.float32))[:, None]
-    k_r, k_t = _gaussian_kernel(sigma_r), _gaussian_kernel(sigma_t)
-    signal = F.conv2d(F.pad(signal, (0, 0, len(k_r) // 2, len(k_r) // 2), mode="replicate"), k_r.view(1, 1, -1, 1))
-    signal = F.conv2d(F.pad(signal, (len(k_t) // 2, len(k_t) // 2, 0, 0), mode="replicate"), k_t.view(1, 1, 1, -1))
-    real, imag = signal[:, 0].numpy().reshape(2, *scatter.shape)
-    return np.hypot(real, imag).astype(np.float64)
+    # never finer than the image's pixels, so a small image still shows a speckle grain that can be tracked
+    sigma_r = max(style.axial_psf * n_r / depth, 0.7)
+    sigma_t = max(style.lateral_psf * (n_theta - 1) / (2.0 * style.half_angle), 1.0)
+    signal = np.stack([scatter.real, scatter.imag]).astype(np.float32)
+    signal = ndimage.gaussian_filter1d(signal, sigma_r, axis=2, mode="nearest")
+    signal = ndimage.gaussian_filter1d(signal, sigma_t, axis=3, mode="nearest")
+    return np.hypot(signal[0], signal[1]).astype(np.float64)
 
 
 def _bilinear(channels: torch.Tensor, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -188,8 +191,14 @@ def simulate_view(
     if style.dropout is not None:
         band = np.exp(-0.5 * ((np.degrees(theta) - style.dropout) / 4.0) ** 2)
         gain = gain * (1.0 - 0.8 * band * (r > 0.3 * depth))
-    clutter = style.clutter * TISSUE * 2.0 * np.exp(-r / (0.12 * depth)) * ndimage.gaussian_filter(
-        rng.random(r.shape), 3.0) ** 2 * 4.0
+    clutter = (
+        style.clutter
+        * TISSUE
+        * 2.0
+        * np.exp(-r / (0.12 * depth))
+        * ndimage.gaussian_filter(rng.random(r.shape), 3.0) ** 2
+        * 4.0
+    )
     scatter = np.empty((state.frames, *r.shape), dtype=np.complex64)
     for t in range(state.frames):
         s0, x0 = _material_coordinates(shapes, t, s, x)
@@ -208,7 +217,7 @@ def simulate_view(
 def _log_compress(envelope: np.ndarray, dynamic_range: float) -> np.ndarray:
     ref = np.percentile(envelope, 99.5)
     decibels = 20.0 * np.log10(np.maximum(envelope, 1e-12) / ref)
-    return np.clip((decibels + dynamic_range) / dynamic_range, 0.0, 1.0)
+    return np.clip((decibels + dynamic_range) / dynamic_range, 0.0, 1.0) ** GAMMA
 
 
 def _to_uint8(image: np.ndarray, sector: np.ndarray) -> np.ndarray:

@@ -16,7 +16,6 @@ import numpy as np
 from echolatent.labels import Label, View
 from echolatent.synth.heart import Heart, HeartState, profile
 
-
 BASAL_EXTENSION = 0.06  # length of the tapering basal wall ends below the mitral plane, fraction of L
 
 
@@ -32,8 +31,13 @@ class Placement:
 
     def to_dict(self) -> dict:
         """JSON-friendly placement."""
-        return {"view": self.view.value, "phi": self.phi, "depth": self.depth, "apex_yx": list(self.apex_yx),
-                "tilt": self.tilt}
+        return {
+            "view": self.view.value,
+            "phi": self.phi,
+            "depth": self.depth,
+            "apex_yx": list(self.apex_yx),
+            "tilt": self.tilt,
+        }
 
 
 @dataclass(frozen=True)
@@ -83,8 +87,16 @@ def plane_shapes(heart: Heart, state: HeartState, phi_deg: float) -> PlaneShapes
     annulus = heart.base_ratio * (cavity + 0.15 * (epi - cavity))
     ratio = np.clip(annulus / la_half_width, 0.0, 0.97)
     la_center = state.length + state.la_length * np.sqrt(1.0 - ratio**2)
-    return PlaneShapes(state.length, cavity, epi, state.wall_apex, la_center, np.full_like(cavity, across),
-                       la_half_width, state.la_length)
+    return PlaneShapes(
+        state.length,
+        cavity,
+        epi,
+        state.wall_apex,
+        la_center,
+        np.full_like(cavity, across),
+        la_half_width,
+        state.la_length,
+    )
 
 
 def plane_coordinates(placement: Placement, y_mm: np.ndarray, x_mm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -121,7 +133,8 @@ def regions(heart: Heart, shapes: PlaneShapes, t: int, s: np.ndarray, x: np.ndar
     )
     epi = epi_region(heart, shapes, t, s, x)
     la = (s > length) & (
-        ((x - shapes.la_x[t]) / shapes.la_half_width[t]) ** 2 + ((s - shapes.la_center[t]) / shapes.la_half_length[t]) ** 2
+        ((x - shapes.la_x[t]) / shapes.la_half_width[t]) ** 2
+        + ((s - shapes.la_center[t]) / shapes.la_half_length[t]) ** 2
         <= 1.0
     )
     # the basal wall ends taper a little below the mitral plane, beside the LA, as in expert masks

@@ -9,7 +9,7 @@ with d castor's deviation ``x_t - (x_{t-1} + x_{t+1}) / 2``, L a smoothness ener
 banded solve). The limited problems of all sequences and dimensions are solved together by a primal-dual
 interior-point method (Mehrotra predictor-corrector) started from a strictly feasible point (the least-squares
 line, whose d is 0), so every iterate meets the limits; each Newton step is one banded Cholesky solve of the
-stacked pentadiagonal system. It stops at a fixed accuracy, not after a tuned number of iterations. Each
+stacked pentadiagonal system (:mod:`.qp`). It stops at a fixed accuracy, not after a tuned number of iterations. Each
 problem is updated with its own step and frozen once converged, so results do not depend on the batch.
 """
 
@@ -19,32 +19,13 @@ import logging
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy.linalg import LinAlgError
 
-from echolatent.temporal.banded import (
-    DEVIATION_STENCIL,
-    Penalty,
-    add_bands,
-    apply_stencil,
-    apply_stencil_transpose,
-    factor_spd_banded,
-    gram_bands,
-    smooth_penalised,
-    smoothing_bands,
-    solve_factored,
-    solve_spd_banded,
-)
-from echolatent.temporal.limits import MARGIN, check_frame_limits, check_trajectories
+from echolatent.temporal.banded import Penalty, smooth_penalised, smoothing_bands, solve_spd_banded
+from echolatent.temporal.limits import MARGIN, check_frame_limits, check_trajectories, deviation
+from echolatent.temporal.qp import solve_deviation_qp
 
 log = logging.getLogger(__name__)
 
-#: Converged when the KKT residual and the mean complementarity are below these (normalised units, O(1)).
-RESIDUAL_TOL = 1e-9
-GAP_TOL = 1e-12
-#: Caps the barrier weights multiplier/slack so the Newton matrix stays well conditioned near the solution.
-MAX_BARRIER_WEIGHT = 1e15
-#: A safeguard only: the method converges in 10-40 iterations on these problems.
-MAX_NEWTON_STEPS = 200
 #: Stands in for an infinite limit on single frames of a limited dimension (normalised units span about 1).
 UNLIMITED = 1e6
 
@@ -108,126 +89,15 @@ def solve_exact(
 
 
 def solve_limited(series: np.ndarray, bounds: np.ndarray, weight: float, penalty: Penalty) -> np.ndarray:
-    """``(P, T)`` series, ``(P, T - 2)`` bounds -> ``(P, T)``: min 1/2|x-z|^2 + (w/2) x^T L x s.t. |d(x)| <= bounds."""
-    hessian = smoothing_bands(series.shape[0], series.shape[1], weight, penalty)
-    unconstrained = solve_spd_banded(hessian, series) if weight > 0 else series.copy()
-    inside = (np.abs(apply_stencil(unconstrained, DEVIATION_STENCIL)) < bounds).all(axis=1)
-    result = unconstrained
-    if not inside.all():
-        result[~inside] = _interior_point(series[~inside], [b[~inside] for b in hessian], bounds[~inside])
-    return result
+    """``(P, T)`` series, ``(P, T - 2)`` bounds -> ``(P, T)``: min 1/2|x-z|^2 + (w/2) x^T L x s.t. |d(x)| <= bounds.
 
-
-def _line_fit(series: np.ndarray) -> np.ndarray:
-    """``(P, T)`` -> ``(P, T)`` least-squares straight lines (d = 0 everywhere: strictly feasible)."""
-    time = np.arange(series.shape[1], dtype=np.float64)
-    time -= time.mean()
-    slope = series @ time / (time @ time)
-    return series.mean(axis=1, keepdims=True) + slope[:, None] * time
-
-
-def _step_to_boundary(values: np.ndarray, steps: np.ndarray) -> np.ndarray:
-    """``(P, n)`` positive values and directions -> ``(P,)`` largest alpha keeping values + alpha*steps >= 0."""
-    ratios = np.full(values.shape, np.inf)
-    np.divide(values, -steps, out=ratios, where=steps < 0)
-    return ratios.min(axis=1)
-
-
-def _hessian_times(bands: list[np.ndarray], vec: np.ndarray) -> np.ndarray:
-    """Symmetric banded ``(P, T)`` bands times ``(P, T)`` vectors."""
-    out = bands[0] * vec
-    for offset, band in enumerate(bands[1:], start=1):
-        out[:, offset:] += band[:, :-offset] * vec[:, :-offset]
-        out[:, :-offset] += band[:, :-offset] * vec[:, offset:]
-    return out
-
-
-@dataclass
-class _Iterate:
-    """Primal-dual state, one row per problem: x ``(P, T)``; slacks and multipliers ``(P, 2m)`` (m = T - 2),
-    the first m for ``D x <= b``, the last m for ``-D x <= b``."""
-
-    x: np.ndarray
-    slack: np.ndarray
-    dual: np.ndarray
-
-
-def _constraints(vec: np.ndarray) -> np.ndarray:
-    """G x with G = [D; -D]: ``(P, T)`` -> ``(P, 2m)``."""
-    rows = apply_stencil(vec, DEVIATION_STENCIL)
-    return np.concatenate([rows, -rows], axis=1)
-
-
-def _constraints_t(values: np.ndarray) -> np.ndarray:
-    """G^T v: ``(P, 2m)`` -> ``(P, T)``."""
-    m = values.shape[1] // 2
-    return apply_stencil_transpose(values[:, :m] - values[:, m:], DEVIATION_STENCIL)
-
-
-def _newton_direction(newton, state, r_dual, r_primal, r_comp):
-    """Solve the reduced KKT system (the factorised banded matrix) -> (dx, dslack, ddual)."""
-    rhs = -r_dual + _constraints_t((r_comp - state.dual * r_primal) / state.slack)
-    dx = solve_factored(newton, rhs)
-    dslack = -r_primal - _constraints(dx)
-    ddual = -(r_comp + state.dual * dslack) / state.slack
-    return dx, dslack, ddual
-
-
-def _max_alpha(state: _Iterate, dslack: np.ndarray, ddual: np.ndarray) -> np.ndarray:
-    return np.minimum(_step_to_boundary(state.slack, dslack), _step_to_boundary(state.dual, ddual))
-
-
-def _mehrotra_step(state: _Iterate, target, hessian, limit) -> tuple[_Iterate, np.ndarray]:
-    """One predictor-corrector step for every problem -> (new state, converged flags ``(P,)``)."""
-    n_rows = state.slack.shape[1]
-    r_dual = _hessian_times(hessian, state.x) - target + _constraints_t(state.dual)
-    r_primal = _constraints(state.x) + state.slack - limit
-    complementarity = state.slack * state.dual
-    gap = complementarity.mean(axis=1)
-    converged = (np.abs(r_dual).max(axis=1) <= RESIDUAL_TOL) & (gap <= GAP_TOL)
-    weights = np.minimum(state.dual / state.slack, MAX_BARRIER_WEIGHT)
-    extra = gram_bands(DEVIATION_STENCIL, weights[:, : n_rows // 2] + weights[:, n_rows // 2 :], state.x.shape[1])
-    newton = factor_spd_banded(add_bands(hessian, extra))
-    dx, ds, dl = _newton_direction(newton, state, r_dual, r_primal, complementarity)
-    alpha = np.minimum(1.0, _max_alpha(state, ds, dl))[:, None]
-    gap_affine = ((state.slack + alpha * ds) * (state.dual + alpha * dl)).mean(axis=1)
-    centring = (gap_affine / np.maximum(gap, np.finfo(float).tiny)) ** 3
-    r_comp = complementarity + ds * dl - (centring * gap)[:, None]
-    dx, ds, dl = _newton_direction(newton, state, r_dual, r_primal, r_comp)
-    alpha = np.minimum(1.0, 0.99 * _max_alpha(state, ds, dl))
-    alpha[converged] = 0.0
-    alpha = alpha[:, None]
-    return _Iterate(state.x + alpha * dx, state.slack + alpha * ds, state.dual + alpha * dl), converged
-
-
-def _interior_point(target: np.ndarray, hessian: list[np.ndarray], bounds: np.ndarray) -> np.ndarray:
-    """Primal-dual interior point for min 1/2 x^T H x - target^T x s.t. -b <= D x <= b, P problems at once.
-
-    ``target`` ``(P, T)``, ``hessian`` bands of H (each ``(P, T)``), ``bounds`` ``(P, T - 2)`` -> ``(P, T)``.
+    Problems whose penalised solution already meets its limits keep it (one banded solve); the others go to the
+    interior-point solver.
     """
-    limit = np.concatenate([bounds, bounds], axis=1)
-    x = _line_fit(target)
-    state = _Iterate(x, limit - _constraints(x), np.ones((len(x), 2 * (x.shape[1] - 2))))
-    result = x.copy()
-    active = np.arange(len(x))
-    for _ in range(MAX_NEWTON_STEPS):
-        if active.size < len(x):
-            sub_hessian, sub_target, sub_limit = [b[active] for b in hessian], target[active], limit[active]
-        else:
-            sub_hessian, sub_target, sub_limit = hessian, target, limit
-        try:
-            new_state, converged = _mehrotra_step(state, sub_target, sub_hessian, sub_limit)
-        except LinAlgError:  # round-off at extreme barrier weights: the current iterate is feasible; keep it
-            log.warning("exact solver: Newton matrix lost definiteness; %d problems stop early", active.size)
-            break
-        if converged.any():
-            result[active[converged]] = state.x[converged]
-            keep = ~converged
-            active = active[keep]
-            new_state = _Iterate(new_state.x[keep], new_state.slack[keep], new_state.dual[keep])
-        state = new_state
-        if active.size == 0:
-            return result
-    log.warning("exact solver: %d of %d limited problems did not reach full accuracy", active.size, len(x))
-    result[active] = state.x
-    return result
+    n_problems, length = series.shape
+    hessian = smoothing_bands(n_problems, length, weight, penalty)
+    unconstrained = solve_spd_banded(hessian, series) if weight > 0 else series.copy()
+    inside = (np.abs(deviation(unconstrained[:, :, None])[:, :, 0]) < bounds).all(axis=1)
+    if not inside.all():
+        unconstrained[~inside] = solve_deviation_qp(series[~inside], [b[0] for b in hessian], bounds[~inside])
+    return unconstrained

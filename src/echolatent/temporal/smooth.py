@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from echolatent.errors import InputError
 from echolatent.labels import NUM_LABELS
@@ -151,14 +152,35 @@ class Smoother:
         self.validity_thresholds = validity_thresholds
         self.model = None
         if method in ("exact", "snake"):
-            self.model, stored = _load(model)
-            thresholds = thresholds or stored
+            self.model = _load(model)
+        if thresholds is None and not isinstance(model, torch.nn.Module):
+            thresholds = stored_thresholds(model, required=method in ("exact", "snake"))
         self.thresholds = thresholds
+        self._warned = False
+
+    def thresholds_for(self, masks: np.ndarray) -> TemporalThresholds | None:
+        """The temporal thresholds used on ``masks``: the given or stored ones, else measured on ``masks``.
+
+        The fallback takes the bounds from the sequence itself at the model's grid (logged): a narrower range
+        than the training data's, so a stricter check.
+        """
+        if self.thresholds is not None:
+            return self.thresholds
+        grid = masks.shape[1:] if self.model is None else (self.model.config.input_size,) * 2
+        try:
+            thresholds = TemporalThresholds.from_reference([resize_labels(masks, grid)])
+        except ValueError:
+            return None
+        if not self._warned:
+            log.warning("no temporal thresholds given or stored with the model: bounds measured on each input")
+            self._warned = True
+        thresholds.note = "bounds measured on the input sequence itself"
+        return thresholds
 
     def __call__(self, masks: np.ndarray, spacing: tuple[float, float] | None = None) -> SmoothResult:
         start = time.perf_counter()
         masks = check_sequence(masks)
-        thresholds = self.thresholds or self._input_thresholds(masks)
+        thresholds = self.thresholds_for(masks)
         report = SmoothReport(self.method)
         if self.method == "exact":
             out = self._exact(masks, spacing, thresholds, report)
@@ -184,8 +206,10 @@ class Smoother:
             report.temporal, report.validity = self._measure(out, spacing, thresholds)
             if round_index == self.max_rounds or not self._tighten(limits, report, round_index + 1):
                 break
-        for message in report.residual():
-            log.info("exact smoothing left a failure: %s", message)
+        residual = report.residual()
+        if residual:
+            log.info("exact smoothing left %d failure(s) after %d rounds: %s", len(residual), report.rounds,
+                     "; ".join(residual[:3]) + (" ..." if len(residual) > 3 else ""))
         return out
 
     def _tighten(self, limits: np.ndarray, report: SmoothReport, round_index: int) -> bool:
@@ -202,11 +226,13 @@ class Smoother:
             failures.setdefault(int(t), set()).update(limited.tolist())
         for frame, dims in sorted(failures.items()):
             rows = [r for r in (frame - 2, frame - 1, frame) if 0 <= r < len(limits)]
-            dims = sorted(dims)
-            limits[np.ix_(rows, dims)] *= self.tighten
-            reason = "invalid" if not report.validity.valid[frame] else "inconsistent"
-            report.tightened.append({"round": round_index, "frame": frame, "dims": dims, "reason": reason})
-            log.debug("round %d: tightened dims %s around frame %d (%s)", round_index, dims, frame, reason)
+            limits[np.ix_(rows, sorted(dims))] *= self.tighten
+        if failures:
+            entry = {"round": round_index, "frames": sorted(failures),
+                     "dims": sorted(set().union(*failures.values()))}
+            report.tightened.append(entry)
+            log.debug("round %d: tightened the latent limits of dims %s around frames %s",
+                      round_index, entry["dims"], entry["frames"])
         return bool(failures)
 
     # -- shared steps -----------------------------------------------------------------------------------
@@ -236,36 +262,36 @@ class Smoother:
         temporal = temporal_check(masks, spacing, thresholds) if thresholds is not None and thresholds.bounds else None
         return temporal, check_validity(masks, self.validity_thresholds)
 
-    def _input_thresholds(self, masks: np.ndarray) -> TemporalThresholds | None:
-        """Bounds measured on this sequence at the model's grid (no thresholds given nor stored)."""
-        grid = masks.shape[1:] if self.model is None else (self.model.config.input_size,) * 2
-        try:
-            thresholds = TemporalThresholds.from_reference([resize_labels(masks, grid)])
-        except ValueError:
-            return None
-        log.warning("no temporal thresholds given or stored with the model: bounds measured on the input itself")
-        return thresholds
 
 
-def _load(model) -> tuple[object, TemporalThresholds | None]:
-    """(ShapeModel, thresholds stored in its file's metadata or None) from a model, a path or None."""
-    from echolatent.latent.codec import load_model, model_metadata
-    from echolatent.models.shape import ShapeModel
+def _load(model):
+    """A ShapeModel with a latent range, from a loaded model, a model file or None (the shipped AR-VAE)."""
+    from echolatent.latent.codec import load_model
 
-    if isinstance(model, ShapeModel):
-        return model, None
-    loaded = load_model(model)
-    stored = model_metadata(model).get(THRESHOLDS_KEY)
-    thresholds = None
-    if stored:
-        thresholds = TemporalThresholds(
-            bounds={k: (float(v[0]), float(v[1])) for k, v in stored["bounds"].items()},
-            tau={k: float(v) for k, v in stored["tau"].items()},
-            grid=tuple(stored["grid"]) if stored.get("grid") else None,
-            spacing=tuple(stored["spacing"]) if stored.get("spacing") else None,
-            note=stored.get("note", "stored with the shape model"),
-        )
+    loaded = model if isinstance(model, torch.nn.Module) else load_model(model)
     low, high = loaded.latent_min.numpy(), loaded.latent_max.numpy()
     if not (high > low).all():
         raise InputError(model, "the shape model has no latent range (latent_max <= latent_min on some dims)")
-    return loaded, thresholds
+    return loaded
+
+
+def stored_thresholds(path: str | Path | None, *, required: bool = True) -> TemporalThresholds | None:
+    """Temporal thresholds stored in a shape model file's metadata (None when absent, or no file and not
+    ``required``)."""
+    from echolatent.latent.codec import model_metadata
+
+    try:
+        stored = model_metadata(path).get(THRESHOLDS_KEY)
+    except InputError:
+        if required:
+            raise
+        return None
+    if not stored:
+        return None
+    return TemporalThresholds(
+        bounds={k: (float(v[0]), float(v[1])) for k, v in stored["bounds"].items()},
+        tau={k: float(v) for k, v in stored["tau"].items()},
+        grid=tuple(stored["grid"]) if stored.get("grid") else None,
+        spacing=tuple(stored["spacing"]) if stored.get("spacing") else None,
+        note=stored.get("note", "stored with the shape model"),
+    )

@@ -76,14 +76,16 @@ def _load_frames_fallback(root, subset, *, views, instants, size):
 
 
 def load_synthetic_frames(root: str | Path, size: int, every: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """All annotated frames (every ``every``-th frame of each sequence) under a synthetic CAMUS-layout root.
+    """Annotated frames under a synthetic CAMUS-layout root: every ``every``-th frame of each (half) sequence,
+    or the ED/ES frames of a view without sequences.
 
     Returns ``images (N, size, size)`` float32 in [0, 1] and ``masks (N, size, size)`` uint8.
     """
     from echolatent.io.camus import find_sequences, load_sequence
+    from echolatent.segment import default_refs
 
     refs = find_sequences(root, kinds=("half_sequence", "sequence", "ED", "ES"), require_image=True)
-    refs = [r for r in refs if r.mask is not None]
+    refs = [r for r in default_refs(refs) if r.mask is not None]
     images, masks = [], []
     for ref in refs:
         seq = load_sequence(ref)

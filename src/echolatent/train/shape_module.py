@@ -55,9 +55,10 @@ def attribute_loss(z: torch.Tensor, attrs: torch.Tensor, delta: float) -> torch.
         return z.new_zeros(0)
     zk = z[:, :K]
     dz = torch.tanh(delta * (zk[:, None, :] - zk[None, :, :]))  # (B, B, K)
-    da = torch.sign(attrs[:, None, :] - attrs[None, :, :])
-    defined = torch.isfinite(da) & ~torch.eye(len(z), dtype=torch.bool, device=z.device)[..., None]
-    err = torch.where(defined, (dz - torch.nan_to_num(da)).abs(), torch.zeros_like(dz))
+    diff = attrs[:, None, :] - attrs[None, :, :]
+    defined = torch.isfinite(diff) & ~torch.eye(len(z), dtype=torch.bool, device=z.device)[..., None]
+    da = torch.sign(torch.nan_to_num(diff))  # torch.sign(nan) is 0: undefined pairs are masked explicitly
+    err = torch.where(defined, (dz - da).abs(), torch.zeros_like(dz))
     return err.sum((0, 1)) / defined.sum((0, 1)).clamp(min=1)
 
 

@@ -1,0 +1,111 @@
+"""`echolatent run INPUT --out OUT` and `echolatent demo --out OUT`: thin shells over :mod:`echolatent.report.job`."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from tqdm import tqdm
+
+from echolatent.cli.app import app
+
+METHOD_HELP = "Smoothing: exact (default), snake (castor's solver), gaussian (castor's baseline), none."
+SPACING_HELP = ("auto: the header's pixel size unless it is exactly 1 x 1 mm (files without a known size), "
+                "header: always the header's, none: measure in pixels.")
+
+
+@contextlib.contextmanager
+def stage_bars():
+    """A ``progress(stage, done, total)`` callback showing one tqdm bar per stage on stderr."""
+    bars: dict[str, tqdm] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        unit = "patient" if stage == "synth" else "seq"
+        if stage not in bars:
+            bars[stage] = tqdm(total=total, desc=f"{stage:>8}", unit=unit, position=len(bars), leave=True)
+        bar = bars[stage]
+        bar.total = total
+        bar.update(done - bar.n)
+
+    try:
+        yield progress
+    finally:
+        for bar in bars.values():
+            bar.close()
+
+
+def _check_choices(method: str, spacing: str) -> None:
+    from echolatent.pipeline import SPACING_MODES
+    from echolatent.temporal.smooth import METHODS
+
+    if method not in METHODS:
+        raise typer.BadParameter(f"unknown method {method!r}; choose from {', '.join(METHODS)}", param_hint="--method")
+    if spacing not in SPACING_MODES:
+        raise typer.BadParameter(f"choose from {', '.join(SPACING_MODES)}", param_hint="--spacing")
+
+
+def _report_line(summary: dict, out: Path) -> None:
+    before, after = summary["before"], summary.get("after")
+    line = f"{len(summary['sequences'])} sequence(s); anatomically valid frames {100 * before['validity']['rate']:.1f} %"
+    if after:
+        line += f" -> {100 * after['validity']['rate']:.1f} % after smoothing"
+    typer.echo(line)
+    typer.echo(f"report: {out / 'report.html'} ({summary['seconds']:.0f} s)")
+
+
+@app.command("run")
+def run_command(
+    source: Annotated[Path, typer.Argument(metavar="INPUT", help="CAMUS root, patient folder(s) or image file.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder (report.html, masks, tables).")],
+    model: Annotated[Path | None, typer.Option("--model", help="U-Net .pt file (default: shipped weights).")] = None,
+    vae: Annotated[Path | None, typer.Option("--vae", help="Shape model file (default: shipped AR-VAE).")] = None,
+    method: Annotated[str, typer.Option("--method", help=METHOD_HELP)] = "exact",
+    gt: Annotated[Path | None, typer.Option("--gt", help="Ground truth root (default: _gt files beside the images).")]
+    = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a non-empty OUT.")] = False,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Frames per U-Net forward pass.")] = 16,
+    spacing: Annotated[str, typer.Option("--spacing", help=SPACING_HELP)] = "auto",
+    threads: Annotated[int, typer.Option("--threads", min=0, help="Torch CPU threads (0: torch's default).")] = 0,
+) -> None:
+    """Segment, smooth, measure and report: the whole job in one command."""
+    from echolatent.report.job import run_job
+
+    _check_choices(method, spacing)
+    _set_threads(threads)
+    with stage_bars() as progress:
+        summary = run_job(source, out, model=model, vae=vae, method=method, gt=gt, overwrite=overwrite,
+                          batch_size=batch_size, spacing=spacing, progress=progress)
+    _report_line(summary, out)
+
+
+@app.command("demo")
+def demo_command(
+    out: Annotated[Path, typer.Option("--out", help="Output folder: OUT/data (synthetic set) and the report.")],
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a non-empty OUT.")] = False,
+    model: Annotated[Path | None, typer.Option("--model", help="U-Net .pt file (default: shipped weights).")] = None,
+    vae: Annotated[Path | None, typer.Option("--vae", help="Shape model file (default: shipped AR-VAE).")] = None,
+    method: Annotated[str, typer.Option("--method", help=METHOD_HELP)] = "exact",
+    patients: Annotated[int, typer.Option("--patients", min=1, help="Synthetic patients.")] = 2,
+    frames: Annotated[int, typer.Option("--frames", min=3, help="Frames per half sequence (ED -> ES).")] = 20,
+    size: Annotated[int, typer.Option("--size", min=32, help="Image size in pixels.")] = 256,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of the synthetic data.")] = 0,
+    threads: Annotated[int, typer.Option("--threads", min=0, help="Torch CPU threads (0: torch's default).")] = 0,
+) -> None:
+    """Write a small synthetic dataset with known truth and run the whole job on it."""
+    from echolatent.report.job import run_demo
+
+    _check_choices(method, "auto")
+    _set_threads(threads)
+    with stage_bars() as progress:
+        summary = run_demo(out, overwrite=overwrite, model=model, vae=vae, method=method, patients=patients,
+                           frames=frames, size=size, seed=seed, progress=progress)
+    _report_line(summary, out)
+
+
+def _set_threads(threads: int) -> None:
+    if threads > 0:
+        import torch
+
+        torch.set_num_threads(threads)

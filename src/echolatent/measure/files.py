@@ -1,0 +1,66 @@
+"""Atomic writers of the measure tables (JSON, CSV), kept light: no training stack imported."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def _write_atomic(path: Path, write) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
+            write(handle)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    return value
+
+
+def write_json_atomic(data: Any, path: str | Path) -> Path:
+    """Write ``data`` as indented JSON (NaN/inf as null, NumPy values as plain numbers) via a temporary file."""
+    text = json.dumps(_jsonable(data), indent=2, default=str)
+    return _write_atomic(Path(path), lambda handle: handle.write(text + "\n"))
+
+
+def write_csv_atomic(rows: list[dict], path: str | Path) -> Path:
+    """Write dict rows as CSV (columns: union of keys in first-seen order; NaN as empty) via a temporary file."""
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+
+    def write(handle) -> None:
+        writer = csv.DictWriter(handle, fieldnames=columns, restval="")
+        writer.writeheader()
+        writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
+
+    return _write_atomic(Path(path), write)
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, float | np.floating):
+        return "" if not np.isfinite(value) else f"{float(value):.6g}"
+    if isinstance(value, np.integer | np.bool_):
+        return value.item()
+    return value

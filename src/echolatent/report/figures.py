@@ -1,0 +1,226 @@
+"""Report figures (matplotlib, Agg canvas, no pyplot state): frame strips, attribute curves, temporal
+deviations with their tolerance bands, and the EF Bland-Altman plot. Each function writes one PNG atomically
+and returns its path.
+
+Arrays follow echolatent's convention: frames and labels ``(T, H, W)``, apex at the top; attribute curves
+``{name: (T,)}`` in mm / mm^2 with a spacing, pixels without (``units``).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from echolatent.report.overlays import COLOURS, overlay, overlay_sequence, pick_frames, save_gif
+
+BEFORE, AFTER, TRUTH = "#d62728", "#1f77b4", "#2ca02c"
+ATTRIBUTE_TITLES = {
+    "lv_area": ("LV area", "area"),
+    "lv_base_width": ("LV base width", "length"),
+    "lv_length": ("LV length", "length"),
+    "lv_orientation": ("LV orientation", "angle"),
+    "myo_area": ("Myocardium area", "area"),
+    "epi_center_x": ("Heart centre, x", "length"),
+    "epi_center_y": ("Heart centre, y", "length"),
+    "la_area": ("LA area", "area"),
+}
+
+
+def unit_names(spacing_known: bool) -> dict[str, str]:
+    """``{"area", "length", "angle", "volume"}`` unit strings for mm or pixel measurements."""
+    if spacing_known:
+        return {"area": "mm²", "length": "mm", "angle": "°", "volume": "mL"}
+    return {"area": "px²", "length": "px", "angle": "°", "volume": "px³"}
+
+
+def save_figure(figure: Figure, path: str | Path, dpi: int = 90) -> Path:
+    """Write ``figure`` as PNG through a temporary file in the same folder."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
+    os.close(fd)
+    try:
+        figure.savefig(tmp, dpi=dpi, format="png")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _frame_title(t: int, instants: list[str]) -> str:
+    return f"frame {t + 1}" + (f" ({instants[t]})" if instants[t] else "")
+
+
+def strip_figure(
+    images: np.ndarray | None,
+    rows: dict[str, np.ndarray],
+    instants: list[str],
+    path: str | Path,
+    count: int = 6,
+) -> Path:
+    """Frames with label overlays: one row per entry of ``rows`` (e.g. "U-Net", "smoothed", "expert"),
+    ``count`` evenly spaced frames (ED and ES included) as columns.
+
+    Args:
+        images: ``(T, H, W)`` uint8 (None: black background); rows: ``{title: (T, H, W) labels}``.
+    """
+    if not rows:
+        raise ValueError("strip_figure needs at least one row of masks")
+    frames = pick_frames(len(instants), count)
+    height, width = next(iter(rows.values())).shape[1:]
+    scale = 1.7 / max(height, width)
+    figure = Figure(figsize=(0.4 + len(frames) * width * scale, 0.35 + len(rows) * (height * scale + 0.3)))
+    axes = figure.subplots(len(rows), len(frames), squeeze=False)
+    for r, (title, masks) in enumerate(rows.items()):
+        for c, t in enumerate(frames):
+            ax = axes[r, c]
+            ax.imshow(overlay(None if images is None else images[t], masks[t]))
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if r == 0:
+                ax.set_title(_frame_title(t, instants), fontsize=8)
+            if c == 0:
+                ax.set_ylabel(title, fontsize=9)
+    figure.legend(handles=_label_handles(), loc="lower center", ncol=3, fontsize=8, frameon=False)
+    figure.subplots_adjust(left=0.06, right=0.99, top=0.92, bottom=0.1, wspace=0.03, hspace=0.12)
+    return save_figure(figure, path)
+
+
+def _label_handles():
+    from matplotlib.patches import Patch
+
+    names = {1: "LV cavity", 2: "myocardium", 3: "left atrium"}
+    return [Patch(color=np.asarray(c) / 255, label=names[int(k)]) for k, c in COLOURS.items()]
+
+
+def comparison_gif(images: np.ndarray | None, panels: list[np.ndarray], path: str | Path, fps: float = 8) -> Path:
+    """Animated GIF of the panels ``[(T, H, W) labels, ...]`` side by side over the frames (a white gap between)."""
+    overlays = [overlay_sequence(images, masks) for masks in panels]
+    gap = np.full((*overlays[0].shape[:2], 4, 3), 255, np.uint8)
+    pieces = [p for o in overlays for p in (o, gap)][:-1]
+    return save_gif(np.concatenate(pieces, axis=2), path, fps=fps, max_size=256 * len(panels))
+
+
+def attribute_figure(
+    curves: dict[str, dict[str, np.ndarray]],
+    instants: list[str],
+    units: dict[str, str],
+    path: str | Path,
+    names: list[str] | None = None,
+) -> Path:
+    """Attribute curves over time, one panel per attribute, one line per entry of ``curves``
+    (``{"U-Net": {name: (T,)}, "smoothed": {...}, "expert": {...}}``); ED/ES frames marked."""
+    names = names or [n for n in ATTRIBUTE_TITLES if any(n in c for c in curves.values())]
+    figure = Figure(figsize=(11, 1.2 + 1.9 * ((len(names) + 3) // 4)))
+    axes = figure.subplots((len(names) + 3) // 4, 4, squeeze=False).ravel()
+    frames = np.arange(1, len(instants) + 1)
+    colours = {"U-Net": BEFORE, "smoothed": AFTER, "expert": TRUTH}
+    for ax, name in zip(axes, names, strict=False):
+        title, kind = ATTRIBUTE_TITLES.get(name, (name, "length"))
+        for label, values in curves.items():
+            if name in values:
+                ax.plot(frames, values[name], marker=".", ms=3, lw=1.2, label=label, color=colours.get(label))
+        _mark_instants(ax, instants)
+        ax.set_title(f"{title} ({units[kind]})", fontsize=9)
+        ax.tick_params(labelsize=7)
+        ax.set_xlabel("frame", fontsize=7)
+    for ax in axes[len(names):]:
+        ax.set_visible(False)
+    handles, labels = axes[0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="upper center", ncol=len(labels), fontsize=8, frameon=False)
+    figure.subplots_adjust(left=0.05, right=0.99, top=0.88, bottom=0.1, wspace=0.3, hspace=0.6)
+    return save_figure(figure, path)
+
+
+def _mark_instants(ax, instants: list[str]) -> None:
+    for t, label in enumerate(instants):
+        if label:
+            ax.axvline(t + 1, color="0.6", lw=0.8, ls=":")
+            ax.annotate(label, (t + 1, 1), xycoords=("data", "axes fraction"), fontsize=6, color="0.4",
+                        ha="center", va="bottom")
+
+
+def temporal_figure(
+    deviations: dict[str, dict[str, np.ndarray]],
+    tau: dict[str, float],
+    path: str | Path,
+) -> Path:
+    """Temporal deviation d(t) of each attribute (normalised units) with its tolerance band +-tau shaded;
+    points outside the band (temporally inconsistent frames) circled.
+
+    Args:
+        deviations: ``{"U-Net": {name: (T,) d(t)}, "smoothed": {...}}`` (NaN at the first and last frames).
+        tau: ``{name: tau}``.
+    """
+    names = [n for n in ATTRIBUTE_TITLES if n in tau and any(n in d for d in deviations.values())]
+    if not names:
+        raise ValueError("no attribute has both a deviation curve and a tolerance")
+    rows = (len(names) + 3) // 4
+    figure = Figure(figsize=(11, 1.2 + 1.9 * rows))
+    axes = figure.subplots(rows, 4, squeeze=False).ravel()
+    colours = {"U-Net": BEFORE, "smoothed": AFTER, "expert": TRUTH}
+    for ax, name in zip(axes, names, strict=False):
+        ax.axhspan(-tau[name], tau[name], color="#2ca02c", alpha=0.15, lw=0, label="tolerance ±τ")
+        for label, values in deviations.items():
+            if name not in values:
+                continue
+            d = np.asarray(values[name], dtype=np.float64)
+            frames = np.arange(1, len(d) + 1)
+            ax.plot(frames, d, marker=".", ms=3, lw=1.1, color=colours.get(label), label=label)
+            with np.errstate(invalid="ignore"):
+                out = np.abs(d) > tau[name]
+            ax.plot(frames[out], d[out], "o", mfc="none", mec=colours.get(label), ms=6)
+        ax.set_title(f"{ATTRIBUTE_TITLES[name][0]} (τ = {tau[name]:.3g})", fontsize=9)
+        ax.tick_params(labelsize=7)
+        ax.set_xlabel("frame", fontsize=7)
+    for ax in axes[len(names):]:
+        ax.set_visible(False)
+    handles, labels = axes[0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="upper center", ncol=len(labels), fontsize=8, frameon=False)
+    figure.subplots_adjust(left=0.05, right=0.99, top=0.88, bottom=0.1, wspace=0.3, hspace=0.6)
+    return save_figure(figure, path)
+
+
+def bland_altman_figure(
+    measured: dict[str, dict[str, float]],
+    truth: dict[str, float],
+    path: str | Path,
+    quantity: str = "EF (%)",
+) -> Path:
+    """Bland-Altman plot: difference (measured - truth) against the mean of the two, per patient.
+
+    Args:
+        measured: ``{"U-Net": {patient: value}, "smoothed": {...}}``; truth: ``{patient: value}``.
+        One series per method, each with its bias (solid) and 95 % limits of agreement (dashed, bias +- 1.96 SD).
+    """
+    figure = Figure(figsize=(6.2, 4.2))
+    ax = figure.subplots()
+    colours = {"U-Net": BEFORE, "smoothed": AFTER}
+    plotted = 0
+    for label, values in measured.items():
+        patients = [p for p in values if p in truth and np.isfinite(values[p]) and np.isfinite(truth[p])]
+        if not patients:
+            continue
+        a = np.array([values[p] for p in patients])
+        b = np.array([truth[p] for p in patients])
+        diff, mean = a - b, (a + b) / 2
+        colour = colours.get(label)
+        bias, sd = float(diff.mean()), float(diff.std(ddof=1)) if len(diff) > 1 else 0.0
+        ax.scatter(mean, diff, s=22, color=colour, label=f"{label}: bias {bias:+.1f}, limits ±{1.96 * sd:.1f}")
+        ax.axhline(bias, color=colour, lw=1)
+        for limit in (bias - 1.96 * sd, bias + 1.96 * sd):
+            ax.axhline(limit, color=colour, lw=0.8, ls="--")
+        plotted += len(patients)
+    ax.axhline(0, color="0.3", lw=0.6)
+    ax.set_xlabel(f"mean of measured and true {quantity}")
+    ax.set_ylabel(f"measured - true {quantity}")
+    ax.set_title(f"Bland-Altman: {quantity} ({plotted} measurements)", fontsize=10)
+    if plotted:
+        ax.legend(fontsize=8, loc="best")
+    figure.tight_layout()
+    return save_figure(figure, path)

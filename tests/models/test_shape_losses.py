@@ -1,0 +1,62 @@
+"""Loss terms of the shape models against hand-computed values on tiny tensors."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from echolatent.train.shape_module import attribute_loss, dice_scores, kl_divergence, reconstruction_loss
+
+torch.set_num_threads(1)
+
+
+def test_kl_closed_form_by_hand():
+    mu = torch.tensor([[1.0, 0.0], [0.0, 0.0]])
+    logvar = torch.tensor([[0.0, math.log(4.0)], [0.0, 0.0]])
+    # sample 0: -1/2 [(1 + 0 - 1 - 1) + (1 + log 4 - 0 - 4)] ; sample 1: 0
+    expected = (-0.5 * ((1 + 0 - 1 - 1) + (1 + math.log(4) - 4))) / 2
+    assert kl_divergence(mu, logvar).item() == pytest.approx(expected, rel=1e-6)
+    assert kl_divergence(torch.zeros(3, 5), torch.zeros(3, 5)).item() == 0.0
+
+
+def test_attribute_loss_by_hand():
+    z = torch.tensor([[0.0, 5.0], [1.0, 5.0]])
+    attrs = torch.tensor([[1.0], [0.0]])  # a_0 > a_1 but z_0 < z_1: wrong order on dim 0
+    expected = abs(math.tanh(-1.0) - 1.0)  # both ordered pairs give the same error
+    assert attribute_loss(z, attrs, delta=1.0).tolist() == pytest.approx([expected])
+    right = torch.tensor([[0.0], [1.0]])  # same order: error 1 - tanh(delta)
+    assert attribute_loss(z, right, delta=2.0).item() == pytest.approx(1 - math.tanh(2.0))
+
+
+def test_attribute_loss_skips_undefined_pairs_and_ties():
+    z = torch.tensor([[0.0, 0.0], [1.0, 0.0], [3.0, 0.0]])
+    attrs = torch.tensor([[0.0, 2.0], [1.0, 2.0], [float("nan"), 2.0]])
+    loss = attribute_loss(z, attrs, delta=1.0)
+    # attribute 0: only pair (0, 1) is defined -> 1 - tanh(1); attribute 1: all tied, z all 0 on dim 1 -> 0
+    assert loss[0].item() == pytest.approx(1 - math.tanh(1.0))
+    assert loss[1].item() == 0.0
+    assert not torch.isnan(loss).any()
+    assert attribute_loss(z, torch.full((3, 1), float("nan")), 1.0).item() == 0.0
+
+
+def test_reconstruction_loss_by_hand():
+    labels = torch.tensor([[[0, 1], [2, 3]], [[0, 0], [1, 1]]])
+    uniform = torch.zeros(2, 4, 2, 2)
+    terms = reconstruction_loss(uniform, labels, ce_weight=0.1)
+    assert terms["ce"].item() == pytest.approx(math.log(4))
+    # batch Dice per class with p = 1/4 everywhere (8 pixels): 2 * n_c / 4 / (8 / 4 + n_c)
+    counts = {1: 3, 2: 1, 3: 1}
+    dice = sum(2 * n / 4 / (2 + n) for n in counts.values()) / 3
+    assert terms["dice"].item() == pytest.approx(1 - dice, abs=1e-5)
+    assert terms["recon"].item() == pytest.approx(0.1 * math.log(4) + 1 - dice, abs=1e-5)
+    perfect = torch.nn.functional.one_hot(labels, 4).permute(0, 3, 1, 2).float() * 50
+    terms = reconstruction_loss(perfect, labels, ce_weight=0.1)
+    assert terms["ce"].item() < 1e-6 and terms["dice"].item() < 1e-5
+
+
+def test_dice_scores_of_label_maps():
+    truth = torch.tensor([[[1, 1], [2, 3]]])
+    pred = torch.tensor([[[1, 0], [2, 2]]])
+    assert dice_scores(pred, truth).tolist() == pytest.approx([2 / 3, 2 / 3, 0.0])

@@ -1,0 +1,129 @@
+"""ShapeModelConfig validation, the kind registry, network shapes and the model file round trip."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from echolatent.errors import InputError
+from echolatent.models.shape import (
+    DEFAULT_ATTRIBUTES,
+    KINDS,
+    ShapeModel,
+    ShapeModelConfig,
+    model_from_payload,
+    read_model_file,
+    save_model,
+)
+
+torch.set_num_threads(1)
+TINY = {"input_size": 32, "channels": (4, 8), "bottleneck_channels": 4, "latent_dim": 10}
+
+
+def tiny(kind: str, **overrides) -> ShapeModelConfig:
+    return ShapeModelConfig(kind=kind, **{**TINY, **overrides})
+
+
+def test_default_attributes_match_the_measure_module():
+    from echolatent.measure.attributes import ATTRIBUTES
+
+    assert DEFAULT_ATTRIBUTES == ATTRIBUTES
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_kind_defaults_come_from_the_registry(kind):
+    cfg = tiny(kind)
+    spec = KINDS[kind]
+    assert (cfg.beta, cfg.gamma, cfg.delta) == (spec.beta, spec.gamma, spec.delta)
+    assert cfg.attributes == (DEFAULT_ATTRIBUTES if spec.regularised else ())
+    model = ShapeModel(cfg)
+    assert model.variational == spec.variational
+
+
+def test_ar_vae_defaults_are_castors():
+    cfg = ShapeModelConfig()
+    assert (cfg.kind, cfg.beta, cfg.gamma, cfg.delta) == ("ar-vae", 1e-4, 0.1, 16.0)
+    assert cfg.attributes[:8] == DEFAULT_ATTRIBUTES and cfg.latent_dim == 16
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"kind": "gan"}, "unknown model kind"),
+        ({"input_size": 36}, "multiple of 2\\*\\*3"),
+        ({"input_size": 4}, "multiple"),
+        ({"channels": ()}, "channels"),
+        ({"channels": (4, 0)}, "channels"),
+        ({"latent_dim": 0}, "latent_dim"),
+        ({"latent_dim": 4}, "need latent_dim >= 8"),
+        ({"beta": -1.0}, "beta"),
+        ({"beta": math.nan}, "beta"),
+        ({"delta": 0.0}, "delta"),
+        ({"lr": -1e-3}, "lr"),
+        ({"batch_size": 1}, "batch_size"),
+        ({"kl_warmup_epochs": -1}, "kl_warmup_epochs"),
+        ({"attributes": ("lv_area", "lv_area")}, "distinct"),
+        ({"kind": "ae", "attributes": ("lv_area",)}, "not variational"),
+        ({"kind": "vae", "gamma": 0.1}, "no attributes"),
+    ],
+)
+def test_bad_config_values_are_rejected(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        tiny(overrides.pop("kind", "ar-vae"), **overrides)
+
+
+def test_config_dict_round_trip_and_unknown_keys():
+    cfg = tiny("ar-vae", beta=0.5)
+    assert ShapeModelConfig.from_dict(cfg.to_dict()) == cfg
+    with pytest.raises(ValueError, match="unknown shape-model config keys"):
+        ShapeModelConfig.from_dict({**cfg.to_dict(), "colour": "red"})
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_encode_decode_shapes(kind):
+    model = ShapeModel(tiny(kind)).eval()
+    x = torch.nn.functional.one_hot(torch.randint(0, 4, (3, 32, 32)), 4).permute(0, 3, 1, 2).float()
+    mu, logvar = model.encode(x)
+    assert mu.shape == (3, 10)
+    assert (logvar is None) == (kind == "ae")
+    assert model.decode(mu).shape == (3, 4, 32, 32)
+    with pytest.raises(ValueError, match="one-hot masks of shape"):
+        model.encode(x[:, :, :16, :16])
+    with pytest.raises(ValueError, match="latent codes of shape"):
+        model.decode(mu[:, :5])
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_save_load_round_trip_gives_identical_outputs(kind, tmp_path):
+    torch.manual_seed(0)
+    model = ShapeModel(tiny(kind))
+    model.train()
+    x = torch.nn.functional.one_hot(torch.randint(0, 4, (4, 32, 32)), 4).permute(0, 3, 1, 2).float()
+    model(x)  # updates the batch-norm running statistics, which must be saved too
+    model.set_latent_range(-torch.arange(10.0), torch.arange(10.0) + 1)
+    model.eval()
+    path = save_model(model, tmp_path / "m.pt", {"note": "x"})
+    payload = read_model_file(path)
+    assert payload["attributes"] == list(model.config.attributes) and payload["input_size"] == 32
+    loaded = model_from_payload(payload, path)
+    assert loaded.config == model.config
+    assert torch.equal(loaded.latent_max, model.latent_max)
+    with torch.no_grad():
+        assert torch.equal(loaded(x), model(x))
+        assert torch.equal(loaded.encode(x)[0], model.encode(x)[0])
+
+
+def test_bad_model_files_raise_input_errors(tmp_path):
+    with pytest.raises(InputError, match="model file not found"):
+        read_model_file(tmp_path / "missing.pt")
+    corrupt = tmp_path / "corrupt.pt"
+    corrupt.write_bytes(b"not a torch file")
+    with pytest.raises(InputError, match="cannot read model file"):
+        read_model_file(corrupt)
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"weights": np.zeros(2).tolist()}, foreign)
+    with pytest.raises(InputError, match="not an echolatent shape-model file"):
+        read_model_file(foreign)

@@ -1,0 +1,75 @@
+"""One-step training smoke tests per model kind, export and reload, and a two-process DDP run."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from echolatent.latent.codec import encode_masks, load_model
+from echolatent.models.shape import KINDS, ShapeModelConfig
+from echolatent.train.mask_data import MaskDataModule, zscore_stats
+from echolatent.train.runner import fit
+from echolatent.train.shape_module import ShapeModule, export_model
+
+torch.set_num_threads(1)
+TINY = {"input_size": 32, "channels": (4, 8), "bottleneck_channels": 4, "latent_dim": 10, "batch_size": 8}
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_one_training_step_per_kind(kind, hearts, tmp_path):
+    cfg = ShapeModelConfig(kind=kind, **TINY)
+    data = MaskDataModule(hearts[:16], hearts[16:], input_size=32, attributes=cfg.attributes, batch_size=8)
+    module = ShapeModule(cfg.to_dict())
+    before = [p.detach().clone() for p in module.model.parameters()]
+    trainer, best = fit(module, data, tmp_path / "run", cfg, max_epochs=1, max_steps=1, accelerator="cpu",
+                        limit_val_batches=1, progress=False)
+    assert trainer.global_step == 1
+    assert any(not torch.equal(a, b) for a, b in zip(before, module.model.parameters(), strict=True))
+    logged = trainer.callback_metrics
+    assert torch.isfinite(logged["val/loss"])
+    assert ("val/kl" in logged) == KINDS[kind].variational
+    assert ("val/reg" in logged) == KINDS[kind].regularised
+    assert (tmp_path / "run" / "config.json").is_file() and (tmp_path / "run" / "log" / "metrics.csv").is_file()
+    model = export_model(best, data.train_masks, tmp_path / "model.pt", {"kind": kind})
+    codes = encode_masks(load_model(tmp_path / "model.pt"), hearts[:16])
+    assert np.allclose(model.latent_min.numpy(), codes.min(0), atol=1e-5)
+    assert np.allclose(model.latent_max.numpy(), codes.max(0), atol=1e-5)
+
+
+def test_datamodule_zscores_attributes_and_keeps_nan(hearts):
+    data = MaskDataModule(hearts[:16], hearts[16:], input_size=32, attributes=("lv_area", "la_area"), batch_size=4)
+    assert data.train_attrs.shape == (16, 2) and data.val_attrs.shape == (8, 2)
+    assert np.allclose(data.train_attrs.mean(0), 0, atol=1e-5) and np.allclose(data.train_attrs.std(0), 1, atol=1e-4)
+    mean, std = zscore_stats(np.array([[1.0, np.nan], [3.0, 2.0], [5.0, 2.0]]))
+    assert mean.tolist() == [3.0, 2.0] and std[1] == 1.0  # constant attribute: std 1, not 0
+    labels, attrs = next(iter(data.train_dataloader()))
+    assert labels.dtype == torch.uint8 and labels.shape == (4, 32, 32) and attrs.shape == (4, 2)
+
+
+def test_datamodule_rejects_bad_input(hearts):
+    with pytest.raises(ValueError, match="labels outside"):
+        MaskDataModule(hearts + 3, hearts, input_size=32)
+    with pytest.raises(ValueError, match="unknown attributes"):
+        MaskDataModule(hearts, hearts, input_size=32, attributes=("heart_rate",))
+    with pytest.raises(ValueError, match="batch size"):
+        MaskDataModule(hearts[:4], hearts, input_size=32, batch_size=8)
+
+
+@pytest.mark.slow
+def test_ddp_two_cpu_processes(tmp_path):
+    """Lightning DDP on two CPU processes for two steps (run as a script: DDP re-launches its own command)."""
+    script = Path(__file__).with_name("ddp_smoke.py")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
+    env.pop("PYTEST_XDIST_WORKER", None)
+    result = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True, text=True,
+                            timeout=240, env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "world_size=2" in result.stdout
+    assert (tmp_path / "run" / "checkpoints" / "last.ckpt").is_file()
+    assert (tmp_path / "model.pt").is_file()

@@ -64,7 +64,8 @@ def test_errors_against_truth_json_and_a_damaged_prediction(dataset, tmp_path):
     damaged = views["4CH"].copy()
     damaged[1][damaged[1] == Label.LA] = Label.BG
     _write(pred_root, "patient0001", "4CH_half_sequence", damaged, "_pred")
-    (gt_root / "truth.json").write_text(json.dumps({"patients": {"patient0001": {"EDV": 10.0, "ESV": 5.0, "EF": 50.0}}}))
+    truth = {"patients": {"patient0001": {"EDV": 10.0, "ESV": 5.0, "EF": 50.0}}}
+    (gt_root / "truth.json").write_text(json.dumps(truth))
     summary = evaluate(pred_root, gt_root, tmp_path / "out")
     assert summary["scores"]["LA"]["all"]["dice"] == pytest.approx(7 / 8)
     assert summary["validity"]["rate"] == pytest.approx(7 / 8)
@@ -79,9 +80,7 @@ def test_prediction_without_ground_truth_raises(dataset, tmp_path):
     with pytest.raises(InputError, match="no ground truth"):
         evaluate(pred_root, gt_root, tmp_path / "out")
     with pytest.raises(InputError, match="no '_pred' masks"):
-        evaluate(tmp_path / "out_missing_is_created", gt_root, tmp_path / "out") if False else evaluate(
-            gt_root, gt_root, tmp_path / "out"
-        )
+        evaluate(gt_root, gt_root, tmp_path / "out")
 
 
 def test_measure_sequence_resamples_to_the_thresholds_grid():
@@ -95,9 +94,8 @@ def test_measure_sequence_resamples_to_the_thresholds_grid():
 def test_cli_evaluate_prints_a_table(dataset, tmp_path):
     from typer.testing import CliRunner
 
-    from echolatent.cli.app import app
-
     import echolatent.cli.evaluate_cmd  # noqa: F401  (registers the command)
+    from echolatent.cli.app import app
 
     gt_root, pred_root, _ = dataset
     result = CliRunner().invoke(app, ["evaluate", str(pred_root), "--gt", str(gt_root), "--out", str(tmp_path / "o")])

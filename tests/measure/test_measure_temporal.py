@@ -56,8 +56,6 @@ def test_from_reference_bounds_grid_and_round_trip(tmp_path):
 def test_fit_tau_takes_the_largest_reference_deviation():
     frames = [heart_frame(length=n) for n in (40, 48, 42, 44)]
     thresholds = TemporalThresholds.from_reference([np.stack(frames)], fit_tau=True)
-    report = temporal_consistency(
-        {"lv_area": np.array([(f == 1).sum() for f in frames], dtype=float)}, thresholds
-    )
+    report = temporal_consistency({"lv_area": np.array([(f == 1).sum() for f in frames], dtype=float)}, thresholds)
     assert thresholds.tau["lv_area"] == pytest.approx(np.nanmax(np.abs(report.d["lv_area"])))
     assert report.sequence_ok

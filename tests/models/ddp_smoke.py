@@ -22,7 +22,7 @@ def main(out: Path) -> None:
                            batch_size=4)
     hearts = make_hearts(24)
     data = MaskDataModule(hearts[:16], hearts[16:], input_size=32, attributes=cfg.attributes, batch_size=4)
-    trainer, best = fit(ShapeModule(cfg.to_dict()), data, out / "run", cfg, max_epochs=1, max_steps=2,
+    trainer, best = fit(ShapeModule(cfg.to_dict()), data, out / "run", cfg, max_epochs=1, limit_train_batches=2,
                         accelerator="cpu", devices=2, strategy="ddp", limit_val_batches=1, progress=False)
     if trainer.is_global_zero:
         export_model(best, data.train_masks, out / "model.pt")

@@ -27,7 +27,7 @@ def test_one_training_step_per_kind(kind, hearts, tmp_path):
     data = MaskDataModule(hearts[:16], hearts[16:], input_size=32, attributes=cfg.attributes, batch_size=8)
     module = ShapeModule(cfg.to_dict())
     before = [p.detach().clone() for p in module.model.parameters()]
-    trainer, best = fit(module, data, tmp_path / "run", cfg, max_epochs=1, max_steps=1, accelerator="cpu",
+    trainer, best = fit(module, data, tmp_path / "run", cfg, max_epochs=1, limit_train_batches=1, accelerator="cpu",
                         limit_val_batches=1, progress=False)
     assert trainer.global_step == 1
     assert any(not torch.equal(a, b) for a, b in zip(before, module.model.parameters(), strict=True))
@@ -54,9 +54,9 @@ def test_datamodule_zscores_attributes_and_keeps_nan(hearts):
 
 def test_datamodule_rejects_bad_input(hearts):
     with pytest.raises(ValueError, match="labels outside"):
-        MaskDataModule(hearts + 3, hearts, input_size=32)
+        MaskDataModule(hearts + 3, hearts, input_size=32, batch_size=4)
     with pytest.raises(ValueError, match="unknown attributes"):
-        MaskDataModule(hearts, hearts, input_size=32, attributes=("heart_rate",))
+        MaskDataModule(hearts, hearts, input_size=32, attributes=("heart_rate",), batch_size=4)
     with pytest.raises(ValueError, match="batch size"):
         MaskDataModule(hearts[:4], hearts, input_size=32, batch_size=8)
 

@@ -105,7 +105,7 @@ def test_existing_output_is_refused_then_replaced(tiny_models, tiny_data, tmp_pa
     with pytest.raises(InputError, match="--overwrite"):
         run(tiny_data, out, **tiny_models)
     assert (out / "keep.txt").read_text() == "user data"
-    run(tiny_data, out, overwrite=True, method="none", **tiny_models)
+    run(tiny_data, out, overwrite=True, method="none", max_figures=0, **tiny_models)
     assert (out / "report.html").is_file() and not (out / "keep.txt").exists()
     assert not [p for p in tmp_path.iterdir() if p.name != "out"]
 

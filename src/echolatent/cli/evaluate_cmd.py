@@ -39,8 +39,9 @@ def evaluate_command(
             bar.total = total
             bar.update(1)
 
-        summary = evaluate(pred, gt, out, pred_suffix=suffix, thresholds=temporal, validity_thresholds=limits,
-                           progress=step)
+        summary = evaluate(
+            pred, gt, out, pred_suffix=suffix, thresholds=temporal, validity_thresholds=limits, progress=step
+        )
     print_summary(summary)
     typer.echo(f"wrote {out / 'metrics.csv'}, {out / 'frames.csv'}, {out / 'summary.json'}")
 
@@ -59,8 +60,14 @@ def print_summary(summary: dict) -> None:
         for name, by_instant in summary["scores"].items():
             every = by_instant["all"]
             ed, es = by_instant.get("ED", {}), by_instant.get("ES", {})
-            table.add_row(name, _fmt(every["dice"]), _fmt(every["hd_mm"]), _fmt(every["assd_mm"]),
-                          _fmt(ed.get("dice")), _fmt(es.get("dice")))
+            table.add_row(
+                name,
+                _fmt(every["dice"]),
+                _fmt(every["hd_mm"]),
+                _fmt(every["assd_mm"]),
+                _fmt(ed.get("dice")),
+                _fmt(es.get("dice")),
+            )
         console.print(table)
     validity = summary["validity"]
     line = f"anatomically valid frames: {100 * validity['rate']:.1f} %"
@@ -69,12 +76,16 @@ def print_summary(summary: dict) -> None:
     console.print(line)
     temporal = summary["temporal"]
     if temporal.get("checked"):
-        line = (f"temporally consistent sequences: {temporal['sequences_ok']}/{temporal['checked']}, "
-                f"inconsistent frames: {temporal['inconsistent_frames'].get('any', 0)}")
+        line = (
+            f"temporally consistent sequences: {temporal['sequences_ok']}/{temporal['checked']}, "
+            f"inconsistent frames: {temporal['inconsistent_frames'].get('any', 0)}"
+        )
         reference = summary.get("temporal_ground_truth")
         if reference:
-            line += (f" (ground truth: {reference['sequences_ok']}/{reference['checked']}, "
-                     f"{reference['inconsistent_frames'].get('any', 0)})")
+            line += (
+                f" (ground truth: {reference['sequences_ok']}/{reference['checked']}, "
+                f"{reference['inconsistent_frames'].get('any', 0)})"
+            )
         console.print(line)
     mae = summary["clinical"]["mae"]
     if mae:

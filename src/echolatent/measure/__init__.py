@@ -1,0 +1,44 @@
+"""Shape measurement of cardiac masks ``(T, H, W)``: attributes, anatomical validity, temporal consistency,
+clinical indices, segmentation scores, and the tables the commands write.
+
+Modules (imported lazily, so ``import echolatent.measure.attributes`` stays light):
+
+* :mod:`~echolatent.measure.attributes` - :func:`compute_attributes`, :data:`ATTRIBUTES`
+* :mod:`~echolatent.measure.validity` - :func:`check_validity`, :class:`ValidityThresholds`
+* :mod:`~echolatent.measure.temporal` - :class:`TemporalThresholds`, :func:`temporal_consistency`
+* :mod:`~echolatent.measure.clinical` - :func:`lv_geometry`, :func:`clinical_indices`
+* :mod:`~echolatent.measure.scores` - :func:`segmentation_scores` (MONAI Dice / HD / ASSD)
+* :mod:`~echolatent.measure.tables` - :func:`measure_sequence`; :mod:`~echolatent.measure.evaluate` - :func:`evaluate`
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "ATTRIBUTES": "attributes",
+    "compute_attributes": "attributes",
+    "measure_attributes": "attributes",
+    "CRITERIA": "validity",
+    "ValidityReport": "validity",
+    "ValidityThresholds": "validity",
+    "check_validity": "validity",
+    "TemporalReport": "temporal",
+    "TemporalThresholds": "temporal",
+    "temporal_consistency": "temporal",
+    "ClinicalIndices": "clinical",
+    "clinical_indices": "clinical",
+    "lv_geometry": "clinical",
+    "segmentation_scores": "scores",
+    "SequenceMeasures": "tables",
+    "measure_sequence": "tables",
+    "evaluate": "evaluate",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'echolatent.measure' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"echolatent.measure.{_EXPORTS[name]}"), name)

@@ -76,10 +76,20 @@ def evaluate(
         thresholds = reference_thresholds([gt.mask for _, gt in pairs])
     measures, structure_rows, frame_rows = [], [], []
     for done, (pred, gt) in enumerate(pairs, 1):
-        ids = {"sequence": pred.ref.name, "patient": pred.ref.patient,
-               "view": pred.ref.view.value if pred.ref.view else "", "kind": pred.ref.kind}
-        m = measure_sequence(pred.mask, pred.spacing, gt=gt.mask if gt else None, thresholds=thresholds,
-                             validity_thresholds=validity_thresholds, instants=_instants(pred))
+        ids = {
+            "sequence": pred.ref.name,
+            "patient": pred.ref.patient,
+            "view": pred.ref.view.value if pred.ref.view else "",
+            "kind": pred.ref.kind,
+        }
+        m = measure_sequence(
+            pred.mask,
+            pred.spacing,
+            gt=gt.mask if gt else None,
+            thresholds=thresholds,
+            validity_thresholds=validity_thresholds,
+            instants=_instants(pred),
+        )
         measures.append((ids, m))
         structure_rows += m.structure_rows(**ids)
         frame_rows += m.frame_rows(**ids)
@@ -119,8 +129,11 @@ def _gt_validity(gts, validity_thresholds) -> dict | None:
     if not gts:
         return None
     report = check_validity(np.concatenate([g.mask for g in gts]), validity_thresholds)
-    return {"rate": float(report.valid.mean()), "frames": int(report.valid.size),
-            "per_criterion": {k: float(v.mean()) for k, v in report.passed.items()}}
+    return {
+        "rate": float(report.valid.mean()),
+        "frames": int(report.valid.size),
+        "per_criterion": {k: float(v.mean()) for k, v in report.passed.items()},
+    }
 
 
 def _gt_temporal(gts, thresholds) -> dict | None:
@@ -134,8 +147,7 @@ def _gt_temporal(gts, thresholds) -> dict | None:
     for report in reports:
         for name, count in report.counts().items():
             counts[name] = counts.get(name, 0) + count
-    return {"checked": len(reports), "sequences_ok": sum(r.sequence_ok for r in reports),
-            "inconsistent_frames": counts}
+    return {"checked": len(reports), "sequences_ok": sum(r.sequence_ok for r in reports), "inconsistent_frames": counts}
 
 
 def instant_masks(seqs) -> dict[str, dict[str, dict[View, tuple[np.ndarray, tuple[float, float]]]]]:
@@ -176,8 +188,9 @@ def _indices(masks, patient):
     if not views:
         return None
     try:
-        return clinical_indices({v: ed[v][0] for v in views}, {v: es[v][0] for v in views},
-                                {v: ed[v][1] for v in views})
+        return clinical_indices(
+            {v: ed[v][0] for v in views}, {v: es[v][0] for v in views}, {v: ed[v][1] for v in views}
+        )
     except ValueError as err:
         log.warning("%s: no clinical indices (%s)", patient, err)
         return None

@@ -65,7 +65,10 @@ def segmentation_scores(
     hd = np.where(both, 0.0, np.where(one, np.nan, hd))
     assd = np.where(both, 0.0, np.where(one, np.nan, assd))
     return {
-        name: {"dice": dice[:, k].astype(np.float64), "hd_mm": hd[:, k].astype(np.float64),
-               "assd_mm": assd[:, k].astype(np.float64)}
+        name: {
+            "dice": dice[:, k].astype(np.float64),
+            "hd_mm": hd[:, k].astype(np.float64),
+            "assd_mm": assd[:, k].astype(np.float64),
+        }
         for k, name in enumerate(STRUCTURES)
     }

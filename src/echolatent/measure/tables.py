@@ -54,8 +54,7 @@ class SequenceMeasures:
         rows = []
         for t in range(self.frames):
             for name in STRUCTURES:
-                row = {**ids, "frame": t, "instant": self.instants[t], "structure": name,
-                       "area": self.areas[name][t]}
+                row = {**ids, "frame": t, "instant": self.instants[t], "structure": name, "area": self.areas[name][t]}
                 for score in SCORES:
                     row[score] = self.scores[name][score][t] if self.scores else float("nan")
                 row["valid"] = bool(self.validity.valid[t])

@@ -106,6 +106,20 @@ def file_log(path: Path) -> Iterator[None]:
 # ------------------------------------------------------------------------------------------------ jobs
 
 
+def versions() -> dict[str, str]:
+    """The keys of :func:`echolatent.train.runner.versions` from package metadata (no Lightning import)."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"python": platform.python_version()}
+    for name in ("echolatent", "torch", "lightning", "monai", "numpy"):
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
 def run_job(source: str | Path, out: str | Path, *, overwrite: bool = False, **options) -> dict:
     """Run the whole job on ``source`` into ``out`` (see :func:`run_into` for the options); returns the summary."""
     with staged_output(out, overwrite, source) as stage:
@@ -157,7 +171,6 @@ def run_into(
 
     from echolatent.segment import load_segmenter
     from echolatent.temporal.smooth import Smoother
-    from echolatent.train.runner import versions
 
     started = time.perf_counter()
     final = Path(final or stage)

@@ -18,6 +18,7 @@ import numpy as np
 from scipy import ndimage
 
 from echolatent.errors import InputError
+from echolatent.io.camus import find_sequences, load_sequence, output_path, write_mask
 from echolatent.labels import NUM_LABELS, Label
 
 log = logging.getLogger(__name__)
@@ -202,8 +203,6 @@ def corrupt_dataset(
     Raises:
         InputError: nothing with a ``_gt`` mask under ``masks_root``, or an unreadable/invalid mask file.
     """
-    from echolatent.io.camus import find_sequences, load_sequence, output_path, write_mask
-
     value = severity_value(severity)
     refs = [ref for ref in find_sequences(masks_root, mask_suffix="_gt") if ref.mask is not None]
     if not refs:

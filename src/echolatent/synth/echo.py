@@ -54,7 +54,7 @@ class EchoStyle:
 
 
 # echogenicity (intensity scale) of each kind of scatterer
-BLOOD, TISSUE, MYOCARDIUM, PERICARDIUM, VALVE = 0.006, 0.07, 0.13, 0.9, 0.9
+BLOOD, TISSUE, MYOCARDIUM, PERICARDIUM, VALVE = 0.006, 0.06, 0.22, 0.6, 0.9
 
 
 GAMMA = 1.5  # display curve after log compression, darkens the mid-tones as on scanners

@@ -31,9 +31,6 @@ GAP_TOL = 1e-12
 MAX_NEWTON_STEPS = 200
 #: Fraction of the distance to the boundary taken by a step.
 STEP_FRACTION = 0.99
-PRIMAL_TOL = 1e-14
-import os
-MU0 = float(os.environ.get('MU0', '1e-2'))
 
 
 def deviation_matrix(length: int) -> np.ndarray:
@@ -117,8 +114,7 @@ def _mehrotra_step(problem: _Problem, state: _Iterate, target, bounds) -> tuple[
     r_up, r_low = dev_x + state.slack_up - bounds, -dev_x + state.slack_low - bounds
     comp_up, comp_low = state.slack_up * state.dual_up, state.slack_low * state.dual_low
     gap = (comp_up.sum(axis=1) + comp_low.sum(axis=1)) / (2 * comp_up.shape[1])
-    primal = np.maximum(np.abs(r_up).max(axis=1), np.abs(r_low).max(axis=1))
-    converged = (np.abs(r_dual).max(axis=1) <= RESIDUAL_TOL) & (gap <= GAP_TOL) & (primal <= PRIMAL_TOL)
+    converged = (np.abs(r_dual).max(axis=1) <= RESIDUAL_TOL) & (gap <= GAP_TOL)
     factor = problem.newton_factor(state.dual_up / state.slack_up + state.dual_low / state.slack_low)
 
     affine = _direction(problem, factor, state, r_dual, r_up, r_low, comp_up, comp_low)
@@ -139,8 +135,7 @@ def _mehrotra_step(problem: _Problem, state: _Iterate, target, bounds) -> tuple[
         comp_up + ds_up * dl_up - target_gap,
         comp_low + ds_low * dl_low - target_gap,
     )
-    fraction = np.maximum(STEP_FRACTION, 1.0 - gap)[:, None] if False else STEP_FRACTION
-    alpha = np.minimum(1.0, np.maximum(STEP_FRACTION, 1.0 - 100 * gap) * _largest_step(state, *steps[1:]))
+    alpha = np.minimum(1.0, STEP_FRACTION * _largest_step(state, *steps[1:]))
     alpha[converged] = 0.0
     alpha = alpha[:, None]
     parts = (state.x, state.slack_up, state.slack_low, state.dual_up, state.dual_low)
@@ -163,11 +158,10 @@ def solve_deviation_qp(target: np.ndarray, hessian_bands: list[np.ndarray], boun
     hessian = np.diag(bands[0]) + np.diag(bands[1][:-1], 1) + np.diag(bands[1][:-1], -1)
     hessian += np.diag(bands[2][:-2], 2) + np.diag(bands[2][:-2], -2)
     problem = _Problem(hessian, bands, deviation_matrix(length))
-    x = np.linalg.solve(hessian, target.T).T
+    x = _line_fit(target)
     dev_x = x @ problem.dev.T
-    floor = 0.5 * bounds
-    s_up, s_low = np.maximum(bounds - dev_x, floor), np.maximum(bounds + dev_x, floor)
-    state = _Iterate(x, s_up, s_low, MU0 / s_up, MU0 / s_low)
+    ones = np.ones_like(bounds)
+    state = _Iterate(x, bounds - dev_x, bounds + dev_x, ones, ones.copy())
     result, active = x.copy(), np.arange(len(x))
     for _ in range(MAX_NEWTON_STEPS):
         try:

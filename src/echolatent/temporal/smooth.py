@@ -7,9 +7,10 @@ sequences ``(T, H, W)``:
   range, solve :func:`~echolatent.temporal.exact.solve_exact` (limits ``tau`` of the attributes on their latent
   dimensions, smoothness penalty on the others), decode at the input size, clean up (:mod:`.cleanup`), then
   measure the output with the image-space temporal check (at the thresholds' grid, the shape model's own) and
-  the validity check. Where a frame still fails, the latent limits around that frame are tightened (the
-  failing attribute's dimension; all limited dimensions for an invalid frame) and the problem solved again,
-  at most ``max_rounds`` times; what was tightened and any residual failure are reported, never hidden.
+  the validity check. Where a frame still fails, the latent limits around that frame are tightened below the
+  deviation the last solution had there (the failing attribute's dimension; every dimension, free ones too,
+  for an anatomically invalid frame) and the problem solved again, at most ``max_rounds`` times; what was
+  tightened and any residual failure are reported, never hidden.
 * ``snake``: castor's pipeline (its solver, decode, clean-up), limits checked in latent space only.
 * ``gaussian``: castor's baseline, a temporal Gaussian filter of the one-hot masks; ``none``: unchanged.
 """
@@ -33,7 +34,7 @@ from echolatent.resample import resize_labels
 from echolatent.temporal.cleanup import clean_masks
 from echolatent.temporal.exact import ExactSettings, solve_exact
 from echolatent.temporal.gaussian import gaussian_smooth
-from echolatent.temporal.limits import denormalise, normalise
+from echolatent.temporal.limits import denormalise, deviation, normalise
 from echolatent.temporal.snake import solve_snake
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,8 @@ log = logging.getLogger(__name__)
 METHODS = ("exact", "snake", "gaussian", "none")
 #: Key of the temporal thresholds (TemporalThresholds.save format) in a shape model's metadata.
 THRESHOLDS_KEY = "temporal_thresholds"
+#: Smallest latent limit the tightening sets (normalised units): near-straight, still strictly feasible.
+MIN_LIMIT = 1e-6
 
 
 @dataclass
@@ -201,10 +204,11 @@ class Smoother:
         codes = self._encode(masks)
         limits = np.tile(self._latent_tau(), (masks.shape[0] - 2, 1))
         for round_index in range(self.max_rounds + 1):
-            out = self._decode(solve_exact(codes, limits, self.settings), masks.shape)
+            smoothed = solve_exact(codes, limits, self.settings)
+            out = self._decode(smoothed, masks.shape)
             report.rounds = round_index + 1
             report.temporal, report.validity = self._measure(out, spacing, thresholds)
-            if round_index == self.max_rounds or not self._tighten(limits, report, round_index + 1):
+            if round_index == self.max_rounds or not self._tighten(limits, smoothed, report, round_index + 1):
                 break
         residual = report.residual()
         if residual:
@@ -212,24 +216,33 @@ class Smoother:
                      "; ".join(residual[:3]) + (" ..." if len(residual) > 3 else ""))
         return out
 
-    def _tighten(self, limits: np.ndarray, report: SmoothReport, round_index: int) -> bool:
-        """Shrink the latent limits (rows = interior frames) around failing frames in place; False if none."""
+    def failing_dims(self, report: SmoothReport) -> dict[int, list[int]]:
+        """``{frame: latent dims}`` to tighten: an inconsistent attribute's dimension; every dimension (free
+        ones too) of an anatomically invalid frame."""
         attributes = list(self.model.config.attributes)
-        limited = np.flatnonzero(np.isfinite(limits).all(axis=0))
         failures: dict[int, set[int]] = {}
         if report.temporal is not None:
             for name, flags in report.temporal.inconsistent.items():
                 if name in attributes:
                     for t in np.flatnonzero(flags):
                         failures.setdefault(int(t), set()).add(attributes.index(name))
+        every = range(self.model.config.latent_dim)
         for t in np.flatnonzero(~report.validity.valid):
-            failures.setdefault(int(t), set()).update(limited.tolist())
-        for frame, dims in sorted(failures.items()):
+            failures.setdefault(int(t), set()).update(every)
+        return {frame: sorted(dims) for frame, dims in sorted(failures.items())}
+
+    def _tighten(self, limits: np.ndarray, smoothed: np.ndarray, report: SmoothReport, round_index: int) -> bool:
+        """Lower the limits ``(T - 2, d)`` in place, around each failing frame (its d and its neighbours'), to
+        ``tighten`` times the deviation the last solution has there, so the next solve must change; False when
+        nothing fails."""
+        failures = self.failing_dims(report)
+        current = np.abs(deviation(smoothed))
+        for frame, dims in failures.items():
             rows = [r for r in (frame - 2, frame - 1, frame) if 0 <= r < len(limits)]
-            limits[np.ix_(rows, sorted(dims))] *= self.tighten
+            block = np.ix_(rows, dims)
+            limits[block] = np.maximum(np.minimum(limits[block], self.tighten * current[block]), MIN_LIMIT)
         if failures:
-            entry = {"round": round_index, "frames": sorted(failures),
-                     "dims": sorted(set().union(*failures.values()))}
+            entry = {"round": round_index, "frames": list(failures), "dims": sorted(set().union(*failures.values()))}
             report.tightened.append(entry)
             log.debug("round %d: tightened the latent limits of dims %s around frames %s",
                       round_index, entry["dims"], entry["frames"])

@@ -87,8 +87,13 @@ def synthetic_accuracy(segmenter, root: Path) -> dict:
             for metric, values in metrics.items():
                 per_frame[name][metric].append(values)
     scores = {n: {m: np.concatenate(v) for m, v in ms.items()} for n, ms in per_frame.items()}
-    return {"root": str(root), "sequences": len(refs), "frames": int(len(scores["lv"]["dice"])), "units_hd": "mm",
-            **summarise(scores)}
+    return {
+        "root": str(root),
+        "sequences": len(refs),
+        "frames": int(len(scores["lv"]["dice"])),
+        "units_hd": "mm",
+        **summarise(scores),
+    }
 
 
 def speed(segmenter, frames: np.ndarray, batch_size: int, repeats: int = 2) -> float:
@@ -115,8 +120,12 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     segmenter = load_segmenter(args.model)
-    result = {"model": str(segmenter.path), "model_meta": segmenter.meta, "threads": args.threads,
-              "input_size": segmenter.config.input_size}
+    result = {
+        "model": str(segmenter.path),
+        "model_meta": segmenter.meta,
+        "threads": args.threads,
+        "input_size": segmenter.config.input_size,
+    }
     if not args.no_speed:
         frames = np.random.default_rng(0).integers(0, 256, (32, 224, 224), dtype=np.uint8)
         result["speed_224"] = {

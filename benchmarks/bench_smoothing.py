@@ -4,9 +4,9 @@ Writes a synthetic dataset (``echolatent.synth``), corrupts its expert masks at 
 (``echolatent.synth.corrupt``, the segmentation-like error model), optionally segments its images with the
 shipped U-Net, then runs none / gaussian / snake / exact on every half sequence and measures the outputs:
 
-* % sequences passing the image-space temporal check (thresholds stored with the model, else bounds from the
-  truth masks at the model's grid, published taus), % frames anatomically valid (the measure package's
-  default thresholds; the truth's own rate is reported beside);
+* % sequences passing the image-space temporal check (thresholds stored with the model, else bounds of the
+  CAMUS-224 expert masks at the model's grid, else of the truth masks; published taus), % frames anatomically
+  valid (the measure package's default thresholds); the truth's own rates are reported beside;
 * mean Dice and Hausdorff distance (mm) against the truth, per structure (LV, MYO, LA) and their mean;
 * biplane EF error against truth.json; seconds per sequence.
 
@@ -36,12 +36,14 @@ from echolatent.io.camus import find_sequences, load_sequence
 from echolatent.labels import View
 from echolatent.measure.clinical import clinical_indices
 from echolatent.measure.scores import segmentation_scores
+from echolatent.measure.tables import temporal_check
 from echolatent.measure.temporal import TemporalThresholds
 from echolatent.measure.validity import check_validity
 from echolatent.resample import resize_labels
-from echolatent.temporal.smooth import Smoother, stored_thresholds
+from echolatent.temporal.smooth import Smoother, reference_thresholds, stored_thresholds
 
 RESULTS = Path(__file__).parent / "results" / "smoothing.json"
+CAMUS224 = Path(__file__).resolve().parents[2] / "shared" / "data" / "camus224"
 STRUCTURES = ("LV", "MYO", "LA")
 log = logging.getLogger("bench_smoothing")
 
@@ -52,8 +54,9 @@ def make_data(work: Path, args) -> tuple[Path, dict]:
 
     root = work / "data"
     if not (root / "truth.json").is_file():
-        write_synthetic_dataset(root, patients=args.patients, frames=args.frames, size=args.size, seed=args.seed,
-                                previews=0)
+        write_synthetic_dataset(
+            root, patients=args.patients, frames=args.frames, size=args.size, seed=args.seed, previews=0
+        )
     return root, json.loads((root / "truth.json").read_text())["patients"]
 
 
@@ -85,10 +88,15 @@ def load_pairs(pred_root: Path, root: Path) -> list:
     return pairs
 
 
-def evaluation_thresholds(vae, truths: list[np.ndarray], grid: int) -> TemporalThresholds:
+def evaluation_thresholds(vae, reference: Path | None, truths: list[np.ndarray], grid: int) -> TemporalThresholds:
+    """Stored with the model, else bounds of a reference dataset's expert masks (CAMUS-224), else of the truth
+    sequences, all at the model's grid; published taus."""
     stored = stored_thresholds(vae)
     if stored is not None:
         return stored
+    if reference is not None and (reference / "database_nifti").is_dir():
+        return reference_thresholds(reference, grid)
+    log.warning("no reference dataset: bounds from the truth sequences (a narrow range, a strict check)")
     thresholds = TemporalThresholds.from_reference([resize_labels(m, (grid, grid)) for m in truths])
     thresholds.note = f"bounds from the {len(truths)} truth sequences at {grid}x{grid}, published taus"
     return thresholds
@@ -105,9 +113,11 @@ def ef_errors(outputs: dict, pairs: list, truth_json: dict) -> list[float]:
         if set(views) != {View.A2C, View.A4C} or patient not in truth_json:
             continue
         try:
-            indices = clinical_indices({v: m[0] for v, (m, _) in views.items()},
-                                       {v: m[-1] for v, (m, _) in views.items()},
-                                       {v: s for v, (_, s) in views.items()})
+            indices = clinical_indices(
+                {v: m[0] for v, (m, _) in views.items()},
+                {v: m[-1] for v, (m, _) in views.items()},
+                {v: s for v, (_, s) in views.items()},
+            )
         except ValueError:
             continue
         if np.isfinite(indices.ef):
@@ -160,12 +170,17 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=16)
     parser.add_argument("--size", type=int, default=128)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--sources", nargs="+", default=["low", "medium", "high"],
-                        help="corruption severities, and/or 'unet' for the shipped U-Net's predictions")
+    parser.add_argument(
+        "--sources",
+        nargs="+",
+        default=["low", "medium", "high"],
+        help="corruption severities, and/or 'unet' for the shipped U-Net's predictions",
+    )
     parser.add_argument("--methods", nargs="+", default=["none", "gaussian", "exact", "snake"])
     parser.add_argument("--snake-limit", type=int, default=None, help="snake on the first N sequences only")
     parser.add_argument("--work", type=Path, default=None, help="working folder (default: a temporary one)")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--reference", type=Path, default=CAMUS224, help="CAMUS root for the temporal bounds")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     torch.set_num_threads(2)
@@ -175,20 +190,28 @@ def main() -> None:
 
     model = load_model(args.vae)
     results = {"settings": {k: str(v) for k, v in vars(args).items()}, "sources": {}}
+    thresholds = None
     for source in args.sources:
         pairs = load_pairs(make_predictions(root, work, source, args.seed), root)
         truths = [t.mask for _, t in pairs]
-        thresholds = evaluation_thresholds(args.vae, truths, model.config.input_size)
+        thresholds = thresholds or evaluation_thresholds(args.vae, args.reference, truths, model.config.input_size)
         truth_valid = float(check_validity(np.concatenate(truths)).valid.mean())
-        entry = {"thresholds": thresholds.note, "truth_valid_frames_pct": 100 * truth_valid, "methods": {}}
+        truth_temporal = [temporal_check(t.mask, t.spacing, thresholds).sequence_ok for _, t in pairs]
+        entry = {
+            "thresholds": thresholds.note,
+            "truth_valid_frames_pct": 100 * truth_valid,
+            "truth_temporal_pass_pct": 100 * float(np.mean(truth_temporal)),
+            "methods": {},
+        }
         results["sources"][source] = entry
         for method in args.methods:
             start = time.perf_counter()
             smoother_args = {"model": model, "thresholds": thresholds}
             limit = args.snake_limit if method == "snake" else None
             entry["methods"][method] = run_method(method, pairs, smoother_args, truth_json, limit)
-            print(source, method, f"{time.perf_counter() - start:.0f}s", json.dumps(entry["methods"][method]),
-                  flush=True)
+            print(
+                source, method, f"{time.perf_counter() - start:.0f}s", json.dumps(entry["methods"][method]), flush=True
+            )
             args.out.parent.mkdir(parents=True, exist_ok=True)
             args.out.write_text(json.dumps(results, indent=2))
     print(f"wrote {args.out}")

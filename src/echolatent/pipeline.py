@@ -105,6 +105,18 @@ def smooth_sequence(masks: np.ndarray, spacing, smoother) -> tuple[np.ndarray | 
     return result.masks, result.report.as_dict(), ""
 
 
+def run_thresholds(smoother, vae=None) -> TemporalThresholds | None:
+    """Temporal thresholds for a whole run: the smoother's, else those stored in the shape-model file ``vae``
+    (None: the shipped AR-VAE) even when the method does not use the model; None when there are none."""
+    from echolatent.temporal.smooth import stored_thresholds
+
+    own = getattr(smoother, "thresholds", None)
+    if own is not None and own.bounds:
+        return own
+    stored = stored_thresholds(vae, required=False)
+    return stored if stored is not None and stored.bounds else None
+
+
 def sequence_thresholds(masks: np.ndarray, smoother) -> TemporalThresholds | None:
     """Temporal thresholds to measure ``(T, H, W)`` masks with: the smoother's (stored with the shape model), else
     bounds measured on these masks at the shape model's grid with the published taus, as the smoother does.
@@ -122,7 +134,8 @@ def sequence_thresholds(masks: np.ndarray, smoother) -> TemporalThresholds | Non
         thresholds = TemporalThresholds.from_reference([resize_labels(masks, grid)])
     except ValueError:
         return None
-    thresholds.note = "bounds measured on the U-Net masks of this sequence (none stored with the model), published taus"
+    thresholds.note = ("bounds measured on the U-Net masks of this sequence alone (no thresholds stored with the shape "
+                       "model), published taus: a strict check")
     return thresholds if thresholds.bounds else None
 
 
@@ -266,8 +279,11 @@ def find_jobs(source: str | Path, gt: str | Path | None = None) -> list[Job]:
     return jobs
 
 
-def process_job(job: Job, out: Path, segmenter, smoother, *, spacing_mode="auto", batch_size=16, on_stage=None):
+def process_job(job: Job, out: Path, segmenter, smoother, *, thresholds=None, spacing_mode="auto", batch_size=16,
+                on_stage=None):
     """Load, segment, smooth and measure one :class:`Job`; write ``_pred`` (and ``_post``) masks under ``out``.
+
+    ``thresholds``: temporal thresholds to measure with (default: :func:`sequence_thresholds`).
 
     Returns:
         ``(SequenceResult, the loaded EchoSequence without arrays, with the spacing used)``.
@@ -289,7 +305,7 @@ def process_job(job: Job, out: Path, segmenter, smoother, *, spacing_mode="auto"
            "kind": ref.kind}
     spacing = resolve_spacing(seq.spacing, spacing_mode)
     result = process_sequence(seq.image, spacing, segmenter, smoother, gt=gt, instants=sequence_instants(seq),
-                              batch_size=batch_size, ids=ids, on_stage=on_stage)
+                              thresholds=thresholds, batch_size=batch_size, ids=ids, on_stage=on_stage)
     write_mask(seq, result.pred, output_path(ref, out, "_pred"))
     if result.post is not None:
         write_mask(seq, result.post, output_path(ref, out, "_post"))

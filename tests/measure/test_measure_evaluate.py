@@ -102,3 +102,14 @@ def test_cli_evaluate_prints_a_table(dataset, tmp_path):
     assert result.exit_code == 0, result.output
     assert "LV" in result.output and "1.000" in result.output
     assert (tmp_path / "o" / "summary.json").is_file()
+
+
+def test_predictions_follow_the_truth_cfg_frame_order(dataset, tmp_path):
+    gt_root, pred_root, views = dataset
+    folder = gt_root / "database_nifti" / "patient0001"
+    (folder / "Info_4CH.cfg").write_text("ED: 4\nES: 1\nNbFrame: 4\n")  # stored ES -> ED
+    summary = evaluate(pred_root, gt_root, tmp_path / "out")
+    assert summary["scores"]["LV"]["all"]["dice"] == 1.0
+    frames = list(csv.DictReader((tmp_path / "out" / "frames.csv").open()))
+    four = [r for r in frames if r["view"] == "4CH"]
+    assert four[0]["instant"] == "ED" and float(four[0]["lv_area"]) < float(four[-1]["lv_area"])

@@ -8,11 +8,14 @@ from measure_helpers import ellipse, heart_frame
 
 from echolatent.labels import Label
 from echolatent.measure.validity import (
+    CAMUS128_THRESHOLDS,
     CAMUS224_THRESHOLDS,
     CRITERIA,
     ValidityThresholds,
     check_validity,
+    default_thresholds,
 )
+from echolatent.resample import resize_labels
 
 BG, LV, MYO, LA = Label.BG, Label.LV, Label.MYO, Label.LA
 
@@ -142,6 +145,13 @@ def test_calibration_only_loosens_to_cover_the_references(tmp_path):
     assert ValidityThresholds.load(calibrated.save(tmp_path / "v.json")) == calibrated
 
 
+def test_default_thresholds_follow_the_grid():
+    assert default_thresholds((128, 128)) is CAMUS128_THRESHOLDS
+    assert default_thresholds((256, 256)) is CAMUS224_THRESHOLDS
+    assert default_thresholds((843, 583)) == ValidityThresholds.published()
+    assert check_validity(_heart()[None]).thresholds is CAMUS128_THRESHOLDS
+
+
 @pytest.mark.camus
 def test_camus224_expert_masks_pass(camus224):
     from echolatent.io.volume import read_image
@@ -156,3 +166,5 @@ def test_camus224_expert_masks_pass(camus224):
         if name != "frontier_myo_la":
             assert published.passed[name].mean() >= 0.99, name
     assert 0.80 <= published.valid.mean() <= 0.95
+    # measured at 128 x 128 on all 1800: 100 % with the 128 limits
+    assert check_validity(resize_labels(masks, (128, 128))).valid.mean() >= 0.99

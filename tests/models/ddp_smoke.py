@@ -9,7 +9,6 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 from conftest import make_hearts  # noqa: E402
-
 from echolatent.models.shape import ShapeModelConfig  # noqa: E402
 from echolatent.train.mask_data import MaskDataModule  # noqa: E402
 from echolatent.train.runner import fit  # noqa: E402

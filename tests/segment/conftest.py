@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import SimpleITK as sitk
+import SimpleITK as sitk  # noqa: N813
 import torch
 
 from echolatent.models.unet import UNetConfig, build_unet, save_unet

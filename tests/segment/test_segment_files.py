@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import SimpleITK as sitk
+import SimpleITK as sitk  # noqa: N813
 
 from echolatent.cli.app import main
 from echolatent.errors import InputError
@@ -27,13 +27,24 @@ def _geometry(path: Path) -> tuple:
 def patient_folder(tmp_path: Path) -> Path:
     """One CAMUS-named patient: a 4CH NIfTI half sequence (odd size, anisotropic), 2CH MHD ED/ES frames."""
     folder = tmp_path / "data" / "patient0007"
-    write_sitk(echo_like((5, 29, 37)), folder / "patient0007_4CH_half_sequence.nii.gz",
-               (0.31, 0.47, 1.0), (1.5, -2.0, 0.0), FLIP_Y)
-    write_sitk(echo_like((5, 29, 37), 1), folder / "patient0007_4CH_ED.nii.gz",
-               (0.31, 0.47, 1.0), (1.5, -2.0, 0.0), FLIP_Y)
+    write_sitk(
+        echo_like((5, 29, 37)),
+        folder / "patient0007_4CH_half_sequence.nii.gz",
+        (0.31, 0.47, 1.0),
+        (1.5, -2.0, 0.0),
+        FLIP_Y,
+    )
+    write_sitk(
+        echo_like((5, 29, 37), 1), folder / "patient0007_4CH_ED.nii.gz", (0.31, 0.47, 1.0), (1.5, -2.0, 0.0), FLIP_Y
+    )
     for instant in ("ED", "ES"):
-        write_sitk(echo_like((23, 41), 2), folder / f"patient0007_2CH_{instant}.mhd",
-                   (0.6, 0.25), (0.0, 3.0), (1.0, 0.0, 0.0, 1.0))
+        write_sitk(
+            echo_like((23, 41), 2),
+            folder / f"patient0007_2CH_{instant}.mhd",
+            (0.6, 0.25),
+            (0.0, 3.0),
+            (1.0, 0.0, 0.0, 1.0),
+        )
     return folder
 
 
@@ -67,8 +78,9 @@ def test_outputs_keep_input_geometry(patient_folder, tiny_unet_file, tmp_path):
 def test_cli_single_file(patient_folder, tiny_unet_file, tmp_path, monkeypatch, capsys):
     source = patient_folder / "patient0007_2CH_ES.mhd"
     out = tmp_path / "cli_out"
-    monkeypatch.setattr(sys, "argv", ["echolatent", "segment", str(source), "--out", str(out),
-                                      "--model", str(tiny_unet_file)])
+    monkeypatch.setattr(
+        sys, "argv", ["echolatent", "segment", str(source), "--out", str(out), "--model", str(tiny_unet_file)]
+    )
     main()
     assert "wrote 1 mask file" in capsys.readouterr().out
     pred = out / "patient0007" / "patient0007_2CH_ES_pred.nii.gz"
@@ -88,8 +100,9 @@ def test_cli_bad_inputs_name_file_and_problem(tmp_path, tiny_unet_file, monkeypa
     empty.write_bytes(b"")
     text = tmp_path / "notes.nii.gz"
     text.write_text("this is not an image")
-    volume = write_sitk(np.zeros((2, 3, 12, 12), np.uint8), tmp_path / "vol4d.nii.gz",
-                        (1.0,) * 4, (0.0,) * 4, tuple(np.eye(4).ravel()))
+    volume = write_sitk(
+        np.zeros((2, 3, 12, 12), np.uint8), tmp_path / "vol4d.nii.gz", (1.0,) * 4, (0.0,) * 4, tuple(np.eye(4).ravel())
+    )
     model = ["--model", str(tiny_unet_file), "--out", str(tmp_path / "o")]
     assert "empty file" in _cli_error(["segment", str(empty), *model], monkeypatch, capsys)
     err = _cli_error(["segment", str(text), *model], monkeypatch, capsys)

@@ -85,8 +85,26 @@ def test_one_step_training_run(camus_root, tmp_path, monkeypatch):
     monkeypatch.setenv("ECHOLATENT_CACHE", str(tmp_path / "cache"))
     run = tmp_path / "run"
     export = run / "unet.pt"
-    argv = ["echolatent", "train", "seg", str(camus_root), "--out", str(run), "--epochs", "1", "--limit-batches", "1",
-            "--batch-size", "2", "--size", "32", "--threads", "1", "--export", str(export)]
+    argv = [
+        "echolatent",
+        "train",
+        "seg",
+        str(camus_root),
+        "--out",
+        str(run),
+        "--epochs",
+        "1",
+        "--limit-batches",
+        "1",
+        "--batch-size",
+        "2",
+        "--size",
+        "32",
+        "--threads",
+        "1",
+        "--export",
+        str(export),
+    ]
     monkeypatch.setattr(sys, "argv", argv)
     main()
     config = json.loads((run / "config.json").read_text())

@@ -110,8 +110,9 @@ def test_smooth_command(tmp_path, tiny_model):
     write_like(masks, geometry, folder / "patient0001_4CH_half_sequence_pred.nii.gz")
     write_like(masks[:2], geometry.with_frames(2), folder / "patient0001_2CH_half_sequence_pred.nii.gz")
     out = tmp_path / "out"
-    result = CliRunner().invoke(app, ["smooth", str(tmp_path / "in"), "--out", str(out), "--vae", str(model_path),
-                                      "--rounds", "1"])
+    result = CliRunner().invoke(
+        app, ["smooth", str(tmp_path / "in"), "--out", str(out), "--vae", str(model_path), "--rounds", "1"]
+    )
     assert result.exit_code == 0, result.output
     written, written_geometry = read_image(out / "patient0001" / "patient0001_4CH_half_sequence_post.nii.gz")
     assert written.shape == masks.shape

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
 import typer
@@ -40,12 +41,12 @@ def _pick(ids: list[str], wanted: str | None, default: int) -> int:
 
 @latent_app.command("traverse")
 def traverse_cmd(
-    data: Path = typer.Argument(..., help="Dataset root or a mask file: the heart whose code is traversed."),
-    out: Path = typer.Option(..., "--out", help="Output folder."),
-    vae: Path | None = typer.Option(None, "--vae", help=VAE_HELP),
-    frame: str | None = typer.Option(None, "--frame", help="Frame id, e.g. patient0401_4CH_ED (default: first)."),
-    subset: str = typer.Option("validation", "--subset"),
-    steps: int = typer.Option(7, "--steps", min=2),
+    data: Annotated[Path, typer.Argument(help="Dataset root or a mask file: the heart whose code is traversed.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    vae: Annotated[Path | None, typer.Option("--vae", help=VAE_HELP)] = None,
+    frame: Annotated[str | None, typer.Option("--frame", help="Frame id, e.g. patient0401_4CH_ED.")] = None,
+    subset: Annotated[str, typer.Option("--subset")] = "validation",
+    steps: Annotated[int, typer.Option("--steps", min=2)] = 7,
 ) -> None:
     """Traversal grid: a row per regularised attribute, the re-measured attribute under each mask."""
     from echolatent.latent.codec import load_model
@@ -60,14 +61,14 @@ def traverse_cmd(
 
 @latent_app.command("interpolate")
 def interpolate_cmd(
-    data: Path = typer.Argument(..., help="Dataset root: two real hearts are taken from it."),
-    out: Path = typer.Option(..., "--out", help="Output folder."),
-    vae: list[Path] = typer.Option(None, "--vae", help="Model file(s); repeat to compare (e.g. AE and VAE)."),
-    start: str | None = typer.Option(None, "--from", help="First frame id (default: first)."),
-    end: str | None = typer.Option(None, "--to", help="Last frame id (default: the 8th frame)."),
-    subset: str = typer.Option("validation", "--subset"),
-    steps: int = typer.Option(9, "--steps", min=2),
-    method: str = typer.Option("linear", "--method", help="linear or slerp"),
+    data: Annotated[Path, typer.Argument(help="Dataset root: two real hearts are taken from it.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    vae: Annotated[list[Path] | None, typer.Option("--vae", help="Model file(s); repeat to compare models.")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="First frame id (default: first).")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last frame id (default: the 8th frame).")] = None,
+    subset: Annotated[str, typer.Option("--subset")] = "validation",
+    steps: Annotated[int, typer.Option("--steps", min=2)] = 9,
+    method: Annotated[str, typer.Option("--method", help="linear or slerp")] = "linear",
 ) -> None:
     """Interpolation strip between two real hearts, one row per model."""
     from echolatent.latent.codec import load_model
@@ -86,11 +87,11 @@ def interpolate_cmd(
 
 @latent_app.command("sample")
 def sample_cmd(
-    out: Path = typer.Option(..., "--out", help="Output folder."),
-    vae: Path | None = typer.Option(None, "--vae", help=VAE_HELP),
-    rows: int = typer.Option(4, "--rows", min=1),
-    cols: int = typer.Option(6, "--cols", min=1),
-    seed: int = typer.Option(0, "--seed"),
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    vae: Annotated[Path | None, typer.Option("--vae", help=VAE_HELP)] = None,
+    rows: Annotated[int, typer.Option("--rows", min=1)] = 4,
+    cols: Annotated[int, typer.Option("--cols", min=1)] = 6,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
 ) -> None:
     """Grid of masks decoded from prior samples."""
     from echolatent.latent.codec import load_model
@@ -101,13 +102,13 @@ def sample_cmd(
 
 @latent_app.command("evaluate")
 def evaluate_cmd(
-    data: Path = typer.Option(..., "--data", help="Dataset root (CAMUS layout)."),
-    out: Path = typer.Option(..., "--out", help="Output folder for latent_metrics.json."),
-    vae: Path | None = typer.Option(None, "--vae", help=VAE_HELP),
-    subset: str = typer.Option("validation", "--subset"),
-    samples: int = typer.Option(200, "--samples", min=1, help="Prior samples checked for validity."),
-    pairs: int = typer.Option(100, "--pairs", min=1, help="Interpolation midpoints checked for validity."),
-    seed: int = typer.Option(0, "--seed"),
+    data: Annotated[Path, typer.Option("--data", help="Dataset root (CAMUS layout).")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder for latent_metrics.json.")],
+    vae: Annotated[Path | None, typer.Option("--vae", help=VAE_HELP)] = None,
+    subset: Annotated[str, typer.Option("--subset")] = "validation",
+    samples: Annotated[int, typer.Option("--samples", min=1, help="Prior samples checked for validity.")] = 200,
+    pairs: Annotated[int, typer.Option("--pairs", min=1, help="Interpolation midpoints checked for validity.")] = 100,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
 ) -> None:
     """Reconstruction Dice, disentanglement, controllability and validity -> latent_metrics.json."""
     from echolatent.latent.codec import load_model

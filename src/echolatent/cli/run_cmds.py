@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from tqdm import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
 
 from echolatent.cli.app import app
 
@@ -30,7 +31,8 @@ def stage_bars():
         bar.update(done - bar.n)
 
     try:
-        yield progress
+        with logging_redirect_tqdm():
+            yield progress
     finally:
         for bar in bars.values():
             bar.close()
@@ -48,7 +50,7 @@ def _check_choices(method: str, spacing: str) -> None:
 
 def _report_line(summary: dict, out: Path) -> None:
     before, after = summary["before"], summary.get("after")
-    line = f"{len(summary['sequences'])} sequence(s); anatomically valid frames {100 * before['validity']['rate']:.1f} %"
+    line = f"{len(summary['sequences'])} sequence(s); valid frames {100 * before['validity']['rate']:.1f} %"
     if after:
         line += f" -> {100 * after['validity']['rate']:.1f} % after smoothing"
     typer.echo(line)

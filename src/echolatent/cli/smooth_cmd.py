@@ -14,8 +14,10 @@ from echolatent.errors import InputError
 
 log = logging.getLogger(__name__)
 
-METHOD_HELP = "exact (default): exact latent solver with image-space check; snake: castor's solver; " \
+METHOD_HELP = (
+    "exact (default): exact latent solver with image-space check; snake: castor's solver; "
     "gaussian: castor's baseline; none: measure only."
+)
 
 
 def find_mask_sequences(source: Path) -> tuple[list, str]:
@@ -54,18 +56,30 @@ def smooth(
     validity: Annotated[
         Path | None, typer.Option("--validity", help="Validity thresholds JSON (default: CAMUS-224 calibrated).")
     ] = None,
+    reference: Annotated[
+        Path | None,
+        typer.Option("--reference", help="CAMUS root whose expert masks (training split) give the temporal bounds."),
+    ] = None,
     rounds: Annotated[int, typer.Option("--rounds", min=0, help="Tightening rounds of the exact method.")] = 4,
 ) -> None:
     """Make mask sequences temporally consistent and anatomically plausible in the shape model's latent space."""
     from echolatent.measure.temporal import TemporalThresholds
     from echolatent.measure.validity import ValidityThresholds
-    from echolatent.temporal.smooth import METHODS, Smoother
+    from echolatent.temporal.smooth import METHODS, Smoother, reference_thresholds
 
     if method not in METHODS:
         raise typer.BadParameter(f"unknown method {method!r}; choose from {', '.join(METHODS)}", param_hint="--method")
+    if thresholds and reference:
+        raise typer.BadParameter("give --thresholds or --reference, not both", param_hint="--reference")
+    temporal = TemporalThresholds.load(thresholds) if thresholds else None
+    if reference is not None:
+        from echolatent.latent.codec import load_model
+
+        temporal = reference_thresholds(reference, load_model(vae).config.input_size)
     smoother = Smoother(
-        vae, method,
-        thresholds=TemporalThresholds.load(thresholds) if thresholds else None,
+        vae,
+        method,
+        thresholds=temporal,
         validity_thresholds=ValidityThresholds.load(validity) if validity else None,
         max_rounds=rounds,
     )
@@ -106,8 +120,13 @@ def smooth_all(refs, out: Path, smoother) -> dict:
         instants = _instants(seq)
         ids = {"sequence": ref.name, "patient": ref.patient, "view": ref.view.value if ref.view else ""}
         for stage, labels in (("before", masks), ("after", result.masks)):
-            m = measure_sequence(labels, seq.spacing, thresholds=thresholds,
-                                 validity_thresholds=smoother.validity_thresholds, instants=instants)
+            m = measure_sequence(
+                labels,
+                seq.spacing,
+                thresholds=thresholds,
+                validity_thresholds=smoother.validity_thresholds,
+                instants=instants,
+            )
             measures[stage].append((ids, m))
             rows += m.structure_rows(stage=stage, **ids)
             frame_rows += m.frame_rows(stage=stage, **ids)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -21,29 +22,31 @@ def _csv_ints(text: str) -> tuple[int, ...]:
 
 @train_app.command("vae")
 def train_vae(
-    data: Path = typer.Argument(..., help="Dataset root (CAMUS layout): training split for training, validation for val."),
-    out: Path = typer.Option(..., "--out", help="Run folder (resumes from its last checkpoint)."),
-    model: str = typer.Option("ar-vae", "--model", help=f"Model kind: {', '.join(KINDS)}."),
-    epochs: int = typer.Option(100, "--epochs", min=1),
-    batch_size: int = typer.Option(32, "--batch-size", min=2),
-    seed: int = typer.Option(0, "--seed"),
-    devices: str = typer.Option("1", "--devices", help="Number of devices (or 'auto')."),
-    strategy: str = typer.Option("auto", "--strategy", help="Lightning strategy, e.g. ddp."),
-    accelerator: str = typer.Option("auto", "--accelerator", help="cpu, gpu or auto."),
-    add_synthetic: Path | None = typer.Option(None, "--add-synthetic", help="Add every mask frame found here."),
-    input_size: int = typer.Option(128, "--input-size", help="Side of the model's square grid (pixels)."),
-    channels: str = typer.Option("16,32,64,128", "--channels", help="Encoder widths, comma-separated."),
-    latent_dim: int = typer.Option(16, "--latent-dim"),
-    beta: float | None = typer.Option(None, "--beta", help="KL weight (default: the kind's)."),
-    gamma: float | None = typer.Option(None, "--gamma", help="Attribute-loss weight (default: the kind's)."),
-    delta: float | None = typer.Option(None, "--delta", help="tanh sharpness of the attribute loss."),
-    no_attributes: bool = typer.Option(False, "--no-attributes", help="AR-VAE kind without attribute terms."),
-    lr: float = typer.Option(5e-4, "--lr"),
-    weight_decay: float = typer.Option(5e-4, "--weight-decay"),
-    kl_warmup_epochs: int = typer.Option(0, "--kl-warmup-epochs", min=0),
-    max_steps: int = typer.Option(-1, "--max-steps", help="Stop after this many optimiser steps (-1: no limit)."),
-    threads: int | None = typer.Option(None, "--threads", help="torch CPU threads per process."),
-    progress: bool = typer.Option(True, "--progress/--no-progress"),
+    data: Annotated[Path, typer.Argument(help="Dataset root (CAMUS layout): training and validation splits.")],
+    out: Annotated[Path, typer.Option("--out", help="Run folder (resumes from its last checkpoint).")],
+    model: Annotated[str, typer.Option("--model", help=f"Model kind: {', '.join(KINDS)}.")] = "ar-vae",
+    epochs: Annotated[int, typer.Option("--epochs", min=1)] = 30,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=2)] = 16,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    devices: Annotated[str, typer.Option("--devices", help="Number of devices (or 'auto').")] = "1",
+    strategy: Annotated[str, typer.Option("--strategy", help="Lightning strategy, e.g. ddp.")] = "auto",
+    accelerator: Annotated[str, typer.Option("--accelerator", help="cpu, gpu or auto.")] = "auto",
+    add_synthetic: Annotated[
+        Path | None, typer.Option("--add-synthetic", help="Add every mask frame found here.")
+    ] = None,
+    input_size: Annotated[int, typer.Option("--input-size", help="Side of the model's square grid (pixels).")] = 96,
+    channels: Annotated[str, typer.Option("--channels", help="Encoder widths, comma-separated.")] = "16,32,64,128",
+    latent_dim: Annotated[int, typer.Option("--latent-dim")] = 16,
+    beta: Annotated[float | None, typer.Option("--beta", help="KL weight (default: the kind's).")] = None,
+    gamma: Annotated[float | None, typer.Option("--gamma", help="Attribute-loss weight (default: the kind's).")] = None,
+    delta: Annotated[float | None, typer.Option("--delta", help="tanh sharpness of the attribute loss.")] = None,
+    no_attributes: Annotated[bool, typer.Option("--no-attributes", help="No attribute terms.")] = False,
+    lr: Annotated[float, typer.Option("--lr")] = 1e-3,
+    weight_decay: Annotated[float, typer.Option("--weight-decay")] = 5e-4,
+    kl_warmup_epochs: Annotated[int, typer.Option("--kl-warmup-epochs", min=0)] = 0,
+    max_steps: Annotated[int, typer.Option("--max-steps", help="Stop after this many steps (-1: no limit).")] = -1,
+    threads: Annotated[int | None, typer.Option("--threads", help="torch CPU threads per process.")] = None,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
 ) -> None:
     """Train a shape model; writes RUN/shape_model.pt (weights, config, latent range) beside the checkpoints."""
     import torch

@@ -24,7 +24,6 @@ import logging
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import ndimage
 
 from echolatent.errors import InputError
 from echolatent.labels import NUM_LABELS, Label
@@ -41,8 +40,6 @@ ATTRIBUTES = (
     "epi_center_y",
     "la_area",
 )
-
-_NEIGHBOURHOOD = np.ones((1, 3, 3), dtype=bool)
 
 
 @dataclass
@@ -162,8 +159,8 @@ def _base_and_length(lv, myo, lv_count, rows, cols, sy, sx):
     """Base width and LV length, ``(T,)`` each, with the reasons of their NaNs."""
     T, H, W = lv.shape
     outside = ~(lv | myo)
-    near_myo = ndimage.binary_dilation(myo, _NEIGHBOURHOOD)
-    near_out = ndimage.binary_dilation(outside, _NEIGHBOURHOOD)
+    near_myo = dilate3(myo)
+    near_out = dilate3(outside)
     corners = lv & near_myo & near_out
     with np.errstate(invalid="ignore", divide="ignore"):
         centre_col = (lv * cols).sum((1, 2)) / lv_count
@@ -176,7 +173,7 @@ def _base_and_length(lv, myo, lv_count, rows, cols, sy, sx):
     width = np.where(has_base, np.hypot(dy, dx), np.nan)
     mid_r = (left[0] + right[0]) / 2.0
     mid_c = (left[1] + right[1]) / 2.0
-    boundary = lv & ~ndimage.binary_erosion(lv, _NEIGHBOURHOOD, border_value=0)
+    boundary = lv & dilate3(~lv, border=True)
     above = boundary & (rows < mid_r[:, None, None])
     dist2 = ((rows - mid_r[:, None, None]) * sy) ** 2 + ((cols - mid_c[:, None, None]) * sx) ** 2
     far = np.where(above, dist2, -1.0).reshape(T, -1).max(1)
@@ -189,6 +186,16 @@ def _base_and_length(lv, myo, lv_count, rows, cols, sy, sx):
     for t in np.flatnonzero(has_base & (far < 0)):
         why_length[int(t)] = "no LV boundary above the base"
     return width, length, {"lv_base_width": why_base, "lv_length": why_length}
+
+
+def dilate3(region: np.ndarray, border: bool = False) -> np.ndarray:
+    """3x3 binary dilation of each frame of a boolean ``(T, H, W)`` array (separable shifted ORs).
+
+    ``border``: the value assumed outside the image (True makes pixels on the image edge touch the outside).
+    """
+    padded = np.pad(region, ((0, 0), (1, 1), (1, 1)), constant_values=border)
+    rows = padded[:, :-2] | padded[:, 1:-1] | padded[:, 2:]
+    return rows[:, :, :-2] | rows[:, :, 1:-1] | rows[:, :, 2:]
 
 
 def _lowest(candidates, rows, lateral, W) -> tuple[np.ndarray, np.ndarray]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -69,8 +69,10 @@ def evaluate(
             raise InputError(ref.mask, f"no ground truth '{ref.name}{gt_suffix}' under {gt_root}")
         pred = load_sequence(ref, image=False)
         gt = load_sequence(gt_ref, image=False) if gt_ref is not None else None
-        if gt is not None and gt.mask.shape != pred.mask.shape:
-            raise InputError(ref.mask, f"shape {pred.mask.shape} differs from ground truth {gt.mask.shape}")
+        if gt is not None:
+            if gt.mask.shape != pred.mask.shape:
+                raise InputError(ref.mask, f"shape {pred.mask.shape} differs from ground truth {gt.mask.shape}")
+            pred = _align_to_truth(pred, gt)
         pairs.append((pred, gt))
     if thresholds is None and gt_refs:
         thresholds = reference_thresholds([gt.mask for _, gt in pairs])
@@ -103,6 +105,12 @@ def evaluate(
     write_csv_atomic(frame_rows, out / "frames.csv")
     write_json_atomic(summary, out / "summary.json")
     return summary
+
+
+def _align_to_truth(pred, gt):
+    """Predictions usually sit without a cfg: take ED/ES (and the ED -> ES frame order) from the ground truth."""
+    mask = pred.mask[::-1].copy() if pred.reversed != gt.reversed else pred.mask
+    return replace(pred, mask=mask, ed=gt.ed, es=gt.es, reversed=gt.reversed, info=pred.info or gt.info)
 
 
 def reference_thresholds(reference: list[np.ndarray]) -> TemporalThresholds | None:

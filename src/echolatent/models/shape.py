@@ -62,7 +62,7 @@ class ShapeModelConfig:
     """
 
     kind: str = "ar-vae"
-    input_size: int = 128
+    input_size: int = 96
     channels: tuple[int, ...] = (16, 32, 64, 128)
     bottleneck_channels: int = 32
     latent_dim: int = 16
@@ -73,9 +73,9 @@ class ShapeModelConfig:
     ce_weight: float = 0.1
     kl_warmup_epochs: int = 0
     kl_capacity: float = 0.0
-    lr: float = 5e-4
+    lr: float = 1e-3
     weight_decay: float = 5e-4
-    batch_size: int = 32
+    batch_size: int = 16
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from echolatent.report.overlays import COLOURS, overlay, overlay_sequence, pick_frames, save_gif
 
@@ -127,14 +128,20 @@ def attribute_figure(
                 ax.plot(frames, values[name], marker=".", ms=3, lw=1.2, label=label, color=colours.get(label))
         _mark_instants(ax, instants)
         ax.set_title(f"{title} ({units[kind]})", fontsize=9)
-        ax.tick_params(labelsize=7)
-        ax.set_xlabel("frame", fontsize=7)
+        _frame_axis(ax, len(instants))
     for ax in axes[len(names):]:
         ax.set_visible(False)
     handles, labels = axes[0].get_legend_handles_labels()
     figure.legend(handles, labels, loc="upper center", ncol=len(labels), fontsize=8, frameon=False)
     figure.subplots_adjust(left=0.05, right=0.99, top=0.88, bottom=0.1, wspace=0.3, hspace=0.6)
     return save_figure(figure, path)
+
+
+def _frame_axis(ax, frames: int) -> None:
+    ax.set_xlim(0.5, frames + 0.5)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.tick_params(labelsize=7)
+    ax.set_xlabel("frame", fontsize=7)
 
 
 def _mark_instants(ax, instants: list[str]) -> None:
@@ -176,8 +183,7 @@ def temporal_figure(
                 out = np.abs(d) > tau[name]
             ax.plot(frames[out], d[out], "o", mfc="none", mec=colours.get(label), ms=6)
         ax.set_title(f"{ATTRIBUTE_TITLES[name][0]} (τ = {tau[name]:.3g})", fontsize=9)
-        ax.tick_params(labelsize=7)
-        ax.set_xlabel("frame", fontsize=7)
+        _frame_axis(ax, len(d))
     for ax in axes[len(names):]:
         ax.set_visible(False)
     handles, labels = axes[0].get_legend_handles_labels()
@@ -200,7 +206,7 @@ def bland_altman_figure(
     """
     figure = Figure(figsize=(6.2, 4.2))
     ax = figure.subplots()
-    colours = {"U-Net": BEFORE, "smoothed": AFTER}
+    styles = {"U-Net": (BEFORE, "o"), "smoothed": (AFTER, "s")}
     plotted = 0
     for label, values in measured.items():
         patients = [p for p in values if p in truth and np.isfinite(values[p]) and np.isfinite(truth[p])]
@@ -209,12 +215,16 @@ def bland_altman_figure(
         a = np.array([values[p] for p in patients])
         b = np.array([truth[p] for p in patients])
         diff, mean = a - b, (a + b) / 2
-        colour = colours.get(label)
-        bias, sd = float(diff.mean()), float(diff.std(ddof=1)) if len(diff) > 1 else 0.0
-        ax.scatter(mean, diff, s=22, color=colour, label=f"{label}: bias {bias:+.1f}, limits ±{1.96 * sd:.1f}")
+        colour, marker = styles.get(label, (None, "o"))
+        bias = float(diff.mean())
+        text = f"{label}: bias {bias:+.1f}"
+        if len(diff) > 1:
+            sd = float(diff.std(ddof=1))
+            text += f", 95 % limits {bias - 1.96 * sd:+.1f} to {bias + 1.96 * sd:+.1f}"
+            for limit in (bias - 1.96 * sd, bias + 1.96 * sd):
+                ax.axhline(limit, color=colour, lw=0.8, ls="--")
+        ax.scatter(mean, diff, s=28, color=colour, marker=marker, alpha=0.75, label=text)
         ax.axhline(bias, color=colour, lw=1)
-        for limit in (bias - 1.96 * sd, bias + 1.96 * sd):
-            ax.axhline(limit, color=colour, lw=0.8, ls="--")
         plotted += len(patients)
     ax.axhline(0, color="0.3", lw=0.6)
     ax.set_xlabel(f"mean of measured and true {quantity}")

@@ -17,9 +17,11 @@ from pathlib import Path
 from echolatent.measure.validity import CRITERIA
 
 CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:0;color:#1d2330;background:#f6f7f9}
+body{font-family:system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:0;color:#1d2330;
+background:#f6f7f9}
 main{max-width:1180px;margin:0 auto;padding:20px 28px 60px}
-h1{font-size:1.6em;margin:.2em 0}h2{font-size:1.25em;margin-top:1.8em;border-bottom:2px solid #d8dde6;padding-bottom:4px}
+h1{font-size:1.6em;margin:.2em 0}
+h2{font-size:1.25em;margin-top:1.8em;border-bottom:2px solid #d8dde6;padding-bottom:4px}
 h3{font-size:1.08em;margin:1.4em 0 .4em}
 section.seq{background:#fff;border:1px solid #dde2ea;border-radius:6px;padding:6px 18px 14px;margin:18px 0}
 table{border-collapse:collapse;margin:8px 0 14px;font-size:.9em;background:#fff}
@@ -28,7 +30,8 @@ td.l,th.l{text-align:left}.muted{color:#66707f}.note{background:#fff7e0;border-l
 .good{color:#1a7f37}.bad{color:#c62828}img{max-width:100%;height:auto;display:block;margin:6px 0}
 table.verdicts td{padding:2px 0;width:18px;text-align:center;font-size:.8em}
 td.ok{background:#c9ecd1}td.ko{background:#f6c3c3}td.na{background:#eceff3}
-.gif{display:inline-block;margin-right:16px;vertical-align:top}.small{font-size:.85em}
+.gif{display:inline-block;margin-right:16px;vertical-align:top}
+.gif img{width:min(100%,780px);image-rendering:pixelated}.small{font-size:.85em}
 dl dt{font-weight:600;margin-top:6px}dl dd{margin-left:18px}
 """
 
@@ -71,8 +74,9 @@ def overview_section(entries: list[dict], has_gt: bool) -> str:
     for entry in entries:
         v_before, v_after = entry["valid"]["before"], entry["valid"]["after"]
         t_before, t_after = entry["inconsistent"]["before"], entry["inconsistent"]["after"]
-        row = [f'<a href="#{_e(entry["anchor"])}">{_e(entry["ids"]["sequence"])}</a>', str(entry["frames"]),
-               _arrow(v_before, v_after, lambda v: f"{v}/{entry['frames']}"),
+        total = entry["frames"]
+        row = [f'<a href="#{_e(entry["anchor"])}">{_e(entry["ids"]["sequence"])}</a>', str(total),
+               _arrow(v_before, v_after, lambda v, total=total: f"{v}/{total}"),
                "–" if t_before is None else _arrow(t_before, t_after, str)]
         if has_gt:
             lv = entry["scores"].get("LV", {})
@@ -88,12 +92,15 @@ def overview_section(entries: list[dict], has_gt: bool) -> str:
             "its tolerance.</p>" + _table(header, rows))
 
 
-def clinical_section(clinical: dict, units: dict) -> str:
+def clinical_section(clinical: dict, units: dict, all_patients: list[str]) -> str:
     before, after = clinical.get("before", {}), clinical.get("after", {})
     patients = sorted(set(before) | set(after))
+    missing = [p for p in all_patients if p not in patients]
+    why = ("<p class=small>No clinical index for " + _e(", ".join(missing)) + ": volumes need the ED and ES frames "
+           "of a view with a measurable LV cavity (a named CAMUS view, with the LV present at both instants).</p>"
+           if missing else "")
     if not patients:
-        return ("<h2>Clinical indices</h2><p>No clinical index: volumes need the ED and ES frames of a patient's "
-                "views with a measurable LV.</p>")
+        return "<h2>Clinical indices</h2>" + (why or "<p>No clinical index.</p>")
     volume = units["volume"]
     header = ["patient", "method", f"EDV ({volume})", f"ESV ({volume})", "EF (%)"]
     rows = []
@@ -114,7 +121,7 @@ def clinical_section(clinical: dict, units: dict) -> str:
             f"ejection fraction EF = (EDV − ESV) / EDV, by the method of disks (Simpson): <b>biplane</b> when a "
             f"patient has both the 2- and 4-chamber views, <b>single-plane</b> otherwise. Volumes are in "
             f"<b>{_e(volume)}</b>{_e(units['note'])}.</p>")
-    return text + _table(header, rows, left=2)
+    return text + _table(header, rows, left=2) + why
 
 
 def scores_section(summary: dict, bland_altman: str | None) -> str:
@@ -157,17 +164,23 @@ def _verdict_row(label: str, valid: list[bool] | None, failures: dict) -> list[s
     return [f"<tr><th class=l>{_e(label)}</th>{''.join(cells)}</tr>"]
 
 
+def _failed_criteria(failures: dict) -> list[str]:
+    """Criteria failed by any frame of ``{frame: [criteria]}``, in :data:`CRITERIA` order."""
+    seen = {c for names in failures.values() for c in names}
+    return [c for c in CRITERIA if c in seen]
+
+
 def validity_block(entry: dict) -> str:
     validity = entry["validity"]
     head = "".join(f"<th>{t + 1}{'<br>' + i if i else ''}</th>" for t, i in enumerate(entry["instants"]))
     rows = [f"<tr><th class=l>frame</th>{head}</tr>"]
     rows += _verdict_row("U-Net", validity["before"], validity["failures_before"])
     rows += _verdict_row("after smoothing", validity["after"], validity["failures_after"])
-    failed = sorted({c for frames in validity["failures_before"].values() for c in frames})
+    failed = _failed_criteria(validity["failures_before"])
     listing = ""
     if failed:
         listing = "<p class=small>U-Net masks fail: " + ", ".join(_e(CRITERIA_WORDS.get(c, c)) for c in failed)
-        failed_after = sorted({c for frames in validity["failures_after"].values() for c in frames})
+        failed_after = _failed_criteria(validity["failures_after"])
         if validity["after"] is not None:
             listing += "; after smoothing: " + (", ".join(_e(CRITERIA_WORDS.get(c, c)) for c in failed_after)
                                                 or "none")
@@ -196,15 +209,14 @@ def sequence_section(entry: dict) -> str:
     if figures.get("temporal"):
         parts.append("<h3>Temporal consistency</h3><p class=small>Each panel shows how far a measurement departs "
                      "from the average of its two neighbouring frames (normalised units). The green band is the "
-                     "tolerance ±τ; circled points are temporally inconsistent frames.</p>")
+                     "tolerance ±τ; circled points are temporally inconsistent frames. Tolerances: "
+                     f"{_e(entry.get('thresholds_note') or 'published')}.</p>")
         parts.append(_img(figures["temporal"], "temporal deviations"))
     smooth = entry.get("smooth")
     if smooth:
-        residual = smooth.get("residual") or []
         parts.append(f"<p class=small>Smoothing: method {_e(smooth['method'])}, {smooth['rounds']} solve(s), "
-                     f"{len(smooth.get('tightened', []))} local tightening(s), {_num(smooth['seconds'], 2)} s. "
-                     + ("Remaining failures: " + _e("; ".join(residual[:8])) if residual else "No remaining failure.")
-                     + "</p>")
+                     f"{len(smooth.get('tightened', []))} local tightening(s) of the limits, "
+                     f"{_num(smooth['seconds'], 2)} s (details in summary.json).</p>")
     if not figures:
         parts.append("<p class=muted>Figures are drawn for the first sequences only; this one is in the tables.</p>")
     parts.append("</section>")
@@ -256,7 +268,8 @@ def render_report(context: dict) -> str:
             f"<p class=muted>{_e(context['subtitle'])}</p>"]
     body += [f"<p class=note>{_e(note)}</p>" for note in context.get("notes", [])]
     body.append(overview_section(entries, has_gt))
-    body.append(clinical_section(context["clinical"], context["units"]))
+    patients = list(dict.fromkeys(entry["ids"]["patient"] for entry in entries))
+    body.append(clinical_section(context["clinical"], context["units"], patients))
     body.append(scores_section(summary, context["figures"].get("bland_altman")))
     body += [sequence_section(entry) for entry in entries]
     body.append(GLOSSARY)

@@ -25,16 +25,17 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
 from echolatent.errors import InputError
+from echolatent.measure.attributes import compute_attributes
 from echolatent.measure.files import write_csv_atomic, write_json_atomic
 from echolatent.measure.summary import summarise
 from echolatent.measure.validity import check_validity
-from echolatent.pipeline import SequenceResult, find_jobs, process_job
+from echolatent.pipeline import SequenceResult, find_jobs, process_job, run_thresholds
 from echolatent.report import figures as fig
 from echolatent.report.html import write_report
 
@@ -181,11 +182,15 @@ def run_into(
                   "model": str(model or "shipped U-Net"), "vae": str(vae or "shipped AR-VAE"), "method": method,
                   "gt": str(gt) if gt is not None else "beside the images", "batch_size": batch_size,
                   "spacing": spacing, "seed": seed, "max_figures": max_figures,
-                  "started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "versions": versions()}
+                  "started": datetime.now(UTC).isoformat(timespec="seconds"), "versions": versions()}
         write_json_atomic(config, stage / "config.json")
         log.info("run %s -> %s (method %s)", source, final, method)
         segmenter = load_segmenter(model)
         smoother = Smoother(vae, method)
+        thresholds = run_thresholds(smoother, vae)
+        if thresholds is None:
+            log.warning("no temporal thresholds stored with the shape model: each sequence is checked against "
+                        "bounds measured on its own U-Net masks")
         jobs = find_jobs(source, gt)
         log.info("%d sequence(s) to process", len(jobs))
         done = dict.fromkeys(STAGES, 0)
@@ -196,12 +201,13 @@ def run_into(
 
         collected = []
         for index, job in enumerate(jobs):
-            result, seq = process_job(job, stage, segmenter, smoother, spacing_mode=spacing, batch_size=batch_size,
-                                      on_stage=advance)
+            result, seq = process_job(job, stage, segmenter, smoother, thresholds=thresholds, spacing_mode=spacing,
+                                      batch_size=batch_size, on_stage=advance)
             figures = draw_sequence(result, stage / FILES, index) if index < max_figures else {}
             advance("report")
             collected.append(keep_small(result, seq, figures))
-            log.info("%s: %d frames, valid %d -> %s", result.name, result.frames, int(result.before.validity.valid.sum()),
+            log.info("%s: %d frames, valid %d -> %s", result.name, result.frames,
+                     int(result.before.validity.valid.sum()),
                      "-" if result.after is None else int(result.after.validity.valid.sum()))
         summary = write_outputs(collected, stage, final, config, title, gt, source)
         summary["seconds"] = round(time.perf_counter() - started, 2)
@@ -230,6 +236,8 @@ def draw_sequence(result: SequenceResult, folder: Path, index: int) -> dict:
         curves = {"U-Net": result.before.attributes}
         if result.after is not None:
             curves["smoothed"] = result.after.attributes
+        if result.gt is not None:
+            curves["expert"] = compute_attributes(result.gt, result.spacing)
         figures["attributes"] = fig.attribute_figure(curves, result.instants, units, folder / f"{stem}_attributes.png")
         deviations = {label: m.temporal.d for label, m in (("U-Net", result.before), ("smoothed", result.after))
                       if m is not None and m.temporal is not None}
@@ -282,7 +290,9 @@ def sequence_entry(item: dict, index: int) -> dict:
         "validity": {"before": before.validity.valid.tolist(),
                      "after": None if after is None else after.validity.valid.tolist(),
                      "failures_before": failures(before), "failures_after": failures(after)},
-        "scores": scores, "smooth": result.smooth, "seconds": {k: round(v, 3) for k, v in result.seconds.items()},
+        "scores": scores, "smooth": result.smooth,
+        "thresholds_note": result.thresholds.note if result.thresholds is not None else "",
+        "seconds": {k: round(v, 3) for k, v in result.seconds.items()},
     }
 
 

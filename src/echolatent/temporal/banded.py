@@ -91,15 +91,25 @@ def to_upper_banded(bands: list[np.ndarray]) -> np.ndarray:
     return ab
 
 
+class NotPositiveDefiniteError(LinAlgError):
+    """A banded factorisation failed; ``row`` (0-based) is where, so the failing block is ``row // T``."""
+
+    def __init__(self, row: int) -> None:
+        super().__init__(f"banded matrix not positive definite at row {row}")
+        self.row = row
+
+
 def factor_spd_banded(bands: list[np.ndarray]) -> np.ndarray:
     """Banded Cholesky factor (LAPACK ``dpbtrf``, upper form) of the block-diagonal SPD matrix in ``bands``.
 
     Raises:
-        numpy.linalg.LinAlgError: the matrix is not numerically positive definite.
+        NotPositiveDefiniteError: the matrix is not numerically positive definite.
     """
     factor, info = lapack.dpbtrf(to_upper_banded(bands), lower=0, overwrite_ab=1)
-    if info != 0:
-        raise LinAlgError(f"banded matrix not positive definite (dpbtrf info {info})")
+    if info > 0:
+        raise NotPositiveDefiniteError(info - 1)
+    if info < 0:
+        raise ValueError(f"dpbtrf: illegal argument {-info}")
     return factor
 
 

@@ -6,10 +6,11 @@ Each problem p (a row of ``(P, T)`` arrays) is
 
 with H = I + w L the same symmetric banded matrix for all problems, D the ``(T - 2, T)`` deviation operator
 (``(D x)_t = x_{t+1} - (x_t + x_{t+2}) / 2``) and b_p ``(T - 2,)`` positive bounds. Mehrotra's primal-dual
-predictor-corrector method, started from the least-squares line of z (D x = 0: strictly feasible, so every
-iterate meets the limits). Each Newton step reduces to the pentadiagonal system ``H + D^T W D``; the systems of
-all problems are stacked block-diagonally into one banded matrix and factorised by LAPACK (``dpbtrf``) in one
-call. Problems converge, and are frozen, independently: a problem's result does not depend on the batch.
+predictor-corrector method, started from a strictly feasible point (the unconstrained minimiser shrunk towards
+the least-squares line of z, whose d is 0), so every iterate meets the limits. Each Newton step reduces to the
+pentadiagonal system ``H + D^T W D``; the systems of all problems are stacked block-diagonally into one banded
+matrix and factorised by LAPACK (``dpbtrf``) in one call. Problems converge, and are frozen, independently:
+a problem's result does not depend on the batch.
 """
 
 from __future__ import annotations
@@ -18,19 +19,21 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import LinAlgError
 
-from echolatent.temporal.banded import factor_spd_banded, solve_factored
+from echolatent.temporal.banded import NotPositiveDefiniteError, factor_spd_banded, solve_factored
 
 log = logging.getLogger(__name__)
 
 #: Converged when the KKT residual and the mean complementarity are below these (normalised units, O(1)).
-RESIDUAL_TOL = 1e-9
+RESIDUAL_TOL = 1e-8
 GAP_TOL = 1e-12
 #: A safeguard only: the method converges in 8-15 iterations on these problems.
 MAX_NEWTON_STEPS = 200
 #: Fraction of the distance to the boundary taken by a step.
 STEP_FRACTION = 0.99
+#: The start point's |d| as a fraction of the bounds, and the multipliers' starting value.
+START_FRACTION = 0.9
+START_DUAL = 0.1
 
 
 def deviation_matrix(length: int) -> np.ndarray:
@@ -150,6 +153,16 @@ def _line_fit(series: np.ndarray) -> np.ndarray:
     return series.mean(axis=1, keepdims=True) + slope[:, None] * time
 
 
+def _feasible_start(problem: _Problem, target: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """A strictly feasible point near the solution: the unconstrained minimiser shrunk towards the
+    least-squares line (d = 0) until every |d| is at most START_FRACTION of its bound."""
+    line = _line_fit(target)
+    free = np.linalg.solve(problem.hessian, target.T).T
+    ratio = np.abs((free - line) @ problem.dev.T) / bounds
+    shrink = np.minimum(1.0, START_FRACTION / np.maximum(ratio.max(axis=1), np.finfo(float).tiny))
+    return line + shrink[:, None] * (free - line)
+
+
 def solve_deviation_qp(target: np.ndarray, hessian_bands: list[np.ndarray], bounds: np.ndarray) -> np.ndarray:
     """``target`` ``(P, T)``, H's bands ``[diag, sup1, sup2]`` each ``(T,)`` (shared), ``bounds`` ``(P, T - 2)``
     -> ``(P, T)`` solutions meeting ``|D x| <= bounds``."""
@@ -158,17 +171,23 @@ def solve_deviation_qp(target: np.ndarray, hessian_bands: list[np.ndarray], boun
     hessian = np.diag(bands[0]) + np.diag(bands[1][:-1], 1) + np.diag(bands[1][:-1], -1)
     hessian += np.diag(bands[2][:-2], 2) + np.diag(bands[2][:-2], -2)
     problem = _Problem(hessian, bands, deviation_matrix(length))
-    x = _line_fit(target)
+    x = _feasible_start(problem, target, bounds)
     dev_x = x @ problem.dev.T
-    ones = np.ones_like(bounds)
-    state = _Iterate(x, bounds - dev_x, bounds + dev_x, ones, ones.copy())
+    slack_up, slack_low = bounds - dev_x, bounds + dev_x
+    state = _Iterate(x, slack_up, slack_low, np.full_like(bounds, START_DUAL), np.full_like(bounds, START_DUAL))
     result, active = x.copy(), np.arange(len(x))
     for _ in range(MAX_NEWTON_STEPS):
         try:
             new_state, converged = _mehrotra_step(problem, state, target[active], bounds[active])
-        except LinAlgError:  # round-off at extreme barrier weights: the current iterates are feasible; keep them
-            log.warning("deviation QP: Newton matrix lost definiteness; %d problems stop early", active.size)
-            break
+        except NotPositiveDefiniteError as err:  # round-off at extreme barrier weights in one problem: its current
+            stuck = np.zeros(active.size, dtype=bool)  # iterate is feasible and nearly optimal; keep it
+            stuck[err.row // length] = True
+            log.warning("deviation QP: Newton matrix of one problem lost definiteness; it stops early")
+            result[active[stuck]] = state.x[stuck]
+            active, state = active[~stuck], state.take(~stuck)
+            if active.size == 0:
+                return result
+            continue
         if converged.any():
             result[active[converged]] = state.x[converged]
             active, new_state = active[~converged], new_state.take(~converged)

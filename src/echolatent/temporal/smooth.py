@@ -44,6 +44,8 @@ METHODS = ("exact", "snake", "gaussian", "none")
 THRESHOLDS_KEY = "temporal_thresholds"
 #: Smallest latent limit the tightening sets (normalised units): near-straight, still strictly feasible.
 MIN_LIMIT = 1e-6
+#: A frame whose normalised code moved less than this between two rounds keeps its decoded mask.
+REUSE_TOLERANCE = 1e-6
 
 
 @dataclass
@@ -203,17 +205,23 @@ class Smoother:
     def _exact(self, masks, spacing, thresholds, report: SmoothReport) -> np.ndarray:
         codes = self._encode(masks)
         limits = np.tile(self._latent_tau(), (masks.shape[0] - 2, 1))
+        previous, out = None, None
         for round_index in range(self.max_rounds + 1):
             smoothed = solve_exact(codes, limits, self.settings)
-            out = self._decode(smoothed, masks.shape)
+            out = self._decode(smoothed, masks.shape, previous, out)
+            previous = smoothed
             report.rounds = round_index + 1
             report.temporal, report.validity = self._measure(out, spacing, thresholds)
             if round_index == self.max_rounds or not self._tighten(limits, smoothed, report, round_index + 1):
                 break
         residual = report.residual()
         if residual:
-            log.info("exact smoothing left %d failure(s) after %d rounds: %s", len(residual), report.rounds,
-                     "; ".join(residual[:3]) + (" ..." if len(residual) > 3 else ""))
+            log.info(
+                "exact smoothing left %d failure(s) after %d rounds: %s",
+                len(residual),
+                report.rounds,
+                "; ".join(residual[:3]) + (" ..." if len(residual) > 3 else ""),
+            )
         return out
 
     def failing_dims(self, report: SmoothReport) -> dict[int, list[int]]:
@@ -244,8 +252,12 @@ class Smoother:
         if failures:
             entry = {"round": round_index, "frames": list(failures), "dims": sorted(set().union(*failures.values()))}
             report.tightened.append(entry)
-            log.debug("round %d: tightened the latent limits of dims %s around frames %s",
-                      round_index, entry["dims"], entry["frames"])
+            log.debug(
+                "round %d: tightened the latent limits of dims %s around frames %s",
+                round_index,
+                entry["dims"],
+                entry["frames"],
+            )
         return bool(failures)
 
     # -- shared steps -----------------------------------------------------------------------------------
@@ -265,16 +277,34 @@ class Smoother:
 
         return normalise(encode_masks(self.model, masks), *self._latent_range())
 
-    def _decode(self, codes: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
+    def _decode(self, codes: np.ndarray, shape, previous: np.ndarray | None = None, masks=None) -> np.ndarray:
+        """Normalised codes ``(T, d)`` -> cleaned masks ``(T, H, W)``; frames whose code moved less than
+        ``REUSE_TOLERANCE`` since ``previous`` keep their mask from ``masks``."""
         from echolatent.latent.codec import decode_latents
 
-        latents = denormalise(codes, *self._latent_range()).astype(np.float32)
-        return clean_masks(decode_latents(self.model, latents, tuple(shape[1:])))
+        changed = np.ones(len(codes), dtype=bool)
+        if previous is not None and masks is not None:
+            changed = np.abs(codes - previous).max(axis=1) > REUSE_TOLERANCE
+        out = masks.copy() if masks is not None and not changed.all() else np.empty(shape, dtype=np.uint8)
+        if changed.any():
+            latents = denormalise(codes[changed], *self._latent_range()).astype(np.float32)
+            out[changed] = clean_masks(decode_latents(self.model, latents, tuple(shape[1:])))
+        return out
 
     def _measure(self, masks, spacing, thresholds) -> tuple[TemporalReport | None, ValidityReport]:
         temporal = temporal_check(masks, spacing, thresholds) if thresholds is not None and thresholds.bounds else None
         return temporal, check_validity(masks, self.validity_thresholds)
 
+
+def reference_thresholds(root: str | Path, grid: int, subset: str | None = "training") -> TemporalThresholds:
+    """Temporal bounds of the expert masks of a CAMUS-layout dataset resampled to ``grid x grid`` (the shape
+    model's grid, pixel units), with the published taus."""
+    from echolatent.io.camus import load_frames
+
+    _, masks, ids = load_frames(root, subset, size=(grid, grid))
+    thresholds = TemporalThresholds.from_reference([masks])
+    thresholds.note = f"bounds from {len(ids)} expert masks of {root} ({subset or 'all'}) at {grid}x{grid}"
+    return thresholds
 
 
 def _load(model):

@@ -250,9 +250,16 @@ class SegDataModule(L.LightningDataModule):
 
     def train_dataloader(self) -> DataLoader:
         generator = torch.Generator().manual_seed(self.seed)
-        return DataLoader(self.train_set, batch_size=self.batch_size, shuffle=True, drop_last=True,
-                          generator=generator, num_workers=self.num_workers)
+        return DataLoader(
+            self.train_set,
+            batch_size=self.batch_size,
+            shuffle=True,
+            drop_last=True,
+            generator=generator,
+            num_workers=self.num_workers,
+        )
 
     def val_dataloader(self) -> DataLoader:
-        return DataLoader(self.val_set, batch_size=max(self.batch_size, 32), shuffle=False,
-                          num_workers=self.num_workers)
+        return DataLoader(
+            self.val_set, batch_size=max(self.batch_size, 32), shuffle=False, num_workers=self.num_workers
+        )

@@ -73,8 +73,15 @@ class SegModule(L.LightningModule):
         logits = self(images)
         loss = self.loss(logits, labels[:, None])
         on_step = stage == "train"
-        self.log(f"{stage}/loss", loss, prog_bar=True, on_step=on_step, on_epoch=True, batch_size=len(images),
-                 sync_dist=not on_step)
+        self.log(
+            f"{stage}/loss",
+            loss,
+            prog_bar=True,
+            on_step=on_step,
+            on_epoch=True,
+            batch_size=len(images),
+            sync_dist=not on_step,
+        )
         if stage == "val":
             scores = dice_per_label(logits.detach(), labels)
             for name, value in scores.items():
@@ -97,7 +104,6 @@ class SegModule(L.LightningModule):
             optimizer, T_max=epochs, eta_min=cfg.lr * cfg.min_lr_ratio
         )
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
-
 
 
 def export_checkpoint(checkpoint: str | Path, path: str | Path, meta: dict | None = None) -> Path:

@@ -146,7 +146,7 @@ def _gt_validity(gts, validity_thresholds) -> dict | None:
 
 def _gt_temporal(gts, thresholds) -> dict | None:
     """The ground truth's own temporal verdicts under the same thresholds (the level to compare with)."""
-    if thresholds is None:
+    if thresholds is None or not thresholds.bounds:
         return None
     reports = [temporal_check(g.mask, g.spacing, thresholds) for g in gts if g.mask.shape[0] >= 3]
     if not reports:

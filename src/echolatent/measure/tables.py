@@ -33,7 +33,7 @@ class SequenceMeasures:
         attributes: ``{attribute: (T,)}`` at the masks' own grid and spacing.
         areas: ``{structure: (T,)}`` mm^2 (px without spacing).
         validity: per-frame anatomical validity.
-        temporal: temporal consistency (None for fewer than 3 frames or without thresholds).
+        temporal: temporal consistency (None for fewer than 3 frames, or without thresholds holding bounds).
         scores: ``{structure: {score: (T,)}}`` against the ground truth (None without one).
         instants: ``(T,)`` "ED" / "ES" / "" labels of the frames.
     """
@@ -110,7 +110,8 @@ def measure_sequence(
     areas = {name: np.isin(masks, labels).sum((1, 2)) * sy * sx for name, labels in STRUCTURES.items()}
     scores = segmentation_scores(masks, gt, spacing) if gt is not None else None
     validity = check_validity(masks, validity_thresholds)
-    temporal = temporal_check(masks, spacing, thresholds) if thresholds is not None and T >= 3 else None
+    checkable = thresholds is not None and bool(thresholds.bounds) and T >= 3
+    temporal = temporal_check(masks, spacing, thresholds) if checkable else None
     return SequenceMeasures(attributes, areas, validity, temporal, scores, instants)
 
 

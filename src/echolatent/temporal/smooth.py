@@ -225,15 +225,16 @@ class Smoother:
         return out
 
     def failing_dims(self, report: SmoothReport) -> dict[int, list[int]]:
-        """``{frame: latent dims}`` to tighten: an inconsistent attribute's dimension; every dimension (free
-        ones too) of an anatomically invalid frame."""
+        """``{frame: latent dims}`` to tighten: an inconsistent attribute's dimension and the free dimensions
+        (which shape every attribute too); every dimension of an anatomically invalid frame."""
         attributes = list(self.model.config.attributes)
+        free = set(range(len(attributes), self.model.config.latent_dim))
         failures: dict[int, set[int]] = {}
         if report.temporal is not None:
             for name, flags in report.temporal.inconsistent.items():
-                if name in attributes:
-                    for t in np.flatnonzero(flags):
-                        failures.setdefault(int(t), set()).add(attributes.index(name))
+                dims = ({attributes.index(name)} if name in attributes else set()) | free
+                for t in np.flatnonzero(flags):
+                    failures.setdefault(int(t), set()).update(dims)
         every = range(self.model.config.latent_dim)
         for t in np.flatnonzero(~report.validity.valid):
             failures.setdefault(int(t), set()).update(every)

@@ -198,8 +198,22 @@ def train_shape_model(
         "fit_seconds_this_call": round(time.perf_counter() - start, 1), "checkpoint": best.name,
         "train_masks": len(datamodule.train_masks), "val_masks": len(datamodule.val_masks),
         "attribute_mean": datamodule.attribute_mean.tolist(), "attribute_std": datamodule.attribute_std.tolist(),
+        "temporal_thresholds": temporal_thresholds(datamodule.train_masks),
         **(metadata or {}),
     }
     path = Path(out) / "shape_model.pt"
     export_model(best, datamodule.train_masks, path, info)
     return path
+
+
+def temporal_thresholds(masks: np.ndarray) -> dict[str, Any]:
+    """Temporal-consistency bounds of ``(N, S, S)`` reference masks on the model's grid (pixels), published taus.
+
+    Stored in the model file's metadata under ``temporal_thresholds`` (read by :mod:`echolatent.temporal`).
+    """
+    from echolatent.measure.temporal import TemporalThresholds
+
+    found = TemporalThresholds.from_reference([masks])
+    return {"bounds": {k: list(v) for k, v in found.bounds.items()}, "tau": dict(found.tau),
+            "grid": list(found.grid) if found.grid else None, "spacing": None,
+            "note": f"bounds from the {len(masks)} training masks at {masks.shape[1]}x{masks.shape[2]}, published taus"}

@@ -75,18 +75,23 @@ def strip_figure(
     frames = pick_frames(len(instants), count)
     height, width = next(iter(rows.values())).shape[1:]
     scale = 1.7 / max(height, width)
-    figure = Figure(figsize=(0.4 + len(frames) * width * scale, 0.35 + len(rows) * (height * scale + 0.3)))
-    axes = figure.subplots(len(rows), len(frames), squeeze=False)
-    for r, (title, masks) in enumerate(rows.items()):
-        for c, t in enumerate(frames):
-            ax = axes[r, c]
-            ax.imshow(overlay(None if images is None else images[t], masks[t]))
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if r == 0:
-                ax.set_title(_frame_title(t, instants), fontsize=8)
-            if c == 0:
-                ax.set_ylabel(title, fontsize=9)
+    # one frame (e.g. a CAMUS ED or ES file): the rows side by side instead
+    grid = [(title, t) for title in rows for t in frames]
+    shape = (1, len(rows)) if len(frames) == 1 else (len(rows), len(frames))
+    size = (max(4.6, 0.4 + shape[1] * width * scale), 0.35 + shape[0] * (height * scale + 0.3))
+    figure = Figure(figsize=size)
+    axes = figure.subplots(*shape, squeeze=False).ravel()
+    for ax, (title, t) in zip(axes, grid, strict=True):
+        ax.imshow(overlay(None if images is None else images[t], rows[title][t]), interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if len(frames) == 1:
+            ax.set_title(f"{title}, {_frame_title(t, instants)}", fontsize=8)
+            continue
+        if title == next(iter(rows)):
+            ax.set_title(_frame_title(t, instants), fontsize=8)
+        if t == frames[0]:
+            ax.set_ylabel(title, fontsize=9)
     figure.legend(handles=_label_handles(), loc="lower center", ncol=3, fontsize=8, frameon=False)
     figure.subplots_adjust(left=0.06, right=0.99, top=0.92, bottom=0.1, wspace=0.03, hspace=0.12)
     return save_figure(figure, path)

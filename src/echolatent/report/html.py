@@ -84,7 +84,7 @@ def overview_section(entries: list[dict], has_gt: bool) -> str:
                            else None, lambda v: _num(v, 3)),
                     _arrow(lv.get("before", {}).get("hd_mm"), lv.get("after", {}).get("hd_mm") if entry["smoothed"]
                            else None, lambda v: _num(v, 1))]
-        row.append(f'<span class="muted">{_e(entry["note"])}</span>')
+        row.append(f'<span class="muted">{_e(entry["remark"])}</span>')
         rows.append(row)
     return ("<h2>Overview</h2><p>Each row is one image sequence. Arrows read <b>U-Net → after smoothing</b>. "
             "A frame is <i>anatomically valid</i> when its masks pass every plausibility check; it is "
@@ -147,8 +147,13 @@ def scores_section(summary: dict, bland_altman: str | None) -> str:
     mae = summary["before"]["clinical"]["mae"]
     if mae:
         mae_after = (summary.get("after") or {}).get("clinical", {}).get("mae", {})
-        rows = [[_e(k), _arrow(v, mae_after.get(k), lambda x: _num(x, 1))] for k, v in mae.items()]
-        text += "<h3>Clinical errors (mean absolute error)</h3>" + _table(["index", "error"], rows)
+        units = {"EDV": summary["units"]["volume"], "ESV": summary["units"]["volume"], "EF": "%"}
+        rows = [[f"{_e(k)} ({_e(units.get(k, ''))})", _arrow(v, mae_after.get(k), lambda x: _num(x, 1)),
+                 _arrow(summary["before"]["clinical"]["bias"].get(k), (summary.get("after") or {}).get(
+                     "clinical", {}).get("bias", {}).get(k), lambda x: _num(x, 1, signed=True))]
+                for k, v in mae.items()]
+        text += ("<h3>Clinical errors against the reference</h3>"
+                 + _table(["index", "mean absolute error", "mean signed error (bias)"], rows))
     if bland_altman:
         text += "<h3>Ejection fraction against the reference</h3>" + _img(bland_altman, "Bland-Altman plot of EF")
     return text

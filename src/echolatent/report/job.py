@@ -138,7 +138,7 @@ def run_demo(out: str | Path, *, overwrite: bool = False, patients: int = 2, fra
         write_synthetic_dataset(stage / "data", patients=patients, frames=frames, size=size, seed=seed, previews=0,
                                 progress=(lambda done: progress("synth", done, patients)) if progress else None)
         return run_into(stage / "data", stage, final=Path(out), gt=stage / "data", progress=progress, seed=seed,
-                        title="echolatent demo: synthetic hearts with known truth", **options)
+                        title="echolatent demo: synthetic hearts with known truth", command="demo", **options)
 
 
 def run_into(
@@ -156,6 +156,7 @@ def run_into(
     max_figures: int = 40,
     progress: Progress | None = None,
     title: str = "echolatent report",
+    command: str = "run",
 ) -> dict:
     """Segment, smooth, measure and report every sequence under ``source`` into the folder ``stage``.
 
@@ -167,6 +168,7 @@ def run_into(
         spacing: auto (header spacing unless exactly 1 x 1 mm), header, or none (pixel units).
         max_figures: sequences with figures in the report (all are in the tables).
         progress: called with ``(stage, done, total)``; stages "segment", "smooth", "measure", "report".
+        title, command: the report's title and the command named in config.json.
     """
     import torch
 
@@ -178,13 +180,13 @@ def run_into(
     progress = progress or (lambda *_: None)
     with file_log(stage / "run.log"):
         torch.manual_seed(seed)
-        config = {"command": "run", "input": str(Path(source).resolve()), "output": str(final.resolve()),
+        config = {"command": command, "input": str(_shown(source, stage, final)), "output": str(final.resolve()),
                   "model": str(model or "shipped U-Net"), "vae": str(vae or "shipped AR-VAE"), "method": method,
-                  "gt": str(gt) if gt is not None else "beside the images", "batch_size": batch_size,
-                  "spacing": spacing, "seed": seed, "max_figures": max_figures,
+                  "gt": str(_shown(gt, stage, final)) if gt is not None else "beside the images",
+                  "batch_size": batch_size, "spacing": spacing, "seed": seed, "max_figures": max_figures,
                   "started": datetime.now(UTC).isoformat(timespec="seconds"), "versions": versions()}
         write_json_atomic(config, stage / "config.json")
-        log.info("run %s -> %s (method %s)", source, final, method)
+        log.info("%s %s -> %s (method %s)", command, config["input"], final, method)
         segmenter = load_segmenter(model)
         smoother = Smoother(vae, method)
         thresholds = run_thresholds(smoother, vae)
@@ -214,6 +216,12 @@ def run_into(
         write_json_atomic(summary, stage / "summary.json")
         log.info("done in %.1f s: %s", summary["seconds"], final / "report.html")
     return summary
+
+
+def _shown(path: str | Path, stage: Path, final: Path) -> Path:
+    """``path`` as it will read once ``stage`` is renamed to ``final``."""
+    path = Path(path).resolve()
+    return final.resolve() / path.relative_to(stage.resolve()) if path.is_relative_to(stage.resolve()) else path
 
 
 # ------------------------------------------------------------------------------------------------ per sequence
@@ -283,6 +291,7 @@ def sequence_entry(item: dict, index: int) -> dict:
     return {
         "ids": result.ids, "anchor": f"seq{index}", "frames": result.frames, "instants": result.instants,
         "note": result.note, "smoothed": item["smoothed"], "figures": item["figures"],
+        "remark": "" if item["smoothed"] else f"not smoothed ({result.frames} frame{'s' * (result.frames > 1)})",
         "spacing_text": f"{spacing[0]:.3g} x {spacing[1]:.3g} mm" if spacing else "unknown (measured in pixels)",
         "valid": {"before": int(before.validity.valid.sum()),
                   "after": None if after is None else int(after.validity.valid.sum())},

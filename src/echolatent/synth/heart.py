@@ -184,7 +184,9 @@ def heart_state(heart: Heart, phase: np.ndarray) -> HeartState:
     integral = profile_integral(heart.apex_u, heart.base_ratio)
     radius = np.sqrt(volume * 1000.0 / (np.pi * heart.ex * heart.ey * length * integral))
     scale = _wall_scale(heart, length, radius)
-    la_scale = (1.0 + heart.la_growth * (1.0 - filling)) ** (1.0 / 3.0)
+    # The atrium fills smoothly while the ventricle ejects (no early kink), then empties with LV filling.
+    la_drive = np.where(phase <= heart.systole, _smooth_ramp(phase / heart.systole), 1.0 - filling)
+    la_scale = (1.0 + heart.la_growth * la_drive) ** (1.0 / 3.0)
     return HeartState(
         phase=phase,
         filling=filling,

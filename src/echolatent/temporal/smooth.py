@@ -241,13 +241,13 @@ class Smoother:
         return {frame: sorted(dims) for frame, dims in sorted(failures.items())}
 
     def _tighten(self, limits: np.ndarray, smoothed: np.ndarray, report: SmoothReport, round_index: int) -> bool:
-        """Lower the limits ``(T - 2, d)`` in place, around each failing frame (its d and its neighbours'), to
-        ``tighten`` times the deviation the last solution has there, so the next solve must change; False when
-        nothing fails."""
+        """Lower the limits ``(T - 2, d)`` in place, around each failing frame (its d and its neighbours' within
+        ``round_index`` frames), to ``tighten`` times the deviation the last solution has there, so the next
+        solve must change; False when nothing fails."""
         failures = self.failing_dims(report)
         current = np.abs(deviation(smoothed))
-        for frame, dims in failures.items():
-            rows = [r for r in (frame - 2, frame - 1, frame) if 0 <= r < len(limits)]
+        for frame, dims in failures.items():  # rows r hold d at frame r + 1; the window widens every round
+            rows = np.arange(max(frame - 1 - round_index, 0), min(frame + round_index, len(limits)))
             block = np.ix_(rows, dims)
             limits[block] = np.maximum(np.minimum(limits[block], self.tighten * current[block]), MIN_LIMIT)
         if failures:

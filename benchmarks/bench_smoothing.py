@@ -177,6 +177,8 @@ def main() -> None:
         help="corruption severities, and/or 'unet' for the shipped U-Net's predictions",
     )
     parser.add_argument("--methods", nargs="+", default=["none", "gaussian", "exact", "snake"])
+    parser.add_argument("--rounds", type=int, default=None, help="tightening rounds (default: the Smoother's)")
+    parser.add_argument("--tighten", type=float, default=None, help="tightening factor (default: the Smoother's)")
     parser.add_argument("--snake-limit", type=int, default=None, help="snake on the first N sequences only")
     parser.add_argument("--work", type=Path, default=None, help="working folder (default: a temporary one)")
     parser.add_argument("--out", type=Path, default=RESULTS)
@@ -207,6 +209,9 @@ def main() -> None:
         for method in args.methods:
             start = time.perf_counter()
             smoother_args = {"model": model, "thresholds": thresholds}
+            if method == "exact":
+                tuning = {"max_rounds": args.rounds, "tighten": args.tighten}
+                smoother_args.update({k: v for k, v in tuning.items() if v is not None})
             limit = args.snake_limit if method == "snake" else None
             entry["methods"][method] = run_method(method, pairs, smoother_args, truth_json, limit)
             print(

@@ -101,6 +101,9 @@ def test_demo_end_to_end(tiny_models, tmp_path):
     out = tmp_path / "demo"
     summary = run_demo(out, patients=1, frames=4, size=48, method="gaussian", max_figures=1, **tiny_models)
     assert (out / "data" / "truth.json").is_file()
+    config = json.loads((out / "config.json").read_text())
+    assert config["command"] == "demo" and config["input"] == str((out / "data").resolve())
+    assert ".partial-" not in (out / "report.html").read_text()
     assert (out / "patient0001" / "patient0001_4CH_half_sequence_post.nii.gz").is_file()
     assert summary["before"]["scores"], "the demo scores against the synthetic truth"
     report = parse_report(out / "report.html")

@@ -122,3 +122,37 @@ def test_smooth_command(tmp_path, tiny_model):
     assert "at least 3" in summary["skipped"]["patient0001_2CH_half_sequence"]
     assert summary["before"]["frames"] == summary["after"]["frames"] == len(masks)
     assert (out / "metrics.csv").read_text().count("\n") > 1
+
+
+def test_single_frame_file_gives_a_clear_error(tmp_path, tiny_model):
+    from echolatent.cli.app import _register_commands, app
+    from echolatent.io.volume import Geometry, write_like
+
+    _register_commands()
+    model_path = save_model(tiny_model, tmp_path / "tiny.pt")
+    frame = ring_sequence(1)
+    path = tmp_path / "patient0001_4CH_ED_pred.nii.gz"
+    write_like(frame, Geometry.default(frame.shape), path)
+    result = CliRunner().invoke(app, ["smooth", str(path), "--out", str(tmp_path / "out"), "--vae", str(model_path)])
+    assert isinstance(result.exception, InputError)
+    assert "at least 3" in str(result.exception)
+
+
+def test_tightening_lowers_limits_below_the_current_deviation(tiny_model):
+    from echolatent.temporal.limits import deviation
+    from echolatent.temporal.smooth import SmoothReport
+
+    smoother = Smoother(tiny_model, "exact")
+    frames, dims = 10, tiny_model.config.latent_dim
+    codes = np.random.default_rng(0).normal(0.5, 0.1, (frames, dims))
+    limits = np.full((frames - 2, dims), 0.5)
+    valid = np.ones(frames, dtype=bool)
+    valid[5] = False
+    report = SmoothReport("exact", validity=check_validity(ring_sequence(frames)))
+    report.validity.valid[:] = valid
+    assert smoother._tighten(limits, codes, report, round_index=1)
+    current = np.abs(deviation(codes))
+    changed = limits < 0.5
+    assert changed[3:6].all() and not changed[:3].any() and not changed[6:].any()  # rows of frames 4..6
+    np.testing.assert_allclose(limits[3:6], np.maximum(0.25 * current[3:6], 1e-6))
+    assert report.tightened == [{"round": 1, "frames": [5], "dims": list(range(dims))}]

@@ -60,7 +60,7 @@ def smooth(
         Path | None,
         typer.Option("--reference", help="CAMUS root whose expert masks (training split) give the temporal bounds."),
     ] = None,
-    rounds: Annotated[int, typer.Option("--rounds", min=0, help="Tightening rounds of the exact method.")] = 4,
+    rounds: Annotated[int, typer.Option("--rounds", min=0, help="Tightening rounds of the exact method.")] = 6,
 ) -> None:
     """Make mask sequences temporally consistent and anatomically plausible in the shape model's latent space."""
     from echolatent.measure.temporal import TemporalThresholds
@@ -88,13 +88,16 @@ def smooth(
         raise InputError(source, "no mask sequences found (_pred, _gt or plain label files)")
     log.info("smoothing %d sequence(s) (%s masks) with %s", len(refs), suffix or "plain", method)
     summary = smooth_all(refs, out, smoother)
+    for name, problem in summary["skipped"].items():
+        typer.secho(f"skipped {name}: {problem}", fg=typer.colors.YELLOW, err=True)
+    if not summary["smoothed"]:
+        first = next(iter(summary["skipped"].values()))
+        raise InputError(source, f"no sequence could be smoothed ({len(summary['skipped'])} skipped; {first})")
     typer.echo(
         f"{summary['smoothed']} sequence(s) smoothed, {len(summary['skipped'])} skipped; temporally consistent "
         f"{_count(summary, 'before')} -> {_count(summary, 'after')}; valid frames "
         f"{_rate(summary, 'before')} -> {_rate(summary, 'after')}"
     )
-    for name, problem in summary["skipped"].items():
-        typer.secho(f"skipped {name}: {problem}", fg=typer.colors.YELLOW, err=True)
     typer.echo(f"wrote *_post.nii.gz, {out / 'metrics.csv'}, {out / 'frames.csv'}, {out / 'summary.json'}")
 
 

@@ -137,8 +137,8 @@ class Smoother:
         thresholds: TemporalThresholds | None = None,
         validity_thresholds: ValidityThresholds | None = None,
         settings: ExactSettings | None = None,
-        max_rounds: int = 4,
-        tighten: float = 0.5,
+        max_rounds: int = 6,
+        tighten: float = 0.25,
     ) -> None:
         """Args:
         model: a loaded ShapeModel, a model file, or None for the shipped AR-VAE (unused by gaussian/none).
@@ -225,20 +225,13 @@ class Smoother:
         return out
 
     def failing_dims(self, report: SmoothReport) -> dict[int, list[int]]:
-        """``{frame: latent dims}`` to tighten: an inconsistent attribute's dimension and the free dimensions
-        (which shape every attribute too); every dimension of an anatomically invalid frame."""
-        attributes = list(self.model.config.attributes)
-        free = set(range(len(attributes), self.model.config.latent_dim))
-        failures: dict[int, set[int]] = {}
+        """``{frame: latent dims}`` to tighten: every dimension around a frame that fails either check (an
+        attribute measured on a decoded mask depends on all the dimensions, not only on its own)."""
+        failing = ~report.validity.valid
         if report.temporal is not None:
-            for name, flags in report.temporal.inconsistent.items():
-                dims = ({attributes.index(name)} if name in attributes else set()) | free
-                for t in np.flatnonzero(flags):
-                    failures.setdefault(int(t), set()).update(dims)
-        every = range(self.model.config.latent_dim)
-        for t in np.flatnonzero(~report.validity.valid):
-            failures.setdefault(int(t), set()).update(every)
-        return {frame: sorted(dims) for frame, dims in sorted(failures.items())}
+            failing = failing | ~report.temporal.frame_ok
+        every = list(range(self.model.config.latent_dim))
+        return {int(t): every for t in np.flatnonzero(failing)}
 
     def _tighten(self, limits: np.ndarray, smoothed: np.ndarray, report: SmoothReport, round_index: int) -> bool:
         """Lower the limits ``(T - 2, d)`` in place, around each failing frame (its d and its neighbours' within

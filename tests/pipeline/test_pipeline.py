@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +15,8 @@ from echolatent.io.volume import read_image
 from echolatent.pipeline import default_instants, process_sequence, resolve_spacing, run
 from echolatent.segment import load_segmenter
 from echolatent.temporal.smooth import Smoother
+
+SHIPPED = Path(__file__).resolve().parents[2] / "src" / "echolatent" / "weights"
 
 
 @pytest.fixture(scope="module")
@@ -140,3 +143,42 @@ def test_cli_refusal_is_one_line_with_exit_code_2(tiny_models, tiny_data, tmp_pa
     assert exit_info.value.code == 2
     error = capsys.readouterr().err.strip().splitlines()
     assert len(error) == 1 and "not empty" in error[0] and str(out) in error[0]
+
+
+def test_cli_demo_succeeds(tiny_models, tmp_path, monkeypatch, capsys):
+    from echolatent.cli.app import main
+
+    out = tmp_path / "demo"
+    monkeypatch.setattr(sys, "argv", ["echolatent", "demo", "--out", str(out), "--patients", "1", "--frames", "3",
+                                      "--size", "48", "--method", "none", "--model", str(tiny_models["model"]),
+                                      "--vae", str(tiny_models["vae"])])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    assert exit_info.value.code in (0, None)
+    assert f"report: {out / 'report.html'}" in capsys.readouterr().out
+    assert (out / "report.html").is_file() and (out / "data" / "truth.json").is_file()
+
+
+@pytest.mark.skipif(not (SHIPPED / "unet.pt").is_file() or not (SHIPPED / "arvae.pt").is_file(),
+                    reason="shipped weights not present")
+def test_shipped_weights_load_and_run(tiny_data):
+    from echolatent.io.camus import find_sequences, load_sequence
+
+    ref = next(r for r in find_sequences(tiny_data) if r.kind == "half_sequence")
+    seq = load_sequence(ref)
+    result = process_sequence(seq.image, seq.spacing, load_segmenter(), Smoother(None, "exact"), gt=seq.mask)
+    assert result.post.shape == seq.image.shape
+    assert result.thresholds is not None and result.thresholds.bounds  # stored with the shipped AR-VAE
+    assert result.after.temporal is not None
+
+
+def test_cli_unknown_method_is_one_line(tiny_data, tmp_path, monkeypatch, capsys):
+    from echolatent.cli.app import main
+
+    monkeypatch.setattr(sys, "argv", ["echolatent", "run", str(tiny_data), "--out", str(tmp_path / "o"),
+                                      "--method", "median"])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    assert exit_info.value.code == 2
+    assert "--method: unknown method 'median'" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

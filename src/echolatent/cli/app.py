@@ -56,23 +56,10 @@ def _register_commands() -> None:
 
 
 def main() -> None:
-    """Console entry point: run the app, turning expected errors into one-line messages and exit code 2."""
+    """Console entry point: usage errors are typer's; expected errors become one line and exit code 2."""
     _register_commands()
     try:
-        code = app(standalone_mode=False)
+        app()  # standalone mode: typer/click print usage errors and call sys.exit themselves
     except EcholatentError as err:
         typer.secho(f"error: {err}", fg=typer.colors.RED, err=True)
         sys.exit(2)
-    except typer.Exit as err:
-        sys.exit(err.exit_code)
-    except typer.Abort:
-        typer.secho("aborted", err=True)
-        sys.exit(1)
-    except Exception as err:  # click usage errors and the like
-        import click
-
-        if isinstance(err, click.ClickException):
-            err.show()
-            sys.exit(err.exit_code)
-        raise
-    sys.exit(code if isinstance(code, int) else 0)

@@ -11,6 +11,7 @@ from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from echolatent.cli.app import app
+from echolatent.errors import EcholatentError
 
 METHOD_HELP = "Smoothing: exact (default), snake (castor's solver), gaussian (castor's baseline), none."
 SPACING_HELP = ("auto: the header's pixel size unless it is exactly 1 x 1 mm (files without a known size), "
@@ -29,6 +30,8 @@ def stage_bars():
         bar = bars[stage]
         bar.total = total
         bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
 
     try:
         with logging_redirect_tqdm():
@@ -42,10 +45,11 @@ def _check_choices(method: str, spacing: str) -> None:
     from echolatent.pipeline import SPACING_MODES
     from echolatent.temporal.smooth import METHODS
 
+    # EcholatentError, not typer.BadParameter: main() turns it into a one-line error with exit code 2
     if method not in METHODS:
-        raise typer.BadParameter(f"unknown method {method!r}; choose from {', '.join(METHODS)}", param_hint="--method")
+        raise EcholatentError(f"--method: unknown method {method!r}; choose from {', '.join(METHODS)}")
     if spacing not in SPACING_MODES:
-        raise typer.BadParameter(f"choose from {', '.join(SPACING_MODES)}", param_hint="--spacing")
+        raise EcholatentError(f"--spacing: unknown mode {spacing!r}; choose from {', '.join(SPACING_MODES)}")
 
 
 def _report_line(summary: dict, out: Path) -> None:

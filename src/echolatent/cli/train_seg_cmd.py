@@ -35,16 +35,16 @@ def train_seg(
     max_steps: Annotated[int, typer.Option(help="Stop after this many optimiser steps (-1: no limit).")] = -1,
     limit_batches: Annotated[float, typer.Option(help="Fraction (or count, if > 1) of batches per epoch.")] = 1.0,
     export: Annotated[
-        Path | None, typer.Option("--export", help="Also write the best model as one .pt file here.")
+        Path | None, typer.Option("--export", help="Also write the final model (end of the schedule) as one .pt file.")
     ] = None,
 ) -> None:
     """Train the U-Net on a CAMUS root's training split, validate on its validation split."""
     import torch
 
-    from echolatent.models.unet import UNetConfig
+    from echolatent.models.unet import UNetConfig, save_unet
     from echolatent.train.runner import fit
     from echolatent.train.seg_data import SegDataModule
-    from echolatent.train.seg_module import SegModule, SegTrainConfig, export_checkpoint, init_from
+    from echolatent.train.seg_module import SegModule, SegTrainConfig, init_from
 
     if not data.exists():
         raise InputError(data, "data folder not found")
@@ -76,7 +76,7 @@ def train_seg(
     config = {k: (v.__dict__ if hasattr(v, "__dataclass_fields__") else v) for k, v in config.items()}
     limit = int(limit_batches) if limit_batches > 1 else limit_batches
     started = time.time()
-    _, best = fit(
+    trainer, best = fit(
         module,
         datamodule,
         out,
@@ -92,6 +92,12 @@ def train_seg(
         limit_train_batches=limit,
     )
     typer.echo(f"trained in {time.time() - started:.0f} s; best checkpoint: {best}")
-    if export is not None:
-        meta = {"training_command": config["command"], "checkpoint": str(best), "data": str(data)}
-        typer.echo(f"exported: {export_checkpoint(best, export, meta)}")
+    if export is not None and trainer.is_global_zero:
+        meta = {
+            "training_command": config["command"],
+            "run": str(out),
+            "data": str(data),
+            "epochs": epochs,
+            "weights": "final epoch (no selection on validation)",
+        }
+        typer.echo(f"exported: {save_unet(module.net, module.unet_config, export, meta)}")

@@ -25,7 +25,7 @@ h2{font-size:1.25em;margin-top:1.8em;border-bottom:2px solid #d8dde6;padding-bot
 h3{font-size:1.08em;margin:1.4em 0 .4em}
 section.seq{background:#fff;border:1px solid #dde2ea;border-radius:6px;padding:6px 18px 14px;margin:18px 0}
 table{border-collapse:collapse;margin:8px 0 14px;font-size:.9em;background:#fff}
-th,td{border:1px solid #d3d9e2;padding:4px 8px;text-align:right}th{background:#eef1f6}
+th,td{border:1px solid #d3d9e2;padding:4px 8px;text-align:right}th{background:#eef1f6}td{white-space:nowrap}
 td.l,th.l{text-align:left}.muted{color:#66707f}.note{background:#fff7e0;border-left:4px solid #e0a800;padding:6px 10px}
 .good{color:#1a7f37}.bad{color:#c62828}img{max-width:100%;height:auto;display:block;margin:6px 0}
 table.verdicts td{padding:2px 0;width:18px;text-align:center;font-size:.8em}

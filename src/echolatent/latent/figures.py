@@ -46,7 +46,7 @@ def traversal_grid(model: ShapeModel, mask: np.ndarray, path: str | Path, steps:
     if not names:
         raise ValueError(f"a {model.config.kind} model has no regularised attribute to traverse")
     z = encode_masks(model, np.asarray(mask)[None])[0]
-    fig = Figure(figsize=(1.3 * steps, 1.45 * len(names)))
+    fig = Figure(figsize=(1.3 * steps, 1.45 * len(names)), layout="constrained")
     axes = fig.subplots(len(names), steps, squeeze=False)
     for dim, name in enumerate(names):
         codes = traverse(model, z, dim, steps)
@@ -63,7 +63,7 @@ def interpolation_strip(models: dict[str, ShapeModel], mask_a: np.ndarray, mask_
     """Row per model (e.g. AE, VAE, AR-VAE): decodings interpolated between two real masks ``(H, W)``."""
     if not models:
         raise ValueError("no model to draw")
-    fig = Figure(figsize=(1.3 * steps, 1.5 * len(models)))
+    fig = Figure(figsize=(1.3 * steps, 1.5 * len(models)), layout="constrained")
     axes = fig.subplots(len(models), steps, squeeze=False)
     for row, (label, model) in enumerate(models.items()):
         z = encode_masks(model, np.stack([mask_a, mask_b]))
@@ -78,7 +78,7 @@ def interpolation_strip(models: dict[str, ShapeModel], mask_a: np.ndarray, mask_
 def sample_grid(model: ShapeModel, path: str | Path, rows: int = 4, cols: int = 6, seed: int = 0) -> Path:
     """``rows x cols`` masks decoded from prior samples."""
     decoded = decode_latents(model, sample_prior(model, rows * cols, seed))
-    fig = Figure(figsize=(1.3 * cols, 1.3 * rows))
+    fig = Figure(figsize=(1.3 * cols, 1.3 * rows), layout="constrained")
     axes = fig.subplots(rows, cols, squeeze=False)
     for i, ax in enumerate(axes.flat):
         _show(ax, decoded[i])

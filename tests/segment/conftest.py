@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -41,3 +42,15 @@ def echo_like(shape: tuple[int, ...], seed: int = 0) -> np.ndarray:
     """uint8 noise with a bright band: a stand-in for echo frames of any shape."""
     rng = np.random.default_rng(seed)
     return rng.integers(0, 256, size=shape, dtype=np.uint8)
+
+
+def run_cli(argv: list[str], monkeypatch) -> int:
+    """Run the ``echolatent`` console entry point with ``argv``; returns its exit code (0 on success)."""
+    from echolatent.cli.app import main
+
+    monkeypatch.setattr(sys, "argv", ["echolatent", *argv])
+    try:
+        main()
+    except SystemExit as exit_info:
+        return int(exit_info.code or 0)
+    return 0

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import SimpleITK as sitk  # noqa: N813
 
-from echolatent.cli.app import main
 from echolatent.errors import InputError
 from echolatent.segment import default_refs, load_segmenter, segment_path, select_refs
 
-from .conftest import echo_like, write_sitk
+from .conftest import echo_like, run_cli, write_sitk
 
 FLIP_Y = (1.0, 0.0, 0.0, 0.0, -1.0, 0.0, 0.0, 0.0, 1.0)
 
@@ -78,20 +76,14 @@ def test_outputs_keep_input_geometry(patient_folder, tiny_unet_file, tmp_path):
 def test_cli_single_file(patient_folder, tiny_unet_file, tmp_path, monkeypatch, capsys):
     source = patient_folder / "patient0007_2CH_ES.mhd"
     out = tmp_path / "cli_out"
-    monkeypatch.setattr(
-        sys, "argv", ["echolatent", "segment", str(source), "--out", str(out), "--model", str(tiny_unet_file)]
-    )
-    main()
+    assert run_cli(["segment", str(source), "--out", str(out), "--model", str(tiny_unet_file)], monkeypatch) == 0
     assert "wrote 1 mask file" in capsys.readouterr().out
     pred = out / "patient0007" / "patient0007_2CH_ES_pred.nii.gz"
     assert _geometry(pred)[0] == _geometry(source)[0]
 
 
 def _cli_error(argv, monkeypatch, capsys) -> str:
-    monkeypatch.setattr(sys, "argv", ["echolatent", *argv])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    assert exit_info.value.code == 2
+    assert run_cli(argv, monkeypatch) == 2
     return capsys.readouterr().err
 
 

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from skimage.draw import disk, ellipse
 
-from echolatent.cli.app import main
 from echolatent.segment import load_segmenter, segment_frames
 from echolatent.train.seg_data import FrameDataset, RandSectord, RandSpeckled, echo_augmentation
 
-from .conftest import write_sitk
+from .conftest import run_cli, write_sitk
 
 
 def _heart(h: int, w: int, shift: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -86,7 +84,6 @@ def test_one_step_training_run(camus_root, tmp_path, monkeypatch):
     run = tmp_path / "run"
     export = run / "unet.pt"
     argv = [
-        "echolatent",
         "train",
         "seg",
         str(camus_root),
@@ -105,8 +102,7 @@ def test_one_step_training_run(camus_root, tmp_path, monkeypatch):
         "--export",
         str(export),
     ]
-    monkeypatch.setattr(sys, "argv", argv)
-    main()
+    assert run_cli(argv, monkeypatch) == 0
     config = json.loads((run / "config.json").read_text())
     assert config["config"]["unet"]["input_size"] == 32 and config["seed"] == 0
     assert (run / "checkpoints" / "last.ckpt").is_file()

@@ -79,7 +79,8 @@ def interpolate_cmd(
     models = {}
     for path in paths:
         model = load_model(path)
-        models[f"{model.config.kind}" + (f" ({path.stem})" if path is not None else " (shipped)")] = model
+        where = "shipped" if path is None else (path.parent.name if path.stem == "shape_model" else path.stem)
+        models[f"{model.config.kind} ({where})"] = model
     a, b = _pick(ids, start, 0), _pick(ids, end, 7)
     figure = interpolation_strip(models, masks[a], masks[b], out / f"interpolation_{method}.png", steps, method)
     typer.echo(f"{figure} ({ids[a]} -> {ids[b]})")

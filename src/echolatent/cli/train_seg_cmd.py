@@ -91,8 +91,10 @@ def train_seg(
         max_steps=max_steps,
         limit_train_batches=limit,
     )
+    if not trainer.is_global_zero:
+        return
     typer.echo(f"trained in {time.time() - started:.0f} s; best checkpoint: {best}")
-    if export is not None and trainer.is_global_zero:
+    if export is not None:
         meta = {
             "training_command": config["command"],
             "run": str(out),

@@ -83,8 +83,10 @@ def fit(
     cfg = asdict(config) if is_dataclass(config) else dict(config)
     write_json_atomic({"config": cfg, "seed": seed, "max_epochs": max_epochs, "versions": versions()},
                       out / "config.json")
-    checkpoint = ModelCheckpoint(
-        dirpath=out / "checkpoints", filename="best", monitor=monitor, mode=mode, save_last=True, save_top_k=1
+    checkpoint = ModelCheckpoint(dirpath=out / "checkpoints", filename="best", monitor=monitor, mode=mode, save_top_k=1)
+    # Lightning's save_last only rewrites last.ckpt when the monitored value improves: keep our own every epoch.
+    latest = ModelCheckpoint(
+        dirpath=out / "checkpoints", filename="last", monitor=None, save_top_k=1, enable_version_counter=False
     )
     trainer = L.Trainer(
         default_root_dir=out,
@@ -94,7 +96,7 @@ def fit(
         devices=devices,
         strategy=strategy,
         logger=CSVLogger(out, name="", version="log"),
-        callbacks=[checkpoint, TQDMProgressBar(refresh_rate=10)] if progress else [checkpoint],
+        callbacks=[checkpoint, latest, TQDMProgressBar(refresh_rate=10)] if progress else [checkpoint, latest],
         enable_progress_bar=progress,
         limit_train_batches=limit_train_batches,
         limit_val_batches=limit_val_batches,

@@ -1,0 +1,1 @@
+"""Shipped model files (``unet.pt``, ``arvae.pt``, ...) with their model cards."""

@@ -73,3 +73,14 @@ def test_ddp_two_cpu_processes(tmp_path):
     assert "world_size=2" in result.stdout
     assert (tmp_path / "run" / "checkpoints" / "last.ckpt").is_file()
     assert (tmp_path / "model.pt").is_file()
+
+
+def test_cli_rejects_a_bad_model_kind(tmp_path):
+    from typer.testing import CliRunner
+
+    import echolatent.cli.train_cmds  # noqa: F401  (registers the command)
+    from echolatent.cli.app import app
+
+    result = CliRunner().invoke(app, ["train", "vae", str(tmp_path), "--out", str(tmp_path / "run"), "--model", "gan"])
+    assert result.exit_code == 2
+    assert "unknown model kind 'gan'" in result.output

@@ -12,7 +12,11 @@ shipped U-Net, then runs none / gaussian / snake / exact on every half sequence 
 
 Writes benchmarks/results/smoothing.json (updated after every severity and method).
 
+The exact method runs once per ``--decodes`` mode: "residual" (the Smoother's default, reported as ``exact``)
+and/or "full" (reported as ``exact-full``); ``decoded`` counts how the outputs were decoded.
+
     python benchmarks/bench_smoothing.py [--vae PATH] [--patients 16] [--frames 16] [--size 128]
+        [--methods none exact] [--decodes residual full]
 """
 
 from __future__ import annotations
@@ -128,6 +132,7 @@ def ef_errors(outputs: dict, pairs: list, truth_json: dict) -> list[float]:
 def run_method(method: str, pairs: list, smoother_args: dict, truth_json: dict, limit: int | None) -> dict:
     smoother = Smoother(method=method, **smoother_args)
     outputs, seconds, temporal_ok, valid, frames = {}, [], [], 0, 0
+    decoded: dict[str, int] = {}
     dice = {s: [] for s in STRUCTURES}
     hd = {s: [] for s in STRUCTURES}
     rounds = []
@@ -140,6 +145,8 @@ def run_method(method: str, pairs: list, smoother_args: dict, truth_json: dict, 
         valid += report.valid_frames
         frames += len(result.masks)
         rounds.append(report.rounds)
+        if report.decoded is not None:
+            decoded[report.decoded] = decoded.get(report.decoded, 0) + 1
         scores = segmentation_scores(result.masks, truth.mask, pred.spacing)
         for s in STRUCTURES:
             dice[s] += scores[s]["dice"].tolist()
@@ -160,7 +167,15 @@ def run_method(method: str, pairs: list, smoother_args: dict, truth_json: dict, 
         "ef_patients": len(errors),
         "seconds_per_sequence": statistics.mean(seconds),
         "rounds_mean": statistics.mean(rounds),
+        "decoded": decoded,
     }
+
+
+def variants(method: str, decodes: list[str]) -> list[tuple[str, str | None]]:
+    """[(result name, decode mode)] of a method: one per decode mode for exact ("exact" for residual)."""
+    if method != "exact":
+        return [(method, None)]
+    return [("exact" if decode == "residual" else f"exact-{decode}", decode) for decode in decodes]
 
 
 def main() -> None:
@@ -177,6 +192,7 @@ def main() -> None:
         help="corruption severities, and/or 'unet' for the shipped U-Net's predictions",
     )
     parser.add_argument("--methods", nargs="+", default=["none", "gaussian", "exact", "snake"])
+    parser.add_argument("--decodes", nargs="+", default=["residual", "full"], help="exact method's decode modes")
     parser.add_argument("--rounds", type=int, default=None, help="tightening rounds (default: the Smoother's)")
     parser.add_argument("--tighten", type=float, default=None, help="tightening factor (default: the Smoother's)")
     parser.add_argument("--snake-limit", type=int, default=None, help="snake on the first N sequences only")
@@ -188,10 +204,16 @@ def main() -> None:
     torch.set_num_threads(2)
     work = args.work or Path(tempfile.mkdtemp(prefix="bench_smoothing_"))
     root, truth_json = make_data(work, args)
-    from echolatent.latent.codec import load_model
+    from echolatent.latent.codec import DEFAULT_MODEL, load_model
 
     model = load_model(args.vae)
-    results = {"settings": {k: str(v) for k, v in vars(args).items()}, "sources": {}}
+    model_file = args.vae or DEFAULT_MODEL
+    stat = Path(model_file).stat()
+    results = {
+        "settings": {k: str(v) for k, v in vars(args).items()},
+        "model_file": {"path": str(model_file), "bytes": stat.st_size, "mtime": time.ctime(stat.st_mtime)},
+        "sources": {},
+    }
     thresholds = None
     for source in args.sources:
         pairs = load_pairs(make_predictions(root, work, source, args.seed), root)
@@ -207,18 +229,18 @@ def main() -> None:
         }
         results["sources"][source] = entry
         for method in args.methods:
-            start = time.perf_counter()
-            smoother_args = {"model": model, "thresholds": thresholds}
-            if method == "exact":
-                tuning = {"max_rounds": args.rounds, "tighten": args.tighten}
-                smoother_args.update({k: v for k, v in tuning.items() if v is not None})
-            limit = args.snake_limit if method == "snake" else None
-            entry["methods"][method] = run_method(method, pairs, smoother_args, truth_json, limit)
-            print(
-                source, method, f"{time.perf_counter() - start:.0f}s", json.dumps(entry["methods"][method]), flush=True
-            )
-            args.out.parent.mkdir(parents=True, exist_ok=True)
-            args.out.write_text(json.dumps(results, indent=2))
+            for name, decode in variants(method, args.decodes):
+                start = time.perf_counter()
+                smoother_args = {"model": model, "thresholds": thresholds}
+                if method == "exact":
+                    tuning = {"max_rounds": args.rounds, "tighten": args.tighten, "decode": decode}
+                    smoother_args.update({k: v for k, v in tuning.items() if v is not None})
+                limit = args.snake_limit if method == "snake" else None
+                entry["methods"][name] = run_method(method, pairs, smoother_args, truth_json, limit)
+                elapsed = time.perf_counter() - start
+                print(source, name, f"{elapsed:.0f}s", json.dumps(entry["methods"][name]), flush=True)
+                args.out.parent.mkdir(parents=True, exist_ok=True)
+                args.out.write_text(json.dumps(results, indent=2))
     print(f"wrote {args.out}")
 
 

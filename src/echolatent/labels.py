@@ -10,7 +10,7 @@ Internal array convention used everywhere in echolatent:
 
 from __future__ import annotations
 
-from enum import Enum, IntEnum
+from enum import IntEnum, StrEnum
 
 
 class Label(IntEnum):
@@ -30,14 +30,14 @@ class Label(IntEnum):
 NUM_LABELS = len(Label)
 
 
-class View(str, Enum):
+class View(StrEnum):
     """Apical views."""
 
     A2C = "2CH"
     A4C = "4CH"
 
 
-class Instant(str, Enum):
+class Instant(StrEnum):
     """Cardiac instants."""
 
     ED = "ED"

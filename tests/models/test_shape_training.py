@@ -84,3 +84,16 @@ def test_cli_rejects_a_bad_model_kind(tmp_path):
     result = CliRunner().invoke(app, ["train", "vae", str(tmp_path), "--out", str(tmp_path / "run"), "--model", "gan"])
     assert result.exit_code == 2
     assert "unknown model kind 'gan'" in result.output
+
+
+def test_sequence_masks_reads_every_frame_of_sequences(hearts, tmp_path):
+    from echolatent.io.volume import Geometry, write_like
+    from echolatent.train.mask_data import sequence_masks
+
+    folder = tmp_path / "database_nifti" / "patient0001"
+    for view, frames in (("4CH", hearts[:5]), ("2CH", hearts[5:8])):
+        write_like(frames, Geometry.default(frames.shape), folder / f"patient0001_{view}_half_sequence_gt.nii.gz")
+    masks = sequence_masks(tmp_path, (16, 16))
+    assert masks.shape == (8, 16, 16) and masks.dtype == np.uint8 and set(np.unique(masks)) <= {0, 1, 2, 3}
+    with pytest.raises(ValueError, match="no masks found"):
+        sequence_masks(tmp_path / "database_nifti" / "nothing", (16, 16))

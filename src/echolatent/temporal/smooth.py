@@ -11,6 +11,13 @@ sequences ``(T, H, W)``:
   deviation the last solution had there (the failing attribute's dimension; every dimension, free ones too,
   for an anatomically invalid frame) and the problem solved again, at most ``max_rounds`` times; what was
   tightened and any residual failure are reported, never hidden.
+  With ``decode="residual"`` (default) the latent correction is applied to the input as a change instead of
+  replacing it by the model's reconstruction: ``argmax(onehot(input) + P(z') - P(z))`` (decoder softmax
+  probabilities resampled to the input size), then the clean-up; a frame whose code did not move comes out as
+  the input. Each round tries, in order, that residual output, the residual output with its failing frames (and
+  their neighbours) replaced by the full decode of ``z'``, and the full decode; the first that passes both checks
+  is returned. The tightening follows the full decode's failures, so the loop reaches at least what
+  ``decode="full"`` reaches (the full decode is returned when no candidate passes).
 * ``snake``: castor's pipeline (its solver, decode, clean-up), limits checked in latent space only.
 * ``gaussian``: castor's baseline, a temporal Gaussian filter of the one-hot masks; ``none``: unchanged.
 """
@@ -30,7 +37,7 @@ from echolatent.labels import NUM_LABELS
 from echolatent.measure.tables import temporal_check
 from echolatent.measure.temporal import TemporalReport, TemporalThresholds
 from echolatent.measure.validity import ValidityReport, ValidityThresholds, check_validity
-from echolatent.resample import resize_labels
+from echolatent.resample import one_hot, resize_labels
 from echolatent.temporal.cleanup import clean_masks
 from echolatent.temporal.exact import ExactSettings, solve_exact
 from echolatent.temporal.gaussian import gaussian_smooth
@@ -40,6 +47,8 @@ from echolatent.temporal.snake import solve_snake
 log = logging.getLogger(__name__)
 
 METHODS = ("exact", "snake", "gaussian", "none")
+#: Decoding of the exact method: the input changed by the decoded correction, or the model's decode only.
+DECODES = ("residual", "full")
 #: Key of the temporal thresholds (TemporalThresholds.save format) in a shape model's metadata.
 THRESHOLDS_KEY = "temporal_thresholds"
 #: Smallest latent limit the tightening sets (normalised units): near-straight, still strictly feasible.
@@ -59,6 +68,9 @@ class SmoothReport:
         temporal: image-space temporal report of the output (None when not checked).
         validity: validity report of the output.
         seconds: wall time of the call.
+        decoded: how the exact method's output was decoded: "residual", "mixed" (residual frames, full decode at
+            ``full_frames``) or "full" (None for the other methods).
+        full_frames: frames of the output taken from the full decode.
     """
 
     method: str
@@ -67,6 +79,8 @@ class SmoothReport:
     temporal: TemporalReport | None = None
     validity: ValidityReport | None = None
     seconds: float = 0.0
+    decoded: str | None = None
+    full_frames: list[int] = field(default_factory=list)
 
     @property
     def temporal_ok(self) -> bool | None:
@@ -99,6 +113,8 @@ class SmoothReport:
             "valid_frames": self.valid_frames,
             "frames": int(self.validity.valid.size) if self.validity is not None else 0,
             "residual": self.residual(),
+            "decoded": self.decoded,
+            "full_frames": self.full_frames,
             "seconds": round(self.seconds, 4),
         }
 
@@ -139,6 +155,7 @@ class Smoother:
         settings: ExactSettings | None = None,
         max_rounds: int = 6,
         tighten: float = 0.25,
+        decode: str = "residual",
     ) -> None:
         """Args:
         model: a loaded ShapeModel, a model file, or None for the shipped AR-VAE (unused by gaussian/none).
@@ -146,12 +163,16 @@ class Smoother:
             on each input sequence at the model's grid (logged; a narrower range than the training data's).
         validity_thresholds: anatomical limits (None: the measure package's default).
         settings: exact solver weights; max_rounds: tightening rounds; tighten: limit factor per round.
+        decode: exact method's output, "residual" (the input changed by the decoded correction, falling back to
+            the full decode where that fails the checks) or "full" (the decoded codes only).
         """
         if method not in METHODS:
             raise ValueError(f"unknown smoothing method {method!r}; expected one of {METHODS}")
+        if decode not in DECODES:
+            raise ValueError(f"unknown decode mode {decode!r}; expected one of {DECODES}")
         if not 0 < tighten < 1 or max_rounds < 0:
             raise ValueError(f"need 0 < tighten < 1 and max_rounds >= 0, got {tighten}, {max_rounds}")
-        self.method = method
+        self.method, self.decode = method, decode
         self.settings = settings or ExactSettings()
         self.max_rounds, self.tighten = max_rounds, tighten
         self.validity_thresholds = validity_thresholds
@@ -204,14 +225,18 @@ class Smoother:
     # -- exact method -----------------------------------------------------------------------------------
     def _exact(self, masks, spacing, thresholds, report: SmoothReport) -> np.ndarray:
         codes = self._encode(masks)
+        base = self._residual_base(masks, codes) if self.decode == "residual" else None
         limits = np.tile(self._latent_tau(), (masks.shape[0] - 2, 1))
-        previous, out = None, None
+        previous, full = None, None
         for round_index in range(self.max_rounds + 1):
             smoothed = solve_exact(codes, limits, self.settings)
-            out = self._decode(smoothed, masks.shape, previous, out)
+            full = self._decode(smoothed, masks.shape, previous, full)
             previous = smoothed
             report.rounds = round_index + 1
-            report.temporal, report.validity = self._measure(out, spacing, thresholds)
+            out = self._choose(base, smoothed, full, spacing, thresholds, report)
+            if out is not None:
+                break
+            out = full
             if round_index == self.max_rounds or not self._tighten(limits, smoothed, report, round_index + 1):
                 break
         residual = report.residual()
@@ -224,12 +249,56 @@ class Smoother:
             )
         return out
 
-    def failing_dims(self, report: SmoothReport) -> dict[int, list[int]]:
-        """``{frame: latent dims}`` to tighten: every dimension around a frame that fails either check (an
-        attribute measured on a decoded mask depends on all the dimensions, not only on its own)."""
+    def _choose(self, base, smoothed, full, spacing, thresholds, report: SmoothReport) -> np.ndarray | None:
+        """The first candidate output of this round that passes both checks (residual, mixed, full), its
+        measures left in ``report``; None when none passes (``report`` then measures ``full``)."""
+        report.decoded, report.full_frames = "full", list(range(len(full)))
+        if base is not None:
+            residual = self._residual_decode(base, smoothed)
+            report.temporal, report.validity = self._measure(residual, spacing, thresholds)
+            if not report.residual():
+                report.decoded, report.full_frames = "residual", []
+                return residual
+            frames = _widen(self._failing_frames(report))
+            if not frames.all():
+                mixed = residual.copy()
+                mixed[frames] = full[frames]
+                report.temporal, report.validity = self._measure(mixed, spacing, thresholds)
+                if not report.residual():
+                    report.decoded, report.full_frames = "mixed", np.flatnonzero(frames).tolist()
+                    return mixed
+        report.decoded, report.full_frames = "full", list(range(len(full)))
+        report.temporal, report.validity = self._measure(full, spacing, thresholds)
+        return None if report.residual() else full
+
+    def _residual_base(self, masks: np.ndarray, codes: np.ndarray) -> np.ndarray:
+        """``(T, 4, H, W)`` float32: one-hot of the input minus the decoder's probabilities of its own codes, both
+        at the input size; adding the probabilities of new codes gives the input changed by the correction."""
+        from echolatent.latent.codec import decode_probs
+
+        latents = denormalise(codes, *self._latent_range()).astype(np.float32)
+        return one_hot(masks).numpy() - decode_probs(self.model, latents, tuple(masks.shape[1:]))
+
+    def _residual_decode(self, base: np.ndarray, codes: np.ndarray) -> np.ndarray:
+        """Normalised codes ``(T, d)`` -> cleaned ``(T, H, W)`` labels of ``argmax(base + P(codes))``."""
+        from echolatent.latent.codec import decode_probs
+
+        latents = denormalise(codes, *self._latent_range()).astype(np.float32)
+        probs = base + decode_probs(self.model, latents, tuple(base.shape[2:]))
+        return clean_masks(probs.argmax(1).astype(np.uint8))
+
+    @staticmethod
+    def _failing_frames(report: SmoothReport) -> np.ndarray:
+        """``(T,)`` bool: frames failing the validity or the temporal check."""
         failing = ~report.validity.valid
         if report.temporal is not None:
             failing = failing | ~report.temporal.frame_ok
+        return failing
+
+    def failing_dims(self, report: SmoothReport) -> dict[int, list[int]]:
+        """``{frame: latent dims}`` to tighten: every dimension around a frame that fails either check (an
+        attribute measured on a decoded mask depends on all the dimensions, not only on its own)."""
+        failing = self._failing_frames(report)
         every = list(range(self.model.config.latent_dim))
         return {int(t): every for t in np.flatnonzero(failing)}
 
@@ -288,6 +357,14 @@ class Smoother:
     def _measure(self, masks, spacing, thresholds) -> tuple[TemporalReport | None, ValidityReport]:
         temporal = temporal_check(masks, spacing, thresholds) if thresholds is not None and thresholds.bounds else None
         return temporal, check_validity(masks, self.validity_thresholds)
+
+
+def _widen(frames: np.ndarray) -> np.ndarray:
+    """``(T,)`` bool frames -> those frames and their direct neighbours (a temporal deviation spans 3 frames)."""
+    widened = frames.copy()
+    widened[1:] |= frames[:-1]
+    widened[:-1] |= frames[1:]
+    return widened
 
 
 def reference_thresholds(root: str | Path, grid: int, subset: str | None = "training") -> TemporalThresholds:

@@ -138,11 +138,16 @@ class MaskDataModule(L.LightningDataModule):
 
 
 def sequence_masks(root: str | Path, size: tuple[int, int]) -> np.ndarray:
-    """Every frame of every mask (``_gt``) found under ``root``, resampled to ``size``: ``(N, h, w)`` uint8."""
+    """Every frame of every mask (``_gt``) found under ``root``, resampled to ``size``: ``(N, h, w)`` uint8.
+
+    Sequences (half or full cycle) when there are any, else the single ED/ES frames (which repeat frames of
+    the sequences when both exist).
+    """
     from echolatent.io.camus import find_sequences, load_sequence
 
     stacks = []
-    for ref in find_sequences(root):
+    refs = find_sequences(root, kinds=("half_sequence", "sequence")) or find_sequences(root, kinds=("ED", "ES"))
+    for ref in refs:
         if ref.mask is None:
             continue
         seq = load_sequence(ref, image=False, mask=True)

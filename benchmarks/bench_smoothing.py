@@ -193,6 +193,7 @@ def main() -> None:
     )
     parser.add_argument("--methods", nargs="+", default=["none", "gaussian", "exact", "snake"])
     parser.add_argument("--decodes", nargs="+", default=["residual", "full"], help="exact method's decode modes")
+    parser.add_argument("--blends", nargs="+", type=float, default=None, help="residual decode's blend weights")
     parser.add_argument("--rounds", type=int, default=None, help="tightening rounds (default: the Smoother's)")
     parser.add_argument("--tighten", type=float, default=None, help="tightening factor (default: the Smoother's)")
     parser.add_argument("--snake-limit", type=int, default=None, help="snake on the first N sequences only")
@@ -234,6 +235,8 @@ def main() -> None:
                 smoother_args = {"model": model, "thresholds": thresholds}
                 if method == "exact":
                     tuning = {"max_rounds": args.rounds, "tighten": args.tighten, "decode": decode}
+                    if decode == "residual" and args.blends is not None:
+                        tuning["blends"] = tuple(args.blends)
                     smoother_args.update({k: v for k, v in tuning.items() if v is not None})
                 limit = args.snake_limit if method == "snake" else None
                 entry["methods"][name] = run_method(method, pairs, smoother_args, truth_json, limit)

@@ -95,5 +95,6 @@ def test_sequence_masks_reads_every_frame_of_sequences(hearts, tmp_path):
         write_like(frames, Geometry.default(frames.shape), folder / f"patient0001_{view}_half_sequence_gt.nii.gz")
     masks = sequence_masks(tmp_path, (16, 16))
     assert masks.shape == (8, 16, 16) and masks.dtype == np.uint8 and set(np.unique(masks)) <= {0, 1, 2, 3}
+    (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match="no masks found"):
-        sequence_masks(tmp_path / "database_nifti" / "nothing", (16, 16))
+        sequence_masks(tmp_path / "empty", (16, 16))

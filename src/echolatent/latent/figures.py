@@ -54,7 +54,9 @@ def traversal_grid(model: ShapeModel, mask: np.ndarray, path: str | Path, steps:
         for col in range(steps):
             _show(axes[dim, col], decoded[col], f"{measured[col]:.1f}")
         axes[dim, 0].set_ylabel(f"z{dim}: {name}", fontsize=7)
-    fig.suptitle(f"{model.config.kind}: traversal of each regularised dimension over its training range", fontsize=9)
+    size = model.config.input_size
+    fig.suptitle(f"{model.config.kind}: each regularised dimension swept over its training range "
+                 f"(attribute re-measured on the {size}x{size} decoded mask, pixels/degrees)", fontsize=9)
     return _save(fig, path)
 
 

@@ -15,8 +15,9 @@ sequences ``(T, H, W)``:
   replacing it by the model's reconstruction: ``argmax(onehot(input) + P(z') - P(z))`` (decoder softmax
   probabilities resampled to the input size), then the clean-up; a frame whose code did not move comes out as
   the input. Each round tries, in order, that residual output, the residual output with its failing frames (and
-  their neighbours) replaced by the full decode of ``z'``, and the full decode; the first that passes both checks
-  is returned. The tightening follows the full decode's failures, so the loop reaches at least what
+  their neighbours) replaced by the full decode of ``z'`` ("mixed"), blends ``argmax((1 - w) onehot(input) +
+  w P(z'))`` for the weights ``blends`` (closer to the decode as w grows), and the full decode; the first that
+  passes both checks is returned. The tightening follows the full decode's failures, so the loop reaches at least what
   ``decode="full"`` reaches (the full decode is returned when no candidate passes).
 * ``snake``: castor's pipeline (its solver, decode, clean-up), limits checked in latent space only.
 * ``gaussian``: castor's baseline, a temporal Gaussian filter of the one-hot masks; ``none``: unchanged.
@@ -156,6 +157,7 @@ class Smoother:
         max_rounds: int = 6,
         tighten: float = 0.25,
         decode: str = "residual",
+        blends: tuple[float, ...] = (0.7, 0.8, 0.9),
     ) -> None:
         """Args:
         model: a loaded ShapeModel, a model file, or None for the shipped AR-VAE (unused by gaussian/none).
@@ -165,14 +167,19 @@ class Smoother:
         settings: exact solver weights; max_rounds: tightening rounds; tighten: limit factor per round.
         decode: exact method's output, "residual" (the input changed by the decoded correction, falling back to
             the full decode where that fails the checks) or "full" (the decoded codes only).
+        blends: residual decode's intermediate candidates, weights w in (0.5, 1) of ``(1 - w) onehot(input) +
+            w P(z')`` tried in this order after the mixed one (a pixel takes the decoder's label where the
+            decoder's margin over the input's label exceeds (1 - w) / w).
         """
         if method not in METHODS:
             raise ValueError(f"unknown smoothing method {method!r}; expected one of {METHODS}")
         if decode not in DECODES:
             raise ValueError(f"unknown decode mode {decode!r}; expected one of {DECODES}")
+        if not all(0.5 < weight < 1 for weight in blends):
+            raise ValueError(f"blend weights must lie in (0.5, 1), got {blends}")
         if not 0 < tighten < 1 or max_rounds < 0:
             raise ValueError(f"need 0 < tighten < 1 and max_rounds >= 0, got {tighten}, {max_rounds}")
-        self.method, self.decode = method, decode
+        self.method, self.decode, self.blends = method, decode, tuple(blends)
         self.settings = settings or ExactSettings()
         self.max_rounds, self.tighten = max_rounds, tighten
         self.validity_thresholds = validity_thresholds
@@ -225,7 +232,7 @@ class Smoother:
     # -- exact method -----------------------------------------------------------------------------------
     def _exact(self, masks, spacing, thresholds, report: SmoothReport) -> np.ndarray:
         codes = self._encode(masks)
-        base = self._residual_base(masks, codes) if self.decode == "residual" else None
+        inputs = self._input_probs(masks, codes) if self.decode == "residual" else None
         limits = np.tile(self._latent_tau(), (masks.shape[0] - 2, 1))
         previous, full = None, None
         for round_index in range(self.max_rounds + 1):
@@ -233,7 +240,7 @@ class Smoother:
             full = self._decode(smoothed, masks.shape, previous, full)
             previous = smoothed
             report.rounds = round_index + 1
-            out = self._choose(base, smoothed, full, spacing, thresholds, report)
+            out = self._choose(inputs, smoothed, full, spacing, thresholds, report)
             if out is not None:
                 break
             out = full
@@ -249,43 +256,47 @@ class Smoother:
             )
         return out
 
-    def _choose(self, base, smoothed, full, spacing, thresholds, report: SmoothReport) -> np.ndarray | None:
-        """The first candidate output of this round that passes both checks (residual, mixed, full), its
-        measures left in ``report``; None when none passes (``report`` then measures ``full``)."""
-        report.decoded, report.full_frames = "full", list(range(len(full)))
-        if base is not None:
-            residual = self._residual_decode(base, smoothed)
-            report.temporal, report.validity = self._measure(residual, spacing, thresholds)
+    def _choose(self, inputs, smoothed, full, spacing, thresholds, report: SmoothReport) -> np.ndarray | None:
+        """The first of this round's candidate outputs that passes both checks, its measures left in ``report``;
+        None when none passes (``report`` then measures ``full``)."""
+        for decoded, full_frames, candidate in self._candidates(inputs, smoothed, full, report):
+            report.temporal, report.validity = self._measure(candidate, spacing, thresholds)
+            report.decoded, report.full_frames = decoded, full_frames
             if not report.residual():
-                report.decoded, report.full_frames = "residual", []
-                return residual
+                return candidate
+        return None
+
+    def _candidates(self, inputs, smoothed, full, report: SmoothReport):
+        """Yield ``(name, frames taken from the full decode, masks (T, H, W))`` in order of closeness to the
+        input: residual, mixed (its failing frames and their neighbours from the full decode, built from the
+        residual's measures that :meth:`_choose` left in ``report``), blends, full; only full without ``inputs``."""
+        every = list(range(len(full)))
+        if inputs is not None:
+            onehot, own = inputs
+            probs = self._probs(smoothed, onehot.shape[2:])
+            residual = clean_masks((onehot + (probs - own)).argmax(1).astype(np.uint8))
+            yield "residual", [], residual
             frames = _widen(self._failing_frames(report))
             if not frames.all():
                 mixed = residual.copy()
                 mixed[frames] = full[frames]
-                report.temporal, report.validity = self._measure(mixed, spacing, thresholds)
-                if not report.residual():
-                    report.decoded, report.full_frames = "mixed", np.flatnonzero(frames).tolist()
-                    return mixed
-        report.decoded, report.full_frames = "full", list(range(len(full)))
-        report.temporal, report.validity = self._measure(full, spacing, thresholds)
-        return None if report.residual() else full
+                yield "mixed", np.flatnonzero(frames).tolist(), mixed
+            for weight in self.blends:
+                blend = clean_masks(((1 - weight) * onehot + weight * probs).argmax(1).astype(np.uint8))
+                yield f"blend {weight:g}", [], blend
+        yield "full", every, full
 
-    def _residual_base(self, masks: np.ndarray, codes: np.ndarray) -> np.ndarray:
-        """``(T, 4, H, W)`` float32: one-hot of the input minus the decoder's probabilities of its own codes, both
-        at the input size; adding the probabilities of new codes gives the input changed by the correction."""
+    def _input_probs(self, masks: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(T, 4, H, W)`` float32 one-hot of the input and decoder probabilities of its own codes, at the input
+        size: ``onehot + P(z') - own`` is the input changed by the correction ``z -> z'``."""
+        return one_hot(masks).numpy(), self._probs(codes, masks.shape[1:])
+
+    def _probs(self, codes: np.ndarray, size) -> np.ndarray:
+        """Normalised codes ``(T, d)`` -> ``(T, 4, h, w)`` float32 decoder probabilities at ``size``."""
         from echolatent.latent.codec import decode_probs
 
         latents = denormalise(codes, *self._latent_range()).astype(np.float32)
-        return one_hot(masks).numpy() - decode_probs(self.model, latents, tuple(masks.shape[1:]))
-
-    def _residual_decode(self, base: np.ndarray, codes: np.ndarray) -> np.ndarray:
-        """Normalised codes ``(T, d)`` -> cleaned ``(T, H, W)`` labels of ``argmax(base + P(codes))``."""
-        from echolatent.latent.codec import decode_probs
-
-        latents = denormalise(codes, *self._latent_range()).astype(np.float32)
-        probs = base + decode_probs(self.model, latents, tuple(base.shape[2:]))
-        return clean_masks(probs.argmax(1).astype(np.uint8))
+        return decode_probs(self.model, latents, tuple(size))
 
     @staticmethod
     def _failing_frames(report: SmoothReport) -> np.ndarray:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1]))  # tests/, for conftest.make_hearts
 from conftest import make_hearts  # noqa: E402
 from echolatent.models.shape import ShapeModelConfig  # noqa: E402
 from echolatent.train.mask_data import MaskDataModule  # noqa: E402

@@ -156,3 +156,92 @@ def test_tightening_lowers_limits_below_the_current_deviation(tiny_model):
     assert changed[3:6].all() and not changed[:3].any() and not changed[6:].any()  # rows of frames 4..6
     np.testing.assert_allclose(limits[3:6], np.maximum(0.25 * current[3:6], 1e-6))
     assert report.tightened == [{"round": 1, "frames": [5], "dims": list(range(dims))}]
+
+
+def loose_checks(masks: np.ndarray, grid: int) -> dict:
+    """Thresholds under which ``masks`` passes both checks: bounds of its own attributes, wide taus, and a MYO-LA
+    frontier limit the toy heart meets."""
+    from echolatent.measure.temporal import TemporalThresholds
+    from echolatent.measure.validity import ValidityThresholds
+    from echolatent.resample import resize_labels
+
+    temporal = TemporalThresholds.from_reference([resize_labels(masks, (grid, grid))])
+    temporal.tau = dict.fromkeys(temporal.bounds, 10.0)
+    return {"thresholds": temporal, "validity_thresholds": ValidityThresholds(frontier_myo_la=1.0)}
+
+
+def test_residual_returns_a_consistent_input_unchanged(tiny_model):
+    from echolatent.temporal.exact import ExactSettings
+
+    masks = ring_sequence()
+    checks = loose_checks(masks, tiny_model.config.input_size)
+    unchanged = ExactSettings(free_weight=0.0, attr_weight=0.0)  # nothing to smooth: z' = z
+    result = Smoother(tiny_model, "exact", settings=unchanged, **checks)(masks, (1.0, 1.0))
+    np.testing.assert_array_equal(result.masks, masks)
+    assert result.report.decoded == "residual" and result.report.weights == [0.0] * len(masks)
+    assert result.report.temporal_ok and result.report.valid_frames == len(masks)
+    full = Smoother(tiny_model, "exact", settings=unchanged, decode="full", **checks)(masks, (1.0, 1.0))
+    assert full.report.decoded == "full"
+    assert not np.array_equal(full.masks, masks)  # the random model's decode is not the input
+
+
+@pytest.mark.parametrize("decode", ["residual", "full"])
+def test_report_measures_the_returned_masks(tiny_model, decode):
+    from echolatent.measure.tables import temporal_check
+
+    masks = ring_sequence(8)
+    jittered = masks.copy()
+    jittered[3] = np.roll(masks[3], 2, axis=1)  # one frame jumps sideways
+    checks = loose_checks(masks, tiny_model.config.input_size)
+    checks["thresholds"].tau = dict.fromkeys(checks["thresholds"].bounds, 0.05)
+    result = Smoother(tiny_model, "exact", decode=decode, max_rounds=1, **checks)(jittered, (1.0, 1.0))
+    report = result.report
+    validity = check_validity(result.masks, checks["validity_thresholds"])
+    np.testing.assert_array_equal(validity.valid, report.validity.valid)
+    assert temporal_check(result.masks, (1.0, 1.0), checks["thresholds"]).sequence_ok == report.temporal_ok
+    assert report.decoded in (("residual", "blend", "full") if decode == "residual" else ("full",))
+    assert len(report.weights) == len(masks) and all(0 <= w <= 1 for w in report.weights)
+    passed = report.temporal_ok and report.valid_frames == len(masks)
+    assert passed or report.decoded == "full"  # nothing passed: the full decode, failures reported
+    assert passed == (report.residual() == [])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"decode": "half"}, "decode mode"), ({"blends": (0.4,)}, "blend"), ({"blends": (0.8, 0.6)}, "increase")],
+)
+def test_bad_decode_arguments(tiny_model, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        Smoother(tiny_model, "exact", **kwargs)
+
+
+def test_smooth_command_decode_option(tmp_path, tiny_model):
+    from echolatent.cli.app import _register_commands, app
+    from echolatent.io.volume import Geometry, write_like
+
+    _register_commands()
+    model_path = save_model(tiny_model, tmp_path / "tiny.pt")
+    masks = ring_sequence()
+    path = tmp_path / "patient0001_4CH_half_sequence_pred.nii.gz"
+    write_like(masks, Geometry.default(masks.shape), path)
+    base = ["smooth", str(path), "--vae", str(model_path), "--rounds", "0"]
+    result = CliRunner().invoke(app, [*base, "--out", str(tmp_path / "full"), "--decode", "full"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "full" / "summary.json").read_text())
+    assert summary["sequences"]["patient0001_4CH_half_sequence"]["decoded"] == "full"
+    result = CliRunner().invoke(app, [*base, "--out", str(tmp_path / "bad"), "--decode", "half"])
+    assert result.exit_code == 2 and "decode" in result.output
+
+
+def test_blend_goes_from_the_residual_to_the_full_decode():
+    from echolatent.resample import one_hot
+    from echolatent.temporal.smooth import _blend
+
+    masks = ring_sequence(4)
+    full = np.roll(masks, 3, axis=2)
+    onehot, probs = one_hot(masks).numpy(), one_hot(full).numpy() * 0.3 + 0.175
+    out = _blend(masks, onehot, probs, full, np.array([0.0, 0.6, 0.9, 1.0]))
+    np.testing.assert_array_equal(out[0], masks[0])  # weight 0: the residual output
+    np.testing.assert_array_equal(out[3], full[3])  # weight 1: the full decode
+    np.testing.assert_array_equal(out[1], masks[1])  # decoder margin 0.3 < (1 - 0.6) / 0.6: input kept
+    np.testing.assert_array_equal(out[2], full[2])  # margin 0.3 > (1 - 0.9) / 0.9: decoder's labels

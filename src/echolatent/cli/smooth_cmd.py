@@ -18,6 +18,10 @@ METHOD_HELP = (
     "exact (default): exact latent solver with image-space check; snake: castor's solver; "
     "gaussian: castor's baseline; none: measure only."
 )
+DECODE_HELP = (
+    "exact method's output: residual (default): the input changed by the decoded latent correction, falling back "
+    "to the full decode where that fails the checks; full: the shape model's decode of the smoothed codes."
+)
 
 
 def find_mask_sequences(source: Path) -> tuple[list, str]:
@@ -61,14 +65,17 @@ def smooth(
         typer.Option("--reference", help="CAMUS root whose expert masks (training split) give the temporal bounds."),
     ] = None,
     rounds: Annotated[int, typer.Option("--rounds", min=0, help="Tightening rounds of the exact method.")] = 6,
+    decode: Annotated[str, typer.Option("--decode", help=DECODE_HELP)] = "residual",
 ) -> None:
     """Make mask sequences temporally consistent and anatomically plausible in the shape model's latent space."""
     from echolatent.measure.temporal import TemporalThresholds
     from echolatent.measure.validity import ValidityThresholds
-    from echolatent.temporal.smooth import METHODS, Smoother, reference_thresholds
+    from echolatent.temporal.smooth import DECODES, METHODS, Smoother, reference_thresholds
 
     if method not in METHODS:
         raise typer.BadParameter(f"unknown method {method!r}; choose from {', '.join(METHODS)}", param_hint="--method")
+    if decode not in DECODES:
+        raise typer.BadParameter(f"unknown decode {decode!r}; choose from {', '.join(DECODES)}", param_hint="--decode")
     if thresholds and reference:
         raise typer.BadParameter("give --thresholds or --reference, not both", param_hint="--reference")
     temporal = TemporalThresholds.load(thresholds) if thresholds else None
@@ -82,6 +89,7 @@ def smooth(
         thresholds=temporal,
         validity_thresholds=ValidityThresholds.load(validity) if validity else None,
         max_rounds=rounds,
+        decode=decode,
     )
     refs, suffix = find_mask_sequences(source)
     if not refs:

@@ -14,11 +14,12 @@ sequences ``(T, H, W)``:
   With ``decode="residual"`` (default) the latent correction is applied to the input as a change instead of
   replacing it by the model's reconstruction: ``argmax(onehot(input) + P(z') - P(z))`` (decoder softmax
   probabilities resampled to the input size), then the clean-up; a frame whose code did not move comes out as
-  the input. Each round tries, in order, that residual output, the residual output with its failing frames (and
-  their neighbours) replaced by the full decode of ``z'`` ("mixed"), blends ``argmax((1 - w) onehot(input) +
-  w P(z'))`` for the weights ``blends`` (closer to the decode as w grows), and the full decode; the first that
-  passes both checks is returned. The tightening follows the full decode's failures, so the loop reaches at least what
-  ``decode="full"`` reaches (the full decode is returned when no candidate passes).
+  the input. Each round tries that residual output, then, while some frames fail a check, moves those frames and
+  their neighbours one step along ``blends`` towards the full decode of ``z'`` (frame t becomes
+  ``argmax((1 - w_t) onehot(input) + w_t P(z'))``, cleaned; w_t = 1 is the full decode), and last the full decode
+  of every frame; the first candidate that passes both checks is returned. The tightening follows the full
+  decode's failures, so the loop reaches at least what ``decode="full"`` reaches (the full decode is returned
+  when no candidate passes).
 * ``snake``: castor's pipeline (its solver, decode, clean-up), limits checked in latent space only.
 * ``gaussian``: castor's baseline, a temporal Gaussian filter of the one-hot masks; ``none``: unchanged.
 """
@@ -32,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from scipy import ndimage
 
 from echolatent.errors import InputError
 from echolatent.labels import NUM_LABELS
@@ -54,6 +56,8 @@ DECODES = ("residual", "full")
 THRESHOLDS_KEY = "temporal_thresholds"
 #: Smallest latent limit the tightening sets (normalised units): near-straight, still strictly feasible.
 MIN_LIMIT = 1e-6
+#: Frames around a failing one that move towards the full decode with it (a temporal deviation spans 3 frames).
+WINDOW = 1
 #: A frame whose normalised code moved less than this between two rounds keeps its decoded mask.
 REUSE_TOLERANCE = 1e-6
 
@@ -69,9 +73,9 @@ class SmoothReport:
         temporal: image-space temporal report of the output (None when not checked).
         validity: validity report of the output.
         seconds: wall time of the call.
-        decoded: how the exact method's output was decoded: "residual", "mixed" (residual frames, full decode at
-            ``full_frames``) or "full" (None for the other methods).
-        full_frames: frames of the output taken from the full decode.
+        decoded: how the exact method's output was decoded: "residual", "blend" (per-frame ``weights``) or "full"
+            (None for the other methods).
+        weights: per frame, the exact method's blend weight: 0 the residual output, 1 the full decode.
     """
 
     method: str
@@ -81,7 +85,7 @@ class SmoothReport:
     validity: ValidityReport | None = None
     seconds: float = 0.0
     decoded: str | None = None
-    full_frames: list[int] = field(default_factory=list)
+    weights: list[float] = field(default_factory=list)
 
     @property
     def temporal_ok(self) -> bool | None:
@@ -115,7 +119,7 @@ class SmoothReport:
             "frames": int(self.validity.valid.size) if self.validity is not None else 0,
             "residual": self.residual(),
             "decoded": self.decoded,
-            "full_frames": self.full_frames,
+            "weights": self.weights,
             "seconds": round(self.seconds, 4),
         }
 
@@ -157,7 +161,7 @@ class Smoother:
         max_rounds: int = 6,
         tighten: float = 0.25,
         decode: str = "residual",
-        blends: tuple[float, ...] = (0.7, 0.8, 0.9),
+        blends: tuple[float, ...] = (0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95),
     ) -> None:
         """Args:
         model: a loaded ShapeModel, a model file, or None for the shipped AR-VAE (unused by gaussian/none).
@@ -167,16 +171,16 @@ class Smoother:
         settings: exact solver weights; max_rounds: tightening rounds; tighten: limit factor per round.
         decode: exact method's output, "residual" (the input changed by the decoded correction, falling back to
             the full decode where that fails the checks) or "full" (the decoded codes only).
-        blends: residual decode's intermediate candidates, weights w in (0.5, 1) of ``(1 - w) onehot(input) +
-            w P(z')`` tried in this order after the mixed one (a pixel takes the decoder's label where the
-            decoder's margin over the input's label exceeds (1 - w) / w).
+        blends: residual decode's steps towards the full decode for failing frames, increasing weights w in
+            (0.5, 1) of ``(1 - w) onehot(input) + w P(z')`` (a pixel takes the decoder's label where the decoder's
+            margin over the input's label exceeds (1 - w) / w).
         """
         if method not in METHODS:
             raise ValueError(f"unknown smoothing method {method!r}; expected one of {METHODS}")
         if decode not in DECODES:
             raise ValueError(f"unknown decode mode {decode!r}; expected one of {DECODES}")
-        if not all(0.5 < weight < 1 for weight in blends):
-            raise ValueError(f"blend weights must lie in (0.5, 1), got {blends}")
+        if not all(0.5 < weight < 1 for weight in blends) or list(blends) != sorted(set(blends)):
+            raise ValueError(f"blend weights must increase within (0.5, 1), got {blends}")
         if not 0 < tighten < 1 or max_rounds < 0:
             raise ValueError(f"need 0 < tighten < 1 and max_rounds >= 0, got {tighten}, {max_rounds}")
         self.method, self.decode, self.blends = method, decode, tuple(blends)
@@ -259,32 +263,36 @@ class Smoother:
     def _choose(self, inputs, smoothed, full, spacing, thresholds, report: SmoothReport) -> np.ndarray | None:
         """The first of this round's candidate outputs that passes both checks, its measures left in ``report``;
         None when none passes (``report`` then measures ``full``)."""
-        for decoded, full_frames, candidate in self._candidates(inputs, smoothed, full, report):
+        for weights, candidate in self._candidates(inputs, smoothed, full, report):
             report.temporal, report.validity = self._measure(candidate, spacing, thresholds)
-            report.decoded, report.full_frames = decoded, full_frames
+            report.weights = weights.tolist()
+            report.decoded = "residual" if not weights.any() else "full" if (weights == 1).all() else "blend"
             if not report.residual():
                 return candidate
         return None
 
     def _candidates(self, inputs, smoothed, full, report: SmoothReport):
-        """Yield ``(name, frames taken from the full decode, masks (T, H, W))`` in order of closeness to the
-        input: residual, mixed (its failing frames and their neighbours from the full decode, built from the
-        residual's measures that :meth:`_choose` left in ``report``), blends, full; only full without ``inputs``."""
-        every = list(range(len(full)))
+        """Yield ``(per-frame weights (T,), masks (T, H, W))`` in order of closeness to the input: the residual
+        output (weights 0), then, while frames fail (read from the measures :meth:`_choose` left in ``report``),
+        the same with the failing frames and their neighbours one step further along ``blends`` (then 1, the full
+        decode), and finally the full decode; only the full decode without ``inputs``."""
+        ones = np.ones(len(full))
         if inputs is not None:
             onehot, own = inputs
             probs = self._probs(smoothed, onehot.shape[2:])
             residual = clean_masks((onehot + (probs - own)).argmax(1).astype(np.uint8))
-            yield "residual", [], residual
-            frames = _widen(self._failing_frames(report))
-            if not frames.all():
-                mixed = residual.copy()
-                mixed[frames] = full[frames]
-                yield "mixed", np.flatnonzero(frames).tolist(), mixed
-            for weight in self.blends:
-                blend = clean_masks(((1 - weight) * onehot + weight * probs).argmax(1).astype(np.uint8))
-                yield f"blend {weight:g}", [], blend
-        yield "full", every, full
+            steps = np.array([0.0, *self.blends, 1.0])
+            level = np.zeros(len(full), dtype=int)
+            yield steps[level], residual
+            for _ in range(2 * len(steps)):
+                failing = _widen(self._failing_frames(report), WINDOW) & (level < len(steps) - 1)
+                if not failing.any():
+                    break
+                level[failing] += 1
+                if (level == len(steps) - 1).all():
+                    break
+                yield steps[level], _blend(residual, onehot, probs, full, steps[level])
+        yield ones, full
 
     def _input_probs(self, masks: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(T, 4, H, W)`` float32 one-hot of the input and decoder probabilities of its own codes, at the input
@@ -370,12 +378,21 @@ class Smoother:
         return temporal, check_validity(masks, self.validity_thresholds)
 
 
-def _widen(frames: np.ndarray) -> np.ndarray:
-    """``(T,)`` bool frames -> those frames and their direct neighbours (a temporal deviation spans 3 frames)."""
-    widened = frames.copy()
-    widened[1:] |= frames[:-1]
-    widened[:-1] |= frames[1:]
-    return widened
+def _blend(residual, onehot, probs, full, weights: np.ndarray) -> np.ndarray:
+    """Per-frame mix ``(T, H, W)``: weight 0 -> ``residual``, 1 -> ``full``, w in between -> the cleaned argmax of
+    ``(1 - w) onehot + w probs``."""
+    out = residual.copy()
+    out[weights == 1] = full[weights == 1]
+    between = (weights > 0) & (weights < 1)
+    if between.any():
+        w = weights[between, None, None, None].astype(np.float32)
+        out[between] = clean_masks(((1 - w) * onehot[between] + w * probs[between]).argmax(1).astype(np.uint8))
+    return out
+
+
+def _widen(frames: np.ndarray, radius: int) -> np.ndarray:
+    """``(T,)`` bool frames -> those frames and their neighbours within ``radius`` frames."""
+    return ndimage.binary_dilation(frames, iterations=radius) if radius > 0 and frames.any() else frames.copy()
 
 
 def reference_thresholds(root: str | Path, grid: int, subset: str | None = "training") -> TemporalThresholds:

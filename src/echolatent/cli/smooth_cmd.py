@@ -111,11 +111,11 @@ def smooth(
 
 def smooth_all(refs, out: Path, smoother) -> dict:
     """Smooth every sequence, write ``_post`` files and the before/after tables; -> the summary dict."""
+    from echolatent.files import write_json_atomic
     from echolatent.io.camus import output_path, write_mask
     from echolatent.measure.evaluate import write_csv_atomic
     from echolatent.measure.summary import summarise
     from echolatent.measure.tables import measure_sequence
-    from echolatent.train.runner import write_json_atomic
 
     measures = {"before": [], "after": []}
     rows, frame_rows, reports, skipped = [], [], {}, {}

@@ -122,8 +122,8 @@ def evaluate_dataset(model: ShapeModel, data: str | Path, out: str | Path, *, su
                      **kwargs: Any) -> tuple[dict[str, Any], Path]:
     """Evaluate on the ``subset`` masks of dataset ``data``; write ``out/latent_metrics.json``."""
     from echolatent.errors import InputError
+    from echolatent.files import write_json_atomic
     from echolatent.io.camus import load_frames
-    from echolatent.train.runner import write_json_atomic
 
     try:
         _, masks, ids = load_frames(data, subset)

@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from echolatent.errors import InputError
+from echolatent.files import write_csv_atomic, write_json_atomic
 from echolatent.labels import View
 from echolatent.measure.clinical import clinical_indices
-from echolatent.measure.files import write_csv_atomic, write_json_atomic
 from echolatent.measure.summary import summarise
 from echolatent.measure.tables import SequenceMeasures, measure_sequence, temporal_check
 from echolatent.measure.temporal import TemporalThresholds

@@ -99,7 +99,7 @@ class TemporalThresholds:
 
     def save(self, path: str | Path) -> Path:
         """Write as JSON (atomically)."""
-        from echolatent.measure.files import write_json_atomic
+        from echolatent.files import write_json_atomic
 
         data = {
             "bounds": {k: list(v) for k, v in self.bounds.items()},

@@ -111,7 +111,7 @@ class ValidityThresholds:
 
     def save(self, path: str | Path) -> Path:
         """Write the thresholds as JSON (atomically)."""
-        from echolatent.measure.files import write_json_atomic
+        from echolatent.files import write_json_atomic
 
         return write_json_atomic(asdict(self), Path(path))
 

@@ -31,8 +31,8 @@ from pathlib import Path
 import numpy as np
 
 from echolatent.errors import InputError
+from echolatent.files import write_csv_atomic, write_json_atomic
 from echolatent.measure.attributes import compute_attributes
-from echolatent.measure.files import write_csv_atomic, write_json_atomic
 from echolatent.measure.summary import summarise
 from echolatent.measure.validity import check_validity
 from echolatent.pipeline import SequenceResult, find_jobs, process_job, run_thresholds

@@ -7,7 +7,6 @@ the run folder already holds one.
 
 from __future__ import annotations
 
-import json
 import logging
 import platform
 from dataclasses import asdict, is_dataclass
@@ -19,17 +18,9 @@ import torch
 from lightning.pytorch.callbacks import ModelCheckpoint, TQDMProgressBar
 from lightning.pytorch.loggers import CSVLogger
 
+from echolatent.files import write_json_atomic
+
 log = logging.getLogger(__name__)
-
-
-def write_json_atomic(data: Any, path: Path) -> Path:
-    """Write ``data`` as indented JSON to ``path`` through a temporary file and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str))
-    tmp.replace(path)
-    return path
 
 
 def versions() -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Atomic writers of the measure tables (JSON, CSV), kept light: no training stack imported."""
+"""Atomic writers (JSON, CSV): a temporary file in the target folder, then a rename; no heavy imports."""
 
 from __future__ import annotations
 

@@ -61,7 +61,7 @@ def summarise(scores: dict[str, dict[str, np.ndarray]]) -> dict[str, dict[str, f
 
 def camus_accuracy(segmenter, root: Path, subset: str) -> dict:
     """Scores on a CAMUS split at native resolution, by instant."""
-    from echolatent.io.camus import load_frames
+    from echolatent.io.frames import load_frames
 
     images, masks, ids = load_frames(root, subset)
     pred, _ = segment_frames(segmenter, images, batch_size=16)

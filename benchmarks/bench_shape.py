@@ -28,7 +28,7 @@ CAMUS = ROOT.parent / "shared" / "data" / "camus224"
 def load_masks(frames: int) -> tuple[np.ndarray, str]:
     """``(frames, H, W)`` validation masks of camus224, or synthetic ellipses when it is absent."""
     if (CAMUS / "database_nifti").is_dir():
-        from echolatent.io.camus import load_frames
+        from echolatent.io.frames import load_frames
 
         _, masks, _ = load_frames(CAMUS, "validation")
         return masks[:frames], "camus224 validation"

@@ -12,7 +12,8 @@ from io_helpers import frame_image, heart_mask, odd_geometry, write_case, write_
 
 from echolatent.errors import InputError
 from echolatent.io import camus
-from echolatent.io.camus import find_sequences, load_frames, load_sequence, output_path, read_split, write_mask
+from echolatent.io.camus import find_sequences, load_sequence, output_path, read_split, write_mask
+from echolatent.io.frames import load_frames
 from echolatent.io.volume import read_image, write_like
 from echolatent.labels import Instant, View
 

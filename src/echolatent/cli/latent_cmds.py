@@ -16,7 +16,7 @@ VAE_HELP = "Shape model file (default: the shipped AR-VAE)."
 
 def _masks(data: Path, subset: str) -> tuple[np.ndarray, list[str]]:
     """Expert masks of one split of a CAMUS-layout dataset (or the masks of one file), at their own size."""
-    from echolatent.io.camus import load_frames
+    from echolatent.io.frames import load_frames
     from echolatent.io.volume import read_image
 
     if data.is_file():

@@ -123,7 +123,7 @@ def evaluate_dataset(model: ShapeModel, data: str | Path, out: str | Path, *, su
     """Evaluate on the ``subset`` masks of dataset ``data``; write ``out/latent_metrics.json``."""
     from echolatent.errors import InputError
     from echolatent.files import write_json_atomic
-    from echolatent.io.camus import load_frames
+    from echolatent.io.frames import load_frames
 
     try:
         _, masks, ids = load_frames(data, subset)

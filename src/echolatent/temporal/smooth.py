@@ -398,7 +398,7 @@ def _widen(frames: np.ndarray, radius: int) -> np.ndarray:
 def reference_thresholds(root: str | Path, grid: int, subset: str | None = "training") -> TemporalThresholds:
     """Temporal bounds of the expert masks of a CAMUS-layout dataset resampled to ``grid x grid`` (the shape
     model's grid, pixel units), with the published taus."""
-    from echolatent.io.camus import load_frames
+    from echolatent.io.frames import load_frames
 
     _, masks, ids = load_frames(root, subset, size=(grid, grid))
     thresholds = TemporalThresholds.from_reference([masks])

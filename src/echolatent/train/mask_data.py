@@ -121,7 +121,7 @@ class MaskDataModule(L.LightningDataModule):
         num_workers: int = 0,
     ) -> MaskDataModule:
         """Training split (plus every frame of ``add_synthetic``'s sequences) and validation split of ``root``."""
-        from echolatent.io.camus import load_frames
+        from echolatent.io.frames import load_frames
 
         size = (input_size, input_size)
         _, train, _ = load_frames(root, "training", size=size)

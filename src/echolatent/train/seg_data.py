@@ -42,37 +42,14 @@ def load_camus_frames(root: str | Path, subset: str, size: int) -> tuple[np.ndar
 
     Returns ``images (N, size, size)`` float32 in [0, 1] and ``masks (N, size, size)`` uint8.
     """
-    try:
-        from echolatent.io.camus import load_frames
-    except ImportError:  # the io module is being written concurrently
-        load_frames = _load_frames_fallback
+    from echolatent.io.frames import load_frames
+
     images, masks, _ids = load_frames(
         root, subset, views=(View.A2C, View.A4C), instants=(Instant.ED, Instant.ES), size=(size, size)
     )
     if len(images) == 0:
         raise InputError(root, f"no annotated frames in the {subset!r} split")
     return to_unit_range(images), np.asarray(masks, dtype=np.uint8)
-
-
-def _load_frames_fallback(root, subset, *, views, instants, size):
-    """Temporary reader of ``database_split`` + ``database_nifti`` ED/ES frames (until io.camus exists)."""
-    from echolatent.io.volume import read_image
-
-    root = Path(root)
-    split = root / "database_split" / f"subgroup_{subset}.txt"
-    if not split.is_file():
-        raise InputError(split, "split file not found")
-    images, masks, ids = [], [], []
-    for patient in split.read_text().split():
-        for view in views:
-            for instant in instants:
-                stem = root / "database_nifti" / patient / f"{patient}_{view.value}_{instant.value}"
-                image, _ = read_image(f"{stem}.nii.gz")
-                mask, _ = read_image(f"{stem}_gt.nii.gz")
-                images.append(resize_frames(image, size))
-                masks.append(resize_labels(mask, size))
-                ids.append(f"{patient}_{view.value}_{instant.value}")
-    return np.concatenate(images), np.concatenate(masks), ids
 
 
 def load_synthetic_frames(root: str | Path, size: int, every: int = 1) -> tuple[np.ndarray, np.ndarray]:

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +35,6 @@ import torch
 from scipy import ndimage
 
 from echolatent.errors import InputError
-from echolatent.labels import NUM_LABELS
 from echolatent.measure.tables import temporal_check
 from echolatent.measure.temporal import TemporalReport, TemporalThresholds
 from echolatent.measure.validity import ValidityReport, ValidityThresholds, check_validity
@@ -45,6 +43,7 @@ from echolatent.temporal.cleanup import clean_masks
 from echolatent.temporal.exact import ExactSettings, solve_exact
 from echolatent.temporal.gaussian import gaussian_smooth
 from echolatent.temporal.limits import denormalise, deviation, normalise
+from echolatent.temporal.report import SmoothReport, SmoothResult, check_sequence
 from echolatent.temporal.snake import solve_snake
 
 log = logging.getLogger(__name__)
@@ -60,91 +59,6 @@ MIN_LIMIT = 1e-6
 WINDOW = 1
 #: A frame whose normalised code moved less than this between two rounds keeps its decoded mask.
 REUSE_TOLERANCE = 1e-6
-
-
-@dataclass
-class SmoothReport:
-    """What the smoother did to one sequence and how its output measures.
-
-    Attributes:
-        method: the method used.
-        rounds: solves done (exact: 1 + tightening rounds; 1 for snake; 0 otherwise).
-        tightened: ``{"round", "frame", "dims", "reason"}`` for every tightening.
-        temporal: image-space temporal report of the output (None when not checked).
-        validity: validity report of the output.
-        seconds: wall time of the call.
-        decoded: how the exact method's output was decoded: "residual", "blend" (per-frame ``weights``) or "full"
-            (None for the other methods).
-        weights: per frame, the exact method's blend weight: 0 the residual output, 1 the full decode.
-    """
-
-    method: str
-    rounds: int = 0
-    tightened: list[dict] = field(default_factory=list)
-    temporal: TemporalReport | None = None
-    validity: ValidityReport | None = None
-    seconds: float = 0.0
-    decoded: str | None = None
-    weights: list[float] = field(default_factory=list)
-
-    @property
-    def temporal_ok(self) -> bool | None:
-        return None if self.temporal is None else self.temporal.sequence_ok
-
-    @property
-    def valid_frames(self) -> int:
-        return int(self.validity.valid.sum()) if self.validity is not None else 0
-
-    def residual(self) -> list[str]:
-        """One message per remaining failure (empty when the output passes both checks)."""
-        messages = []
-        if self.temporal is not None:
-            for name, flags in self.temporal.inconsistent.items():
-                if flags.any():
-                    messages.append(f"{name} inconsistent at frames {np.flatnonzero(flags).tolist()}")
-        if self.validity is not None:
-            for t in np.flatnonzero(~self.validity.valid):
-                messages.append(f"frame {t} invalid: {', '.join(self.validity.failures(int(t)))}")
-        return messages
-
-    def as_dict(self) -> dict:
-        """JSON-ready summary."""
-        return {
-            "method": self.method,
-            "rounds": self.rounds,
-            "tightened": self.tightened,
-            "temporal_ok": self.temporal_ok,
-            "inconsistent_frames": self.temporal.counts() if self.temporal is not None else None,
-            "valid_frames": self.valid_frames,
-            "frames": int(self.validity.valid.size) if self.validity is not None else 0,
-            "residual": self.residual(),
-            "decoded": self.decoded,
-            "weights": self.weights,
-            "seconds": round(self.seconds, 4),
-        }
-
-
-@dataclass
-class SmoothResult:
-    """Output masks ``(T, H, W)`` uint8 and the :class:`SmoothReport`."""
-
-    masks: np.ndarray
-    report: SmoothReport
-
-
-def check_sequence(masks: np.ndarray, path: str | Path | None = None) -> np.ndarray:
-    """``(T, H, W)`` integer labels 0..3 with T >= 3, else an :class:`InputError` naming ``path``."""
-    masks = np.asarray(masks)
-    if masks.ndim != 3:
-        raise InputError(path, f"expected a mask sequence (T, H, W), got shape {masks.shape}")
-    if masks.shape[0] < 3:
-        raise InputError(path, f"{masks.shape[0]} frame(s): temporal smoothing needs a sequence of at least 3")
-    if not np.issubdtype(masks.dtype, np.integer):
-        raise InputError(path, f"expected integer labels, got dtype {masks.dtype}")
-    if masks.min() < 0 or masks.max() >= NUM_LABELS:
-        unknown = sorted(int(v) for v in np.unique(masks) if v < 0 or v >= NUM_LABELS)
-        raise InputError(path, f"unknown labels {unknown} (expected 0..{NUM_LABELS - 1})")
-    return masks
 
 
 class Smoother:

@@ -134,7 +134,12 @@ def attribute_figure(
         _mark_instants(ax, instants)
         ax.set_title(f"{title} ({units[kind]})", fontsize=9)
         _frame_axis(ax, len(instants))
-    for ax in axes[len(names):]:
+    return _finish_grid(figure, axes, len(names), path)
+
+
+def _finish_grid(figure, axes, used: int, path):
+    """Hide the unused panels of a grid, put one shared legend on top, save the figure to ``path``."""
+    for ax in axes[used:]:
         ax.set_visible(False)
     handles, labels = axes[0].get_legend_handles_labels()
     figure.legend(handles, labels, loc="upper center", ncol=len(labels), fontsize=8, frameon=False)
@@ -189,12 +194,7 @@ def temporal_figure(
             ax.plot(frames[out], d[out], "o", mfc="none", mec=colours.get(label), ms=6)
         ax.set_title(f"{ATTRIBUTE_TITLES[name][0]} (τ = {tau[name]:.3g})", fontsize=9)
         _frame_axis(ax, len(d))
-    for ax in axes[len(names):]:
-        ax.set_visible(False)
-    handles, labels = axes[0].get_legend_handles_labels()
-    figure.legend(handles, labels, loc="upper center", ncol=len(labels), fontsize=8, frameon=False)
-    figure.subplots_adjust(left=0.05, right=0.99, top=0.88, bottom=0.1, wspace=0.3, hspace=0.6)
-    return save_figure(figure, path)
+    return _finish_grid(figure, axes, len(names), path)
 
 
 def bland_altman_figure(

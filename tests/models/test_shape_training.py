@@ -98,3 +98,17 @@ def test_sequence_masks_reads_every_frame_of_sequences(hearts, tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match="no masks found"):
         sequence_masks(tmp_path / "empty", (16, 16))
+
+
+def test_datamodule_measures_attributes_on_the_attribute_grid(hearts):
+    from echolatent.measure.attributes import compute_attributes
+    from echolatent.resample import resize_labels
+
+    data = MaskDataModule(hearts[:16], hearts[16:], input_size=32, attributes=("lv_area", "lv_base_width"),
+                          batch_size=4, attribute_size=64, n_reference=10)
+    fine = compute_attributes(resize_labels(hearts[:16], (64, 64)), None)
+    raw = np.stack([fine["lv_area"], fine["lv_base_width"]], 1)
+    np.testing.assert_allclose(data.train_attrs, ((raw - np.nanmean(raw, 0)) / np.nanstd(raw, 0)), atol=1e-5)
+    assert data.train_masks.shape == (16, 32, 32) and data.n_reference == 10
+    with pytest.raises(ValueError, match="n_reference"):
+        MaskDataModule(hearts[:16], hearts[16:], input_size=32, batch_size=4, n_reference=17)

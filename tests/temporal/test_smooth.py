@@ -245,3 +245,47 @@ def test_blend_goes_from_the_residual_to_the_full_decode():
     np.testing.assert_array_equal(out[3], full[3])  # weight 1: the full decode
     np.testing.assert_array_equal(out[1], masks[1])  # decoder margin 0.3 < (1 - 0.6) / 0.6: input kept
     np.testing.assert_array_equal(out[2], full[2])  # margin 0.3 > (1 - 0.9) / 0.9: decoder's labels
+
+
+@pytest.mark.parametrize("sigmas", [(), (1.2, 0.0), (-1.0,), (0.0, 0.0)])
+def test_bad_input_sigmas(tiny_model, sigmas):
+    with pytest.raises(ValueError, match="input sigmas"):
+        Smoother(tiny_model, "exact", input_sigmas=sigmas)
+
+
+def test_filtered_onehot_of_a_window_equals_the_whole_sequence_filtered():
+    from scipy import ndimage
+
+    from echolatent.resample import one_hot
+
+    masks = ring_sequence(40)
+    whole = ndimage.gaussian_filter1d(one_hot(masks).numpy(), 1.5, axis=0, mode="nearest", truncate=3.0)
+    for frames in (np.arange(0, 7), np.arange(12, 30), np.arange(33, 40), np.array([5, 9, 21])):
+        np.testing.assert_allclose(Smoother._filtered_onehot(masks, frames, 1.5), whole[frames], atol=1e-6)
+    np.testing.assert_array_equal(Smoother._filtered_onehot(masks, np.arange(3), 0.0), one_hot(masks[:3]).numpy())
+
+
+def test_output_does_not_depend_on_the_decoding_chunk(tiny_model, monkeypatch):
+    import echolatent.temporal.smooth as smooth
+
+    masks = ring_sequence(9)
+    reference = Smoother(tiny_model, "exact", max_rounds=1)(masks, (1.0, 1.0))
+    monkeypatch.setattr(smooth, "CHUNK", 2)
+    chunked = Smoother(tiny_model, "exact", max_rounds=1)(masks, (1.0, 1.0))
+    np.testing.assert_array_equal(chunked.masks, reference.masks)
+    assert chunked.report.as_dict()["decoded"] == reference.report.as_dict()["decoded"]
+
+
+def test_filtered_residual_averages_out_one_frame_noise(tiny_model):
+    """With the decoded correction zero (codes unchanged), the filtered residual removes a one-frame bump."""
+    masks = ring_sequence(9)
+    noisy = masks.copy()
+    noisy[4, 7:12, 18:23] = Label.MYO  # a one-frame bump on the lateral wall
+    bump = (noisy[4] == Label.MYO) & (masks[3:6] == Label.BG).all(0)
+    smoother = Smoother(tiny_model, "exact", input_sigmas=(0.0, 1.2))
+    codes = smoother._encode(noisy)
+    raw, filtered = smoother._residuals(noisy, codes, codes)
+    np.testing.assert_array_equal(raw, clean_masks(noisy))
+    assert bump.sum() >= 5 and (raw[4][bump] == Label.MYO).all()
+    assert (filtered[4][bump] == Label.BG).all()
+    assert (filtered[[0, 8]] == clean_masks(masks[[0, 8]])).mean() > 0.99

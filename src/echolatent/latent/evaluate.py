@@ -1,8 +1,9 @@
 """Evaluation of a shape model on a dataset's validation masks -> ``latent_metrics.json``.
 
 Reports reconstruction Dice per structure (at the masks' own size), disentanglement per attribute
-(interpretability, MIG, SAP, SCC), controllability of each regularised dim, and the fraction of anatomically
-valid masks among prior samples and interpolation midpoints (beside the expert masks' own rate).
+(interpretability, MIG, SAP, SCC; attributes measured on the masks at ``ATTRIBUTE_GRID``, as in training),
+controllability of each regularised dim, and the fraction of anatomically valid masks among prior samples and
+interpolation midpoints (beside the expert masks' own rate).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from echolatent.labels import Label
 from echolatent.latent.codec import decode_latents, encode_masks
 from echolatent.latent.metrics import controllability, disentanglement
 from echolatent.latent.tools import dim_range, interpolate, measure_decoded, sample_prior, traverse
-from echolatent.models.shape import ShapeModel
+from echolatent.models.shape import ATTRIBUTE_GRID, ShapeModel
 from echolatent.resample import resize_labels
 
 log = logging.getLogger(__name__)
@@ -77,14 +78,13 @@ def evaluate_model(
     say = progress or (lambda msg: log.info(msg))
     rng = np.random.default_rng(seed)
     size = tuple(masks.shape[1:])
-    grid = (model.config.input_size,) * 2
     start = time.perf_counter()
     say("reconstruction")
     codes = encode_masks(model, masks)
     recon = decode_latents(model, codes, size)
     dice = dice_per_structure(recon, masks)
     say("disentanglement")
-    attrs = compute_attributes(resize_labels(masks, grid), None)
+    attrs = compute_attributes(resize_labels(masks, (ATTRIBUTE_GRID, ATTRIBUTE_GRID)), None)
     regularised = {name: k for k, name in enumerate(model.config.attributes)}
     dis = disentanglement(codes, np.stack([attrs[a] for a in ATTRIBUTES], 1), list(ATTRIBUTES), regularised)
     say("controllability")

@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 DEFAULT_ATTRIBUTES = (
     "lv_area", "lv_base_width", "lv_length", "lv_orientation", "myo_area", "epi_center_x", "epi_center_y", "la_area",
 )
+#: Side (pixels) of the square grid the shape attributes are measured on, for training and evaluation (camus224's
+#: own size): finer than the model's grid, where the basal corners of ``lv_base_width`` are a pixel or two.
+ATTRIBUTE_GRID = 224
 FILE_FORMAT = "echolatent-shape-model"
 FILE_VERSION = 1
 

@@ -27,6 +27,8 @@ class SmoothReport:
         decoded: how the exact method's output was decoded: "residual", "blend" (per-frame ``weights``) or "full"
             (None for the other methods).
         weights: per frame, the exact method's blend weight: 0 the residual output, 1 the full decode.
+        input_sigma: temporal Gaussian width (frames) of the input one-hot under the residual and blended outputs
+            (None: not the residual decode).
     """
 
     method: str
@@ -37,6 +39,7 @@ class SmoothReport:
     seconds: float = 0.0
     decoded: str | None = None
     weights: list[float] = field(default_factory=list)
+    input_sigma: float | None = None
 
     @property
     def temporal_ok(self) -> bool | None:
@@ -71,6 +74,7 @@ class SmoothReport:
             "residual": self.residual(),
             "decoded": self.decoded,
             "weights": self.weights,
+            "input_sigma": self.input_sigma,
             "seconds": round(self.seconds, 4),
         }
 

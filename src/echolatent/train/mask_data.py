@@ -2,9 +2,10 @@
 
 Masks come from any dataset :mod:`echolatent.io.camus` reads (every ED/ES frame with an expert mask of
 the training split; the validation split for validation), optionally with the masks of every frame of
-extra (e.g. synthetic) sequences added to training. Attributes are measured once, on the masks at the
-model's resolution, and z-scored with the training set's mean and standard deviation; NaN (undefined
-attribute) is kept and the attribute loss skips those pairs.
+extra (e.g. synthetic) sequences added to training. Attributes are measured once, on the masks at
+:data:`ATTRIBUTE_GRID` (finer than the model's grid: at 96 px the basal corners that define
+``lv_base_width`` are a pixel or two, which made that attribute noisy), and z-scored with the training set's
+mean and standard deviation; NaN (undefined attribute) is kept and the attribute loss skips those pairs.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from echolatent.errors import InputError
 from echolatent.labels import NUM_LABELS
+from echolatent.models.shape import ATTRIBUTE_GRID
 from echolatent.resample import resize_labels
 
 log = logging.getLogger(__name__)
@@ -64,7 +66,11 @@ def check_label_stack(masks: np.ndarray, name: str) -> np.ndarray:
 class MaskDataModule(L.LightningDataModule):
     """Training/validation masks ``(N, S, S)`` uint8 and z-scored attributes ``(N, K)`` float32.
 
-    Batches are ``(labels (B, S, S) uint8, attributes (B, K) float32)``; the module one-hot encodes.
+    Batches are ``(labels (B, S, S) uint8, attributes (B, K) float32)``; the module one-hot encodes. Masks may
+    come at any size: attributes are measured after resampling to ``attribute_size`` (default
+    :data:`ATTRIBUTE_GRID`), the network sees them resampled to ``input_size``. The first ``n_reference``
+    training masks (default: all) are the reference anatomy the temporal bounds are measured on; masks after
+    them (e.g. synthetic ones) only add training examples.
     """
 
     def __init__(
@@ -76,21 +82,31 @@ class MaskDataModule(L.LightningDataModule):
         attributes: Sequence[str] = (),
         batch_size: int = 32,
         num_workers: int = 0,
+        attribute_size: int = ATTRIBUTE_GRID,
+        n_reference: int | None = None,
     ) -> None:
         super().__init__()
         if batch_size < 2:
             raise ValueError(f"batch_size must be >= 2, got {batch_size}")
-        size = (input_size, input_size)
-        self.train_masks = resize_labels(check_label_stack(train_masks, "training masks"), size)
-        self.val_masks = resize_labels(check_label_stack(val_masks, "validation masks"), size)
+        if attribute_size < 16:
+            raise ValueError(f"attribute_size must be >= 16 pixels, got {attribute_size}")
+        size, attr_size = (input_size, input_size), (attribute_size, attribute_size)
+        train_masks = check_label_stack(train_masks, "training masks")
+        val_masks = check_label_stack(val_masks, "validation masks")
+        self.train_masks = resize_labels(train_masks, size)
+        self.val_masks = resize_labels(val_masks, size)
         if len(self.train_masks) < batch_size:
             raise ValueError(f"{len(self.train_masks)} training masks < batch size {batch_size}")
-        self.attributes = tuple(attributes)
+        self.n_reference = len(train_masks) if n_reference is None else int(n_reference)
+        if not 1 <= self.n_reference <= len(train_masks):
+            raise ValueError(f"n_reference must be in 1..{len(train_masks)}, got {n_reference}")
+        self.attributes, self.attribute_size = tuple(attributes), attribute_size
         self.batch_size, self.num_workers = batch_size, num_workers
-        train_raw = measure_training_attributes(self.train_masks, self.attributes)
+        train_raw = measure_training_attributes(resize_labels(train_masks, attr_size), self.attributes)
         self.attribute_mean, self.attribute_std = zscore_stats(train_raw)
         self.train_attrs = self.normalise(train_raw)
-        self.val_attrs = self.normalise(measure_training_attributes(self.val_masks, self.attributes))
+        val_raw = measure_training_attributes(resize_labels(val_masks, attr_size), self.attributes)
+        self.val_attrs = self.normalise(val_raw)
         log.info("masks: %d training, %d validation at %dx%d; attributes %s",
                  len(self.train_masks), len(self.val_masks), input_size, input_size, list(self.attributes))
 
@@ -120,10 +136,14 @@ class MaskDataModule(L.LightningDataModule):
         batch_size: int = 32,
         num_workers: int = 0,
     ) -> MaskDataModule:
-        """Training split (plus every frame of ``add_synthetic``'s sequences) and validation split of ``root``."""
+        """Training split (plus every frame of ``add_synthetic``'s sequences) and validation split of ``root``.
+
+        Masks are loaded at :data:`ATTRIBUTE_GRID` (attributes) and resampled to ``input_size`` (network); the
+        temporal bounds are later measured on the training split of ``root`` only, never on the added frames.
+        """
         from echolatent.io.frames import load_frames
 
-        size = (input_size, input_size)
+        size = (ATTRIBUTE_GRID, ATTRIBUTE_GRID)
         _, train, _ = load_frames(root, "training", size=size)
         try:
             _, val, _ = load_frames(root, "validation", size=size)
@@ -131,10 +151,11 @@ class MaskDataModule(L.LightningDataModule):
             log.warning("no validation split (%s): holding out every 10th training mask", err)
             keep = np.arange(len(train)) % 10 != 0
             train, val = train[keep], train[~keep]
+        n_reference = len(train)
         if add_synthetic is not None:
             train = np.concatenate([train, sequence_masks(add_synthetic, size)])
         return cls(train, val, input_size=input_size, attributes=attributes, batch_size=batch_size,
-                   num_workers=num_workers)
+                   num_workers=num_workers, n_reference=n_reference)
 
 
 def sequence_masks(root: str | Path, size: tuple[int, int]) -> np.ndarray:

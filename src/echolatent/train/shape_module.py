@@ -196,9 +196,11 @@ def train_shape_model(
         "data": str(data), "add_synthetic": str(add_synthetic) if add_synthetic else None, "seed": seed,
         "epochs_done": trainer.current_epoch, "steps_done": trainer.global_step,
         "fit_seconds_this_call": round(time.perf_counter() - start, 1), "checkpoint": best.name,
-        "train_masks": len(datamodule.train_masks), "val_masks": len(datamodule.val_masks),
+        "train_masks": len(datamodule.train_masks),
+        "reference_masks": datamodule.n_reference, "val_masks": len(datamodule.val_masks),
         "attribute_mean": datamodule.attribute_mean.tolist(), "attribute_std": datamodule.attribute_std.tolist(),
-        "temporal_thresholds": temporal_thresholds(datamodule.train_masks),
+        "attribute_grid": [datamodule.attribute_size] * 2,
+        "temporal_thresholds": temporal_thresholds(datamodule.train_masks[:datamodule.n_reference]),
         **(metadata or {}),
     }
     path = Path(out) / "shape_model.pt"

@@ -289,3 +289,22 @@ def test_filtered_residual_averages_out_one_frame_noise(tiny_model):
     assert bump.sum() >= 5 and (raw[4][bump] == Label.MYO).all()
     assert (filtered[4][bump] == Label.BG).all()
     assert (filtered[[0, 8]] == clean_masks(masks[[0, 8]])).mean() > 0.99
+
+
+def test_smooth_command_input_sigmas_option(tmp_path, tiny_model):
+    from echolatent.cli.app import _register_commands, app
+    from echolatent.io.volume import Geometry, write_like
+
+    _register_commands()
+    model_path = save_model(tiny_model, tmp_path / "tiny.pt")
+    path = tmp_path / "patient0001_4CH_half_sequence_pred.nii.gz"
+    write_like(ring_sequence(), Geometry.default((6, 24, 24)), path)
+    base = ["smooth", str(path), "--vae", str(model_path), "--rounds", "0"]
+    result = CliRunner().invoke(app, [*base, "--out", str(tmp_path / "a"), "--input-sigmas", "0,0.8"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "a" / "summary.json").read_text())
+    assert summary["sequences"]["patient0001_4CH_half_sequence"]["input_sigma"] in (0.0, 0.8, None)
+    for bad in ("1,0", "x"):
+        result = CliRunner().invoke(app, [*base, "--out", str(tmp_path / "b"), "--input-sigmas", bad])
+        assert result.exit_code == 2, result.output
+        assert "sigmas" in result.output.lower()

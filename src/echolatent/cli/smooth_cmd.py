@@ -66,6 +66,11 @@ def smooth(
     ] = None,
     rounds: Annotated[int, typer.Option("--rounds", min=0, help="Tightening rounds of the exact method.")] = 6,
     decode: Annotated[str, typer.Option("--decode", help=DECODE_HELP)] = "residual",
+    input_sigmas: Annotated[
+        str,
+        typer.Option("--input-sigmas", help="Residual decode: temporal Gaussian widths (frames) of the input tried "
+                     "in turn, comma-separated and increasing; 0 is the input as it is."),
+    ] = "0,1.2",
 ) -> None:
     """Make mask sequences temporally consistent and anatomically plausible in the shape model's latent space."""
     from echolatent.measure.temporal import TemporalThresholds
@@ -78,19 +83,30 @@ def smooth(
         raise typer.BadParameter(f"unknown decode {decode!r}; choose from {', '.join(DECODES)}", param_hint="--decode")
     if thresholds and reference:
         raise typer.BadParameter("give --thresholds or --reference, not both", param_hint="--reference")
+    try:
+        sigmas = tuple(float(v) for v in input_sigmas.split(",") if v.strip())
+    except ValueError:
+        raise typer.BadParameter(f"expected comma-separated numbers, got {input_sigmas!r}",
+                                 param_hint="--input-sigmas") from None
     temporal = TemporalThresholds.load(thresholds) if thresholds else None
     if reference is not None:
         from echolatent.latent.codec import load_model
 
         temporal = reference_thresholds(reference, load_model(vae).config.input_size)
-    smoother = Smoother(
-        vae,
-        method,
-        thresholds=temporal,
-        validity_thresholds=ValidityThresholds.load(validity) if validity else None,
-        max_rounds=rounds,
-        decode=decode,
-    )
+    try:
+        smoother = Smoother(
+            vae,
+            method,
+            thresholds=temporal,
+            validity_thresholds=ValidityThresholds.load(validity) if validity else None,
+            max_rounds=rounds,
+            decode=decode,
+            input_sigmas=sigmas,
+        )
+    except InputError:
+        raise
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from None
     refs, suffix = find_mask_sequences(source)
     if not refs:
         raise InputError(source, "no mask sequences found (_pred, _gt or plain label files)")

@@ -50,3 +50,13 @@ def test_gaussian_removes_a_one_frame_flicker():
 def test_gaussian_bad_labels():
     with pytest.raises(InputError, match="unknown labels"):
         gaussian_smooth(np.full((3, 4, 4), 7, dtype=np.uint8))
+
+
+def test_gaussian_equals_the_argmax_of_the_filtered_one_hot_stack():
+    from scipy.ndimage import gaussian_filter1d
+
+    rng = np.random.default_rng(0)
+    masks = rng.integers(0, 4, (30, 12, 12)).astype(np.uint8)
+    stack = (masks[None] == np.arange(4)[:, None, None, None]).astype(np.float32)
+    expected = gaussian_filter1d(stack, sigma=0.05 * 30, axis=1).argmax(0)
+    np.testing.assert_array_equal(gaussian_smooth(masks), expected)

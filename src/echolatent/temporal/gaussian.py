@@ -26,6 +26,12 @@ def gaussian_smooth(masks: np.ndarray, sigma_fraction: float = SIGMA_FRACTION) -
         raise InputError(None, f"unknown labels {sorted(set(np.unique(masks)) - set(range(NUM_LABELS)))}")
     if sigma_fraction <= 0:
         raise ValueError(f"sigma_fraction must be positive, got {sigma_fraction}")
-    one_hot = (masks[None] == np.arange(NUM_LABELS)[:, None, None, None]).astype(np.float32)
-    smoothed = gaussian_filter1d(one_hot, sigma=sigma_fraction * masks.shape[0], axis=1)
-    return smoothed.argmax(axis=0).astype(np.uint8)
+    # One label at a time with a running argmax: one (T, H, W) float32 stack in memory instead of four.
+    sigma = sigma_fraction * masks.shape[0]
+    best = np.full(masks.shape, -1.0, dtype=np.float32)
+    out = np.zeros(masks.shape, dtype=np.uint8)
+    for label in range(NUM_LABELS):
+        score = gaussian_filter1d((masks == label).astype(np.float32), sigma=sigma, axis=0)
+        higher = score > best  # strict: ties keep the lower label, as argmax does
+        out[higher], best[higher] = label, score[higher]
+    return out

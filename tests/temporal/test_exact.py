@@ -85,7 +85,7 @@ def test_matches_a_packaged_qp_solver(weight):
     tau = 0.004
     expected = _clarabel_reference(z, tau * (1 - MARGIN), weight)
     np.testing.assert_allclose(
-        solve_exact(z[:, None], np.array([tau]), attr_weight=weight, length_exponent=0.0)[:, 0], expected, atol=2e-6
+        solve_exact(z[:, None], np.array([tau]), attr_weight=weight, length_exponent=0.0)[:, 0], expected, atol=1e-8
     )
 
 

@@ -22,6 +22,7 @@ from echolatent.latent.metrics import controllability, disentanglement
 from echolatent.latent.tools import dim_range, interpolate, measure_decoded, sample_prior, traverse
 from echolatent.models.shape import ATTRIBUTE_GRID, ShapeModel
 from echolatent.resample import resize_labels
+from echolatent.temporal.cleanup import clean_masks
 
 log = logging.getLogger(__name__)
 
@@ -95,10 +96,13 @@ def evaluate_model(
     pairs = pairs[pairs[:, 0] != pairs[:, 1]]
     midpoints = np.stack([interpolate(codes[i], codes[j], 3)[1] for i, j in pairs])
     slerp_mid = np.stack([interpolate(codes[i], codes[j], 3, "slerp")[1] for i, j in pairs])
+    samples = decode_latents(model, sample_prior(model, n_samples, seed), size)
     validity = {
         "expert_masks": validity_rate(masks),
         "reconstructions": validity_rate(recon),
-        "prior_samples": validity_rate(decode_latents(model, sample_prior(model, n_samples, seed), size)),
+        "prior_samples": validity_rate(samples),
+        # the same after the smoothing pipeline's clean-up (largest piece of each structure, holes filled)
+        "prior_samples_cleaned": validity_rate(clean_masks(samples)),
         "interpolation_midpoints": validity_rate(decode_latents(model, midpoints, size)),
         "slerp_midpoints": validity_rate(decode_latents(model, slerp_mid, size)),
     }

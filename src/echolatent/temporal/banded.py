@@ -3,11 +3,15 @@
 A difference operator ``S`` applied along time is given by its row stencil ``c`` (``(S x)_r = sum_k c_k
 x_{r+k}``). Matrices ``I + S^T diag(w) S`` are symmetric and banded (half-bandwidth ``len(c) - 1``); a batch of
 P independent systems of length T is solved as ONE block-diagonal banded system of size P*T (the blocks do not
-couple, so each problem's result does not depend on the others), with SciPy's banded Cholesky.
+couple, so each problem's result does not depend on the others), with SciPy's banded Cholesky. When all P
+problems share one matrix ``I + w L`` (:func:`penalty_matrix`, cached per length and weight), it is factorised
+once and the P right-hand sides are solved in one LAPACK call.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -74,12 +78,6 @@ def gram_bands(stencil: np.ndarray, weights: np.ndarray, length: int) -> list[np
     return bands
 
 
-def add_bands(first: list[np.ndarray], second: list[np.ndarray]) -> list[np.ndarray]:
-    """Sum of two banded matrices given as band lists of possibly different widths."""
-    longer, shorter = (first, second) if len(first) >= len(second) else (second, first)
-    return [band + shorter[i] if i < len(shorter) else band for i, band in enumerate(longer)]
-
-
 def to_upper_banded(bands: list[np.ndarray]) -> np.ndarray:
     """``[diag, super_1, ..., super_u]`` of P blocks ``(P, T)`` -> SciPy upper banded form ``(u + 1, P*T)``."""
     upper = len(bands) - 1
@@ -135,7 +133,52 @@ def smoothing_bands(n_problems: int, length: int, weight: float | np.ndarray, ki
     return bands
 
 
+@dataclass(frozen=True)
+class PenaltyMatrix:
+    """``H = I + w L`` for sequences of T frames, with what the solvers reuse (read-only arrays).
+
+    ``upper``: ``(3, T)`` one block in LAPACK upper banded form with two superdiagonals (``upper[2]`` the
+    diagonal, ``upper[2 - j, i]`` entry ``(i - j, i)``; entries above row 0 are 0, so blocks stack without
+    coupling); ``factor``: its banded Cholesky factor.
+    """
+
+    length: int
+    weight: float
+    kind: Penalty
+    upper: np.ndarray
+    factor: np.ndarray
+
+    def solve(self, rhs: np.ndarray) -> np.ndarray:
+        """``(P, T)`` right-hand sides -> ``(P, T)`` ``H^{-1}`` applied to each row (one LAPACK call, each row
+        solved on its own: results do not depend on the other rows)."""
+        solution, info = lapack.dpbtrs(self.factor, rhs.T, lower=0)
+        if info != 0:
+            raise ValueError(f"dpbtrs: illegal argument {-info}")
+        return solution.T
+
+    def dense(self) -> np.ndarray:
+        """``(T, T)`` H as a dense matrix."""
+        matrix = np.diag(self.upper[2])
+        for offset in (1, 2):
+            band = self.upper[2 - offset, offset:]
+            matrix += np.diag(band, offset) + np.diag(band, -offset)
+        return matrix
+
+
+@lru_cache(maxsize=64)
+def penalty_matrix(length: int, weight: float, kind: Penalty) -> PenaltyMatrix:
+    """The :class:`PenaltyMatrix` of ``I + w L`` (``L`` from :func:`penalty_stencil`), cached per arguments."""
+    bands = smoothing_bands(1, length, float(weight), kind)
+    bands += [np.zeros((1, length))] * (3 - len(bands))
+    upper = to_upper_banded(bands)
+    factor = factor_spd_banded(bands)
+    upper.flags.writeable = factor.flags.writeable = False
+    return PenaltyMatrix(length, float(weight), kind, upper, factor)
+
+
 def smooth_penalised(x: np.ndarray, weight: float | np.ndarray, kind: Penalty = "membrane") -> np.ndarray:
     """``(P, T)`` series -> ``(P, T)``: ``(I + w L)^{-1} x``, the minimiser of ``|y - x|^2/2 + (w/2) y^T L y``."""
     x = np.asarray(x, dtype=np.float64)
+    if np.ndim(weight) == 0:
+        return penalty_matrix(x.shape[1], float(weight), kind).solve(x)
     return solve_spd_banded(smoothing_bands(x.shape[0], x.shape[1], weight, kind), x)

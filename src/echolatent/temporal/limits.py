@@ -53,13 +53,16 @@ def check_frame_limits(tau: np.ndarray | float, shape: tuple[int, int, int]) -> 
     """
     n_seq, length, n_dims = shape
     array = np.asarray(tau, dtype=np.float64)
+    limits = np.empty((n_seq, length - 2, n_dims))
     try:
-        limits = np.broadcast_to(array, (n_seq, length - 2, n_dims)).copy()
+        if array.ndim > 3:
+            raise ValueError
+        limits[...] = array
     except ValueError:
         raise ValueError(
             f"limits of shape {array.shape} do not fit trajectories {shape}: give (d,), (T-2, d) or (B, T-2, d)"
         ) from None
-    if np.isnan(limits).any() or (limits <= 0).any():
+    if np.isnan(array).any() or (array <= 0).any():
         raise ValueError("limits tau must be positive (inf for free dims)")
     return limits
 

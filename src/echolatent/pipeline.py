@@ -31,9 +31,9 @@ from pathlib import Path
 import numpy as np
 
 from echolatent.errors import InputError
+from echolatent.measure.framecache import resize_labels_cached
 from echolatent.measure.tables import SequenceMeasures, measure_sequence
 from echolatent.measure.temporal import TemporalThresholds
-from echolatent.resample import resize_labels
 
 log = logging.getLogger(__name__)
 
@@ -84,11 +84,11 @@ class SequenceResult:
 
 
 def segment_sequence(images: np.ndarray, segmenter, batch_size: int = 16) -> np.ndarray:
-    """``(T, H, W)`` frames -> ``(T, H, W)`` uint8 U-Net labels (any frame size)."""
-    from echolatent.segment import segment_frames
+    """``(T, H, W)`` frames -> ``(T, H, W)`` uint8 U-Net labels (any frame size), streamed batch by batch: the
+    class probabilities are never held for the whole sequence."""
+    from echolatent.segment import segment_masks
 
-    masks, _ = segment_frames(segmenter, images, batch_size=batch_size)
-    return masks
+    return segment_masks(segmenter, images, batch_size=batch_size)
 
 
 def smooth_sequence(masks: np.ndarray, spacing, smoother) -> tuple[np.ndarray | None, dict | None, str]:
@@ -96,13 +96,32 @@ def smooth_sequence(masks: np.ndarray, spacing, smoother) -> tuple[np.ndarray | 
 
     Fewer than :data:`MIN_SMOOTH_FRAMES` frames are not smoothed (a note says so); ``smoother`` None skips too.
     """
+    result, note = _smooth(masks, spacing, smoother)
+    if result is None:
+        return None, None, note
+    return result.masks, result.report.as_dict(), note
+
+
+def _smooth(masks: np.ndarray, spacing, smoother):
+    """``(SmoothResult or None, note)``: the smoother's output with its report objects (see :func:`smooth_sequence`)."""
     if smoother is None:
-        return None, None, "no smoothing requested"
+        return None, "no smoothing requested"
     if masks.shape[0] < MIN_SMOOTH_FRAMES:
-        return None, None, (f"{masks.shape[0]} frame(s): temporal smoothing needs a sequence of at least "
-                            f"{MIN_SMOOTH_FRAMES} frames, so the U-Net masks are reported unsmoothed")
-    result = smoother(masks, spacing)
-    return result.masks, result.report.as_dict(), ""
+        return None, (f"{masks.shape[0]} frame(s): temporal smoothing needs a sequence of at least "
+                      f"{MIN_SMOOTH_FRAMES} frames, so the U-Net masks are reported unsmoothed")
+    return smoother(masks, spacing), ""
+
+
+def _smoother_checks(result, smoother, thresholds: TemporalThresholds | None) -> dict:
+    """The validity and temporal reports the smoother already computed on its output, as keyword arguments of
+    :func:`~echolatent.measure.tables.measure_sequence`, when they used the limits the measure step uses (default
+    validity limits, the same temporal thresholds object); else ``{}`` (the measure step checks again)."""
+    validity, temporal = getattr(result.report, "validity", None), getattr(result.report, "temporal", None)
+    same_limits = getattr(smoother, "validity_thresholds", False) is None
+    same_thresholds = thresholds is not None and getattr(smoother, "thresholds", None) is thresholds
+    if validity is None or temporal is None or not same_limits or not same_thresholds:
+        return {}
+    return {"validity": validity, "temporal": temporal}
 
 
 def run_thresholds(smoother, vae=None) -> TemporalThresholds | None:
@@ -131,7 +150,7 @@ def sequence_thresholds(masks: np.ndarray, smoother) -> TemporalThresholds | Non
     model = getattr(smoother, "model", None)
     grid = (model.config.input_size,) * 2 if model is not None else masks.shape[1:]
     try:
-        thresholds = TemporalThresholds.from_reference([resize_labels(masks, grid)])
+        thresholds = TemporalThresholds.from_reference([resize_labels_cached(masks, grid)])
     except ValueError:
         return None
     thresholds.note = ("bounds measured on the U-Net masks of this sequence alone (no thresholds stored with the shape "
@@ -198,14 +217,20 @@ def smooth_and_measure(
     """Smooth and measure given U-Net labels ``(T, H, W)``; the second half of :func:`process_sequence`."""
     instants = list(instants) if instants is not None else default_instants(pred.shape[0])
     start = time.perf_counter()
-    post, report, note = smooth_sequence(pred, spacing, smoother)
+    smoothed_result, note = _smooth(pred, spacing, smoother)
+    post = report = None
+    if smoothed_result is not None:
+        post, report = smoothed_result.masks, smoothed_result.report.as_dict()
     smoothed = time.perf_counter()
     if on_stage is not None:
         on_stage("smooth")
     thresholds = thresholds or sequence_thresholds(pred, smoother)
     measure = {"gt": gt, "thresholds": thresholds, "instants": instants}
     before = measure_sequence(pred, spacing, **measure)
-    after = measure_sequence(post, spacing, **measure) if post is not None else None
+    after = None
+    if post is not None:
+        known = _smoother_checks(smoothed_result, smoother, thresholds)
+        after = measure_sequence(post, spacing, **measure, **known)
     seconds = {"smooth": smoothed - start, "measure": time.perf_counter() - smoothed}
     if on_stage is not None:
         on_stage("measure")

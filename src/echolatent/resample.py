@@ -42,13 +42,20 @@ def resize_probs(probs: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return F.interpolate(probs, size=size, mode="bilinear", align_corners=False)
 
 
+#: Frames resampled at a time by :func:`resize_labels` (bounds its one-hot float stack, 16 bytes per pixel).
+LABEL_CHUNK = 64
+
+
 def resize_labels(masks: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """``(T, H, W)`` labels -> ``(T, h, w)`` uint8 labels, via one-hot resampling and argmax."""
+    """``(T, H, W)`` labels -> ``(T, h, w)`` uint8 labels, via one-hot resampling and argmax, a chunk at a time."""
     masks = np.asarray(masks)
     if tuple(masks.shape[-2:]) == tuple(size):
         return masks.astype(np.uint8, copy=False)
-    probs = resize_probs(one_hot(masks), size)
-    return probs.argmax(1).to(torch.uint8).numpy()
+    out = np.empty((len(masks), *size), dtype=np.uint8)
+    for start in range(0, len(masks), LABEL_CHUNK):
+        probs = resize_probs(one_hot(masks[start:start + LABEL_CHUNK]), size)
+        out[start:start + LABEL_CHUNK] = probs.numpy().argmax(1)  # NumPy's argmax: faster than torch's over dim 1
+    return out
 
 
 def resize_frames(frames: np.ndarray, size: tuple[int, int]) -> np.ndarray:

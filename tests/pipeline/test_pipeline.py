@@ -182,3 +182,25 @@ def test_cli_unknown_method_is_one_line(tiny_data, tmp_path, monkeypatch, capsys
     assert exit_info.value.code == 2
     assert "--method: unknown method 'median'" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_checks_of_the_smoothed_masks_are_taken_from_the_smoother(tiny_models, hearts, monkeypatch):
+    import echolatent.measure.tables as tables
+    from echolatent.measure.temporal import TemporalThresholds
+    from echolatent.resample import resize_labels
+
+    thresholds = TemporalThresholds.from_reference([resize_labels(hearts, (16, 16))])
+    smoother = Smoother(tiny_models["vae"], "exact", thresholds=thresholds, max_rounds=1)
+    segmenter = load_segmenter(tiny_models["model"])
+    checked = []
+    original = tables.check_validity
+    monkeypatch.setattr(tables, "check_validity", lambda masks, *a: checked.append(len(masks)) or original(masks, *a))
+    result = process_sequence(_frames(6), (0.5, 0.5), segmenter, smoother)
+    assert checked == [6]  # the U-Net masks only: the smoother's own checks of its output are reused
+    fresh = tables.measure_sequence(result.post, (0.5, 0.5), thresholds=thresholds, instants=result.instants)
+    assert np.array_equal(fresh.validity.valid, result.after.validity.valid)
+    for name, values in fresh.validity.criteria.items():
+        assert np.array_equal(values, result.after.validity.criteria[name], equal_nan=True)
+    assert np.array_equal(fresh.temporal.frame_ok, result.after.temporal.frame_ok)
+    for name, d in fresh.temporal.d.items():
+        assert np.array_equal(d, result.after.temporal.d[name], equal_nan=True)

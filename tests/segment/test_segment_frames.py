@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from echolatent.errors import InputError
-from echolatent.segment import Segmenter, load_segmenter, segment_frames
+from echolatent.segment import Segmenter, load_segmenter, segment_frames, segment_masks
 
 from .conftest import echo_like
 
@@ -65,3 +65,10 @@ def test_bad_frames(segmenter, frames, message):
 def test_bad_batch_size(segmenter):
     with pytest.raises(ValueError, match="batch_size"):
         segment_frames(segmenter, echo_like((1, 20, 20)), batch_size=0)
+
+
+@pytest.mark.parametrize("batch_size", [1, 3, 16])
+def test_streamed_masks_equal_segment_frames(segmenter, batch_size):
+    frames = echo_like((7, 30, 41), seed=5)
+    masks, _ = segment_frames(segmenter, frames, batch_size=7)
+    assert np.array_equal(segment_masks(segmenter, frames, batch_size=batch_size), masks)

@@ -30,6 +30,8 @@ from echolatent.labels import NUM_LABELS, Label
 
 log = logging.getLogger(__name__)
 
+#: Frames measured at a time by :func:`measure_attributes` (bounds its float64 temporaries).
+CHUNK = 64
 ATTRIBUTES = (
     "lv_area",
     "lv_base_width",
@@ -102,10 +104,27 @@ def compute_attributes(masks: np.ndarray, spacing: tuple[float, float] | None = 
 def measure_attributes(masks: np.ndarray, spacing: tuple[float, float] | None = None) -> AttributeResult:
     """Like :func:`compute_attributes`, also returning why each NaN is NaN.
 
+    Frames are measured :data:`CHUNK` at a time (the same values): the float64 ``(chunk, H, W)`` temporaries stay
+    bounded for long sequences.
+
     Raises:
         InputError: the array itself is unusable (shape, labels); bad frames only give NaNs.
     """
     masks = check_masks(masks)
+    check_spacing(spacing)
+    if len(masks) <= CHUNK:
+        return _measure_block(masks, spacing)
+    parts = [_measure_block(masks[start:start + CHUNK], spacing) for start in range(0, len(masks), CHUNK)]
+    values = {name: np.concatenate([part.values[name] for part in parts]) for name in ATTRIBUTES}
+    reasons = {}
+    for index, part in enumerate(parts):
+        for name, why in part.reasons.items():
+            reasons.setdefault(name, {}).update({t + index * CHUNK: text for t, text in why.items()})
+    return AttributeResult(values, reasons)
+
+
+def _measure_block(masks: np.ndarray, spacing: tuple[float, float] | None) -> AttributeResult:
+    """:func:`measure_attributes` of checked ``(T, H, W)`` uint8 labels, all frames at once."""
     sy, sx = check_spacing(spacing)
     T, H, W = masks.shape
     lv, myo, la = (masks == Label.LV), (masks == Label.MYO), (masks == Label.LA)

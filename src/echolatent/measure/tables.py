@@ -16,11 +16,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from echolatent.labels import NUM_LABELS
 from echolatent.measure.attributes import ATTRIBUTES, check_masks, check_spacing, compute_attributes
+from echolatent.measure.framecache import resize_labels_cached
 from echolatent.measure.scores import SCORES, STRUCTURES, segmentation_scores
 from echolatent.measure.temporal import TemporalReport, TemporalThresholds, temporal_consistency
 from echolatent.measure.validity import CRITERIA, ValidityReport, ValidityThresholds, check_validity
-from echolatent.resample import resize_labels
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,8 @@ def measure_sequence(
     thresholds: TemporalThresholds | None = None,
     validity_thresholds: ValidityThresholds | None = None,
     instants: list[str] | None = None,
+    validity: ValidityReport | None = None,
+    temporal: TemporalReport | None = None,
 ) -> SequenceMeasures:
     """Measure a sequence of masks ``(T, H, W)`` with spacing ``(sy, sx)`` mm (None: pixels).
 
@@ -95,6 +98,8 @@ def measure_sequence(
             are resampled to it (and measured in the thresholds' units) for the temporal check only.
         validity_thresholds: anatomical limits (default: CAMUS-224 calibrated).
         instants: ``(T,)`` "ED"/"ES"/"" labels for the rows (default: all "").
+        validity, temporal: reports already computed on these very masks with these limits (e.g. by the smoother
+            on its output): used as they are instead of checking again.
 
     Raises:
         InputError: unusable masks; ValueError: gt of another shape, instants of another length.
@@ -107,12 +112,28 @@ def measure_sequence(
         raise ValueError(f"{len(instants)} instant labels for {T} frames")
     attributes = compute_attributes(masks, spacing)
     sy, sx = check_spacing(spacing)
-    areas = {name: np.isin(masks, labels).sum((1, 2)) * sy * sx for name, labels in STRUCTURES.items()}
+    counts = label_counts(masks)
+    areas = {name: counts[:, list(labels)].sum(1) * sy * sx for name, labels in STRUCTURES.items()}
     scores = segmentation_scores(masks, gt, spacing) if gt is not None else None
-    validity = check_validity(masks, validity_thresholds)
+    if validity is None:
+        validity = check_validity(masks, validity_thresholds)
+    elif len(validity.valid) != T:
+        raise ValueError(f"a validity report of {len(validity.valid)} frames for {T} frames")
     checkable = thresholds is not None and bool(thresholds.bounds) and T >= 3
-    temporal = temporal_check(masks, spacing, thresholds) if checkable else None
+    if temporal is None or not checkable:
+        temporal = temporal_check(masks, spacing, thresholds) if checkable else None
     return SequenceMeasures(attributes, areas, validity, temporal, scores, instants)
+
+
+def label_counts(masks: np.ndarray, chunk: int = 64) -> np.ndarray:
+    """``(T, H, W)`` labels 0..3 -> ``(T, 4)`` int64 pixel count of each label per frame (``chunk`` frames at a time:
+    no full-sequence temporaries)."""
+    counts = np.empty((len(masks), NUM_LABELS), dtype=np.int64)
+    for start in range(0, len(masks), chunk):
+        block = masks[start:start + chunk]
+        for label in range(NUM_LABELS):
+            counts[start:start + chunk, label] = (block == label).sum((1, 2))
+    return counts
 
 
 def temporal_check(
@@ -127,6 +148,6 @@ def temporal_check(
     sy, sx = check_spacing(spacing)
     if grid != masks.shape[1:]:
         sy, sx = sy * masks.shape[1] / grid[0], sx * masks.shape[2] / grid[1]
-        masks = resize_labels(masks, grid)
+        masks = resize_labels_cached(masks, grid)
     attributes = compute_attributes(masks, None if thresholds.spacing is None else (sy, sx))
     return temporal_consistency(attributes, thresholds)

@@ -37,6 +37,7 @@ import torch
 from scipy import ndimage
 
 from echolatent.errors import InputError
+from echolatent.labels import NUM_LABELS
 from echolatent.measure.tables import temporal_check
 from echolatent.measure.temporal import TemporalReport, TemporalThresholds
 from echolatent.measure.validity import ValidityReport, ValidityThresholds, check_validity
@@ -240,12 +241,18 @@ class Smoother:
     @staticmethod
     def _filtered_onehot(masks: np.ndarray, frames: np.ndarray, sigma: float) -> np.ndarray:
         """``(n, 4, H, W)`` float32 one-hot of ``masks`` at ``frames`` (sorted indices) after the temporal Gaussian
-        of ``sigma`` frames over the whole sequence (computed on the frames within its reach only)."""
+        of ``sigma`` frames over the whole sequence, computed run by run of consecutive frames on the frames within
+        the filter's reach only (memory bounded by the run length, whatever the spread of ``frames``)."""
         if sigma <= 0:
             return one_hot(masks[frames]).numpy()
         reach = _gauss_radius(sigma)
-        lo, hi = max(int(frames[0]) - reach, 0), min(int(frames[-1]) + reach + 1, len(masks))
-        return _filter_time(one_hot(masks[lo:hi]).numpy(), sigma)[frames - lo]
+        out = np.empty((len(frames), NUM_LABELS, *masks.shape[1:]), dtype=np.float32)
+        breaks = np.flatnonzero(np.diff(frames) > 1) + 1
+        for run in np.split(np.arange(len(frames)), breaks):
+            first, last = int(frames[run[0]]), int(frames[run[-1]])
+            lo, hi = max(first - reach, 0), min(last + reach + 1, len(masks))
+            out[run] = _filter_time(one_hot(masks[lo:hi]).numpy(), sigma)[frames[run] - lo]
+        return out
 
     def _residuals(self, masks: np.ndarray, codes: np.ndarray, smoothed: np.ndarray) -> list[np.ndarray]:
         """The residual outputs ``(T, H, W)``, one per input sigma: the cleaned argmax of the filtered one-hot of

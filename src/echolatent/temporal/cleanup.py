@@ -15,13 +15,38 @@ from echolatent.labels import Label
 _EIGHT = np.ones((3, 3), dtype=bool)
 
 
+def _box(region: np.ndarray) -> tuple[slice, slice] | None:
+    """Bounding box of a ``(H, W)`` bool region as slices (None when empty)."""
+    rows, cols = np.flatnonzero(region.any(1)), np.flatnonzero(region.any(0))
+    if not len(rows):
+        return None
+    return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
+
+
 def largest_component(region: np.ndarray) -> np.ndarray:
-    """``(H, W)`` bool -> the largest 8-connected component (empty stays empty)."""
-    labels, count = ndimage.label(region, structure=_EIGHT)
+    """``(H, W)`` bool -> the largest 8-connected component (empty stays empty); labels the bounding box only."""
+    box = _box(region)
+    if box is None:
+        return region.copy()
+    labels, count = ndimage.label(region[box], structure=_EIGHT)
     if count <= 1:
         return region.copy()
-    sizes = np.bincount(labels.ravel())[1:]
-    return labels == (int(sizes.argmax()) + 1)
+    out = np.zeros_like(region)
+    out[box] = labels == (int(np.bincount(labels.ravel())[1:].argmax()) + 1)
+    return out
+
+
+def fill_holes(region: np.ndarray) -> np.ndarray:
+    """``(H, W)`` bool -> ``region`` with its holes filled, as ``scipy.ndimage.binary_fill_holes`` (background
+    4-connected to the image border stays out), by one labelling pass over the bounding box (every background
+    pixel outside it reaches the border) instead of iterated dilations."""
+    box = _box(region)
+    if box is None:
+        return region.copy()
+    outside, _ = ndimage.label(np.pad(~region[box], 1, constant_values=True))
+    out = region.copy()
+    out[box] |= outside[1:-1, 1:-1] != outside[0, 0]
+    return out
 
 
 def clean_frame(frame: np.ndarray) -> np.ndarray:
@@ -30,13 +55,13 @@ def clean_frame(frame: np.ndarray) -> np.ndarray:
     for label in Label.foreground():
         out[largest_component(frame == label)] = label
     heart = out > 0
-    enclosed = ndimage.binary_fill_holes(heart) & ~heart
+    enclosed = fill_holes(heart) & ~heart
     if enclosed.any():
         _, (rows, cols) = ndimage.distance_transform_edt(~heart, return_indices=True)
         out[enclosed] = out[rows[enclosed], cols[enclosed]]
     for label in (Label.LV, Label.LA):
         region = out == label
-        out[ndimage.binary_fill_holes(region) & ~region] = label
+        out[fill_holes(region) & ~region] = label
     return out
 
 

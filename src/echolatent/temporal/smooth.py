@@ -214,8 +214,9 @@ class Smoother:
         if inputs is not None:
             masks, codes = inputs
             residuals = self._residuals(masks, codes, smoothed)
-            for sigma, residual in zip(self.input_sigmas, residuals, strict=True):
+            for sigma, raw in zip(self.input_sigmas, residuals, strict=True):
                 report.input_sigma = sigma
+                residual = clean_masks(raw)  # cleaned only when reached: the first candidate often passes
                 yield np.zeros(len(full)), residual
             steps = np.array([0.0, *self.blends, 1.0])
             level = np.zeros(len(full), dtype=int)
@@ -240,30 +241,33 @@ class Smoother:
 
     @staticmethod
     def _filtered_onehot(masks: np.ndarray, frames: np.ndarray, sigma: float) -> np.ndarray:
-        """``(n, 4, H, W)`` float32 one-hot of ``masks`` at ``frames`` (sorted indices) after the temporal Gaussian
-        of ``sigma`` frames over the whole sequence, computed run by run of consecutive frames on the frames within
-        the filter's reach only (memory bounded by the run length, whatever the spread of ``frames``)."""
+        """``(n, 4, H, W)`` float32 one-hot of ``masks`` at ``frames`` after the temporal Gaussian of ``sigma``
+        frames over the whole sequence (edges repeated, as ``gaussian_filter1d(mode="nearest")``), summed over the
+        few frames within the filter's reach of each requested frame only: memory and time follow ``n``, whatever
+        the spread of ``frames``."""
         if sigma <= 0:
             return one_hot(masks[frames]).numpy()
-        reach = _gauss_radius(sigma)
-        out = np.empty((len(frames), NUM_LABELS, *masks.shape[1:]), dtype=np.float32)
-        breaks = np.flatnonzero(np.diff(frames) > 1) + 1
-        for run in np.split(np.arange(len(frames)), breaks):
-            first, last = int(frames[run[0]]), int(frames[run[-1]])
-            lo, hi = max(first - reach, 0), min(last + reach + 1, len(masks))
-            out[run] = _filter_time(one_hot(masks[lo:hi]).numpy(), sigma)[frames[run] - lo]
+        offsets = np.arange(-_gauss_radius(sigma), _gauss_radius(sigma) + 1)
+        kernel = np.exp(-0.5 * (offsets / sigma) ** 2)
+        kernel = (kernel / kernel.sum()).astype(np.float32)
+        taps = np.clip(np.asarray(frames)[:, None] + offsets, 0, len(masks) - 1)
+        out = np.zeros((len(frames), NUM_LABELS, *masks.shape[1:]), dtype=np.float32)
+        for k, weight in enumerate(kernel):
+            near = masks[taps[:, k]]
+            for label in range(NUM_LABELS):
+                out[:, label] += weight * (near == label)
         return out
 
     def _residuals(self, masks: np.ndarray, codes: np.ndarray, smoothed: np.ndarray) -> list[np.ndarray]:
-        """The residual outputs ``(T, H, W)``, one per input sigma: the cleaned argmax of the filtered one-hot of
-        the input plus the decoded correction ``P(z') - P(z)``, computed :data:`CHUNK` frames at a time."""
+        """The residual outputs ``(T, H, W)`` before clean-up, one per input sigma: the argmax of the filtered
+        one-hot of the input plus the decoded correction ``P(z') - P(z)``, computed :data:`CHUNK` frames at a time."""
         size = masks.shape[1:]
         outs = [np.empty(masks.shape, dtype=np.uint8) for _ in self.input_sigmas]
         for frames in self._chunks(np.arange(len(masks))):
             correction = self._probs(smoothed[frames], size) - self._probs(codes[frames], size)
             for out, sigma in zip(outs, self.input_sigmas, strict=True):
                 out[frames] = (self._filtered_onehot(masks, frames, sigma) + correction).argmax(1)
-        return [clean_masks(out) for out in outs]
+        return outs
 
     def _blend_frames(self, out, masks, smoothed, full, residual, weights: np.ndarray, frames: np.ndarray) -> None:
         """Set ``out[frames]`` (in place) to :func:`_blend` of those frames, :data:`CHUNK` at a time, with the
@@ -364,19 +368,13 @@ def _blend(residual, onehot, probs, full, weights: np.ndarray) -> np.ndarray:
     return out
 
 
+#: Gaussian kernel half-width in sigmas (scipy's ``truncate``).
 _TRUNCATE = 3.0
 
 
 def _gauss_radius(sigma: float) -> int:
-    """Frames on each side that :func:`_filter_time` reads (scipy's radius for ``truncate``)."""
+    """Frames on each side that the input filter of ``sigma`` frames reads (scipy's radius for ``truncate``)."""
     return int(_TRUNCATE * sigma + 0.5)
-
-
-def _filter_time(onehot: np.ndarray, sigma: float) -> np.ndarray:
-    """``(T, 4, H, W)`` one-hot -> the same filtered along time by a Gaussian of ``sigma`` frames (edges repeated)."""
-    if sigma <= 0:
-        return onehot
-    return ndimage.gaussian_filter1d(onehot, sigma, axis=0, mode="nearest", truncate=_TRUNCATE)
 
 
 def _widen(frames: np.ndarray, radius: int) -> np.ndarray:

@@ -3,6 +3,7 @@
 Runs, one after the other (each in its own processes), and writes to benchmarks/results/:
 
 * ``bench_models.py`` -> ``models.json``: FLOPs per frame, frames/s, achieved / matmul GFLOP/s at 1 and 2 threads;
+* ``bench_solver.py`` -> ``solver.json``: exact against castor's snake on the same trajectories, T = 20 / 50 / 200;
 * ``bench_scaling.py`` -> ``scaling.json``: 20 / 200 / 2000 frames and 10 / 100 sequences, time and peak memory;
 * ``bench_run_stages.py --git-ref BASE --only SCOPE`` -> ``run_stages.json``: seconds per 20-frame sequence of
   ``echolatent run`` by stage, this code and the same with the files of the performance work as of commit BASE
@@ -120,18 +121,39 @@ def stages_table(stages: dict) -> list[str]:
     return lines
 
 
+def solver_table(solver: dict) -> list[str]:
+    lines = ["| T | snake (s) | exact, one sequence (ms) | speed-up | exact, batched (ms / sequence) | speed-up "
+             "| max violation snake / exact | RMS to observed, snake / exact |", "|---|---|---|---|---|---|---|---|"]
+    for row in solver["lengths"]:
+        snake, exact, crit = row["methods"]["snake"], row["methods"]["exact"], row["criteria"]["exact"]
+        lines.append(
+            f"| {row['T']} | {snake['cpu_seconds_per_sequence']:.3f} | {1e3 * exact['cpu_seconds_per_sequence']:.3f} "
+            f"| {crit['speedup_cpu']:,.0f}x | {1e3 * exact['batched_cpu_seconds_per_sequence']:.3f} "
+            f"| {crit['speedup_cpu_batched']:,.0f}x | {snake['max_violation']:.1g} / {exact['max_violation']:.1g} "
+            f"| {snake['rms_to_observed_all']:.4f} / {exact['rms_to_observed_all']:.4f} |")
+    return lines
+
+
+def machine_line(data: dict) -> str:
+    """The machine and load of one benchmark's JSON (the solver benchmark keeps them in its notes)."""
+    load = data.get("machine")
+    if isinstance(load, dict):
+        return (f"Machine: {load.get('cpus')} CPUs ({load.get('cpu')}), torch {load.get('torch')}, load average "
+                f"{load.get('loadavg_1_5_15')} at start, {load.get('loadavg_end')} at end; {load.get('time_utc')}.")
+    notes = data.get("notes", {})
+    return (f"Machine: {notes.get('machine')}, load average {notes.get('load_average_1_5_15_at_start')} at start, "
+            f"{notes.get('load_average_1_5_15_at_end')} at end; {notes.get('started_utc')}.")
+
+
 def write_table() -> Path:
     parts = ["# Performance (written by `python benchmarks/run_perf.py`)", ""]
-    for name, title, make in (("models.json", "Models", models_table), ("scaling.json", "Scaling", scaling_table),
+    for name, title, make in (("models.json", "Models", models_table), ("solver.json", "Solver", solver_table),
+                              ("scaling.json", "Scaling", scaling_table),
                               ("run_stages.json", "`echolatent run`, seconds per 20-frame sequence", stages_table)):
         data = _load(name)
         if data is None:
             continue
-        load = data.get("machine", {})
-        parts += [f"## {title}", "", *make(data), "",
-                  f"Machine: {load.get('cpus')} CPUs ({load.get('cpu')}), torch {load.get('torch')}, load average "
-                  f"{load.get('loadavg_1_5_15')} at start, {load.get('loadavg_end')} at end; {load.get('time_utc')}.",
-                  ""]
+        parts += [f"## {title}", "", *make(data), "", machine_line(data), ""]
     path = RESULTS / "perf.md"
     path.write_text("\n".join(parts))
     return path
@@ -153,6 +175,7 @@ def main() -> None:
             seconds["models"] = run("bench_models.py", "--repeats", "5")
             seconds["scaling"] = run("bench_scaling.py", "--repeats", "3")
             stage_args = ["--repeats", "3"]
+        seconds["solver"] = run("bench_solver.py", *(["--sequences", "1", "--repeats", "10"] if args.quick else []))
         if args.git_ref:
             stage_args += ["--git-ref", args.git_ref, "--only", *SCOPE]
         seconds["run_stages"] = run("bench_run_stages.py", *stage_args)

@@ -321,3 +321,9 @@ def test_fill_holes_matches_scipy():
         np.testing.assert_array_equal(fill_holes(region), ndimage.binary_fill_holes(region))
     ring = ring_sequence(1)[0] == Label.MYO
     assert fill_holes(ring).sum() > ring.sum()  # the LV inside the ring is a hole of the MYO alone
+
+
+def test_decoding_chunks_shrink_for_large_frames():
+    small = [len(block) for block in Smoother._chunks(np.arange(70), (64, 64))]
+    large = [len(block) for block in Smoother._chunks(np.arange(5), (2048, 2048))]
+    assert small == [32, 32, 6] and large == [1] * 5

@@ -21,7 +21,7 @@ sequences ``(T, H, W)``:
   ``argmax((1 - w_t) onehot + w_t P(z'))`` with the most filtered one-hot, cleaned; w_t = 1 is the full decode),
   and last the full decode of every frame; the first candidate that passes both checks is returned. The
   tightening follows the full decode's failures, so the loop reaches at least what ``decode="full"`` reaches
-  (the full decode is returned when no candidate passes). Decoding runs :data:`CHUNK` frames at a time.
+  (the full decode is returned when no candidate passes). Decoding runs a chunk of frames at a time.
 * ``snake``: castor's pipeline (its solver, decode, clean-up), limits checked in latent space only.
 * ``gaussian``: castor's baseline, a temporal Gaussian filter of the one-hot masks; ``none``: unchanged.
 """
@@ -66,9 +66,10 @@ REUSE_TOLERANCE = 1e-6
 #: the residual output of benchmarks/bench_smoothing.py's low-severity sequences from 0/8 to 8/8 passing (Dice
 #: 0.971 -> 0.996, none 0.994) and raised medium severity's Dice from 0.931 to 0.950 (none 0.947).
 INPUT_SIGMAS = (0.0, 1.2)
-#: Frames decoded and resampled to the input size at a time: bounds the (chunk, 4, H, W) float32 stacks, so a
-#: sequence of any length smooths in bounded memory.
+#: Frames decoded and resampled to the input size at a time, at most: bounds the (chunk, 4, H, W) float32 stacks, so
+#: a sequence of any length smooths in bounded memory; fewer for large frames, so one stack stays under CHUNK_BYTES.
 CHUNK = 32
+CHUNK_BYTES = 64 * 2**20
 
 
 class Smoother:
@@ -234,10 +235,12 @@ class Smoother:
         yield np.ones(len(full)), full
 
     @staticmethod
-    def _chunks(frames: np.ndarray):
-        """Frame indices ``(n,)`` -> successive blocks of at most :data:`CHUNK` of them."""
-        for start in range(0, len(frames), CHUNK):
-            yield frames[start : start + CHUNK]
+    def _chunks(frames: np.ndarray, size: tuple[int, ...]):
+        """Frame indices ``(n,)`` -> successive blocks of at most :data:`CHUNK` of them, fewer for frames of
+        ``size`` ``(H, W)`` so large that a ``(block, 4, H, W)`` float32 stack would exceed :data:`CHUNK_BYTES`."""
+        step = int(max(1, min(CHUNK, CHUNK_BYTES // (NUM_LABELS * 4 * int(np.prod(size))))))
+        for start in range(0, len(frames), step):
+            yield frames[start : start + step]
 
     @staticmethod
     def _filtered_onehot(masks: np.ndarray, frames: np.ndarray, sigma: float) -> np.ndarray:
@@ -263,7 +266,7 @@ class Smoother:
         one-hot of the input plus the decoded correction ``P(z') - P(z)``, computed :data:`CHUNK` frames at a time."""
         size = masks.shape[1:]
         outs = [np.empty(masks.shape, dtype=np.uint8) for _ in self.input_sigmas]
-        for frames in self._chunks(np.arange(len(masks))):
+        for frames in self._chunks(np.arange(len(masks)), size):
             correction = self._probs(smoothed[frames], size) - self._probs(codes[frames], size)
             for out, sigma in zip(outs, self.input_sigmas, strict=True):
                 out[frames] = (self._filtered_onehot(masks, frames, sigma) + correction).argmax(1)
@@ -272,7 +275,7 @@ class Smoother:
     def _blend_frames(self, out, masks, smoothed, full, residual, weights: np.ndarray, frames: np.ndarray) -> None:
         """Set ``out[frames]`` (in place) to :func:`_blend` of those frames, :data:`CHUNK` at a time, with the
         input's one-hot filtered by the largest input sigma."""
-        for block in self._chunks(frames):
+        for block in self._chunks(frames, masks.shape[1:]):
             onehot = self._filtered_onehot(masks, block, self.input_sigmas[-1])
             probs = self._probs(smoothed[block], masks.shape[1:])
             out[block] = _blend(residual[block], onehot, probs, full[block], weights[block])
@@ -346,7 +349,7 @@ class Smoother:
         if previous is not None and masks is not None:
             changed = np.abs(codes - previous).max(axis=1) > REUSE_TOLERANCE
         out = masks.copy() if masks is not None and not changed.all() else np.empty(shape, dtype=np.uint8)
-        for frames in self._chunks(np.flatnonzero(changed)):
+        for frames in self._chunks(np.flatnonzero(changed), shape[1:]):
             latents = denormalise(codes[frames], *self._latent_range()).astype(np.float32)
             out[frames] = clean_masks(decode_latents(self.model, latents, tuple(shape[1:])))
         return out

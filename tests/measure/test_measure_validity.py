@@ -148,7 +148,17 @@ def test_calibration_only_loosens_to_cover_the_references(tmp_path):
 def test_default_thresholds_follow_the_grid():
     assert default_thresholds((128, 128)) is CAMUS128_THRESHOLDS
     assert default_thresholds((256, 256)) is CAMUS224_THRESHOLDS
-    assert default_thresholds((843, 583)) == ValidityThresholds.published()
+    assert default_thresholds((843, 583)) is CAMUS224_THRESHOLDS
+
+
+def test_native_size_frames_are_checked_at_224():
+    masks = np.repeat(np.repeat(_heart()[None], 5, axis=1), 6, axis=2)  # (1, 640, 768): nearer the native size
+    report = check_validity(masks)
+    reference = check_validity(resize_labels(masks, (224, 224)), CAMUS224_THRESHOLDS)
+    assert report.thresholds is CAMUS224_THRESHOLDS
+    np.testing.assert_array_equal(report.valid, reference.valid)
+    for name in report.criteria:
+        np.testing.assert_array_equal(report.criteria[name], reference.criteria[name])
     assert check_validity(_heart()[None]).thresholds is CAMUS128_THRESHOLDS
 
 

@@ -23,8 +23,9 @@ code took pixel [0, 0] as outside). Rows and widths assume the apex at the top.
 
 Ratio thresholds depend on the grid (size, aspect) where they are checked: :class:`ValidityThresholds` holds
 them with that grid, ships values calibrated on CAMUS-224 expert masks at 224 and 128 px
-(:data:`CAMUS224_THRESHOLDS`, :data:`CAMUS128_THRESHOLDS`; :func:`default_thresholds` picks by grid) and
-recalibrates from reference masks with :meth:`ValidityThresholds.calibrate`.
+(:data:`CAMUS224_THRESHOLDS`, :data:`CAMUS128_THRESHOLDS`; :func:`default_thresholds` picks by grid; frames
+near the native CAMUS size are checked resampled to 224 x 224, see :func:`default_check_grid`) and recalibrates
+from reference masks with :meth:`ValidityThresholds.calibrate`.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from scipy import ndimage
 
 from echolatent.labels import Label
 from echolatent.measure.attributes import check_masks
-from echolatent.measure.framecache import FrameCache, frame_key
+from echolatent.measure.framecache import FrameCache, frame_key, resize_labels_cached
 
 CRITERIA = (
     "holes_lv",
@@ -148,11 +149,24 @@ _PUBLISHED_GRID = (700, 600)
 
 
 def default_thresholds(grid: tuple[int, int]) -> ValidityThresholds:
-    """The shipped limits calibrated on the grid nearest to ``grid`` (by pixel count, in log scale)."""
-    candidates = [CAMUS128_THRESHOLDS, CAMUS224_THRESHOLDS, ValidityThresholds.published()]
+    """The shipped limits calibrated on the grid nearest to ``grid`` (by pixel count, in log scale): CAMUS-128 or
+    CAMUS-224. Frames nearer the native CAMUS size (``_PUBLISHED_GRID``) get the CAMUS-224 limits and are checked
+    after resampling to 224 x 224 (:func:`default_check_grid`), as camus224 itself was made: the published limits
+    fail the normal basal MYO-LA contact of many expert masks, so no expert-passing limits exist there."""
+    candidates = [CAMUS128_THRESHOLDS, CAMUS224_THRESHOLDS, CAMUS224_THRESHOLDS]
+    return candidates[_nearest_grid(grid)]
+
+
+def default_check_grid(grid: tuple[int, int]) -> tuple[int, int] | None:
+    """Grid the default check resamples frames of ``grid`` to (None: checked as they are)."""
+    return CAMUS224_THRESHOLDS.grid if _nearest_grid(grid) == 2 else None
+
+
+def _nearest_grid(grid: tuple[int, int]) -> int:
+    """Index of the grid nearest to ``grid`` among 128 x 128, 224 x 224 and the native CAMUS size."""
     grids = [(128, 128), (224, 224), _PUBLISHED_GRID]
     distance = [abs(np.log(grid[0] * grid[1] / (g[0] * g[1]))) for g in grids]
-    return candidates[int(np.argmin(distance))]
+    return int(np.argmin(distance))
 
 
 @dataclass
@@ -177,12 +191,15 @@ class ValidityReport:
 
 
 def check_validity(masks: np.ndarray, thresholds: ValidityThresholds | None = None) -> ValidityReport:
-    """``(T, H, W)`` labels -> :class:`ValidityReport` (default limits: :func:`default_thresholds` of the grid).
+    """``(T, H, W)`` labels -> :class:`ValidityReport` (default limits: :func:`default_thresholds` of the grid;
+    frames near the native CAMUS size are checked resampled to 224 x 224, the report's values are then on that grid).
 
     Raises:
         InputError: unusable label array.
     """
     masks = check_masks(masks)
+    if thresholds is None and (grid := default_check_grid(masks.shape[1:])) is not None:
+        masks = resize_labels_cached(masks, grid)
     limits = thresholds or default_thresholds(masks.shape[1:])
     values = np.array([_cached_criteria(frame) for frame in masks], dtype=np.float64)
     criteria = {name: values[:, i] for i, name in enumerate(CRITERIA)}

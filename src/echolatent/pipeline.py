@@ -109,6 +109,8 @@ def _smooth(masks: np.ndarray, spacing, smoother):
     if masks.shape[0] < MIN_SMOOTH_FRAMES:
         return None, (f"{masks.shape[0]} frame(s): temporal smoothing needs a sequence of at least "
                       f"{MIN_SMOOTH_FRAMES} frames, so the U-Net masks are reported unsmoothed")
+    if not np.asarray(masks).any():
+        return None, "no heart (LV, MYO or LA) in any frame: nothing to smooth, the empty masks are reported"
     return smoother(masks, spacing), ""
 
 

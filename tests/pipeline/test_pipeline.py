@@ -204,3 +204,10 @@ def test_checks_of_the_smoothed_masks_are_taken_from_the_smoother(tiny_models, h
     assert np.array_equal(fresh.temporal.frame_ok, result.after.temporal.frame_ok)
     for name, d in fresh.temporal.d.items():
         assert np.array_equal(d, result.after.temporal.d[name], equal_nan=True)
+
+
+def test_empty_masks_are_reported_not_smoothed():
+    from echolatent.pipeline import smooth_sequence
+
+    post, report, note = smooth_sequence(np.zeros((5, 16, 16), np.uint8), None, Smoother(method="none"))
+    assert post is None and report is None and "no heart" in note

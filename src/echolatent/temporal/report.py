@@ -88,7 +88,8 @@ class SmoothResult:
 
 
 def check_sequence(masks: np.ndarray, path: str | Path | None = None) -> np.ndarray:
-    """``(T, H, W)`` integer labels 0..3 with T >= 3, else an :class:`InputError` naming ``path``."""
+    """``(T, H, W)`` integer labels 0..3 with T >= 3, frames of at least 8 x 8 pixels and some heart in some
+    frame, else an :class:`InputError` naming ``path``."""
     masks = np.asarray(masks)
     if masks.ndim != 3:
         raise InputError(path, f"expected a mask sequence (T, H, W), got shape {masks.shape}")
@@ -99,4 +100,8 @@ def check_sequence(masks: np.ndarray, path: str | Path | None = None) -> np.ndar
     if masks.min() < 0 or masks.max() >= NUM_LABELS:
         unknown = sorted(int(v) for v in np.unique(masks) if v < 0 or v >= NUM_LABELS)
         raise InputError(path, f"unknown labels {unknown} (expected 0..{NUM_LABELS - 1})")
+    if min(masks.shape[1:]) < 8:
+        raise InputError(path, f"frames of {masks.shape[1]} x {masks.shape[2]} pixels are too small to smooth")
+    if not masks.any():
+        raise InputError(path, "empty masks: no LV, MYO or LA in any frame, nothing to smooth")
     return masks

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from echolatent.temporal import qp
+from echolatent.temporal import qp, qp_system
 from echolatent.temporal.banded import penalty_matrix, smooth_penalised, smoothing_bands, solve_spd_banded
 
 
@@ -56,7 +56,7 @@ def test_active_set_kkt_solves_its_equations():
     hessian = penalty_matrix(length, 2.0, "curvature")
     signs = rng.integers(-1, 2, (3, length - 2)).astype(np.float64)
     z, bounds = rng.normal(size=(3, length)), rng.uniform(0.01, 0.1, (3, length - 2))
-    x, mu = qp._ActiveSetKKT(hessian).solve(signs, z, bounds)
+    x, mu = qp_system.ActiveSetKKT(hessian).solve(signs, z, bounds)
     dev = qp.deviation_matrix(length)
     np.testing.assert_allclose(x @ hessian.dense() + mu @ dev, z, atol=1e-12)
     active = signs != 0
@@ -68,14 +68,14 @@ def test_dense_and_stencil_operators_agree(monkeypatch):
     z, bounds = _problems(40, 3, seed=1)
     hessian = penalty_matrix(40, 5.0, "membrane")
     dense = qp.solve_deviation_qp(z, hessian, bounds)
-    monkeypatch.setattr(qp, "DENSE_MAX_LENGTH", 10)
-    qp._deviation_operator.cache_clear()
-    qp._system.cache_clear()
+    monkeypatch.setattr(qp_system, "DENSE_MAX_LENGTH", 10)
+    qp_system._deviation_operator.cache_clear()
+    qp_system.qp_system.cache_clear()
     try:
         stencil = qp.solve_deviation_qp(z, hessian, bounds)
     finally:
-        qp._deviation_operator.cache_clear()
-        qp._system.cache_clear()
+        qp_system._deviation_operator.cache_clear()
+        qp_system.qp_system.cache_clear()
     np.testing.assert_allclose(stencil, dense, atol=1e-9)
 
 

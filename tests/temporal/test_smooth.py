@@ -14,6 +14,7 @@ from echolatent.labels import Label
 from echolatent.measure.validity import check_validity
 from echolatent.models.shape import ShapeModel, ShapeModelConfig, save_model
 from echolatent.temporal.cleanup import clean_masks
+from echolatent.temporal.residual import chunks, filtered_onehot
 from echolatent.temporal.smooth import Smoother, check_sequence
 
 
@@ -237,12 +238,12 @@ def test_smooth_command_decode_option(tmp_path, tiny_model):
 
 def test_blend_goes_from_the_residual_to_the_full_decode():
     from echolatent.resample import one_hot
-    from echolatent.temporal.smooth import _blend
+    from echolatent.temporal.residual import blend
 
     masks = ring_sequence(4)
     full = np.roll(masks, 3, axis=2)
     onehot, probs = one_hot(masks).numpy(), one_hot(full).numpy() * 0.3 + 0.175
-    out = _blend(masks, onehot, probs, full, np.array([0.0, 0.6, 0.9, 1.0]))
+    out = blend(masks, onehot, probs, full, np.array([0.0, 0.6, 0.9, 1.0]))
     np.testing.assert_array_equal(out[0], masks[0])  # weight 0: the residual output
     np.testing.assert_array_equal(out[3], full[3])  # weight 1: the full decode
     np.testing.assert_array_equal(out[1], masks[1])  # decoder margin 0.3 < (1 - 0.6) / 0.6: input kept
@@ -263,16 +264,16 @@ def test_filtered_onehot_of_a_window_equals_the_whole_sequence_filtered():
     masks = ring_sequence(40)
     whole = ndimage.gaussian_filter1d(one_hot(masks).numpy(), 1.5, axis=0, mode="nearest", truncate=3.0)
     for frames in (np.arange(0, 7), np.arange(12, 30), np.arange(33, 40), np.array([5, 9, 21])):
-        np.testing.assert_allclose(Smoother._filtered_onehot(masks, frames, 1.5), whole[frames], atol=1e-6)
-    np.testing.assert_array_equal(Smoother._filtered_onehot(masks, np.arange(3), 0.0), one_hot(masks[:3]).numpy())
+        np.testing.assert_allclose(filtered_onehot(masks, frames, 1.5), whole[frames], atol=1e-6)
+    np.testing.assert_array_equal(filtered_onehot(masks, np.arange(3), 0.0), one_hot(masks[:3]).numpy())
 
 
 def test_output_does_not_depend_on_the_decoding_chunk(tiny_model, monkeypatch):
-    import echolatent.temporal.smooth as smooth
+    import echolatent.temporal.residual as residual
 
     masks = ring_sequence(9)
     reference = Smoother(tiny_model, "exact", max_rounds=1)(masks, (1.0, 1.0))
-    monkeypatch.setattr(smooth, "CHUNK", 2)
+    monkeypatch.setattr(residual, "CHUNK", 2)
     chunked = Smoother(tiny_model, "exact", max_rounds=1)(masks, (1.0, 1.0))
     np.testing.assert_array_equal(chunked.masks, reference.masks)
     assert chunked.report.as_dict()["decoded"] == reference.report.as_dict()["decoded"]
@@ -326,6 +327,6 @@ def test_fill_holes_matches_scipy():
 
 
 def test_decoding_chunks_shrink_for_large_frames():
-    small = [len(block) for block in Smoother._chunks(np.arange(70), (64, 64))]
-    large = [len(block) for block in Smoother._chunks(np.arange(5), (2048, 2048))]
+    small = [len(block) for block in chunks(np.arange(70), (64, 64))]
+    large = [len(block) for block in chunks(np.arange(5), (2048, 2048))]
     assert small == [32, 32, 6] and large == [1] * 5

@@ -37,16 +37,16 @@ import torch
 from scipy import ndimage
 
 from echolatent.errors import InputError
-from echolatent.labels import NUM_LABELS
 from echolatent.measure.tables import temporal_check
 from echolatent.measure.temporal import TemporalReport, TemporalThresholds
 from echolatent.measure.validity import ValidityReport, ValidityThresholds, check_validity
-from echolatent.resample import one_hot, resize_labels
+from echolatent.resample import resize_labels
 from echolatent.temporal.cleanup import clean_masks
 from echolatent.temporal.exact import ExactSettings, solve_exact
 from echolatent.temporal.gaussian import gaussian_smooth
 from echolatent.temporal.limits import denormalise, deviation, normalise
 from echolatent.temporal.report import SmoothReport, SmoothResult, check_sequence
+from echolatent.temporal.residual import blend, chunks, filtered_onehot
 from echolatent.temporal.snake import solve_snake
 
 log = logging.getLogger(__name__)
@@ -66,10 +66,6 @@ REUSE_TOLERANCE = 1e-6
 #: the residual output of benchmarks/bench_smoothing.py's low-severity sequences from 0/8 to 8/8 passing (Dice
 #: 0.971 -> 0.996, none 0.994) and raised medium severity's Dice from 0.931 to 0.950 (none 0.947).
 INPUT_SIGMAS = (0.0, 1.2)
-#: Frames decoded and resampled to the input size at a time, at most: bounds the (chunk, 4, H, W) float32 stacks, so
-#: a sequence of any length smooths in bounded memory; fewer for large frames, so one stack stays under CHUNK_BYTES.
-CHUNK = 32
-CHUNK_BYTES = 64 * 2**20
 
 
 class Smoother:
@@ -234,51 +230,24 @@ class Smoother:
         report.input_sigma = None
         yield np.ones(len(full)), full
 
-    @staticmethod
-    def _chunks(frames: np.ndarray, size: tuple[int, ...]):
-        """Frame indices ``(n,)`` -> successive blocks of at most :data:`CHUNK` of them, fewer for frames of
-        ``size`` ``(H, W)`` so large that a ``(block, 4, H, W)`` float32 stack would exceed :data:`CHUNK_BYTES`."""
-        step = int(max(1, min(CHUNK, CHUNK_BYTES // (NUM_LABELS * 4 * int(np.prod(size))))))
-        for start in range(0, len(frames), step):
-            yield frames[start : start + step]
-
-    @staticmethod
-    def _filtered_onehot(masks: np.ndarray, frames: np.ndarray, sigma: float) -> np.ndarray:
-        """``(n, 4, H, W)`` float32 one-hot of ``masks`` at ``frames`` after the temporal Gaussian of ``sigma``
-        frames over the whole sequence (edges repeated, as ``gaussian_filter1d(mode="nearest")``), summed over the
-        few frames within the filter's reach of each requested frame only: memory and time follow ``n``, whatever
-        the spread of ``frames``."""
-        if sigma <= 0:
-            return one_hot(masks[frames]).numpy()
-        offsets = np.arange(-_gauss_radius(sigma), _gauss_radius(sigma) + 1)
-        kernel = np.exp(-0.5 * (offsets / sigma) ** 2)
-        kernel = (kernel / kernel.sum()).astype(np.float32)
-        taps = np.clip(np.asarray(frames)[:, None] + offsets, 0, len(masks) - 1)
-        out = np.zeros((len(frames), NUM_LABELS, *masks.shape[1:]), dtype=np.float32)
-        for k, weight in enumerate(kernel):
-            near = masks[taps[:, k]]
-            for label in range(NUM_LABELS):
-                out[:, label] += weight * (near == label)
-        return out
-
     def _residuals(self, masks: np.ndarray, codes: np.ndarray, smoothed: np.ndarray) -> list[np.ndarray]:
         """The residual outputs ``(T, H, W)`` before clean-up, one per input sigma: the argmax of the filtered
-        one-hot of the input plus the decoded correction ``P(z') - P(z)``, computed :data:`CHUNK` frames at a time."""
+        one-hot of the input plus the decoded correction ``P(z') - P(z)``, computed a chunk of frames at a time."""
         size = masks.shape[1:]
         outs = [np.empty(masks.shape, dtype=np.uint8) for _ in self.input_sigmas]
-        for frames in self._chunks(np.arange(len(masks)), size):
+        for frames in chunks(np.arange(len(masks)), size):
             correction = self._probs(smoothed[frames], size) - self._probs(codes[frames], size)
             for out, sigma in zip(outs, self.input_sigmas, strict=True):
-                out[frames] = (self._filtered_onehot(masks, frames, sigma) + correction).argmax(1)
+                out[frames] = (filtered_onehot(masks, frames, sigma) + correction).argmax(1)
         return outs
 
     def _blend_frames(self, out, masks, smoothed, full, residual, weights: np.ndarray, frames: np.ndarray) -> None:
-        """Set ``out[frames]`` (in place) to :func:`_blend` of those frames, :data:`CHUNK` at a time, with the
+        """Set ``out[frames]`` (in place) to :func:`.residual.blend` of those frames, a chunk at a time, with the
         input's one-hot filtered by the largest input sigma."""
-        for block in self._chunks(frames, masks.shape[1:]):
-            onehot = self._filtered_onehot(masks, block, self.input_sigmas[-1])
+        for block in chunks(frames, masks.shape[1:]):
+            onehot = filtered_onehot(masks, block, self.input_sigmas[-1])
             probs = self._probs(smoothed[block], masks.shape[1:])
-            out[block] = _blend(residual[block], onehot, probs, full[block], weights[block])
+            out[block] = blend(residual[block], onehot, probs, full[block], weights[block])
 
     def _probs(self, codes: np.ndarray, size) -> np.ndarray:
         """Normalised codes ``(T, d)`` -> ``(T, 4, h, w)`` float32 decoder probabilities at ``size``."""
@@ -349,7 +318,7 @@ class Smoother:
         if previous is not None and masks is not None:
             changed = np.abs(codes - previous).max(axis=1) > REUSE_TOLERANCE
         out = masks.copy() if masks is not None and not changed.all() else np.empty(shape, dtype=np.uint8)
-        for frames in self._chunks(np.flatnonzero(changed), shape[1:]):
+        for frames in chunks(np.flatnonzero(changed), shape[1:]):
             latents = denormalise(codes[frames], *self._latent_range()).astype(np.float32)
             out[frames] = clean_masks(decode_latents(self.model, latents, tuple(shape[1:])))
         return out
@@ -357,27 +326,6 @@ class Smoother:
     def _measure(self, masks, spacing, thresholds) -> tuple[TemporalReport | None, ValidityReport]:
         temporal = temporal_check(masks, spacing, thresholds) if thresholds is not None and thresholds.bounds else None
         return temporal, check_validity(masks, self.validity_thresholds)
-
-
-def _blend(residual, onehot, probs, full, weights: np.ndarray) -> np.ndarray:
-    """Per-frame mix ``(T, H, W)``: weight 0 -> ``residual``, 1 -> ``full``, w in between -> the cleaned argmax of
-    ``(1 - w) onehot + w probs``."""
-    out = residual.copy()
-    out[weights == 1] = full[weights == 1]
-    between = (weights > 0) & (weights < 1)
-    if between.any():
-        w = weights[between, None, None, None].astype(np.float32)
-        out[between] = clean_masks(((1 - w) * onehot[between] + w * probs[between]).argmax(1).astype(np.uint8))
-    return out
-
-
-#: Gaussian kernel half-width in sigmas (scipy's ``truncate``).
-_TRUNCATE = 3.0
-
-
-def _gauss_radius(sigma: float) -> int:
-    """Frames on each side that the input filter of ``sigma`` frames reads (scipy's radius for ``truncate``)."""
-    return int(_TRUNCATE * sigma + 0.5)
 
 
 def _widen(frames: np.ndarray, radius: int) -> np.ndarray:

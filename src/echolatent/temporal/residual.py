@@ -1,0 +1,67 @@
+"""The residual decode's building blocks, frame-chunked: the input's one-hot filtered along time, the per-frame
+blend between the residual output and the full decode, and the chunking that bounds memory.
+
+Arrays are ``(T, H, W)`` uint8 labels, ``(n, 4, H, W)`` float32 one-hot or probabilities, ``(T,)`` per-frame
+weights; time in frames. :class:`echolatent.temporal.smooth.Smoother` strings them together.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from echolatent.labels import NUM_LABELS
+from echolatent.resample import one_hot
+from echolatent.temporal.cleanup import clean_masks
+
+#: Frames decoded and resampled to the input size at a time, at most: bounds the (chunk, 4, H, W) float32 stacks, so
+#: a sequence of any length smooths in bounded memory; fewer for large frames, so one stack stays under CHUNK_BYTES.
+CHUNK = 32
+CHUNK_BYTES = 64 * 2**20
+
+
+def chunks(frames: np.ndarray, size: tuple[int, ...]):
+    """Frame indices ``(n,)`` -> successive blocks of at most :data:`CHUNK` of them, fewer for frames of
+    ``size`` ``(H, W)`` so large that a ``(block, 4, H, W)`` float32 stack would exceed :data:`CHUNK_BYTES`."""
+    step = int(max(1, min(CHUNK, CHUNK_BYTES // (NUM_LABELS * 4 * int(np.prod(size))))))
+    for start in range(0, len(frames), step):
+        yield frames[start : start + step]
+
+
+def filtered_onehot(masks: np.ndarray, frames: np.ndarray, sigma: float) -> np.ndarray:
+    """``(n, 4, H, W)`` float32 one-hot of ``masks`` at ``frames`` after the temporal Gaussian of ``sigma``
+    frames over the whole sequence (edges repeated, as ``gaussian_filter1d(mode="nearest")``), summed over the
+    few frames within the filter's reach of each requested frame only: memory and time follow ``n``, whatever
+    the spread of ``frames``."""
+    if sigma <= 0:
+        return one_hot(masks[frames]).numpy()
+    offsets = np.arange(-gauss_radius(sigma), gauss_radius(sigma) + 1)
+    kernel = np.exp(-0.5 * (offsets / sigma) ** 2)
+    kernel = (kernel / kernel.sum()).astype(np.float32)
+    taps = np.clip(np.asarray(frames)[:, None] + offsets, 0, len(masks) - 1)
+    out = np.zeros((len(frames), NUM_LABELS, *masks.shape[1:]), dtype=np.float32)
+    for k, weight in enumerate(kernel):
+        near = masks[taps[:, k]]
+        for label in range(NUM_LABELS):
+            out[:, label] += weight * (near == label)
+    return out
+
+
+def blend(residual, onehot, probs, full, weights: np.ndarray) -> np.ndarray:
+    """Per-frame mix ``(T, H, W)``: weight 0 -> ``residual``, 1 -> ``full``, w in between -> the cleaned argmax of
+    ``(1 - w) onehot + w probs``."""
+    out = residual.copy()
+    out[weights == 1] = full[weights == 1]
+    between = (weights > 0) & (weights < 1)
+    if between.any():
+        w = weights[between, None, None, None].astype(np.float32)
+        out[between] = clean_masks(((1 - w) * onehot[between] + w * probs[between]).argmax(1).astype(np.uint8))
+    return out
+
+
+#: Gaussian kernel half-width in sigmas (scipy's ``truncate``).
+_TRUNCATE = 3.0
+
+
+def gauss_radius(sigma: float) -> int:
+    """Frames on each side that the input filter of ``sigma`` frames reads (scipy's radius for ``truncate``)."""
+    return int(_TRUNCATE * sigma + 0.5)

@@ -53,11 +53,15 @@ def test_cached_validity_equals_frame_criteria(masks):
 
 
 @pytest.mark.parametrize("size", [(16, 16), (20, 12), (50, 70)])
-def test_chunked_cached_resize_equals_resize_labels(masks, size):
+def test_chunked_cached_resize_equals_resize_labels(masks, size, monkeypatch):
+    import echolatent.resample as resample
+
     framecache.RESIZE_CACHE.clear()
-    expected = resize_labels(masks, size)
-    assert np.array_equal(framecache.resize_labels_cached(masks, size, chunk=3), expected)
-    assert np.array_equal(framecache.resize_labels_cached(masks[::-1], size, chunk=5), expected[::-1])  # from the cache
+    expected = resample.resize_probs(resample.one_hot(masks), size).argmax(1).numpy()  # all frames at once
+    monkeypatch.setattr(resample, "LABEL_CHUNK", 3)
+    assert np.array_equal(resize_labels(masks, size), expected)
+    assert np.array_equal(framecache.resize_labels_cached(masks, size), expected)
+    assert np.array_equal(framecache.resize_labels_cached(masks[::-1], size), expected[::-1])  # from the cache
     assert framecache.RESIZE_CACHE.hits >= len(masks)
 
 

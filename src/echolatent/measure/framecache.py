@@ -6,7 +6,7 @@ frame (validity criteria, resampling to a grid) look their result up by a BLAKE2
 shape and dtype (plus the function's own arguments), so the result is the one the function would return, only not
 computed twice. Least recently used entries go first once ``max_bytes`` is reached.
 
-:func:`resize_labels_cached` is :func:`echolatent.resample.resize_labels` through such a cache, chunk by chunk.
+:func:`resize_labels_cached` is :func:`echolatent.resample.resize_labels` through such a cache.
 """
 
 from __future__ import annotations
@@ -18,12 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from echolatent.resample import one_hot, resize_probs
+from echolatent.resample import resize_labels
 
 #: Bytes a cache holds at most (a 96 x 96 uint8 frame: 9 KB; a tuple of 12 floats: about 200 B).
 DEFAULT_MAX_BYTES = 64 * 2**20
-#: Frames resampled at a time by :func:`resize_labels_cached` (bounds the one-hot float stacks of long sequences).
-CHUNK = 64
 
 
 def frame_key(frame: np.ndarray, *extra: Any) -> bytes:
@@ -84,10 +82,9 @@ class FrameCache:
 RESIZE_CACHE = FrameCache()
 
 
-def resize_labels_cached(masks: np.ndarray, size: tuple[int, int], chunk: int = CHUNK) -> np.ndarray:
-    """``(T, H, W)`` labels -> ``(T, h, w)`` uint8: the labels of :func:`echolatent.resample.resize_labels`
-    (one-hot, area average or bilinear, argmax), frames found in :data:`RESIZE_CACHE` taken from it, the others
-    resampled ``chunk`` at a time (the one-hot float stack, 16 bytes per pixel, stays bounded)."""
+def resize_labels_cached(masks: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``(T, H, W)`` labels -> ``(T, h, w)`` uint8: :func:`echolatent.resample.resize_labels` (chunked, bounded
+    memory), frames found in :data:`RESIZE_CACHE` taken from it and only the others resampled."""
     masks = np.asarray(masks)
     size = (int(size[0]), int(size[1]))
     if tuple(masks.shape[1:]) == size:
@@ -101,10 +98,8 @@ def resize_labels_cached(masks: np.ndarray, size: tuple[int, int], chunk: int = 
             missing.append(t)
         else:
             out[t] = found
-    for start in range(0, len(missing), chunk):
-        frames = missing[start:start + chunk]
-        probs = resize_probs(one_hot(masks[frames]), size)
-        out[frames] = probs.numpy().argmax(1)  # as resize_labels; NumPy's argmax is the faster one over dim 1
-        for t in frames:
+    if missing:
+        out[missing] = resize_labels(masks[missing], size)
+        for t in missing:
             RESIZE_CACHE.put(keys[t], out[t].copy())
     return out

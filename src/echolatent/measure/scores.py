@@ -28,12 +28,6 @@ STRUCTURES: dict[str, tuple[int, ...]] = {
 SCORES = ("dice", "hd_mm", "assd_mm")
 
 
-def structure_channels(masks: np.ndarray) -> torch.Tensor:
-    """``(T, H, W)`` labels -> ``(T, 4, H, W)`` float binary channels in :data:`STRUCTURES` order."""
-    channels = [np.isin(masks, labels) for labels in STRUCTURES.values()]
-    return torch.from_numpy(np.stack(channels, axis=1).astype(np.float32))
-
-
 def segmentation_scores(
     pred: np.ndarray, truth: np.ndarray, spacing: tuple[float, float] | None = None
 ) -> dict[str, dict[str, np.ndarray]]:

@@ -271,11 +271,6 @@ def _holes(region: np.ndarray) -> np.ndarray:
     return (outside[1:-1, 1:-1] != outside[0, 0]) & ~region
 
 
-def hole_pixels(region: np.ndarray) -> float:
-    """Number of pixels in the holes of a boolean ``(H, W)`` region."""
-    return float(_holes(region).sum())
-
-
 def disconnected_pixels(region: np.ndarray) -> float:
     """Pixels of a boolean ``(H, W)`` region outside its largest 8-connected component."""
     labels, count = ndimage.label(region, structure=_EIGHT)

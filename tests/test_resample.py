@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import torch
 
 from echolatent.errors import InputError
 from echolatent.resample import one_hot, resize_frames, resize_labels
@@ -28,3 +29,17 @@ def test_resize_labels_identity_and_frames() -> None:
 def test_one_hot_rejects_unknown_labels() -> None:
     with pytest.raises(InputError, match="unknown labels \\[7\\]"):
         one_hot(np.array([[[0, 7]]]))
+
+
+def test_grid_onehot_soft_keeps_fractions_hard_keeps_labels():
+    from echolatent.resample import grid_onehot
+
+    masks = np.zeros((2, 9, 9), np.uint8)
+    masks[:, 2:7, 2:6] = 1  # a 5 x 4 block: its edges fall inside the 3 x 3 cells of the 3 x 3 grid
+    soft, hard = grid_onehot(masks, (3, 3), soft=True), grid_onehot(masks, (3, 3))
+    assert soft.shape == hard.shape == (2, 4, 3, 3)
+    assert torch.allclose(soft.sum(1), torch.ones(2, 3, 3))
+    expected = torch.tensor([[1 / 9, 1 / 3, 0], [1 / 3, 1, 0], [1 / 9, 1 / 3, 0]])
+    assert torch.allclose(soft[0, 1], expected, atol=1e-6)
+    assert torch.equal(hard, one_hot(resize_labels(masks, (3, 3))))
+    assert torch.equal(grid_onehot(masks, (9, 9), soft=True), one_hot(masks))

@@ -42,6 +42,17 @@ def resize_probs(probs: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return F.interpolate(probs, size=size, mode="bilinear", align_corners=False)
 
 
+def grid_onehot(masks: np.ndarray, size: tuple[int, int], soft: bool = False) -> torch.Tensor:
+    """``(T, H, W)`` labels -> ``(T, C, h, w)`` float32 model input on the ``h x w`` grid.
+
+    ``soft``: the one-hot area-averaged onto the grid (each pixel holds the fraction of it each structure covers,
+    so boundaries keep their sub-pixel position); otherwise the one-hot of :func:`resize_labels`.
+    """
+    if soft:
+        return resize_probs(one_hot(masks), size)
+    return one_hot(resize_labels(masks, size))
+
+
 #: Frames resampled at a time by :func:`resize_labels` (bounds its one-hot float stack, 16 bytes per pixel).
 LABEL_CHUNK = 64
 

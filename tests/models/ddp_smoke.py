@@ -24,7 +24,7 @@ def main(out: Path) -> None:
     trainer, best = fit(ShapeModule(cfg.to_dict()), data, out / "run", cfg, max_epochs=1, limit_train_batches=2,
                         accelerator="cpu", devices=2, strategy="ddp", limit_val_batches=1, progress=False)
     if trainer.is_global_zero:
-        export_model(best, data.train_masks, out / "model.pt")
+        export_model(best, data.train_inputs, out / "model.pt")
         print(f"world_size={trainer.world_size} steps={trainer.global_step}")
 
 

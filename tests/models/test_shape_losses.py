@@ -60,3 +60,17 @@ def test_dice_scores_of_label_maps():
     truth = torch.tensor([[[1, 1], [2, 3]]])
     pred = torch.tensor([[[1, 0], [2, 2]]])
     assert dice_scores(pred, truth).tolist() == pytest.approx([2 / 3, 2 / 3, 0.0])
+
+
+def test_reconstruction_loss_takes_fractions():
+    labels = torch.tensor([[[0, 1], [2, 3]], [[0, 0], [1, 1]]])
+    logits = torch.randn(2, 4, 2, 2, generator=torch.Generator().manual_seed(0))
+    onehot = torch.nn.functional.one_hot(labels, 4).permute(0, 3, 1, 2).float()
+    by_label, by_onehot = reconstruction_loss(logits, labels, 0.1), reconstruction_loss(logits, onehot, 0.1)
+    assert all(by_label[k].item() == pytest.approx(by_onehot[k].item(), abs=1e-6) for k in by_label)
+    # a pixel half LV, half MYO: cross-entropy against the mixture, by hand for uniform logits
+    half = torch.tensor([0.0, 0.5, 0.5, 0.0]).view(1, 4, 1, 1)
+    terms = reconstruction_loss(torch.zeros(1, 4, 1, 1), half, 1.0)
+    assert terms["ce"].item() == pytest.approx(math.log(4))
+    peaked = torch.tensor([0.0, 1.0, 1.0, 0.0]).view(1, 4, 1, 1) * 20
+    assert reconstruction_loss(peaked, half, 1.0)["ce"].item() == pytest.approx(math.log(2), abs=1e-6)

@@ -68,6 +68,9 @@ def test_ar_vae_defaults_are_castors():
         ({"attributes": ("lv_area", "lv_area")}, "distinct"),
         ({"kind": "ae", "attributes": ("lv_area",)}, "not variational"),
         ({"kind": "vae", "gamma": 0.1}, "no attributes"),
+        ({"prior_weight": -0.5}, "prior_weight"),
+        ({"prior_weight": math.inf}, "prior_weight"),
+        ({"kind": "ae", "prior_weight": 1.0}, "AE has no prior"),
     ],
 )
 def test_bad_config_values_are_rejected(overrides, message):

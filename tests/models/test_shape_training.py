@@ -36,7 +36,7 @@ def test_one_training_step_per_kind(kind, hearts, tmp_path):
     assert ("val/kl" in logged) == KINDS[kind].variational
     assert ("val/reg" in logged) == KINDS[kind].regularised
     assert (tmp_path / "run" / "config.json").is_file() and (tmp_path / "run" / "log" / "metrics.csv").is_file()
-    model = export_model(best, data.train_masks, tmp_path / "model.pt", {"kind": kind})
+    model = export_model(best, data.train_inputs, tmp_path / "model.pt", {"kind": kind})
     codes = encode_masks(load_model(tmp_path / "model.pt"), hearts[:16])
     assert np.allclose(model.latent_min.numpy(), codes.min(0), atol=1e-5)
     assert np.allclose(model.latent_max.numpy(), codes.max(0), atol=1e-5)
@@ -48,8 +48,10 @@ def test_datamodule_zscores_attributes_and_keeps_nan(hearts):
     assert np.allclose(data.train_attrs.mean(0), 0, atol=1e-5) and np.allclose(data.train_attrs.std(0), 1, atol=1e-4)
     mean, std = zscore_stats(np.array([[1.0, np.nan], [3.0, 2.0], [5.0, 2.0]]))
     assert mean.tolist() == [3.0, 2.0] and std[1] == 1.0  # constant attribute: std 1, not 0
-    labels, attrs = next(iter(data.train_dataloader()))
-    assert labels.dtype == torch.uint8 and labels.shape == (4, 32, 32) and attrs.shape == (4, 2)
+    onehot, attrs = next(iter(data.train_dataloader()))
+    assert onehot.dtype == torch.float16 and onehot.shape == (4, 4, 32, 32) and attrs.shape == (4, 2)
+    assert torch.equal(onehot.sum(1), torch.ones(4, 32, 32, dtype=torch.float16))
+    assert set(torch.unique(onehot).tolist()) == {0.0, 1.0}
 
 
 def test_datamodule_rejects_bad_input(hearts):
@@ -112,3 +114,28 @@ def test_datamodule_measures_attributes_on_the_attribute_grid(hearts):
     assert data.train_masks.shape == (16, 32, 32) and data.n_reference == 10
     with pytest.raises(ValueError, match="n_reference"):
         MaskDataModule(hearts[:16], hearts[16:], input_size=32, batch_size=4, n_reference=17)
+
+
+def test_soft_masks_and_prior_term_in_a_training_run(tmp_path):
+    from conftest import make_hearts
+
+    from echolatent.resample import grid_onehot
+
+    big = make_hearts(24, size=64, seed=2)
+    cfg = ShapeModelConfig(soft_masks=True, prior_weight=1.0, **TINY)
+    data = MaskDataModule(big[:16], big[16:], input_size=32, attributes=cfg.attributes, batch_size=8, soft=True)
+    fractions = data.train_inputs.float()
+    assert ((fractions > 0) & (fractions < 1)).any() and torch.allclose(fractions.sum(1), torch.ones(16, 32, 32),
+                                                                         atol=2e-3)
+    module = ShapeModule(cfg.to_dict(), seed=3)
+    trainer, best = fit(module, data, tmp_path / "run", cfg, max_epochs=1, limit_train_batches=1, accelerator="cpu",
+                        limit_val_batches=1, progress=False)
+    logged = trainer.callback_metrics
+    assert 0.0 <= float(logged["train/prior_valid_raw"]) <= float(logged["train/prior_valid_cleaned"]) <= 1.0
+    model = export_model(best, data.train_inputs, tmp_path / "model.pt")
+    loaded = load_model(tmp_path / "model.pt")
+    assert loaded.config.soft_masks and loaded.config.prior_weight == 1.0
+    with torch.no_grad():
+        direct = loaded.encode(grid_onehot(big[:4], (32, 32), soft=True))[0].numpy()
+    np.testing.assert_allclose(encode_masks(loaded, big[:4]), direct, atol=1e-5)  # the codec feeds fractions
+    assert np.allclose(model.latent_min.numpy(), encode_masks(loaded, big[:16]).min(0), atol=1e-3)

@@ -44,6 +44,14 @@ def train_vae(
     lr: Annotated[float, typer.Option("--lr")] = 1e-3,
     weight_decay: Annotated[float, typer.Option("--weight-decay")] = 5e-4,
     kl_warmup_epochs: Annotated[int, typer.Option("--kl-warmup-epochs", min=0)] = 0,
+    soft_masks: Annotated[bool, typer.Option(
+        "--soft-masks/--hard-masks", help="Masks reach the grid as area fractions (sub-pixel boundaries) or labels.")
+    ] = False,
+    prior_weight: Annotated[float, typer.Option(
+        "--prior-weight", help="Weight of the prior-sample term: prior codes trained towards their cleaned, valid "
+        "decodings (0: off).")] = 0.0,
+    init: Annotated[Path | None, typer.Option(
+        "--init", help="Start from this model file's weights (fine-tuning; same architecture).")] = None,
     max_steps: Annotated[int, typer.Option("--max-steps", help="Stop after this many steps (-1: no limit).")] = -1,
     threads: Annotated[int | None, typer.Option("--threads", help="torch CPU threads per process.")] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
@@ -62,6 +70,7 @@ def train_vae(
             kind=model, input_size=input_size, channels=_csv_ints(channels), latent_dim=latent_dim, beta=beta,
             gamma=0.0 if no_attributes else gamma, delta=delta, attributes=attributes, lr=lr,
             weight_decay=weight_decay, kl_warmup_epochs=kl_warmup_epochs, batch_size=batch_size,
+            soft_masks=soft_masks, prior_weight=prior_weight,
         )
     except ValueError as err:
         raise typer.BadParameter(str(err)) from None
@@ -69,7 +78,7 @@ def train_vae(
     path = train_shape_model(
         data, out, config, epochs=epochs, seed=seed, devices=int(devices) if devices.isdigit() else devices,
         accelerator=accelerator, strategy=strategy, add_synthetic=add_synthetic, max_steps=max_steps,
-        progress=progress, metadata={"command": command},
+        progress=progress, metadata={"command": command}, init=init,
     )
     if path is not None:
         typer.echo(f"shape model written to {path}")

@@ -1,7 +1,8 @@
 """Encode label masks into latent codes and decode codes into masks, at any image size.
 
-Masks of any size are resampled to the model's ``S x S`` grid through their one-hot encoding
-(:func:`echolatent.resample.resize_labels`), encoded to ``mu``; codes are decoded to logits on the grid,
+Masks of any size are resampled to the model's ``S x S`` grid through their one-hot encoding (labels by
+:func:`echolatent.resample.resize_labels`, or area fractions for models trained on ``soft_masks``), encoded to
+``mu``; codes are decoded to logits on the grid,
 resampled as probabilities to the requested size and turned into labels by argmax.
 """
 
@@ -17,13 +18,15 @@ from echolatent.errors import InputError
 from echolatent.labels import NUM_LABELS
 from echolatent.measure.framecache import resize_labels_cached
 from echolatent.models.shape import ShapeModel, model_from_payload, read_model_file
-from echolatent.resample import one_hot, resize_probs
+from echolatent.resample import grid_onehot, one_hot, resize_probs
 
 log = logging.getLogger(__name__)
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 DEFAULT_MODEL = WEIGHTS_DIR / "arvae.pt"
 BATCH = 64
+#: Bytes of full-size one-hot resampled at a time for a ``soft_masks`` model's input.
+SOFT_BYTES = 64 * 2**20
 
 
 def load_model(path: str | Path | None = None) -> ShapeModel:
@@ -54,19 +57,27 @@ def _check_masks(masks: np.ndarray) -> np.ndarray:
     return masks
 
 
+def model_input(model: ShapeModel, masks: np.ndarray) -> torch.Tensor:
+    """``(n, H, W)`` labels -> ``(n, 4, S, S)`` float32 encoder input: area fractions for a ``soft_masks`` model,
+    else the one-hot of the labels on the grid (from :func:`echolatent.measure.framecache.resize_labels_cached`,
+    the same labels as ``resize_labels``: the temporal check resamples the same frames to the same grid)."""
+    size = (model.config.input_size,) * 2
+    if model.config.soft_masks:  # the full-size one-hot is 16 bytes a pixel: a few large frames at a time
+        step = max(1, SOFT_BYTES // (16 * int(np.prod(masks.shape[1:]))))
+        return torch.cat([grid_onehot(masks[i:i + step], size, soft=True) for i in range(0, len(masks), step)])
+    return one_hot(resize_labels_cached(masks, size))
+
+
 @torch.inference_mode()
 def encode_masks(model: ShapeModel, masks: np.ndarray) -> np.ndarray:
     """``(T, H, W)`` uint8 labels of any size -> ``(T, d)`` float32 codes (``mu``), masks resampled to ``S x S``.
 
-    :data:`BATCH` frames at a time, resampling included: memory does not grow with T beyond the codes. The masks
-    on the grid come from :func:`echolatent.measure.framecache.resize_labels_cached` (the same labels as
-    ``resize_labels``; the temporal check resamples the same frames to the same grid).
+    :data:`BATCH` frames at a time, resampling included (:func:`model_input`): memory does not grow with T beyond
+    the codes.
     """
     masks = _check_masks(masks)
-    size = model.config.input_size
     model.eval()
-    mus = [model.encode(one_hot(resize_labels_cached(masks[i:i + BATCH], (size, size))))[0]
-           for i in range(0, len(masks), BATCH)]
+    mus = [model.encode(model_input(model, masks[i:i + BATCH]))[0] for i in range(0, len(masks), BATCH)]
     return torch.cat(mus).numpy().astype(np.float32)
 
 

@@ -62,6 +62,9 @@ class ShapeModelConfig:
     ``beta``, ``gamma`` and ``delta`` left at ``None`` take the kind's defaults from :data:`KINDS`;
     ``attributes`` left at ``None`` is the eight default attributes for the AR-VAE and none otherwise.
     Attribute ``k`` is regularised on latent dimension ``k``; the remaining dimensions are free.
+    ``soft_masks``: masks reach the grid as area fractions (partial volume) rather than resampled labels, for the
+    encoder's input and the training targets. ``prior_weight``: weight of the prior-sample term of training
+    (:mod:`echolatent.train.prior_pool`; 0: off).
     """
 
     kind: str = "ar-vae"
@@ -79,6 +82,8 @@ class ShapeModelConfig:
     lr: float = 1e-3
     weight_decay: float = 5e-4
     batch_size: int = 16
+    soft_masks: bool = False
+    prior_weight: float = 0.0
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -91,6 +96,7 @@ class ShapeModelConfig:
                 object.__setattr__(self, name, value)
         object.__setattr__(self, "channels", tuple(int(c) for c in self.channels))
         object.__setattr__(self, "attributes", tuple(str(a) for a in self.attributes))
+        object.__setattr__(self, "soft_masks", bool(self.soft_masks))
         _validate(self)
 
     @property
@@ -136,7 +142,7 @@ def _validate(cfg: ShapeModelConfig) -> None:
         raise ValueError(f"bottleneck_channels must be positive, got {cfg.bottleneck_channels}")
     if cfg.latent_dim < 1:
         raise ValueError(f"latent_dim must be positive, got {cfg.latent_dim}")
-    for name in ("beta", "gamma", "ce_weight", "kl_capacity", "weight_decay"):
+    for name in ("beta", "gamma", "ce_weight", "kl_capacity", "weight_decay", "prior_weight"):
         value = getattr(cfg, name)
         if not math.isfinite(value) or value < 0:
             raise ValueError(f"{name} must be a finite number >= 0, got {value}")
@@ -155,6 +161,8 @@ def _validate(cfg: ShapeModelConfig) -> None:
                          f"got {cfg.latent_dim}")
     if cfg.attributes and not cfg.spec.variational:
         raise ValueError(f"kind {cfg.kind!r} is not variational: attribute regularisation needs a VAE kind")
+    if cfg.prior_weight > 0 and not cfg.spec.variational:
+        raise ValueError(f"prior_weight = {cfg.prior_weight} > 0 needs a variational kind (the AE has no prior)")
     if cfg.gamma > 0 and not cfg.attributes:
         raise ValueError(f"gamma = {cfg.gamma} > 0 but no attributes are declared")
 

@@ -22,7 +22,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from echolatent.errors import InputError
 from echolatent.labels import NUM_LABELS
 from echolatent.models.shape import ATTRIBUTE_GRID
-from echolatent.resample import resize_labels
+from echolatent.resample import grid_onehot, resize_labels
 
 log = logging.getLogger(__name__)
 
@@ -64,10 +64,12 @@ def check_label_stack(masks: np.ndarray, name: str) -> np.ndarray:
 
 
 class MaskDataModule(L.LightningDataModule):
-    """Training/validation masks ``(N, S, S)`` uint8 and z-scored attributes ``(N, K)`` float32.
+    """Training/validation masks on the model's grid and their z-scored attributes ``(N, K)`` float32.
 
-    Batches are ``(labels (B, S, S) uint8, attributes (B, K) float32)``; the module one-hot encodes. Masks may
-    come at any size: attributes are measured after resampling to ``attribute_size`` (default
+    Batches are ``(one-hot (B, 4, S, S) float16, attributes (B, K) float32)``: the encoder's input and the
+    reconstruction target, the one-hot of the labels on the grid, or with ``soft`` the area fractions of each
+    structure (:func:`echolatent.resample.grid_onehot`). ``train_masks``/``val_masks`` keep the labels on the
+    grid ``(N, S, S)`` uint8. Masks may come at any size: attributes are measured after resampling to ``attribute_size`` (default
     :data:`ATTRIBUTE_GRID`), the network sees them resampled to ``input_size``. The first ``n_reference``
     training masks (default: all) are the reference anatomy the temporal bounds are measured on; masks after
     them (e.g. synthetic ones) only add training examples.
@@ -84,6 +86,7 @@ class MaskDataModule(L.LightningDataModule):
         num_workers: int = 0,
         attribute_size: int = ATTRIBUTE_GRID,
         n_reference: int | None = None,
+        soft: bool = False,
     ) -> None:
         super().__init__()
         if batch_size < 2:
@@ -95,6 +98,9 @@ class MaskDataModule(L.LightningDataModule):
         val_masks = check_label_stack(val_masks, "validation masks")
         self.train_masks = resize_labels(train_masks, size)
         self.val_masks = resize_labels(val_masks, size)
+        self.soft = bool(soft)
+        self.train_inputs = grid_inputs(train_masks, size, self.soft)
+        self.val_inputs = grid_inputs(val_masks, size, self.soft)
         if len(self.train_masks) < batch_size:
             raise ValueError(f"{len(self.train_masks)} training masks < batch size {batch_size}")
         self.n_reference = len(train_masks) if n_reference is None else int(n_reference)
@@ -114,16 +120,16 @@ class MaskDataModule(L.LightningDataModule):
         """``(N, K)`` raw attribute values -> z-scores (float32) with the training statistics."""
         return ((raw - self.attribute_mean) / self.attribute_std).astype(np.float32)
 
-    def _loader(self, masks: np.ndarray, attrs: np.ndarray, train: bool) -> DataLoader:
-        dataset = TensorDataset(torch.from_numpy(masks), torch.from_numpy(attrs))
+    def _loader(self, inputs: torch.Tensor, attrs: np.ndarray, train: bool) -> DataLoader:
+        dataset = TensorDataset(inputs, torch.from_numpy(attrs))
         return DataLoader(dataset, batch_size=self.batch_size, shuffle=train, drop_last=train,
                           num_workers=self.num_workers, persistent_workers=self.num_workers > 0)
 
     def train_dataloader(self) -> DataLoader:
-        return self._loader(self.train_masks, self.train_attrs, train=True)
+        return self._loader(self.train_inputs, self.train_attrs, train=True)
 
     def val_dataloader(self) -> DataLoader:
-        return self._loader(self.val_masks, self.val_attrs, train=False)
+        return self._loader(self.val_inputs, self.val_attrs, train=False)
 
     @classmethod
     def from_dataset(
@@ -135,6 +141,7 @@ class MaskDataModule(L.LightningDataModule):
         add_synthetic: str | Path | None = None,
         batch_size: int = 32,
         num_workers: int = 0,
+        soft: bool = False,
     ) -> MaskDataModule:
         """Training split (plus every frame of ``add_synthetic``'s sequences) and validation split of ``root``.
 
@@ -155,7 +162,12 @@ class MaskDataModule(L.LightningDataModule):
         if add_synthetic is not None:
             train = np.concatenate([train, sequence_masks(add_synthetic, size)])
         return cls(train, val, input_size=input_size, attributes=attributes, batch_size=batch_size,
-                   num_workers=num_workers, n_reference=n_reference)
+                   num_workers=num_workers, n_reference=n_reference, soft=soft)
+
+
+def grid_inputs(masks: np.ndarray, size: tuple[int, int], soft: bool, chunk: int = 64) -> torch.Tensor:
+    """``(N, H, W)`` labels -> ``(N, 4, h, w)`` float16 one-hot on the grid (area fractions with ``soft``)."""
+    return torch.cat([grid_onehot(masks[i:i + chunk], size, soft).half() for i in range(0, len(masks), chunk)])
 
 
 def sequence_masks(root: str | Path, size: tuple[int, int]) -> np.ndarray:

@@ -3,7 +3,10 @@
 Loss = ``ce_weight`` * cross-entropy + (1 - soft Dice over LV, MYO, LA) + beta * KL (closed form, optional
 warm-up and capacity) + gamma * sum_k L_reg(k), with
 ``L_reg(k) = mean over pairs i != j of |tanh(delta (z_i[k] - z_j[k])) - sign(a_i[k] - a_j[k])|`` on the
-sampled codes (Pati & Lerch 2020), attribute k on latent dim k, pairs with an undefined attribute skipped.
+sampled codes (Pati & Lerch 2020), attribute k on latent dim k, pairs with an undefined attribute skipped;
+with ``prior_weight`` > 0, plus prior_weight * the same reconstruction loss on codes drawn from the prior against
+their cleaned, valid decodings (:mod:`echolatent.train.prior_pool`, redrawn every epoch).
+Targets are one-hot or, for ``soft_masks`` models, area fractions: cross-entropy and Dice take them as they come.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from monai.losses import DiceLoss
 
 from echolatent.labels import NUM_LABELS, Label
 from echolatent.models.shape import ShapeModel, ShapeModelConfig, save_model
-from echolatent.resample import one_hot
+from echolatent.train.prior_pool import PriorPool, build_prior_pool
 
 log = logging.getLogger(__name__)
 
@@ -28,13 +31,17 @@ _DICE = DiceLoss(include_background=False, softmax=True, batch=True, smooth_nr=1
 
 
 def reconstruction_loss(logits: torch.Tensor, labels: torch.Tensor, ce_weight: float) -> dict[str, torch.Tensor]:
-    """``logits (B, 4, S, S)``, ``labels (B, S, S)`` int -> ``{"ce", "dice", "recon"}`` scalars.
+    """``logits (B, 4, S, S)``, ``labels (B, S, S)`` int or class fractions ``(B, 4, S, S)`` -> ``{"ce", "dice",
+    "recon"}`` scalars.
 
-    ``dice`` is 1 - soft Dice (softmax probabilities, areas summed over the batch) averaged over LV, MYO, LA.
+    ``dice`` is 1 - soft Dice (softmax probabilities, areas summed over the batch) averaged over LV, MYO, LA;
+    with fractions, cross-entropy is against the target distribution (equal to the label form on a one-hot).
     """
-    labels = labels.long()
-    ce = F.cross_entropy(logits, labels)
-    target = F.one_hot(labels, NUM_LABELS).permute(0, 3, 1, 2).to(logits.dtype)
+    if labels.ndim == 3:
+        target = F.one_hot(labels.long(), NUM_LABELS).permute(0, 3, 1, 2).to(logits.dtype)
+    else:
+        target = labels.to(logits.dtype)
+    ce = F.cross_entropy(logits, target)
     dice = _DICE(logits, target)
     return {"ce": ce, "dice": dice, "recon": ce_weight * ce + dice}
 
@@ -73,13 +80,15 @@ def dice_scores(pred: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
 
 
 class ShapeModule(L.LightningModule):
-    """Trains a :class:`ShapeModel`; batches are ``(labels (B, S, S) uint8, attributes (B, K) float32)``."""
+    """Trains a :class:`ShapeModel`; batches are ``(one-hot or fractions (B, 4, S, S), attributes (B, K) float32)``."""
 
-    def __init__(self, config: dict[str, Any]) -> None:
+    def __init__(self, config: dict[str, Any], seed: int = 0) -> None:
         super().__init__()
-        self.save_hyperparameters({"config": dict(config)})
+        self.save_hyperparameters({"config": dict(config), "seed": seed})
         self.config = ShapeModelConfig.from_dict(dict(config))
         self.model = ShapeModel(self.config)
+        self.seed = seed
+        self.prior_pool: PriorPool | None = None
 
     def kl_weight(self) -> float:
         """beta, ramped linearly over the first ``kl_warmup_epochs`` epochs."""
@@ -87,16 +96,17 @@ class ShapeModule(L.LightningModule):
         ramp = min(1.0, (self.current_epoch + 1) / warmup) if warmup else 1.0
         return self.config.beta * ramp
 
-    def losses(self, labels: torch.Tensor, attrs: torch.Tensor,
+    def losses(self, onehot: torch.Tensor, attrs: torch.Tensor,
                sample: bool) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
         """Every loss term of one batch and the logits; ``sample`` draws z = mu + s * eps (else z = mu)."""
         cfg = self.config
-        mu, logvar = self.model.encode(one_hot(labels).to(self.device))
+        onehot = onehot.float()
+        mu, logvar = self.model.encode(onehot)
         z = mu
         if logvar is not None and sample:
             z = mu + torch.randn_like(mu) * (0.5 * logvar).exp()
         logits = self.model.decode(z)
-        terms = reconstruction_loss(logits, labels, cfg.ce_weight)
+        terms = reconstruction_loss(logits, onehot, cfg.ce_weight)
         total = terms["recon"]
         if logvar is not None:
             terms["kl"] = kl_divergence(mu, logvar)
@@ -110,22 +120,43 @@ class ShapeModule(L.LightningModule):
         terms["loss"] = total
         return terms, logits
 
+    def on_train_epoch_start(self) -> None:
+        """Redraw the prior-sample targets (``prior_weight`` > 0), seeded by seed, epoch and rank."""
+        if self.config.prior_weight <= 0:
+            return
+        seed = self.seed * 100_003 + self.current_epoch * 101 + self.global_rank
+        self.prior_pool = build_prior_pool(self.model, seed=seed)
+        self.log_dict({"train/prior_valid_raw": self.prior_pool.valid_raw,
+                       "train/prior_valid_cleaned": self.prior_pool.valid_cleaned}, on_step=False, on_epoch=True)
+
+    def prior_term(self, n: int) -> torch.Tensor | None:
+        """Reconstruction loss of ``n`` pooled prior codes against their cleaned decodings (``None``: no pool)."""
+        pool = self.prior_pool
+        if pool is None or len(pool.z) == 0:
+            return None
+        z, target = pool.batch(n)
+        logits = self.model.decode(z.to(self.device))
+        return reconstruction_loss(logits, target.to(self.device), self.config.ce_weight)["recon"]
+
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        labels, attrs = batch
-        terms, _ = self.losses(labels, attrs, sample=True)
+        onehot, attrs = batch
+        terms, _ = self.losses(onehot, attrs, sample=True)
+        if (prior := self.prior_term(len(onehot))) is not None:
+            terms["prior"] = prior
+            terms["loss"] = terms["loss"] + self.config.prior_weight * prior
         self.log_dict({f"train/{k}": v for k, v in terms.items() if not k.startswith("reg_") and k != "loss"},
-                      prog_bar=False, on_step=True, on_epoch=True, batch_size=len(labels), sync_dist=False)
-        self.log("train/loss", terms["loss"], prog_bar=True, on_step=True, on_epoch=True, batch_size=len(labels))
+                      prog_bar=False, on_step=True, on_epoch=True, batch_size=len(onehot), sync_dist=False)
+        self.log("train/loss", terms["loss"], prog_bar=True, on_step=True, on_epoch=True, batch_size=len(onehot))
         return terms["loss"]
 
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
-        labels, attrs = batch
-        terms, logits = self.losses(labels, attrs, sample=False)
-        dice = dice_scores(logits.argmax(1), labels.long())
+        onehot, attrs = batch
+        terms, logits = self.losses(onehot, attrs, sample=False)
+        dice = dice_scores(logits.argmax(1), onehot.argmax(1))
         logged = {f"val/{k}": v for k, v in terms.items() if k != "loss"}
         logged.update({f"val/dice_{lab.name.lower()}": d for lab, d in zip(Label.foreground(), dice, strict=True)})
-        self.log_dict(logged, on_epoch=True, batch_size=len(labels), sync_dist=True)
-        self.log("val/loss", terms["loss"], prog_bar=True, on_epoch=True, batch_size=len(labels), sync_dist=True)
+        self.log_dict(logged, on_epoch=True, batch_size=len(onehot), sync_dist=True)
+        self.log("val/loss", terms["loss"], prog_bar=True, on_epoch=True, batch_size=len(onehot), sync_dist=True)
 
     def configure_optimizers(self) -> dict[str, Any]:
         optimizer = torch.optim.Adam(self.parameters(), lr=self.config.lr, weight_decay=self.config.weight_decay)
@@ -135,25 +166,42 @@ class ShapeModule(L.LightningModule):
 
 
 @torch.no_grad()
-def latent_range(model: ShapeModel, masks: np.ndarray, batch_size: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(N, S, S)`` labels on the model's grid -> per-dimension min and max ``(d,)`` of ``mu``."""
+def latent_range(model: ShapeModel, inputs: torch.Tensor, batch_size: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(N, 4, S, S)`` encoder inputs (one-hot or fractions) -> per-dimension min and max ``(d,)`` of ``mu``."""
     model.eval()
-    mus = [model.encode(one_hot(masks[i:i + batch_size]))[0] for i in range(0, len(masks), batch_size)]
-    mu = torch.cat(mus)
+    mu = torch.cat([model.encode(inputs[i:i + batch_size].float())[0] for i in range(0, len(inputs), batch_size)])
     return mu.min(0).values, mu.max(0).values
 
 
-def export_model(checkpoint: str | Path, train_masks: np.ndarray, path: str | Path,
+def export_model(checkpoint: str | Path, train_inputs: torch.Tensor, path: str | Path,
                  metadata: dict[str, Any] | None = None) -> ShapeModel:
-    """Load a training checkpoint, store the latent range of ``train_masks`` (``(N, S, S)``) and save a model file."""
+    """Load a training checkpoint, store the latent range of ``train_inputs`` (the training set's encoder inputs
+    ``(N, 4, S, S)``, :attr:`MaskDataModule.train_inputs`) and save a model file."""
     module = ShapeModule.load_from_checkpoint(str(checkpoint), map_location="cpu")
     model = module.model.eval()
-    low, high = latent_range(model, train_masks)
+    low, high = latent_range(model, train_inputs)
     model.set_latent_range(low, high)
     save_model(model, path, metadata)
     log.info("saved %s (%s, latent range %s..%s)", path, model.config.kind,
              np.round(low.numpy(), 2).tolist(), np.round(high.numpy(), 2).tolist())
     return model
+
+
+def init_from(module: ShapeModule, path: str | Path) -> None:
+    """Start ``module`` from the weights of the model file at ``path`` (fine-tuning); the architecture must match.
+
+    Raises:
+        ValueError: a field that shapes the network differs.
+    """
+    from echolatent.latent.codec import load_model
+
+    source = load_model(path)
+    for name in ("kind", "input_size", "channels", "bottleneck_channels", "latent_dim"):
+        mine, theirs = getattr(module.config, name), getattr(source.config, name)
+        if mine != theirs:
+            raise ValueError(f"cannot start from {path}: its {name} is {theirs}, this run's is {mine}")
+    module.model.load_state_dict(source.state_dict())
+    log.info("weights initialised from %s", path)
 
 
 def train_shape_model(
@@ -170,12 +218,14 @@ def train_shape_model(
     max_steps: int = -1,
     progress: bool = True,
     metadata: dict[str, Any] | None = None,
+    init: str | Path | None = None,
 ) -> Path | None:
     """Train ``config``'s model on the masks of ``data`` in run folder ``out``; return ``out/shape_model.pt``.
 
     Goes through :func:`echolatent.train.runner.fit` (config, CSV log, checkpoints, resume). The model
     file (best checkpoint, latent range of the training masks, attribute statistics) is written by the
-    global-zero process only; other DDP ranks return ``None``.
+    global-zero process only; other DDP ranks return ``None``. ``init``: a model file to start from (fine-tuning;
+    ignored when the run folder resumes from its own checkpoint).
     """
     import time
 
@@ -185,8 +235,11 @@ def train_shape_model(
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
     datamodule = MaskDataModule.from_dataset(data, input_size=config.input_size, attributes=config.attributes,
-                                             add_synthetic=add_synthetic, batch_size=config.batch_size)
-    module = ShapeModule(config.to_dict())
+                                             add_synthetic=add_synthetic, batch_size=config.batch_size,
+                                             soft=config.soft_masks)
+    module = ShapeModule(config.to_dict(), seed=seed)
+    if init is not None:
+        init_from(module, init)
     start = time.perf_counter()
     trainer, best = fit(module, datamodule, out, config, max_epochs=epochs, seed=seed, devices=devices,
                         accelerator=accelerator, strategy=strategy, max_steps=max_steps, progress=progress)
@@ -201,10 +254,11 @@ def train_shape_model(
         "attribute_mean": datamodule.attribute_mean.tolist(), "attribute_std": datamodule.attribute_std.tolist(),
         "attribute_grid": [datamodule.attribute_size] * 2,
         "temporal_thresholds": temporal_thresholds(datamodule.train_masks[:datamodule.n_reference]),
+        "init": str(init) if init is not None else None,
         **(metadata or {}),
     }
     path = Path(out) / "shape_model.pt"
-    export_model(best, datamodule.train_masks, path, info)
+    export_model(best, datamodule.train_inputs, path, info)
     return path
 
 

@@ -1,0 +1,81 @@
+"""The prior-sample term: cleaned, valid decodings as targets, the term in a training step, fine-tuning init."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from echolatent.models.shape import ATTRIBUTE_GRID, ShapeModel, ShapeModelConfig
+from echolatent.resample import grid_onehot, one_hot, resize_labels
+from echolatent.train.prior_pool import PriorPool, build_prior_pool
+from echolatent.train.shape_module import ShapeModule, init_from, reconstruction_loss
+
+from conftest import make_hearts
+
+torch.set_num_threads(1)
+TINY = {"input_size": 32, "channels": (4, 8), "bottleneck_channels": 4, "latent_dim": 10, "batch_size": 8}
+
+
+class FixedDecoder(ShapeModel):
+    """Decodes every code to the logits of one of two masks, chosen by the sign of the code's first dim."""
+
+    def __init__(self, config: ShapeModelConfig, masks: np.ndarray) -> None:
+        super().__init__(config)
+        self.logits = one_hot(masks) * 40.0
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return self.logits[(z[:, 0] > 0).long()]
+
+
+def test_pool_targets_are_cleaned_valid_decodings():
+    heart = make_hearts(1, size=ATTRIBUTE_GRID, seed=3)[0]
+    island = heart.copy()
+    island[5:12, 5:12] = 3  # a stray piece of LA: invalid as decoded, valid once the clean-up drops it
+    broken = heart.copy()
+    broken[heart == 2] = 0  # no myocardium: the clean-up cannot make it valid
+    small = resize_labels(np.stack([island, broken]), (32, 32))
+    model = FixedDecoder(ShapeModelConfig(soft_masks=True, **TINY), small)
+    pool = build_prior_pool(model, n=64, seed=0)
+    first_dim = torch.randn(64, 10, generator=torch.Generator().manual_seed(0))[:, 0]
+    assert len(pool.z) == int((first_dim <= 0).sum())  # only the codes that decode to the island heart
+    assert pool.valid_raw == 0.0 and pool.valid_cleaned == pytest.approx(len(pool.z) / 64)
+    decoded_island = resize_labels(small[:1], (ATTRIBUTE_GRID,) * 2)
+    cleaned = decoded_island.copy()
+    cleaned[:, :20, :20][cleaned[:, :20, :20] == 3] = 0
+    expected = grid_onehot(cleaned, (32, 32), soft=True).half()
+    assert pool.targets.shape == (len(pool.z), 4, 32, 32)
+    assert torch.equal(pool.targets[0], expected[0])
+    assert model.training  # put back in the mode it came in
+
+
+def test_prior_term_trains_the_decoder_towards_the_pool(hearts):
+    cfg = ShapeModelConfig(prior_weight=0.5, **TINY)
+    module = ShapeModule(cfg.to_dict())
+    assert module.prior_term(4) is None  # no pool before the first epoch
+    z = torch.randn(6, 10, generator=torch.Generator().manual_seed(1))
+    targets = one_hot(hearts[:6]).half()
+    module.prior_pool = PriorPool(z, targets, 0.5, 1.0)
+    torch.manual_seed(0)
+    term = module.prior_term(4)
+    torch.manual_seed(0)
+    idx = torch.randint(6, (4,))
+    expected = reconstruction_loss(module.model.decode(z[idx]), targets[idx], cfg.ce_weight)["recon"]
+    assert term.item() == pytest.approx(expected.item(), rel=1e-5)
+    term.backward()
+    assert module.model.decoder[0].weight.grad.abs().sum() > 0
+    assert module.model.mu_head.weight.grad is None  # the encoder is not involved
+
+
+def test_init_from_copies_weights_and_rejects_other_architectures(tmp_path):
+    from echolatent.models.shape import save_model
+
+    source = ShapeModel(ShapeModelConfig(**TINY))
+    path = save_model(source, tmp_path / "source.pt")
+    module = ShapeModule(ShapeModelConfig(soft_masks=True, prior_weight=1.0, **TINY).to_dict())
+    init_from(module, path)
+    assert all(torch.equal(a, b) for a, b in zip(source.state_dict().values(), module.model.state_dict().values(),
+                                                   strict=True))
+    other = ShapeModule(ShapeModelConfig(**{**TINY, "latent_dim": 12}).to_dict())
+    with pytest.raises(ValueError, match="latent_dim is 10, this run's is 12"):
+        init_from(other, path)

@@ -18,7 +18,8 @@ TINY = {"input_size": 32, "channels": (4, 8), "bottleneck_channels": 4, "latent_
 
 
 class FixedDecoder(ShapeModel):
-    """Decodes every code to the logits of one of two masks, chosen by the sign of the code's first dim."""
+    """Decodes every code to the logits of one of two masks, chosen by the sign of the code's first dim; encodes
+    every mask to the code ``-1`` (which decodes to the first mask)."""
 
     def __init__(self, config: ShapeModelConfig, masks: np.ndarray) -> None:
         super().__init__(config)
@@ -26,6 +27,9 @@ class FixedDecoder(ShapeModel):
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         return self.logits[(z[:, 0] > 0).long()]
+
+    def encode(self, onehot: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return -torch.ones(len(onehot), self.config.latent_dim), torch.zeros(len(onehot), self.config.latent_dim)
 
 
 def test_pool_targets_are_cleaned_valid_decodings():
@@ -36,16 +40,18 @@ def test_pool_targets_are_cleaned_valid_decodings():
     broken[heart == 2] = 0  # no myocardium: the clean-up cannot make it valid
     small = resize_labels(np.stack([island, broken]), (32, 32))
     model = FixedDecoder(ShapeModelConfig(soft_masks=True, **TINY), small)
-    pool = build_prior_pool(model, n=64, seed=0)
     first_dim = torch.randn(64, 10, generator=torch.Generator().manual_seed(0))[:, 0]
-    assert len(pool.z) == int((first_dim <= 0).sum())  # only the codes that decode to the island heart
-    assert pool.valid_raw == 0.0 and pool.valid_cleaned == pytest.approx(len(pool.z) / 64)
+    no_cycle = build_prior_pool(model, n=64, seed=0, cycles=0)
+    assert len(no_cycle.z) == int((first_dim <= 0).sum())  # only the codes that decode to the island heart
+    assert no_cycle.valid_raw == 0.0 and no_cycle.valid_cleaned == no_cycle.kept == pytest.approx(len(no_cycle.z) / 64)
+    pool = build_prior_pool(model, n=64, seed=0)  # the broken hearts re-encode to -1, which decodes to the island
+    assert len(pool.z) == 64 and pool.kept == 1.0 and pool.valid_cleaned == no_cycle.valid_cleaned
     decoded_island = resize_labels(small[:1], (ATTRIBUTE_GRID,) * 2)
     cleaned = decoded_island.copy()
     cleaned[:, :20, :20][cleaned[:, :20, :20] == 3] = 0
     expected = grid_onehot(cleaned, (32, 32), soft=True).half()
     assert pool.targets.shape == (len(pool.z), 4, 32, 32)
-    assert torch.equal(pool.targets[0], expected[0])
+    assert all(torch.equal(target, expected[0]) for target in pool.targets)
     assert model.training  # put back in the mode it came in
 
 

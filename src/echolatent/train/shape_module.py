@@ -127,7 +127,8 @@ class ShapeModule(L.LightningModule):
         seed = self.seed * 100_003 + self.current_epoch * 101 + self.global_rank
         self.prior_pool = build_prior_pool(self.model, seed=seed)
         self.log_dict({"train/prior_valid_raw": self.prior_pool.valid_raw,
-                       "train/prior_valid_cleaned": self.prior_pool.valid_cleaned}, on_step=False, on_epoch=True)
+                       "train/prior_valid_cleaned": self.prior_pool.valid_cleaned,
+                       "train/prior_kept": self.prior_pool.kept}, on_step=False, on_epoch=True)
 
     def prior_term(self, n: int) -> torch.Tensor | None:
         """Reconstruction loss of ``n`` pooled prior codes against their cleaned decodings (``None``: no pool)."""

@@ -74,3 +74,15 @@ def test_reconstruction_loss_takes_fractions():
     assert terms["ce"].item() == pytest.approx(math.log(4))
     peaked = torch.tensor([0.0, 1.0, 1.0, 0.0]).view(1, 4, 1, 1) * 20
     assert reconstruction_loss(peaked, half, 1.0)["ce"].item() == pytest.approx(math.log(2), abs=1e-6)
+
+
+def test_per_frame_dice_weighs_each_frame_equally():
+    labels = torch.zeros(2, 4, 4, dtype=torch.long)
+    labels[0, :, :2] = 1  # 8 LV pixels in frame 0
+    labels[1, 0, 0] = 1  # 1 LV pixel in frame 1, predicted as background
+    logits = torch.nn.functional.one_hot(labels, 4).permute(0, 3, 1, 2).float() * 50
+    logits[1, :, 0, 0] = torch.tensor([50.0, 0, 0, 0])
+    batch, frame = (reconstruction_loss(logits, labels, 0.0, per_frame=p)["dice"].item() for p in (False, True))
+    # LV Dice: over the batch 2*8/(8+9); per frame (1 + 0)/2; MYO and LA absent: Dice 1 either way (smoothing)
+    assert batch == pytest.approx(1 - (2 * 8 / 17 + 1 + 1) / 3, abs=1e-4)
+    assert frame == pytest.approx(1 - (0.5 + 1 + 1) / 3, abs=1e-4)

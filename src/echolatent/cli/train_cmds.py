@@ -50,6 +50,9 @@ def train_vae(
     prior_weight: Annotated[float, typer.Option(
         "--prior-weight", help="Weight of the prior-sample term: prior codes trained towards their cleaned, valid "
         "decodings (0: off).")] = 0.0,
+    dice_per_frame: Annotated[bool, typer.Option(
+        "--dice-per-frame/--dice-per-batch", help="Dice loss per frame then averaged, or over the batch's areas.")
+    ] = False,
     init: Annotated[Path | None, typer.Option(
         "--init", help="Start from this model file's weights (fine-tuning; same architecture).")] = None,
     max_steps: Annotated[int, typer.Option("--max-steps", help="Stop after this many steps (-1: no limit).")] = -1,
@@ -70,7 +73,7 @@ def train_vae(
             kind=model, input_size=input_size, channels=_csv_ints(channels), latent_dim=latent_dim, beta=beta,
             gamma=0.0 if no_attributes else gamma, delta=delta, attributes=attributes, lr=lr,
             weight_decay=weight_decay, kl_warmup_epochs=kl_warmup_epochs, batch_size=batch_size,
-            soft_masks=soft_masks, prior_weight=prior_weight,
+            soft_masks=soft_masks, prior_weight=prior_weight, dice_per_frame=dice_per_frame,
         )
     except ValueError as err:
         raise typer.BadParameter(str(err)) from None

@@ -64,7 +64,8 @@ class ShapeModelConfig:
     Attribute ``k`` is regularised on latent dimension ``k``; the remaining dimensions are free.
     ``soft_masks``: masks reach the grid as area fractions (partial volume) rather than resampled labels, for the
     encoder's input and the training targets. ``prior_weight``: weight of the prior-sample term of training
-    (:mod:`echolatent.train.prior_pool`; 0: off).
+    (:mod:`echolatent.train.prior_pool`; 0: off). ``dice_per_frame``: the Dice loss per frame, then averaged
+    (as reconstruction Dice is reported), instead of over the batch's summed areas.
     """
 
     kind: str = "ar-vae"
@@ -84,6 +85,7 @@ class ShapeModelConfig:
     batch_size: int = 16
     soft_masks: bool = False
     prior_weight: float = 0.0
+    dice_per_frame: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -97,6 +99,7 @@ class ShapeModelConfig:
         object.__setattr__(self, "channels", tuple(int(c) for c in self.channels))
         object.__setattr__(self, "attributes", tuple(str(a) for a in self.attributes))
         object.__setattr__(self, "soft_masks", bool(self.soft_masks))
+        object.__setattr__(self, "dice_per_frame", bool(self.dice_per_frame))
         _validate(self)
 
     @property

@@ -27,14 +27,18 @@ from echolatent.train.prior_pool import PriorPool, build_prior_pool
 
 log = logging.getLogger(__name__)
 
-_DICE = DiceLoss(include_background=False, softmax=True, batch=True, smooth_nr=1e-5, smooth_dr=1e-5)
+#: Soft Dice with the areas summed over the batch (castor's) or per frame then averaged (``dice_per_frame``).
+_DICE = {per_frame: DiceLoss(include_background=False, softmax=True, batch=not per_frame, smooth_nr=1e-5,
+                             smooth_dr=1e-5) for per_frame in (False, True)}
 
 
-def reconstruction_loss(logits: torch.Tensor, labels: torch.Tensor, ce_weight: float) -> dict[str, torch.Tensor]:
+def reconstruction_loss(logits: torch.Tensor, labels: torch.Tensor, ce_weight: float,
+                        per_frame: bool = False) -> dict[str, torch.Tensor]:
     """``logits (B, 4, S, S)``, ``labels (B, S, S)`` int or class fractions ``(B, 4, S, S)`` -> ``{"ce", "dice",
     "recon"}`` scalars.
 
-    ``dice`` is 1 - soft Dice (softmax probabilities, areas summed over the batch) averaged over LV, MYO, LA;
+    ``dice`` is 1 - soft Dice (softmax probabilities, areas summed over the batch, or with ``per_frame`` over each
+    frame, the Dice values then averaged: small structures count as much as large ones) averaged over LV, MYO, LA;
     with fractions, cross-entropy is against the target distribution (equal to the label form on a one-hot).
     """
     if labels.ndim == 3:
@@ -42,7 +46,7 @@ def reconstruction_loss(logits: torch.Tensor, labels: torch.Tensor, ce_weight: f
     else:
         target = labels.to(logits.dtype)
     ce = F.cross_entropy(logits, target)
-    dice = _DICE(logits, target)
+    dice = _DICE[per_frame](logits, target)
     return {"ce": ce, "dice": dice, "recon": ce_weight * ce + dice}
 
 
@@ -106,7 +110,7 @@ class ShapeModule(L.LightningModule):
         if logvar is not None and sample:
             z = mu + torch.randn_like(mu) * (0.5 * logvar).exp()
         logits = self.model.decode(z)
-        terms = reconstruction_loss(logits, onehot, cfg.ce_weight)
+        terms = reconstruction_loss(logits, onehot, cfg.ce_weight, cfg.dice_per_frame)
         total = terms["recon"]
         if logvar is not None:
             terms["kl"] = kl_divergence(mu, logvar)
@@ -137,7 +141,8 @@ class ShapeModule(L.LightningModule):
             return None
         z, target = pool.batch(n)
         logits = self.model.decode(z.to(self.device))
-        return reconstruction_loss(logits, target.to(self.device), self.config.ce_weight)["recon"]
+        cfg = self.config
+        return reconstruction_loss(logits, target.to(self.device), cfg.ce_weight, cfg.dice_per_frame)["recon"]
 
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
         onehot, attrs = batch

@@ -55,22 +55,29 @@ def test_pool_targets_are_cleaned_valid_decodings():
     assert model.training  # put back in the mode it came in
 
 
-def test_prior_term_trains_the_decoder_towards_the_pool(hearts):
+def test_prior_term_is_decoded_with_the_batch(hearts):
     cfg = ShapeModelConfig(prior_weight=0.5, **TINY)
     module = ShapeModule(cfg.to_dict())
-    assert module.prior_term(4) is None  # no pool before the first epoch
+    assert module.prior_batch(4) is None  # no pool before the first epoch
     z = torch.randn(6, 10, generator=torch.Generator().manual_seed(1))
     targets = one_hot(hearts[:6]).half()
     module.prior_pool = PriorPool(z, targets, 0.5, 1.0)
     torch.manual_seed(0)
-    term = module.prior_term(4)
+    prior = module.prior_batch(4)
     torch.manual_seed(0)
-    idx = torch.randint(6, (4,))
-    expected = reconstruction_loss(module.model.decode(z[idx]), targets[idx], cfg.ce_weight)["recon"]
-    assert term.item() == pytest.approx(expected.item(), rel=1e-5)
-    term.backward()
+    assert torch.equal(prior[0], z[torch.randint(6, (4,))])
+    onehot, attrs = one_hot(hearts[6:10]), torch.zeros(4, 8)
+    module.eval()  # deterministic batch norm: the joint decode equals two separate ones
+    terms, _ = module.losses(onehot, attrs, sample=False, prior=prior)
+    alone, _ = module.losses(onehot, attrs, sample=False)
+    expected = reconstruction_loss(module.model.decode(prior[0]), prior[1].float(), cfg.ce_weight)["recon"]
+    assert terms["prior"].item() == pytest.approx(expected.item(), rel=1e-5)
+    assert terms["loss"].item() == pytest.approx(alone["loss"].item() + 0.5 * expected.item(), rel=1e-5)
+    module.train()
+    terms, _ = module.losses(onehot, attrs, sample=True, prior=prior)
+    module.model.zero_grad()
+    terms["prior"].backward()
     assert module.model.decoder[0].weight.grad.abs().sum() > 0
-    assert module.model.mu_head.weight.grad is None  # the encoder is not involved
 
 
 def test_init_from_copies_weights_and_rejects_other_architectures(tmp_path):

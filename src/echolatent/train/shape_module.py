@@ -100,18 +100,29 @@ class ShapeModule(L.LightningModule):
         ramp = min(1.0, (self.current_epoch + 1) / warmup) if warmup else 1.0
         return self.config.beta * ramp
 
-    def losses(self, onehot: torch.Tensor, attrs: torch.Tensor,
-               sample: bool) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
-        """Every loss term of one batch and the logits; ``sample`` draws z = mu + s * eps (else z = mu)."""
+    def losses(self, onehot: torch.Tensor, attrs: torch.Tensor, sample: bool,
+               prior: tuple[torch.Tensor, torch.Tensor] | None = None) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+        """Every loss term of one batch and the logits; ``sample`` draws z = mu + s * eps (else z = mu).
+
+        ``prior``: pooled prior codes ``(m, d)`` and their targets, decoded in the same call as the batch's codes
+        (one set of batch-norm statistics for both, so training and inference normalise alike).
+        """
         cfg = self.config
         onehot = onehot.float()
         mu, logvar = self.model.encode(onehot)
         z = mu
         if logvar is not None and sample:
             z = mu + torch.randn_like(mu) * (0.5 * logvar).exp()
-        logits = self.model.decode(z)
+        if prior is None:
+            logits = self.model.decode(z)
+        else:
+            logits, prior_logits = self.model.decode(torch.cat([z, prior[0].to(z)])).split([len(z), len(prior[0])])
         terms = reconstruction_loss(logits, onehot, cfg.ce_weight, cfg.dice_per_frame)
         total = terms["recon"]
+        if prior is not None:
+            target = prior[1].to(prior_logits)
+            terms["prior"] = reconstruction_loss(prior_logits, target, cfg.ce_weight, cfg.dice_per_frame)["recon"]
+            total = total + cfg.prior_weight * terms["prior"]
         if logvar is not None:
             terms["kl"] = kl_divergence(mu, logvar)
             kl_term = (terms["kl"] - cfg.kl_capacity).abs() if cfg.kl_capacity > 0 else terms["kl"]
@@ -134,22 +145,16 @@ class ShapeModule(L.LightningModule):
                        "train/prior_valid_cleaned": self.prior_pool.valid_cleaned,
                        "train/prior_kept": self.prior_pool.kept}, on_step=False, on_epoch=True)
 
-    def prior_term(self, n: int) -> torch.Tensor | None:
-        """Reconstruction loss of ``n`` pooled prior codes against their cleaned decodings (``None``: no pool)."""
+    def prior_batch(self, n: int) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """``n`` pooled prior codes and their targets (``None``: no pool yet, or an empty one)."""
         pool = self.prior_pool
         if pool is None or len(pool.z) == 0:
             return None
-        z, target = pool.batch(n)
-        logits = self.model.decode(z.to(self.device))
-        cfg = self.config
-        return reconstruction_loss(logits, target.to(self.device), cfg.ce_weight, cfg.dice_per_frame)["recon"]
+        return pool.batch(n)
 
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
         onehot, attrs = batch
-        terms, _ = self.losses(onehot, attrs, sample=True)
-        if (prior := self.prior_term(len(onehot))) is not None:
-            terms["prior"] = prior
-            terms["loss"] = terms["loss"] + self.config.prior_weight * prior
+        terms, _ = self.losses(onehot, attrs, sample=True, prior=self.prior_batch(len(onehot)))
         self.log_dict({f"train/{k}": v for k, v in terms.items() if not k.startswith("reg_") and k != "loss"},
                       prog_bar=False, on_step=True, on_epoch=True, batch_size=len(onehot), sync_dist=False)
         self.log("train/loss", terms["loss"], prog_bar=True, on_step=True, on_epoch=True, batch_size=len(onehot))

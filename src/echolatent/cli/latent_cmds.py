@@ -107,8 +107,8 @@ def evaluate_cmd(
     out: Annotated[Path, typer.Option("--out", help="Output folder for latent_metrics.json.")],
     vae: Annotated[Path | None, typer.Option("--vae", help=VAE_HELP)] = None,
     subset: Annotated[str, typer.Option("--subset")] = "validation",
-    samples: Annotated[int, typer.Option("--samples", min=1, help="Prior samples checked for validity.")] = 200,
-    pairs: Annotated[int, typer.Option("--pairs", min=1, help="Interpolation midpoints checked for validity.")] = 100,
+    samples: Annotated[int, typer.Option("--samples", min=1, help="Prior samples checked for validity.")] = 1000,
+    pairs: Annotated[int, typer.Option("--pairs", min=1, help="Interpolation midpoints checked for validity.")] = 500,
     seed: Annotated[int, typer.Option("--seed")] = 0,
 ) -> None:
     """Reconstruction Dice, disentanglement, controllability and validity -> latent_metrics.json."""
@@ -125,5 +125,6 @@ def evaluate_cmd(
         typer.echo(f"{name:15s} interp {scores['interpretability']:.3f} scc {scores['scc']:.3f} "
                    f"mig {scores['mig']:.3f} sap {scores['sap']:.3f}{extra}")
     validity = metrics["validity"]
-    typer.echo("valid: " + ", ".join(f"{k} {v['valid_fraction']:.1%}" for k, v in validity.items()))
+    typer.echo("valid: " + ", ".join(f"{k} {v['valid_fraction']:.1%} (95 % CI {v['ci95'][0]:.1%}-{v['ci95'][1]:.1%}, "
+                                     f"n {v['n']})" for k, v in validity.items()))
     typer.echo(str(path))

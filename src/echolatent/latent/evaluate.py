@@ -43,13 +43,21 @@ def _summary(values: np.ndarray) -> dict[str, float]:
     return {"mean": float(np.mean(values)), "median": float(np.median(values)), "min": float(np.min(values))}
 
 
+def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95 % Wilson score interval of a proportion ``successes / n`` (``n`` >= 1)."""
+    p, z2 = successes / n, z * z
+    centre, half = (p + z2 / (2 * n)) / (1 + z2 / n), z * np.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return float(max(0.0, centre - half)), float(min(1.0, centre + half))
+
+
 def validity_rate(masks: np.ndarray) -> dict[str, Any]:
-    """Fraction of valid masks ``(N, H, W)`` and how often each criterion fails."""
+    """Fraction of valid masks ``(N, H, W)``, its 95 % Wilson interval and how often each criterion fails."""
     from echolatent.measure.validity import check_validity
 
     report = check_validity(masks)
     fails = {name: int((~ok).sum()) for name, ok in report.passed.items() if (~ok).any()}
-    return {"valid_fraction": float(report.valid.mean()), "n": len(masks), "failures": fails}
+    return {"valid_fraction": float(report.valid.mean()), "ci95": wilson_interval(int(report.valid.sum()), len(masks)),
+            "n": len(masks), "failures": fails}
 
 
 def controllability_scores(model: ShapeModel, base: np.ndarray, steps: int = 11) -> dict[str, float]:
@@ -67,8 +75,8 @@ def evaluate_model(
     model: ShapeModel,
     masks: np.ndarray,
     *,
-    n_samples: int = 200,
-    n_pairs: int = 100,
+    n_samples: int = 1000,
+    n_pairs: int = 500,
     n_traversals: int = 20,
     seed: int = 0,
     progress: Callable[[str], None] | None = None,

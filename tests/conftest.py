@@ -42,6 +42,13 @@ def make_hearts(n: int, size: int = 32, seed: int = 0) -> np.ndarray:
 
 
 @pytest.fixture
+def heart_maker():
+    """:func:`make_hearts` itself, for tests that need other sizes (test modules cannot import this conftest by
+    name: other folders have their own)."""
+    return make_hearts
+
+
+@pytest.fixture
 def hearts() -> np.ndarray:
     """24 tiny synthetic hearts (32 x 32)."""
     return make_hearts(24)

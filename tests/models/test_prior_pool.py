@@ -11,8 +11,6 @@ from echolatent.resample import grid_onehot, one_hot, resize_labels
 from echolatent.train.prior_pool import PriorPool, build_prior_pool
 from echolatent.train.shape_module import ShapeModule, init_from, reconstruction_loss
 
-from conftest import make_hearts
-
 torch.set_num_threads(1)
 TINY = {"input_size": 32, "channels": (4, 8), "bottleneck_channels": 4, "latent_dim": 10, "batch_size": 8}
 
@@ -32,8 +30,8 @@ class FixedDecoder(ShapeModel):
         return -torch.ones(len(onehot), self.config.latent_dim), torch.zeros(len(onehot), self.config.latent_dim)
 
 
-def test_pool_targets_are_cleaned_valid_decodings():
-    heart = make_hearts(1, size=ATTRIBUTE_GRID, seed=3)[0]
+def test_pool_targets_are_cleaned_valid_decodings(heart_maker):
+    heart = heart_maker(1, size=ATTRIBUTE_GRID, seed=3)[0]
     island = heart.copy()
     island[5:12, 5:12] = 3  # a stray piece of LA: invalid as decoded, valid once the clean-up drops it
     broken = heart.copy()

@@ -116,12 +116,10 @@ def test_datamodule_measures_attributes_on_the_attribute_grid(hearts):
         MaskDataModule(hearts[:16], hearts[16:], input_size=32, batch_size=4, n_reference=17)
 
 
-def test_soft_masks_and_prior_term_in_a_training_run(tmp_path):
-    from conftest import make_hearts
-
+def test_soft_masks_and_prior_term_in_a_training_run(heart_maker, tmp_path):
     from echolatent.resample import grid_onehot
 
-    big = make_hearts(24, size=64, seed=2)
+    big = heart_maker(24, size=64, seed=2)
     cfg = ShapeModelConfig(soft_masks=True, prior_weight=1.0, **TINY)
     data = MaskDataModule(big[:16], big[16:], input_size=32, attributes=cfg.attributes, batch_size=8, soft=True)
     fractions = data.train_inputs.float()

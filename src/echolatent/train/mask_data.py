@@ -69,10 +69,10 @@ class MaskDataModule(L.LightningDataModule):
     Batches are ``(one-hot (B, 4, S, S) float16, attributes (B, K) float32)``: the encoder's input and the
     reconstruction target, the one-hot of the labels on the grid, or with ``soft`` the area fractions of each
     structure (:func:`echolatent.resample.grid_onehot`). ``train_masks``/``val_masks`` keep the labels on the
-    grid ``(N, S, S)`` uint8. Masks may come at any size: attributes are measured after resampling to ``attribute_size`` (default
-    :data:`ATTRIBUTE_GRID`), the network sees them resampled to ``input_size``. The first ``n_reference``
-    training masks (default: all) are the reference anatomy the temporal bounds are measured on; masks after
-    them (e.g. synthetic ones) only add training examples.
+    grid ``(N, S, S)`` uint8. Masks may come at any size: attributes are measured after resampling to
+    ``attribute_size`` (default :data:`ATTRIBUTE_GRID`), the network sees them resampled to ``input_size``. The
+    first ``n_reference`` training masks (default: all) are the reference anatomy the temporal bounds are measured
+    on; masks after them (e.g. synthetic ones) only add training examples.
     """
 
     def __init__(

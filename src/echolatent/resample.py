@@ -42,15 +42,23 @@ def resize_probs(probs: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return F.interpolate(probs, size=size, mode="bilinear", align_corners=False)
 
 
+#: Bytes of full-size one-hot that :func:`grid_onehot` resamples at a time (area fractions).
+SOFT_BYTES = 64 * 2**20
+
+
 def grid_onehot(masks: np.ndarray, size: tuple[int, int], soft: bool = False) -> torch.Tensor:
     """``(T, H, W)`` labels -> ``(T, C, h, w)`` float32 model input on the ``h x w`` grid.
 
     ``soft``: the one-hot area-averaged onto the grid (each pixel holds the fraction of it each structure covers,
-    so boundaries keep their sub-pixel position); otherwise the one-hot of :func:`resize_labels`.
+    so boundaries keep their sub-pixel position), :data:`SOFT_BYTES` of full-size one-hot at a time; otherwise
+    the one-hot of :func:`resize_labels`.
     """
-    if soft:
-        return resize_probs(one_hot(masks), size)
-    return one_hot(resize_labels(masks, size))
+    if len(masks) == 0:
+        return torch.zeros(0, NUM_LABELS, *size)
+    if not soft:
+        return one_hot(resize_labels(masks, size))
+    step = max(1, SOFT_BYTES // (16 * int(np.prod(np.shape(masks)[1:]))))  # full-size one-hot: 16 bytes a pixel
+    return torch.cat([resize_probs(one_hot(masks[i:i + step]), size) for i in range(0, len(masks), step)])
 
 
 #: Frames resampled at a time by :func:`resize_labels` (bounds its one-hot float stack, 16 bytes per pixel).

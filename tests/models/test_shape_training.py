@@ -111,7 +111,8 @@ def test_datamodule_measures_attributes_on_the_attribute_grid(hearts):
     fine = compute_attributes(resize_labels(hearts[:16], (64, 64)), None)
     raw = np.stack([fine["lv_area"], fine["lv_base_width"]], 1)
     np.testing.assert_allclose(data.train_attrs, ((raw - np.nanmean(raw, 0)) / np.nanstd(raw, 0)), atol=1e-5)
-    assert data.train_masks.shape == (16, 32, 32) and data.n_reference == 10
+    assert data.reference_masks.shape == (10, 32, 32) and data.n_reference == 10
+    assert np.array_equal(data.reference_masks, resize_labels(hearts[:10], (32, 32)))
     with pytest.raises(ValueError, match="n_reference"):
         MaskDataModule(hearts[:16], hearts[16:], input_size=32, batch_size=4, n_reference=17)
 

@@ -25,8 +25,6 @@ log = logging.getLogger(__name__)
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 DEFAULT_MODEL = WEIGHTS_DIR / "arvae.pt"
 BATCH = 64
-#: Bytes of full-size one-hot resampled at a time for a ``soft_masks`` model's input.
-SOFT_BYTES = 64 * 2**20
 
 
 def load_model(path: str | Path | None = None) -> ShapeModel:
@@ -62,9 +60,8 @@ def model_input(model: ShapeModel, masks: np.ndarray) -> torch.Tensor:
     else the one-hot of the labels on the grid (from :func:`echolatent.measure.framecache.resize_labels_cached`,
     the same labels as ``resize_labels``: the temporal check resamples the same frames to the same grid)."""
     size = (model.config.input_size,) * 2
-    if model.config.soft_masks:  # the full-size one-hot is 16 bytes a pixel: a few large frames at a time
-        step = max(1, SOFT_BYTES // (16 * int(np.prod(masks.shape[1:]))))
-        return torch.cat([grid_onehot(masks[i:i + step], size, soft=True) for i in range(0, len(masks), step)])
+    if model.config.soft_masks:
+        return grid_onehot(masks, size, soft=True)
     return one_hot(resize_labels_cached(masks, size))
 
 
@@ -73,12 +70,18 @@ def encode_masks(model: ShapeModel, masks: np.ndarray) -> np.ndarray:
     """``(T, H, W)`` uint8 labels of any size -> ``(T, d)`` float32 codes (``mu``), masks resampled to ``S x S``.
 
     :data:`BATCH` frames at a time, resampling included (:func:`model_input`): memory does not grow with T beyond
-    the codes.
+    the codes. Runs on the model's device; the codes come back on the CPU.
     """
     masks = _check_masks(masks)
     model.eval()
-    mus = [model.encode(model_input(model, masks[i:i + BATCH]))[0] for i in range(0, len(masks), BATCH)]
+    device = _device(model)
+    mus = [model.encode(model_input(model, masks[i:i + BATCH]).to(device))[0].cpu()
+           for i in range(0, len(masks), BATCH)]
     return torch.cat(mus).numpy().astype(np.float32)
+
+
+def _device(model: ShapeModel) -> torch.device:
+    return next(model.parameters()).device
 
 
 def _check_codes(model: ShapeModel, z: np.ndarray) -> np.ndarray:
@@ -92,11 +95,13 @@ def _check_codes(model: ShapeModel, z: np.ndarray) -> np.ndarray:
 
 
 def _decoded_batches(model: ShapeModel, z: np.ndarray, size: tuple[int, int] | None):
-    """Yield ``(start, (n, 4, h, w) float32 softmax probabilities at size)`` for :data:`BATCH` codes at a time."""
+    """Yield ``(start, (n, 4, h, w) float32 softmax probabilities at size)`` for :data:`BATCH` codes at a time,
+    decoded on the model's device, resampled on the CPU."""
     model.eval()
+    device = _device(model)
     with torch.inference_mode():
         for i in range(0, len(z), BATCH):
-            probs = model.decode(torch.from_numpy(z[i:i + BATCH])).softmax(1)
+            probs = model.decode(torch.from_numpy(z[i:i + BATCH]).to(device)).softmax(1).cpu()
             yield i, resize_probs(probs, tuple(size)) if size is not None else probs
 
 

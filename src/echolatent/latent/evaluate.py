@@ -43,11 +43,12 @@ def _summary(values: np.ndarray) -> dict[str, float]:
     return {"mean": float(np.mean(values)), "median": float(np.median(values)), "min": float(np.min(values))}
 
 
-def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """95 % Wilson score interval of a proportion ``successes / n`` (``n`` >= 1)."""
-    p, z2 = successes / n, z * z
-    centre, half = (p + z2 / (2 * n)) / (1 + z2 / n), z * np.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    return float(max(0.0, centre - half)), float(min(1.0, centre + half))
+def wilson_interval(successes: int, n: int) -> tuple[float, float]:
+    """95 % Wilson score interval of a proportion ``successes / n`` (``n`` >= 1), from SciPy."""
+    from scipy.stats import binomtest
+
+    ci = binomtest(successes, n).proportion_ci(confidence_level=0.95, method="wilson")
+    return float(ci.low), float(ci.high)
 
 
 def validity_rate(masks: np.ndarray) -> dict[str, Any]:

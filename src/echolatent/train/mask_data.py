@@ -68,11 +68,11 @@ class MaskDataModule(L.LightningDataModule):
 
     Batches are ``(one-hot (B, 4, S, S) float16, attributes (B, K) float32)``: the encoder's input and the
     reconstruction target, the one-hot of the labels on the grid, or with ``soft`` the area fractions of each
-    structure (:func:`echolatent.resample.grid_onehot`). ``train_masks``/``val_masks`` keep the labels on the
-    grid ``(N, S, S)`` uint8. Masks may come at any size: attributes are measured after resampling to
-    ``attribute_size`` (default :data:`ATTRIBUTE_GRID`), the network sees them resampled to ``input_size``. The
-    first ``n_reference`` training masks (default: all) are the reference anatomy the temporal bounds are measured
-    on; masks after them (e.g. synthetic ones) only add training examples.
+    structure (:func:`echolatent.resample.grid_onehot`). Masks may come at any size: attributes are measured
+    after resampling to ``attribute_size`` (default :data:`ATTRIBUTE_GRID`), the network sees them resampled to
+    ``input_size``. The first ``n_reference`` training masks (default: all) are the reference anatomy the temporal
+    bounds are measured on (kept as labels on the grid, ``reference_masks (n_reference, S, S)`` uint8); masks after
+    them (e.g. synthetic ones) only add training examples.
     """
 
     def __init__(
@@ -96,16 +96,15 @@ class MaskDataModule(L.LightningDataModule):
         size, attr_size = (input_size, input_size), (attribute_size, attribute_size)
         train_masks = check_label_stack(train_masks, "training masks")
         val_masks = check_label_stack(val_masks, "validation masks")
-        self.train_masks = resize_labels(train_masks, size)
-        self.val_masks = resize_labels(val_masks, size)
-        self.soft = bool(soft)
-        self.train_inputs = grid_inputs(train_masks, size, self.soft)
-        self.val_inputs = grid_inputs(val_masks, size, self.soft)
-        if len(self.train_masks) < batch_size:
-            raise ValueError(f"{len(self.train_masks)} training masks < batch size {batch_size}")
+        if len(train_masks) < batch_size:
+            raise ValueError(f"{len(train_masks)} training masks < batch size {batch_size}")
         self.n_reference = len(train_masks) if n_reference is None else int(n_reference)
         if not 1 <= self.n_reference <= len(train_masks):
             raise ValueError(f"n_reference must be in 1..{len(train_masks)}, got {n_reference}")
+        self.soft = bool(soft)
+        self.train_inputs = grid_inputs(train_masks, size, self.soft)
+        self.val_inputs = grid_inputs(val_masks, size, self.soft)
+        self.reference_masks = resize_labels(train_masks[:self.n_reference], size)
         self.attributes, self.attribute_size = tuple(attributes), attribute_size
         self.batch_size, self.num_workers = batch_size, num_workers
         train_raw = measure_training_attributes(resize_labels(train_masks, attr_size), self.attributes)
@@ -114,7 +113,7 @@ class MaskDataModule(L.LightningDataModule):
         val_raw = measure_training_attributes(resize_labels(val_masks, attr_size), self.attributes)
         self.val_attrs = self.normalise(val_raw)
         log.info("masks: %d training, %d validation at %dx%d; attributes %s",
-                 len(self.train_masks), len(self.val_masks), input_size, input_size, list(self.attributes))
+                 len(self.train_inputs), len(self.val_inputs), input_size, input_size, list(self.attributes))
 
     def normalise(self, raw: np.ndarray) -> np.ndarray:
         """``(N, K)`` raw attribute values -> z-scores (float32) with the training statistics."""
@@ -167,6 +166,8 @@ class MaskDataModule(L.LightningDataModule):
 
 def grid_inputs(masks: np.ndarray, size: tuple[int, int], soft: bool, chunk: int = 64) -> torch.Tensor:
     """``(N, H, W)`` labels -> ``(N, 4, h, w)`` float16 one-hot on the grid (area fractions with ``soft``)."""
+    if len(masks) == 0:
+        return torch.zeros(0, NUM_LABELS, *size, dtype=torch.float16)
     return torch.cat([grid_onehot(masks[i:i + chunk], size, soft).half() for i in range(0, len(masks), chunk)])
 
 

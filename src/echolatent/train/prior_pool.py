@@ -23,7 +23,6 @@ import numpy as np
 import torch
 
 from echolatent.models.shape import ATTRIBUTE_GRID, ShapeModel
-from echolatent.resample import grid_onehot, resize_probs
 
 log = logging.getLogger(__name__)
 
@@ -48,37 +47,23 @@ class PriorPool:
         return self.z[idx], self.targets[idx]
 
 
-def _decode(model: ShapeModel, z: torch.Tensor, chunk: int) -> np.ndarray:
-    """``(n, d)`` codes -> ``(n, G, G)`` uint8 argmax labels at :data:`ATTRIBUTE_GRID`."""
-    device, grid = next(model.parameters()).device, (ATTRIBUTE_GRID, ATTRIBUTE_GRID)
-    return np.concatenate([
-        resize_probs(model.decode(z[i:i + chunk].to(device)).softmax(1).float().cpu(), grid).numpy().argmax(1)
-        for i in range(0, len(z), chunk)
-    ]).astype(np.uint8)
-
-
-def _encode(model: ShapeModel, masks: np.ndarray, chunk: int) -> torch.Tensor:
-    """``(n, H, W)`` labels -> ``(n, d)`` codes (``mu``), input formed as the codec forms it."""
-    device, size = next(model.parameters()).device, (model.config.input_size,) * 2
-    return torch.cat([model.encode(grid_onehot(masks[i:i + chunk], size, model.config.soft_masks).to(device))[0].cpu()
-                      for i in range(0, len(masks), chunk)])
-
-
-@torch.no_grad()
-def build_prior_pool(model: ShapeModel, n: int = POOL_SIZE, seed: int = 0, cycles: int = 2,
-                     chunk: int = 64) -> PriorPool:
+def build_prior_pool(model: ShapeModel, n: int = POOL_SIZE, seed: int = 0, cycles: int = 2) -> PriorPool:
     """Draw ``n`` prior codes, decode, clean, re-encode the invalid ones, keep the valid (module docstring).
 
-    The model runs in eval mode (batch-norm running statistics, as at inference) and is put back in the mode it
-    was in. ``valid_raw`` / ``valid_cleaned``: the share of the draw valid as decoded / after the clean-up alone.
+    Decoding and encoding go through :mod:`echolatent.latent.codec`, as at inference (eval mode: batch-norm
+    running statistics); the model is put back in the mode it was in. ``valid_raw`` / ``valid_cleaned``: the
+    share of the draw valid as decoded / after the clean-up alone.
     """
+    from echolatent.latent.codec import decode_latents, encode_masks
     from echolatent.measure.validity import check_validity
     from echolatent.temporal.cleanup import clean_masks
+    from echolatent.train.mask_data import grid_inputs
 
     was_training = model.training
     model.eval()
     z = torch.randn(n, model.config.latent_dim, generator=torch.Generator().manual_seed(seed))
-    raw = _decode(model, z, chunk)
+    grid = (ATTRIBUTE_GRID, ATTRIBUTE_GRID)
+    raw = decode_latents(model, z.numpy(), grid)
     target = clean_masks(raw)
     valid_raw = check_validity(raw).valid
     valid = check_validity(target).valid
@@ -87,13 +72,11 @@ def build_prior_pool(model: ShapeModel, n: int = POOL_SIZE, seed: int = 0, cycle
         redo = np.flatnonzero(~valid)
         if len(redo) == 0:
             break
-        target[redo] = clean_masks(_decode(model, _encode(model, target[redo], chunk), chunk))
+        target[redo] = clean_masks(decode_latents(model, encode_masks(model, target[redo]), grid))
         valid[redo] = check_validity(target[redo]).valid
     model.train(was_training)
-    size = (model.config.input_size,) * 2
     keep = np.flatnonzero(valid)
-    targets = torch.cat([grid_onehot(target[keep[i:i + chunk]], size, model.config.soft_masks).half()
-                         for i in range(0, len(keep), chunk)]) if len(keep) else torch.zeros(0, 4, *size).half()
+    targets = grid_inputs(target[keep], (model.config.input_size,) * 2, model.config.soft_masks)
     log.debug("prior pool: %d/%d valid raw, %.3f cleaned, %d kept after %d cycles", valid_raw.sum(), n,
               valid_cleaned, len(keep), cycles)
     return PriorPool(z[keep], targets, float(valid_raw.mean()), valid_cleaned, len(keep) / n)

@@ -71,6 +71,7 @@ def test_ar_vae_defaults_are_castors():
         ({"prior_weight": -0.5}, "prior_weight"),
         ({"prior_weight": math.inf}, "prior_weight"),
         ({"kind": "ae", "prior_weight": 1.0}, "AE has no prior"),
+        ({"head_channels": -1}, "head_channels"),
     ],
 )
 def test_bad_config_values_are_rejected(overrides, message):
@@ -99,10 +100,20 @@ def test_encode_decode_shapes(kind):
         model.decode(mu[:, :5])
 
 
-@pytest.mark.parametrize("kind", sorted(KINDS))
-def test_save_load_round_trip_gives_identical_outputs(kind, tmp_path):
+def test_full_resolution_head_adds_one_block_before_the_logits():
+    plain, headed = ShapeModel(tiny("ar-vae")), ShapeModel(tiny("ar-vae", head_channels=6))
+    last_plain, last_headed = plain.decoder[-1], headed.decoder[-1]
+    assert isinstance(last_plain, torch.nn.ConvTranspose2d) and last_plain.out_channels == 4
+    assert isinstance(last_headed, torch.nn.Conv2d) and (last_headed.in_channels, last_headed.out_channels) == (6, 4)
+    assert last_headed.stride == (1, 1)
+    assert len(headed.decoder) == len(plain.decoder) + 3  # transposed conv + ELU + batch norm at full resolution
+    assert headed.decode(torch.zeros(2, 10)).shape == (2, 4, 32, 32)
+
+
+@pytest.mark.parametrize(("kind", "head"), [(kind, 0) for kind in sorted(KINDS)] + [("ar-vae", 6)])
+def test_save_load_round_trip_gives_identical_outputs(kind, head, tmp_path):
     torch.manual_seed(0)
-    model = ShapeModel(tiny(kind))
+    model = ShapeModel(tiny(kind, head_channels=head))
     model.train()
     x = torch.nn.functional.one_hot(torch.randint(0, 4, (4, 32, 32)), 4).permute(0, 3, 1, 2).float()
     model(x)  # updates the batch-norm running statistics, which must be saved too

@@ -117,11 +117,11 @@ def test_datamodule_measures_attributes_on_the_attribute_grid(hearts):
         MaskDataModule(hearts[:16], hearts[16:], input_size=32, batch_size=4, n_reference=17)
 
 
-def test_soft_masks_and_prior_term_in_a_training_run(heart_maker, tmp_path):
+def test_soft_masks_prior_term_and_head_in_a_training_run(heart_maker, tmp_path):
     from echolatent.resample import grid_onehot
 
     big = heart_maker(24, size=64, seed=2)
-    cfg = ShapeModelConfig(soft_masks=True, prior_weight=1.0, **TINY)
+    cfg = ShapeModelConfig(soft_masks=True, prior_weight=1.0, head_channels=4, **TINY)
     data = MaskDataModule(big[:16], big[16:], input_size=32, attributes=cfg.attributes, batch_size=8, soft=True)
     fractions = data.train_inputs.float()
     assert ((fractions > 0) & (fractions < 1)).any() and torch.allclose(fractions.sum(1), torch.ones(16, 32, 32),
@@ -133,7 +133,7 @@ def test_soft_masks_and_prior_term_in_a_training_run(heart_maker, tmp_path):
     assert 0.0 <= float(logged["train/prior_valid_raw"]) <= float(logged["train/prior_valid_cleaned"]) <= 1.0
     model = export_model(best, data.train_inputs, tmp_path / "model.pt")
     loaded = load_model(tmp_path / "model.pt")
-    assert loaded.config.soft_masks and loaded.config.prior_weight == 1.0
+    assert loaded.config.soft_masks and loaded.config.prior_weight == 1.0 and loaded.config.head_channels == 4
     with torch.no_grad():
         direct = loaded.encode(grid_onehot(big[:4], (32, 32), soft=True))[0].numpy()
     np.testing.assert_allclose(encode_masks(loaded, big[:4]), direct, atol=1e-5)  # the codec feeds fractions

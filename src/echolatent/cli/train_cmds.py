@@ -36,6 +36,8 @@ def train_vae(
     ] = None,
     input_size: Annotated[int, typer.Option("--input-size", help="Side of the model's square grid (pixels).")] = 96,
     channels: Annotated[str, typer.Option("--channels", help="Encoder widths, comma-separated.")] = "16,32,64,128",
+    head_channels: Annotated[int, typer.Option(
+        "--head-channels", help="Feature maps of a full-resolution decoder block before the logits (0: none).")] = 0,
     latent_dim: Annotated[int, typer.Option("--latent-dim")] = 16,
     beta: Annotated[float | None, typer.Option("--beta", help="KL weight (default: the kind's).")] = None,
     gamma: Annotated[float | None, typer.Option("--gamma", help="Attribute-loss weight (default: the kind's).")] = None,
@@ -74,6 +76,7 @@ def train_vae(
             gamma=0.0 if no_attributes else gamma, delta=delta, attributes=attributes, lr=lr,
             weight_decay=weight_decay, kl_warmup_epochs=kl_warmup_epochs, batch_size=batch_size,
             soft_masks=soft_masks, prior_weight=prior_weight, dice_per_frame=dice_per_frame,
+            head_channels=head_channels,
         )
     except ValueError as err:
         raise typer.BadParameter(str(err)) from None

@@ -65,7 +65,9 @@ class ShapeModelConfig:
     ``soft_masks``: masks reach the grid as area fractions (partial volume) rather than resampled labels, for the
     encoder's input and the training targets. ``prior_weight``: weight of the prior-sample term of training
     (:mod:`echolatent.train.prior_pool`; 0: off). ``dice_per_frame``: the Dice loss per frame, then averaged
-    (as reconstruction Dice is reported), instead of over the batch's summed areas.
+    (as reconstruction Dice is reported), instead of over the batch's summed areas. ``head_channels`` > 0: the
+    decoder's last upsampling gives that many feature maps at full resolution, then a 3x3 convolution makes the
+    logits (0: the last upsampling makes the logits, castor's layout).
     """
 
     kind: str = "ar-vae"
@@ -86,6 +88,7 @@ class ShapeModelConfig:
     soft_masks: bool = False
     prior_weight: float = 0.0
     dice_per_frame: bool = False
+    head_channels: int = 0
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -100,6 +103,7 @@ class ShapeModelConfig:
         object.__setattr__(self, "attributes", tuple(str(a) for a in self.attributes))
         object.__setattr__(self, "soft_masks", bool(self.soft_masks))
         object.__setattr__(self, "dice_per_frame", bool(self.dice_per_frame))
+        object.__setattr__(self, "head_channels", int(self.head_channels))
         _validate(self)
 
     @property
@@ -143,6 +147,8 @@ def _validate(cfg: ShapeModelConfig) -> None:
                          f"(one halving per encoder block plus the bottleneck)")
     if cfg.bottleneck_channels < 1:
         raise ValueError(f"bottleneck_channels must be positive, got {cfg.bottleneck_channels}")
+    if cfg.head_channels < 0:
+        raise ValueError(f"head_channels must be >= 0 (0: no full-resolution block), got {cfg.head_channels}")
     if cfg.latent_dim < 1:
         raise ValueError(f"latent_dim must be positive, got {cfg.latent_dim}")
     for name in ("beta", "gamma", "ce_weight", "kl_capacity", "weight_decay", "prior_weight"):
@@ -201,7 +207,11 @@ def _decoder(cfg: ShapeModelConfig) -> nn.Sequential:
     for c in reversed(cfg.channels):
         layers += _conv_block(c_prev, c, stride=2, transpose=True) + _conv_block(c, c, stride=1)
         c_prev = c
-    layers.append(nn.ConvTranspose2d(c_prev, NUM_LABELS, 3, stride=2, padding=1, output_padding=1))
+    if cfg.head_channels:
+        layers += _conv_block(c_prev, cfg.head_channels, stride=2, transpose=True)
+        layers.append(nn.Conv2d(cfg.head_channels, NUM_LABELS, 3, padding=1))
+    else:
+        layers.append(nn.ConvTranspose2d(c_prev, NUM_LABELS, 3, stride=2, padding=1, output_padding=1))
     return nn.Sequential(*layers)
 
 

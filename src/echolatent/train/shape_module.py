@@ -207,7 +207,7 @@ def init_from(module: ShapeModule, path: str | Path) -> None:
     from echolatent.latent.codec import load_model
 
     source = load_model(path)
-    for name in ("kind", "input_size", "channels", "bottleneck_channels", "latent_dim"):
+    for name in ("kind", "input_size", "channels", "bottleneck_channels", "latent_dim", "head_channels"):
         mine, theirs = getattr(module.config, name), getattr(source.config, name)
         if mine != theirs:
             raise ValueError(f"cannot start from {path}: its {name} is {theirs}, this run's is {mine}")

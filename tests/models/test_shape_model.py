@@ -72,6 +72,7 @@ def test_ar_vae_defaults_are_castors():
         ({"prior_weight": math.inf}, "prior_weight"),
         ({"kind": "ae", "prior_weight": 1.0}, "AE has no prior"),
         ({"head_channels": -1}, "head_channels"),
+        ({"prior_pool_size": 0}, "prior_pool_size"),
     ],
 )
 def test_bad_config_values_are_rejected(overrides, message):

@@ -121,7 +121,7 @@ def test_soft_masks_prior_term_and_head_in_a_training_run(heart_maker, tmp_path)
     from echolatent.resample import grid_onehot
 
     big = heart_maker(24, size=64, seed=2)
-    cfg = ShapeModelConfig(soft_masks=True, prior_weight=1.0, head_channels=4, **TINY)
+    cfg = ShapeModelConfig(soft_masks=True, prior_weight=1.0, prior_pool_size=40, head_channels=4, **TINY)
     data = MaskDataModule(big[:16], big[16:], input_size=32, attributes=cfg.attributes, batch_size=8, soft=True)
     fractions = data.train_inputs.float()
     assert ((fractions > 0) & (fractions < 1)).any() and torch.allclose(fractions.sum(1), torch.ones(16, 32, 32),
@@ -131,6 +131,7 @@ def test_soft_masks_prior_term_and_head_in_a_training_run(heart_maker, tmp_path)
                         limit_val_batches=1, progress=False)
     logged = trainer.callback_metrics
     assert 0.0 <= float(logged["train/prior_valid_raw"]) <= float(logged["train/prior_valid_cleaned"]) <= 1.0
+    assert len(module.prior_pool.z) == round(float(logged["train/prior_kept"]) * 40)  # the config's pool size
     model = export_model(best, data.train_inputs, tmp_path / "model.pt")
     loaded = load_model(tmp_path / "model.pt")
     assert loaded.config.soft_masks and loaded.config.prior_weight == 1.0 and loaded.config.head_channels == 4

@@ -52,6 +52,8 @@ def train_vae(
     prior_weight: Annotated[float, typer.Option(
         "--prior-weight", help="Weight of the prior-sample term: prior codes trained towards their cleaned, valid "
         "decodings (0: off).")] = 0.0,
+    prior_pool_size: Annotated[int, typer.Option(
+        "--prior-pool-size", help="Prior codes drawn (decoded, cleaned, given targets) each epoch.")] = 512,
     dice_per_frame: Annotated[bool, typer.Option(
         "--dice-per-frame/--dice-per-batch", help="Dice loss per frame then averaged, or over the batch's areas.")
     ] = False,
@@ -76,7 +78,7 @@ def train_vae(
             gamma=0.0 if no_attributes else gamma, delta=delta, attributes=attributes, lr=lr,
             weight_decay=weight_decay, kl_warmup_epochs=kl_warmup_epochs, batch_size=batch_size,
             soft_masks=soft_masks, prior_weight=prior_weight, dice_per_frame=dice_per_frame,
-            head_channels=head_channels,
+            head_channels=head_channels, prior_pool_size=prior_pool_size,
         )
     except ValueError as err:
         raise typer.BadParameter(str(err)) from None

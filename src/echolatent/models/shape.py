@@ -64,10 +64,11 @@ class ShapeModelConfig:
     Attribute ``k`` is regularised on latent dimension ``k``; the remaining dimensions are free.
     ``soft_masks``: masks reach the grid as area fractions (partial volume) rather than resampled labels, for the
     encoder's input and the training targets. ``prior_weight``: weight of the prior-sample term of training
-    (:mod:`echolatent.train.prior_pool`; 0: off). ``dice_per_frame``: the Dice loss per frame, then averaged
-    (as reconstruction Dice is reported), instead of over the batch's summed areas. ``head_channels`` > 0: the
-    decoder's last upsampling gives that many feature maps at full resolution, then a 3x3 convolution makes the
-    logits (0: the last upsampling makes the logits, castor's layout).
+    (:mod:`echolatent.train.prior_pool`; 0: off), on ``prior_pool_size`` codes drawn each epoch.
+    ``dice_per_frame``: the Dice loss per frame, then averaged (as reconstruction Dice is reported), instead of over
+    the batch's summed areas. ``head_channels`` > 0: the decoder's last upsampling gives that many feature maps at
+    full resolution, then a 3x3 convolution makes the logits (0: the last upsampling makes the logits, castor's
+    layout).
     """
 
     kind: str = "ar-vae"
@@ -87,6 +88,7 @@ class ShapeModelConfig:
     batch_size: int = 16
     soft_masks: bool = False
     prior_weight: float = 0.0
+    prior_pool_size: int = 512
     dice_per_frame: bool = False
     head_channels: int = 0
 
@@ -104,6 +106,7 @@ class ShapeModelConfig:
         object.__setattr__(self, "soft_masks", bool(self.soft_masks))
         object.__setattr__(self, "dice_per_frame", bool(self.dice_per_frame))
         object.__setattr__(self, "head_channels", int(self.head_channels))
+        object.__setattr__(self, "prior_pool_size", int(self.prior_pool_size))
         _validate(self)
 
     @property
@@ -147,6 +150,8 @@ def _validate(cfg: ShapeModelConfig) -> None:
                          f"(one halving per encoder block plus the bottleneck)")
     if cfg.bottleneck_channels < 1:
         raise ValueError(f"bottleneck_channels must be positive, got {cfg.bottleneck_channels}")
+    if cfg.prior_pool_size < 1:
+        raise ValueError(f"prior_pool_size must be >= 1 (codes drawn per epoch), got {cfg.prior_pool_size}")
     if cfg.head_channels < 0:
         raise ValueError(f"head_channels must be >= 0 (0: no full-resolution block), got {cfg.head_channels}")
     if cfg.latent_dim < 1:

@@ -26,7 +26,7 @@ from echolatent.models.shape import ATTRIBUTE_GRID, ShapeModel
 
 log = logging.getLogger(__name__)
 
-#: Codes drawn per epoch.
+#: Codes drawn per call unless told (the config's ``prior_pool_size``, per epoch).
 POOL_SIZE = 512
 
 

@@ -140,7 +140,7 @@ class ShapeModule(L.LightningModule):
         if self.config.prior_weight <= 0:
             return
         seed = self.seed * 100_003 + self.current_epoch * 101 + self.global_rank
-        self.prior_pool = build_prior_pool(self.model, seed=seed)
+        self.prior_pool = build_prior_pool(self.model, n=self.config.prior_pool_size, seed=seed)
         self.log_dict({"train/prior_valid_raw": self.prior_pool.valid_raw,
                        "train/prior_valid_cleaned": self.prior_pool.valid_cleaned,
                        "train/prior_kept": self.prior_pool.kept}, on_step=False, on_epoch=True)

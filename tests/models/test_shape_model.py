@@ -142,3 +142,19 @@ def test_bad_model_files_raise_input_errors(tmp_path):
     torch.save({"weights": np.zeros(2).tolist()}, foreign)
     with pytest.raises(InputError, match="not an echolatent shape-model file"):
         read_model_file(foreign)
+
+
+def test_decode_in_chunks_outside_training_gives_the_unchunked_logits():
+    from echolatent.models.shape import DECODE_CHUNK
+
+    torch.manual_seed(1)
+    model = ShapeModel(tiny("ar-vae", head_channels=4))
+    z = torch.randn(2 * DECODE_CHUNK + 3, 10)
+    model.train()  # batch statistics over all the codes: one decoder call, not chunks
+    with torch.no_grad():
+        np.testing.assert_allclose(model.decode(z).numpy(), model.decoder(z).numpy(), atol=1e-6)
+        chunked = torch.cat([model.decoder(z[i:i + DECODE_CHUNK]) for i in range(0, len(z), DECODE_CHUNK)])
+        assert not torch.allclose(model.decode(z), chunked, atol=1e-3)
+    model.eval()
+    with torch.no_grad():
+        np.testing.assert_allclose(model.decode(z).numpy(), model.decoder(z).numpy(), atol=1e-6)

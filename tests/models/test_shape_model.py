@@ -150,11 +150,15 @@ def test_decode_in_chunks_outside_training_gives_the_unchunked_logits():
     torch.manual_seed(1)
     model = ShapeModel(tiny("ar-vae", head_channels=4))
     z = torch.randn(2 * DECODE_CHUNK + 3, 10)
+    calls = []
+    model.decoder.register_forward_hook(lambda module, args, out: calls.append(len(args[0])))
     model.train()  # batch statistics over all the codes: one decoder call, not chunks
     with torch.no_grad():
-        np.testing.assert_allclose(model.decode(z).numpy(), model.decoder(z).numpy(), atol=1e-6)
-        chunked = torch.cat([model.decoder(z[i:i + DECODE_CHUNK]) for i in range(0, len(z), DECODE_CHUNK)])
-        assert not torch.allclose(model.decode(z), chunked, atol=1e-3)
+        whole = model.decode(z)
+    assert calls == [len(z)]
     model.eval()
     with torch.no_grad():
-        np.testing.assert_allclose(model.decode(z).numpy(), model.decoder(z).numpy(), atol=1e-6)
+        chunked, reference = model.decode(z), model.decoder(z)
+    assert calls[1:] == [DECODE_CHUNK, DECODE_CHUNK, 3, len(z)]
+    np.testing.assert_allclose(chunked.numpy(), reference.numpy(), atol=1e-6)
+    assert not torch.allclose(whole, reference, atol=1e-3)  # training-mode logits did use the batch's statistics

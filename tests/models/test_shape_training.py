@@ -117,8 +117,18 @@ def test_datamodule_measures_attributes_on_the_attribute_grid(hearts):
         MaskDataModule(hearts[:16], hearts[16:], input_size=32, batch_size=4, n_reference=17)
 
 
-def test_soft_masks_prior_term_and_head_in_a_training_run(heart_maker, tmp_path):
+def test_soft_masks_prior_term_and_head_in_a_training_run(heart_maker, tmp_path, monkeypatch):
+    import echolatent.train.shape_module as shape_module
     from echolatent.resample import grid_onehot
+
+    pool_sizes = []
+    real_pool = shape_module.build_prior_pool
+
+    def spy_pool(model, n, seed):
+        pool_sizes.append(n)
+        return real_pool(model, n=n, seed=seed)
+
+    monkeypatch.setattr(shape_module, "build_prior_pool", spy_pool)
 
     big = heart_maker(24, size=64, seed=2)
     cfg = ShapeModelConfig(soft_masks=True, prior_weight=1.0, prior_pool_size=40, head_channels=4, **TINY)
@@ -131,7 +141,8 @@ def test_soft_masks_prior_term_and_head_in_a_training_run(heart_maker, tmp_path)
                         limit_val_batches=1, progress=False)
     logged = trainer.callback_metrics
     assert 0.0 <= float(logged["train/prior_valid_raw"]) <= float(logged["train/prior_valid_cleaned"]) <= 1.0
-    assert len(module.prior_pool.z) == round(float(logged["train/prior_kept"]) * 40)  # the config's pool size
+    assert pool_sizes == [40]  # one draw per epoch, of the config's size
+    assert len(module.prior_pool.z) == round(float(logged["train/prior_kept"]) * 40)
     model = export_model(best, data.train_inputs, tmp_path / "model.pt")
     loaded = load_model(tmp_path / "model.pt")
     assert loaded.config.soft_masks and loaded.config.prior_weight == 1.0 and loaded.config.head_channels == 4

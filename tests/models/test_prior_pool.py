@@ -51,6 +51,9 @@ def test_pool_targets_are_cleaned_valid_decodings(heart_maker):
     assert pool.targets.shape == (len(pool.z), 4, 32, 32)
     assert all(torch.equal(target, expected[0]) for target in pool.targets)
     assert model.training  # put back in the mode it came in
+    fine = build_prior_pool(model, n=64, seed=0, target_size=48)  # a model trained with loss_size 48
+    assert fine.targets.dtype == torch.uint8 and torch.equal(fine.z, pool.z)
+    assert all(np.array_equal(t, resize_labels(cleaned, (48, 48))[0]) for t in fine.targets.numpy())
 
 
 def test_prior_term_is_decoded_with_the_batch(hearts):
@@ -90,3 +93,17 @@ def test_init_from_copies_weights_and_rejects_other_architectures(tmp_path):
     other = ShapeModule(ShapeModelConfig(**{**TINY, "latent_dim": 12}).to_dict())
     with pytest.raises(ValueError, match="latent_dim is 10, this run's is 12"):
         init_from(other, path)
+
+
+def test_prior_term_at_loss_size_compares_resampled_probabilities(hearts):
+    cfg = ShapeModelConfig(prior_weight=2.0, loss_size=48, **TINY)
+    module = ShapeModule(cfg.to_dict()).eval()
+    z = torch.randn(4, 10, generator=torch.Generator().manual_seed(2))
+    prior = (z, torch.from_numpy(resize_labels(hearts[:4], (48, 48))))
+    target = torch.from_numpy(resize_labels(hearts[4:8], (48, 48)))
+    terms, logits = module.losses(one_hot(hearts[4:8]), torch.zeros(4, 8), sample=False, prior=prior, target=target)
+    assert logits.shape == (4, 4, 32, 32)  # the decoder's grid; the loss is at 48 px
+    for name, codes, labels in (("recon", None, target), ("prior", z, prior[1])):
+        decoded = logits if codes is None else module.model.decode(codes)
+        assert terms[name].item() == pytest.approx(reconstruction_loss(decoded, labels, cfg.ce_weight)["recon"].item(),
+                                                   rel=1e-5)

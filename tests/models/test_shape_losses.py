@@ -86,3 +86,33 @@ def test_per_frame_dice_weighs_each_frame_equally():
     # LV Dice: over the batch 2*8/(8+9); per frame (1 + 0)/2; MYO and LA absent: Dice 1 either way (smoothing)
     assert batch == pytest.approx(1 - (2 * 8 / 17 + 1 + 1) / 3, abs=1e-4)
     assert frame == pytest.approx(1 - (0.5 + 1 + 1) / 3, abs=1e-4)
+
+
+def test_reconstruction_loss_on_finer_targets_uses_resampled_probabilities():
+    scores = torch.tensor([2.0, 1.0, 0.0, -1.0])
+    p = scores.softmax(0).tolist()
+    logits = scores.view(1, 4, 1, 1).repeat(1, 1, 2, 2).requires_grad_()  # the same class scores everywhere:
+    labels = torch.zeros(1, 4, 4, dtype=torch.long)  # resampled to 4 x 4, the probabilities stay p
+    labels[0, :2] = 1  # 8 LV pixels, 8 background
+    terms = reconstruction_loss(logits, labels, ce_weight=1.0, per_frame=True)
+    assert terms["ce"].item() == pytest.approx(-(math.log(p[0]) + math.log(p[1])) / 2, rel=1e-5)
+    # LV Dice 2 * 8 p1 / (16 p1 + 8); MYO and LA predicted (16 p pixels) but absent: Dice ~0 (smoothing 1e-5)
+    lv = 2 * 8 * p[1] / (16 * p[1] + 8)
+    assert terms["dice"].item() == pytest.approx(1 - lv / 3, abs=1e-5)
+    terms["recon"].backward()
+    assert logits.grad is not None and logits.grad.abs().sum() > 0  # the resampling is differentiable
+
+
+def test_finer_targets_reward_sub_pixel_boundaries():
+    # LV on the left 3 of 4 fine columns: on a 2-pixel coarse grid the boundary falls inside the right pixel, which
+    # only a soft probability can place; a fine-size loss prefers it to either hard choice, a coarse one cannot see it
+    fine = torch.zeros(1, 4, 4, dtype=torch.long)
+    fine[0, :, :3] = 1
+
+    def loss(p_right: float) -> float:
+        """Loss of a 2 x 2 prediction: LV certain in the left column, with probability ``p_right`` in the right."""
+        lv = torch.tensor([[1.0, p_right]]).expand(2, 2)
+        probs = torch.stack([1 - lv, lv, torch.zeros_like(lv), torch.zeros_like(lv)])[None].clamp(1e-4, 1)
+        return reconstruction_loss(probs.log(), fine, ce_weight=0.1, per_frame=True)["recon"].item()
+
+    assert loss(0.5) < min(loss(0.0), loss(1.0))

@@ -13,6 +13,7 @@ import torch
 
 from echolatent.latent.codec import encode_masks, load_model
 from echolatent.models.shape import KINDS, ShapeModelConfig
+from echolatent.resample import resize_labels
 from echolatent.train.mask_data import MaskDataModule, zscore_stats
 from echolatent.train.runner import fit
 from echolatent.train.shape_module import ShapeModule, export_model
@@ -104,7 +105,6 @@ def test_sequence_masks_reads_every_frame_of_sequences(hearts, tmp_path):
 
 def test_datamodule_measures_attributes_on_the_attribute_grid(hearts):
     from echolatent.measure.attributes import compute_attributes
-    from echolatent.resample import resize_labels
 
     data = MaskDataModule(hearts[:16], hearts[16:], input_size=32, attributes=("lv_area", "lv_base_width"),
                           batch_size=4, attribute_size=64, n_reference=10)
@@ -124,9 +124,9 @@ def test_soft_masks_prior_term_and_head_in_a_training_run(heart_maker, tmp_path,
     pool_sizes = []
     real_pool = shape_module.build_prior_pool
 
-    def spy_pool(model, n, seed):
+    def spy_pool(model, n, seed, **options):
         pool_sizes.append(n)
-        return real_pool(model, n=n, seed=seed)
+        return real_pool(model, n=n, seed=seed, **options)
 
     monkeypatch.setattr(shape_module, "build_prior_pool", spy_pool)
 
@@ -150,3 +150,38 @@ def test_soft_masks_prior_term_and_head_in_a_training_run(heart_maker, tmp_path,
         direct = loaded.encode(grid_onehot(big[:4], (32, 32), soft=True))[0].numpy()
     np.testing.assert_allclose(encode_masks(loaded, big[:4]), direct, atol=1e-5)  # the codec feeds fractions
     assert np.allclose(model.latent_min.numpy(), encode_masks(loaded, big[:16]).min(0), atol=1e-3)
+
+
+def test_loss_size_trains_against_labels_at_that_size(heart_maker, tmp_path):
+    big = heart_maker(24, size=64, seed=4)
+    cfg = ShapeModelConfig(prior_weight=1.0, prior_pool_size=24, loss_size=48, **TINY)
+    data = MaskDataModule(big[:16], big[16:], input_size=32, attributes=cfg.attributes, batch_size=8, loss_size=48)
+    inputs, attrs, targets = next(iter(data.val_dataloader()))
+    assert inputs.shape == (8, 4, 32, 32) and targets.shape == (8, 48, 48) and targets.dtype == torch.uint8
+    assert np.array_equal(targets.numpy(), resize_labels(big[16:], (48, 48)))
+    module = ShapeModule(cfg.to_dict(), seed=1)
+    trainer, best = fit(module, data, tmp_path / "run", cfg, max_epochs=1, limit_train_batches=2, accelerator="cpu",
+                        limit_val_batches=1, progress=False)
+    assert module.prior_pool.targets.shape[1:] == (48, 48)  # prior targets at 48 px too
+    assert all(np.isfinite(float(trainer.callback_metrics[k])) for k in ("train/recon", "val/recon", "val/dice_lv"))
+    export_model(best, data.train_inputs, tmp_path / "m.pt")
+    assert load_model(tmp_path / "m.pt").config.loss_size == 48
+    same = MaskDataModule(big[:16], big[16:], input_size=32, batch_size=8, loss_size=32)
+    assert len(next(iter(same.train_dataloader()))) == 2  # loss on the model's grid: no extra targets
+    with pytest.raises(ValueError, match="loss_size"):
+        ShapeModelConfig(loss_size=16, **TINY)
+
+
+def test_freeze_decoder_trains_the_encoder_only(hearts, tmp_path):
+    cfg = ShapeModelConfig(freeze_decoder=True, **TINY)
+    data = MaskDataModule(hearts[:16], hearts[16:], input_size=32, attributes=cfg.attributes, batch_size=8)
+    module = ShapeModule(cfg.to_dict(), seed=2)
+    before = {k: v.clone() for k, v in module.model.state_dict().items()}
+    fit(module, data, tmp_path / "run", cfg, max_epochs=1, limit_train_batches=2, accelerator="cpu",
+        limit_val_batches=1, progress=False)
+    after = module.model.state_dict()
+    changed = {k for k in before if not torch.equal(before[k], after[k])}
+    assert changed and all(k.startswith(("encoder.", "mu_head.", "logvar_head.")) for k in changed)
+    assert any(k.startswith("encoder.") and k.endswith("running_mean") for k in changed)  # its batch norm learns
+    with pytest.raises(ValueError, match="freeze_decoder"):
+        ShapeModelConfig(freeze_decoder=True, prior_weight=1.0, **TINY)

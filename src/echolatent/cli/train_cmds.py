@@ -38,6 +38,9 @@ def train_vae(
     channels: Annotated[str, typer.Option("--channels", help="Encoder widths, comma-separated.")] = "16,32,64,128",
     head_channels: Annotated[int, typer.Option(
         "--head-channels", help="Feature maps of a full-resolution decoder block before the logits (0: none).")] = 0,
+    loss_size: Annotated[int, typer.Option(
+        "--loss-size", help="Compute the reconstruction loss on probabilities resampled to this side (pixels), "
+        "where inference compares masks (0: on the model's grid).")] = 0,
     latent_dim: Annotated[int, typer.Option("--latent-dim")] = 16,
     beta: Annotated[float | None, typer.Option("--beta", help="KL weight (default: the kind's).")] = None,
     gamma: Annotated[float | None, typer.Option("--gamma", help="Attribute-loss weight (default: the kind's).")] = None,
@@ -57,6 +60,9 @@ def train_vae(
     dice_per_frame: Annotated[bool, typer.Option(
         "--dice-per-frame/--dice-per-batch", help="Dice loss per frame then averaged, or over the batch's areas.")
     ] = False,
+    freeze_decoder: Annotated[bool, typer.Option(
+        "--freeze-decoder", help="Train the encoder only (with --init: fit a trained model's encoder to its decoder; "
+        "prior samples decode as before).")] = False,
     init: Annotated[Path | None, typer.Option(
         "--init", help="Start from this model file's weights (fine-tuning; same architecture).")] = None,
     max_steps: Annotated[int, typer.Option("--max-steps", help="Stop after this many steps (-1: no limit).")] = -1,
@@ -78,7 +84,8 @@ def train_vae(
             gamma=0.0 if no_attributes else gamma, delta=delta, attributes=attributes, lr=lr,
             weight_decay=weight_decay, kl_warmup_epochs=kl_warmup_epochs, batch_size=batch_size,
             soft_masks=soft_masks, prior_weight=prior_weight, dice_per_frame=dice_per_frame,
-            head_channels=head_channels, prior_pool_size=prior_pool_size,
+            head_channels=head_channels, prior_pool_size=prior_pool_size, loss_size=loss_size,
+            freeze_decoder=freeze_decoder,
         )
     except ValueError as err:
         raise typer.BadParameter(str(err)) from None

@@ -70,7 +70,11 @@ class ShapeModelConfig:
     ``dice_per_frame``: the Dice loss per frame, then averaged (as reconstruction Dice is reported), instead of over
     the batch's summed areas. ``head_channels`` > 0: the decoder's last upsampling gives that many feature maps at
     full resolution, then a 3x3 convolution makes the logits (0: the last upsampling makes the logits, castor's
-    layout).
+    layout). ``loss_size`` > 0: the reconstruction losses compare the decoded probabilities, bilinearly resampled to
+    ``loss_size`` pixels as inference resamples them, with the masks at that size (0: on the model's grid).
+    ``freeze_decoder``: train the encoder only, the decoder's weights and batch-norm statistics left as they are
+    (fine-tuning a trained model's encoder towards the codes its decoder reconstructs best; what the decoder makes of
+    prior samples does not change).
     """
 
     kind: str = "ar-vae"
@@ -93,6 +97,8 @@ class ShapeModelConfig:
     prior_pool_size: int = 512
     dice_per_frame: bool = False
     head_channels: int = 0
+    loss_size: int = 0
+    freeze_decoder: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -109,6 +115,8 @@ class ShapeModelConfig:
         object.__setattr__(self, "dice_per_frame", bool(self.dice_per_frame))
         object.__setattr__(self, "head_channels", int(self.head_channels))
         object.__setattr__(self, "prior_pool_size", int(self.prior_pool_size))
+        object.__setattr__(self, "loss_size", int(self.loss_size))
+        object.__setattr__(self, "freeze_decoder", bool(self.freeze_decoder))
         _validate(self)
 
     @property
@@ -156,6 +164,9 @@ def _validate(cfg: ShapeModelConfig) -> None:
         raise ValueError(f"prior_pool_size must be >= 1 (codes drawn per epoch), got {cfg.prior_pool_size}")
     if cfg.head_channels < 0:
         raise ValueError(f"head_channels must be >= 0 (0: no full-resolution block), got {cfg.head_channels}")
+    if cfg.loss_size != 0 and cfg.loss_size < cfg.input_size:
+        raise ValueError(f"loss_size must be 0 (the model's grid) or >= input_size {cfg.input_size}, "
+                         f"got {cfg.loss_size}")
     if cfg.latent_dim < 1:
         raise ValueError(f"latent_dim must be positive, got {cfg.latent_dim}")
     for name in ("beta", "gamma", "ce_weight", "kl_capacity", "weight_decay", "prior_weight"):
@@ -179,6 +190,9 @@ def _validate(cfg: ShapeModelConfig) -> None:
         raise ValueError(f"kind {cfg.kind!r} is not variational: attribute regularisation needs a VAE kind")
     if cfg.prior_weight > 0 and not cfg.spec.variational:
         raise ValueError(f"prior_weight = {cfg.prior_weight} > 0 needs a variational kind (the AE has no prior)")
+    if cfg.freeze_decoder and cfg.prior_weight > 0:
+        raise ValueError(f"prior_weight = {cfg.prior_weight} > 0 trains the decoder, which freeze_decoder leaves "
+                         f"as it is")
     if cfg.gamma > 0 and not cfg.attributes:
         raise ValueError(f"gamma = {cfg.gamma} > 0 but no attributes are declared")
 

@@ -72,7 +72,8 @@ class MaskDataModule(L.LightningDataModule):
     after resampling to ``attribute_size`` (default :data:`ATTRIBUTE_GRID`), the network sees them resampled to
     ``input_size``. The first ``n_reference`` training masks (default: all) are the reference anatomy the temporal
     bounds are measured on (kept as labels on the grid, ``reference_masks (n_reference, S, S)`` uint8); masks after
-    them (e.g. synthetic ones) only add training examples.
+    them (e.g. synthetic ones) only add training examples. ``loss_size`` > ``input_size``: batches carry a third
+    tensor, the labels resampled to ``loss_size`` ``(B, L, L)`` uint8, the reconstruction target at that size.
     """
 
     def __init__(
@@ -87,6 +88,7 @@ class MaskDataModule(L.LightningDataModule):
         attribute_size: int = ATTRIBUTE_GRID,
         n_reference: int | None = None,
         soft: bool = False,
+        loss_size: int = 0,
     ) -> None:
         super().__init__()
         if batch_size < 2:
@@ -105,6 +107,9 @@ class MaskDataModule(L.LightningDataModule):
         self.train_inputs = grid_inputs(train_masks, size, self.soft)
         self.val_inputs = grid_inputs(val_masks, size, self.soft)
         self.reference_masks = resize_labels(train_masks[:self.n_reference], size)
+        self.loss_size = int(loss_size) if loss_size and loss_size != input_size else 0
+        self.train_targets = self._loss_targets(train_masks)
+        self.val_targets = self._loss_targets(val_masks)
         self.attributes, self.attribute_size = tuple(attributes), attribute_size
         self.batch_size, self.num_workers = batch_size, num_workers
         train_raw = measure_training_attributes(resize_labels(train_masks, attr_size), self.attributes)
@@ -119,16 +124,24 @@ class MaskDataModule(L.LightningDataModule):
         """``(N, K)`` raw attribute values -> z-scores (float32) with the training statistics."""
         return ((raw - self.attribute_mean) / self.attribute_std).astype(np.float32)
 
-    def _loader(self, inputs: torch.Tensor, attrs: np.ndarray, train: bool) -> DataLoader:
-        dataset = TensorDataset(inputs, torch.from_numpy(attrs))
+    def _loss_targets(self, masks: np.ndarray) -> torch.Tensor | None:
+        """``(N, H, W)`` labels -> ``(N, L, L)`` uint8 at ``loss_size``, or ``None`` (loss on the model's grid)."""
+        if not self.loss_size:
+            return None
+        return torch.from_numpy(resize_labels(masks, (self.loss_size, self.loss_size)))
+
+    def _loader(self, inputs: torch.Tensor, attrs: np.ndarray, targets: torch.Tensor | None,
+                train: bool) -> DataLoader:
+        tensors = (inputs, torch.from_numpy(attrs)) + ((targets,) if targets is not None else ())
+        dataset = TensorDataset(*tensors)
         return DataLoader(dataset, batch_size=self.batch_size, shuffle=train, drop_last=train,
                           num_workers=self.num_workers, persistent_workers=self.num_workers > 0)
 
     def train_dataloader(self) -> DataLoader:
-        return self._loader(self.train_inputs, self.train_attrs, train=True)
+        return self._loader(self.train_inputs, self.train_attrs, self.train_targets, train=True)
 
     def val_dataloader(self) -> DataLoader:
-        return self._loader(self.val_inputs, self.val_attrs, train=False)
+        return self._loader(self.val_inputs, self.val_attrs, self.val_targets, train=False)
 
     @classmethod
     def from_dataset(
@@ -141,6 +154,7 @@ class MaskDataModule(L.LightningDataModule):
         batch_size: int = 32,
         num_workers: int = 0,
         soft: bool = False,
+        loss_size: int = 0,
     ) -> MaskDataModule:
         """Training split (plus every frame of ``add_synthetic``'s sequences) and validation split of ``root``.
 
@@ -161,7 +175,7 @@ class MaskDataModule(L.LightningDataModule):
         if add_synthetic is not None:
             train = np.concatenate([train, sequence_masks(add_synthetic, size)])
         return cls(train, val, input_size=input_size, attributes=attributes, batch_size=batch_size,
-                   num_workers=num_workers, n_reference=n_reference, soft=soft)
+                   num_workers=num_workers, n_reference=n_reference, soft=soft, loss_size=loss_size)
 
 
 def grid_inputs(masks: np.ndarray, size: tuple[int, int], soft: bool, chunk: int = 64) -> torch.Tensor:

@@ -10,8 +10,8 @@ looks for a valid mask to teach each code:
 2. when that is not valid, up to ``cycles`` times: encode the cleaned mask (``mu``), decode, clean. The encoder
    was only trained on real hearts, so it sends a broken mask to the code of a nearby real-looking one.
 
-Codes with a valid mask are kept, that mask (back on the model's grid) is their target (weight ``prior_weight``);
-the rest are left out.
+Codes with a valid mask are kept, that mask (back on the model's grid, or as labels at ``target_size`` for models
+trained with ``loss_size``) is their target (weight ``prior_weight``); the rest are left out.
 """
 
 from __future__ import annotations
@@ -32,8 +32,9 @@ POOL_SIZE = 512
 
 @dataclass
 class PriorPool:
-    """Codes ``z (m, d)`` float32 and decoder targets ``(m, 4, S, S)`` float16; validity rates of the draw (as
-    decoded, after the clean-up, and the share kept with a target)."""
+    """Codes ``z (m, d)`` float32 and decoder targets, ``(m, 4, S, S)`` float16 on the model's grid or ``(m, L, L)``
+    uint8 labels at a target size; validity rates of the draw (as decoded, after the clean-up, and the share kept
+    with a target)."""
 
     z: torch.Tensor
     targets: torch.Tensor
@@ -47,8 +48,11 @@ class PriorPool:
         return self.z[idx], self.targets[idx]
 
 
-def build_prior_pool(model: ShapeModel, n: int = POOL_SIZE, seed: int = 0, cycles: int = 2) -> PriorPool:
+def build_prior_pool(model: ShapeModel, n: int = POOL_SIZE, seed: int = 0, cycles: int = 2,
+                     target_size: int | None = None) -> PriorPool:
     """Draw ``n`` prior codes, decode, clean, re-encode the invalid ones, keep the valid (module docstring).
+
+    ``target_size``: targets are the valid labels resampled to that side (pixels), not one-hot on the model's grid.
 
     Decoding and encoding go through :mod:`echolatent.latent.codec`, as at inference (eval mode: batch-norm
     running statistics); the model is put back in the mode it was in. ``valid_raw`` / ``valid_cleaned``: the
@@ -56,6 +60,7 @@ def build_prior_pool(model: ShapeModel, n: int = POOL_SIZE, seed: int = 0, cycle
     """
     from echolatent.latent.codec import decode_latents, encode_masks
     from echolatent.measure.validity import check_validity
+    from echolatent.resample import resize_labels
     from echolatent.temporal.cleanup import clean_masks
     from echolatent.train.mask_data import grid_inputs
 
@@ -76,7 +81,10 @@ def build_prior_pool(model: ShapeModel, n: int = POOL_SIZE, seed: int = 0, cycle
         valid[redo] = check_validity(target[redo]).valid
     model.train(was_training)
     keep = np.flatnonzero(valid)
-    targets = grid_inputs(target[keep], (model.config.input_size,) * 2, model.config.soft_masks)
+    if target_size:
+        targets = torch.from_numpy(resize_labels(target[keep], (target_size, target_size)))
+    else:
+        targets = grid_inputs(target[keep], (model.config.input_size,) * 2, model.config.soft_masks)
     log.debug("prior pool: %d/%d valid raw, %.3f cleaned, %d kept after %d cycles", valid_raw.sum(), n,
               valid_cleaned, len(keep), cycles)
     return PriorPool(z[keep], targets, float(valid_raw.mean()), valid_cleaned, len(keep) / n)

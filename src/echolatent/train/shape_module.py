@@ -6,7 +6,8 @@ warm-up and capacity) + gamma * sum_k L_reg(k), with
 sampled codes (Pati & Lerch 2020), attribute k on latent dim k, pairs with an undefined attribute skipped;
 with ``prior_weight`` > 0, plus prior_weight * the same reconstruction loss on codes drawn from the prior against
 their cleaned, valid decodings (:mod:`echolatent.train.prior_pool`, redrawn every epoch).
-Targets are one-hot or, for ``soft_masks`` models, area fractions: cross-entropy and Dice take them as they come.
+Targets are one-hot or, for ``soft_masks`` models, area fractions: cross-entropy and Dice take them as they come;
+targets finer than the logits (``loss_size``) are compared with the softmax probabilities resampled to their size.
 """
 
 from __future__ import annotations
@@ -23,30 +24,43 @@ from monai.losses import DiceLoss
 
 from echolatent.labels import NUM_LABELS, Label
 from echolatent.models.shape import ShapeModel, ShapeModelConfig, save_model
+from echolatent.resample import resize_probs
 from echolatent.train.prior_pool import PriorPool, build_prior_pool
 
 log = logging.getLogger(__name__)
 
 #: Soft Dice with the areas summed over the batch (castor's) or per frame then averaged (``dice_per_frame``).
-_DICE = {per_frame: DiceLoss(include_background=False, softmax=True, batch=not per_frame, smooth_nr=1e-5,
-                             smooth_dr=1e-5) for per_frame in (False, True)}
+#: Keyed by (per_frame, softmax): ``softmax=False`` takes probabilities (resampled ones, see ``loss_size``).
+_DICE = {(per_frame, softmax): DiceLoss(include_background=False, softmax=softmax, batch=not per_frame,
+                                        smooth_nr=1e-5, smooth_dr=1e-5)
+         for per_frame in (False, True) for softmax in (False, True)}
+#: Probability floor under the log of the cross-entropy on resampled probabilities.
+_PROB_FLOOR = 1e-6
 
 
 def reconstruction_loss(logits: torch.Tensor, labels: torch.Tensor, ce_weight: float,
                         per_frame: bool = False) -> dict[str, torch.Tensor]:
-    """``logits (B, 4, S, S)``, ``labels (B, S, S)`` int or class fractions ``(B, 4, S, S)`` -> ``{"ce", "dice",
+    """``logits (B, 4, S, S)``, ``labels (B, L, L)`` int or class fractions ``(B, 4, L, L)`` -> ``{"ce", "dice",
     "recon"}`` scalars.
 
     ``dice`` is 1 - soft Dice (softmax probabilities, areas summed over the batch, or with ``per_frame`` over each
     frame, the Dice values then averaged: small structures count as much as large ones) averaged over LV, MYO, LA;
     with fractions, cross-entropy is against the target distribution (equal to the label form on a one-hot).
+    When ``L`` > ``S`` the softmax probabilities are first resampled bilinearly to ``L x L`` (as
+    :func:`echolatent.latent.codec.decode_probs` does at inference) and both terms are computed there.
     """
     if labels.ndim == 3:
         target = F.one_hot(labels.long(), NUM_LABELS).permute(0, 3, 1, 2).to(logits.dtype)
     else:
         target = labels.to(logits.dtype)
-    ce = F.cross_entropy(logits, target)
-    dice = _DICE[per_frame](logits, target)
+    size = tuple(target.shape[-2:])
+    if size == tuple(logits.shape[-2:]):
+        ce = F.cross_entropy(logits, target)
+        dice = _DICE[per_frame, True](logits, target)
+    else:
+        probs = resize_probs(logits.softmax(1), size)
+        ce = -(target * probs.clamp_min(_PROB_FLOOR).log()).sum(1).mean()
+        dice = _DICE[per_frame, False](probs, target)
     return {"ce": ce, "dice": dice, "recon": ce_weight * ce + dice}
 
 
@@ -84,7 +98,8 @@ def dice_scores(pred: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
 
 
 class ShapeModule(L.LightningModule):
-    """Trains a :class:`ShapeModel`; batches are ``(one-hot or fractions (B, 4, S, S), attributes (B, K) float32)``."""
+    """Trains a :class:`ShapeModel`; batches are ``(one-hot or fractions (B, 4, S, S), attributes (B, K) float32)``
+    and, with ``loss_size``, the labels at that size ``(B, L, L)`` (the reconstruction target)."""
 
     def __init__(self, config: dict[str, Any], seed: int = 0) -> None:
         super().__init__()
@@ -93,6 +108,14 @@ class ShapeModule(L.LightningModule):
         self.model = ShapeModel(self.config)
         self.seed = seed
         self.prior_pool: PriorPool | None = None
+        if self.config.freeze_decoder:
+            self.model.decoder.requires_grad_(False)
+
+    def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
+        """Keep a frozen decoder in eval mode before every step, whatever mode the loops restored: its batch-norm
+        statistics are not updated, and it decodes during training as it does at inference."""
+        if self.config.freeze_decoder:
+            self.model.decoder.eval()
 
     def kl_weight(self) -> float:
         """beta, ramped linearly over the first ``kl_warmup_epochs`` epochs."""
@@ -101,8 +124,11 @@ class ShapeModule(L.LightningModule):
         return self.config.beta * ramp
 
     def losses(self, onehot: torch.Tensor, attrs: torch.Tensor, sample: bool,
-               prior: tuple[torch.Tensor, torch.Tensor] | None = None) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+               prior: tuple[torch.Tensor, torch.Tensor] | None = None,
+               target: torch.Tensor | None = None) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
         """Every loss term of one batch and the logits; ``sample`` draws z = mu + s * eps (else z = mu).
+
+        ``target``: the reconstruction target when it is not the encoder's input (labels at ``loss_size``).
 
         ``prior``: pooled prior codes ``(m, d)`` and their targets, decoded in the same call as the batch's codes
         (one set of batch-norm statistics for both, so training and inference normalise alike).
@@ -117,7 +143,8 @@ class ShapeModule(L.LightningModule):
             logits = self.model.decode(z)
         else:
             logits, prior_logits = self.model.decode(torch.cat([z, prior[0].to(z)])).split([len(z), len(prior[0])])
-        terms = reconstruction_loss(logits, onehot, cfg.ce_weight, cfg.dice_per_frame)
+        recon_target = onehot if target is None else target
+        terms = reconstruction_loss(logits, recon_target, cfg.ce_weight, cfg.dice_per_frame)
         total = terms["recon"]
         if prior is not None:
             target = prior[1].to(prior_logits)
@@ -140,7 +167,8 @@ class ShapeModule(L.LightningModule):
         if self.config.prior_weight <= 0:
             return
         seed = self.seed * 100_003 + self.current_epoch * 101 + self.global_rank
-        self.prior_pool = build_prior_pool(self.model, n=self.config.prior_pool_size, seed=seed)
+        self.prior_pool = build_prior_pool(self.model, n=self.config.prior_pool_size, seed=seed,
+                                           target_size=self.config.loss_size or None)
         self.log_dict({"train/prior_valid_raw": self.prior_pool.valid_raw,
                        "train/prior_valid_cleaned": self.prior_pool.valid_cleaned,
                        "train/prior_kept": self.prior_pool.kept}, on_step=False, on_epoch=True)
@@ -152,25 +180,30 @@ class ShapeModule(L.LightningModule):
             return None
         return pool.batch(n)
 
-    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        onehot, attrs = batch
-        terms, _ = self.losses(onehot, attrs, sample=True, prior=self.prior_batch(len(onehot)))
+    def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
+        onehot, attrs, *target = batch
+        terms, _ = self.losses(onehot, attrs, sample=True, prior=self.prior_batch(len(onehot)),
+                               target=target[0] if target else None)
         self.log_dict({f"train/{k}": v for k, v in terms.items() if not k.startswith("reg_") and k != "loss"},
                       prog_bar=False, on_step=True, on_epoch=True, batch_size=len(onehot), sync_dist=False)
         self.log("train/loss", terms["loss"], prog_bar=True, on_step=True, on_epoch=True, batch_size=len(onehot))
         return terms["loss"]
 
-    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
-        onehot, attrs = batch
-        terms, logits = self.losses(onehot, attrs, sample=False)
-        dice = dice_scores(logits.argmax(1), onehot.argmax(1))
+    def validation_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
+        onehot, attrs, *target = batch
+        terms, logits = self.losses(onehot, attrs, sample=False, target=target[0] if target else None)
+        if target:  # Dice where the loss is: probabilities resampled to the targets' size, as at inference
+            dice = dice_scores(resize_probs(logits.softmax(1), tuple(target[0].shape[-2:])).argmax(1), target[0])
+        else:
+            dice = dice_scores(logits.argmax(1), onehot.argmax(1))
         logged = {f"val/{k}": v for k, v in terms.items() if k != "loss"}
         logged.update({f"val/dice_{lab.name.lower()}": d for lab, d in zip(Label.foreground(), dice, strict=True)})
         self.log_dict(logged, on_epoch=True, batch_size=len(onehot), sync_dist=True)
         self.log("val/loss", terms["loss"], prog_bar=True, on_epoch=True, batch_size=len(onehot), sync_dist=True)
 
     def configure_optimizers(self) -> dict[str, Any]:
-        optimizer = torch.optim.Adam(self.parameters(), lr=self.config.lr, weight_decay=self.config.weight_decay)
+        trained = [p for p in self.parameters() if p.requires_grad]
+        optimizer = torch.optim.Adam(trained, lr=self.config.lr, weight_decay=self.config.weight_decay)
         epochs = max(1, int(self.trainer.max_epochs or 1)) if self._trainer is not None else 1
         schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs, eta_min=self.config.lr * 0.02)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "epoch"}}
@@ -247,7 +280,7 @@ def train_shape_model(
         raise ValueError(f"epochs must be >= 1, got {epochs}")
     datamodule = MaskDataModule.from_dataset(data, input_size=config.input_size, attributes=config.attributes,
                                              add_synthetic=add_synthetic, batch_size=config.batch_size,
-                                             soft=config.soft_masks)
+                                             soft=config.soft_masks, loss_size=config.loss_size)
     module = ShapeModule(config.to_dict(), seed=seed)
     if init is not None:
         init_from(module, init)

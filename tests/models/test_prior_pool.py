@@ -93,6 +93,17 @@ def test_init_from_copies_weights_and_rejects_other_architectures(tmp_path):
     other = ShapeModule(ShapeModelConfig(**{**TINY, "latent_dim": 12}).to_dict())
     with pytest.raises(ValueError, match="latent_dim is 10, this run's is 12"):
         init_from(other, path)
+    wide = ShapeModule(ShapeModelConfig(encoder_channels=(6, 12), freeze_decoder=True, **TINY).to_dict())
+    with pytest.raises(ValueError, match="encoder_channels is"):
+        init_from(wide, path)  # the whole model: the encoders differ
+    fresh = {k: v.clone() for k, v in wide.model.encoder.state_dict().items()}
+    init_from(wide, path, decoder_only=True)
+    assert all(torch.equal(a, b) for a, b in zip(source.decoder.state_dict().values(),
+                                                   wide.model.decoder.state_dict().values(), strict=True))
+    assert all(torch.equal(fresh[k], v) for k, v in wide.model.encoder.state_dict().items())
+    headed = ShapeModule(ShapeModelConfig(head_channels=4, **TINY).to_dict())
+    with pytest.raises(ValueError, match="head_channels is 0"):
+        init_from(headed, path, decoder_only=True)
 
 
 def test_prior_term_at_loss_size_compares_resampled_probabilities(hearts):

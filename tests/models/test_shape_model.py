@@ -73,6 +73,10 @@ def test_ar_vae_defaults_are_castors():
         ({"kind": "ae", "prior_weight": 1.0}, "AE has no prior"),
         ({"head_channels": -1}, "head_channels"),
         ({"prior_pool_size": 0}, "prior_pool_size"),
+        ({"encoder_channels": (4,)}, "encoder_channels"),
+        ({"encoder_channels": (4, 0)}, "encoder_channels"),
+        ({"loss_size": 16}, "loss_size"),
+        ({"freeze_decoder": True, "prior_weight": 1.0}, "freeze_decoder"),
     ],
 )
 def test_bad_config_values_are_rejected(overrides, message):
@@ -101,6 +105,17 @@ def test_encode_decode_shapes(kind):
         model.decode(mu[:, :5])
 
 
+def test_encoder_may_be_wider_than_the_decoder():
+    model = ShapeModel(tiny("ar-vae", encoder_channels=(6, 12)))
+    convs = [m for m in model.encoder if isinstance(m, torch.nn.Conv2d)]
+    assert [c.out_channels for c in convs] == [6, 6, 12, 12, 4]  # two blocks, then the 4-channel bottleneck
+    assert ShapeModel(tiny("ar-vae")).decoder[3].in_channels == model.decoder[3].in_channels  # decoder unchanged
+    x = torch.nn.functional.one_hot(torch.randint(0, 4, (2, 32, 32)), 4).permute(0, 3, 1, 2).float()
+    assert model(x).shape == (2, 4, 32, 32)
+    assert tiny("ar-vae").encoder_channels == tiny("ar-vae").channels  # default: the decoder's widths
+    assert ShapeModelConfig.from_dict(model.config.to_dict()) == model.config
+
+
 def test_full_resolution_head_adds_one_block_before_the_logits():
     plain, headed = ShapeModel(tiny("ar-vae")), ShapeModel(tiny("ar-vae", head_channels=6))
     last_plain, last_headed = plain.decoder[-1], headed.decoder[-1]
@@ -126,9 +141,12 @@ def test_save_load_round_trip_gives_identical_outputs(kind, head, tmp_path):
     loaded = model_from_payload(payload, path)
     assert loaded.config == model.config
     assert torch.equal(loaded.latent_max, model.latent_max)
-    with torch.no_grad():
-        assert torch.equal(loaded(x), model(x))
-        assert torch.equal(loaded.encode(x)[0], model.encode(x)[0])
+    assert loaded.encoder[0].weight.is_contiguous(memory_format=torch.channels_last)  # loaded for fast inference
+    with torch.no_grad():  # same weights; channels-last convolutions sum in another order
+        torch.testing.assert_close(loaded(x), model(x), rtol=0, atol=1e-4)
+        torch.testing.assert_close(loaded.encode(x)[0], model.encode(x)[0], rtol=0, atol=1e-5)
+    assert all(torch.equal(a, b) for a, b in zip(loaded.state_dict().values(), model.state_dict().values(),
+                                                   strict=True))
 
 
 def test_bad_model_files_raise_input_errors(tmp_path):

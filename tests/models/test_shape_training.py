@@ -87,6 +87,10 @@ def test_cli_rejects_a_bad_model_kind(tmp_path):
     result = CliRunner().invoke(app, ["train", "vae", str(tmp_path), "--out", str(tmp_path / "run"), "--model", "gan"])
     assert result.exit_code == 2
     assert "unknown model kind 'gan'" in result.output
+    both = ["train", "vae", str(tmp_path), "--out", str(tmp_path / "run"), "--init", "a.pt", "--init-decoder", "b.pt"]
+    result = CliRunner().invoke(app, both)
+    assert result.exit_code == 2 and "not both" in result.output
+    assert not (tmp_path / "run").exists()
 
 
 def test_sequence_masks_reads_every_frame_of_sequences(hearts, tmp_path):

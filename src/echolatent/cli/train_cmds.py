@@ -36,6 +36,8 @@ def train_vae(
     ] = None,
     input_size: Annotated[int, typer.Option("--input-size", help="Side of the model's square grid (pixels).")] = 96,
     channels: Annotated[str, typer.Option("--channels", help="Encoder widths, comma-separated.")] = "16,32,64,128",
+    encoder_channels: Annotated[str | None, typer.Option(
+        "--encoder-channels", help="Encoder widths, comma-separated (default: --channels).")] = None,
     head_channels: Annotated[int, typer.Option(
         "--head-channels", help="Feature maps of a full-resolution decoder block before the logits (0: none).")] = 0,
     loss_size: Annotated[int, typer.Option(
@@ -65,6 +67,9 @@ def train_vae(
         "prior samples decode as before).")] = False,
     init: Annotated[Path | None, typer.Option(
         "--init", help="Start from this model file's weights (fine-tuning; same architecture).")] = None,
+    init_decoder: Annotated[Path | None, typer.Option(
+        "--init-decoder", help="Start the decoder alone from this model file (e.g. a new encoder for a trained "
+        "decoder, with --freeze-decoder).")] = None,
     max_steps: Annotated[int, typer.Option("--max-steps", help="Stop after this many steps (-1: no limit).")] = -1,
     threads: Annotated[int | None, typer.Option("--threads", help="torch CPU threads per process.")] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
@@ -86,14 +91,18 @@ def train_vae(
             soft_masks=soft_masks, prior_weight=prior_weight, dice_per_frame=dice_per_frame,
             head_channels=head_channels, prior_pool_size=prior_pool_size, loss_size=loss_size,
             freeze_decoder=freeze_decoder,
+            encoder_channels=_csv_ints(encoder_channels) if encoder_channels else None,
         )
     except ValueError as err:
         raise typer.BadParameter(str(err)) from None
+    if init is not None and init_decoder is not None:
+        raise typer.BadParameter("give --init (whole model) or --init-decoder (decoder only), not both")
     command = "echolatent " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     path = train_shape_model(
         data, out, config, epochs=epochs, seed=seed, devices=int(devices) if devices.isdigit() else devices,
         accelerator=accelerator, strategy=strategy, add_synthetic=add_synthetic, max_steps=max_steps,
         progress=progress, metadata={"command": command}, init=init,
+        init_decoder=init_decoder,
     )
     if path is not None:
         typer.echo(f"shape model written to {path}")

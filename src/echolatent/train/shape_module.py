@@ -231,21 +231,35 @@ def export_model(checkpoint: str | Path, train_inputs: torch.Tensor, path: str |
     return model
 
 
-def init_from(module: ShapeModule, path: str | Path) -> None:
+#: Config fields that shape each part of the network (what must match to copy that part's weights).
+_PART_FIELDS = {
+    "encoder": ("kind", "input_size", "encoder_channels", "bottleneck_channels", "latent_dim"),
+    "decoder": ("input_size", "channels", "bottleneck_channels", "latent_dim", "head_channels"),
+}
+
+
+def init_from(module: ShapeModule, path: str | Path, decoder_only: bool = False) -> None:
     """Start ``module`` from the weights of the model file at ``path`` (fine-tuning); the architecture must match.
 
+    ``decoder_only``: copy the decoder alone (the encoder keeps its fresh weights and may differ in width), e.g. to
+    train a new encoder for a trained decoder with ``freeze_decoder``.
+
     Raises:
-        ValueError: a field that shapes the network differs.
+        ValueError: a field that shapes the copied part differs.
     """
     from echolatent.latent.codec import load_model
 
     source = load_model(path)
-    for name in ("kind", "input_size", "channels", "bottleneck_channels", "latent_dim", "head_channels"):
+    parts = ("decoder",) if decoder_only else ("encoder", "decoder")
+    for name in dict.fromkeys(field for part in parts for field in _PART_FIELDS[part]):
         mine, theirs = getattr(module.config, name), getattr(source.config, name)
         if mine != theirs:
             raise ValueError(f"cannot start from {path}: its {name} is {theirs}, this run's is {mine}")
-    module.model.load_state_dict(source.state_dict())
-    log.info("weights initialised from %s", path)
+    if decoder_only:
+        module.model.decoder.load_state_dict(source.decoder.state_dict())
+    else:
+        module.model.load_state_dict(source.state_dict())
+    log.info("%s initialised from %s", "decoder" if decoder_only else "weights", path)
 
 
 def train_shape_model(
@@ -263,13 +277,15 @@ def train_shape_model(
     progress: bool = True,
     metadata: dict[str, Any] | None = None,
     init: str | Path | None = None,
+    init_decoder: str | Path | None = None,
 ) -> Path | None:
     """Train ``config``'s model on the masks of ``data`` in run folder ``out``; return ``out/shape_model.pt``.
 
     Goes through :func:`echolatent.train.runner.fit` (config, CSV log, checkpoints, resume). The model
     file (best checkpoint, latent range of the training masks, attribute statistics) is written by the
     global-zero process only; other DDP ranks return ``None``. ``init``: a model file to start from (fine-tuning;
-    ignored when the run folder resumes from its own checkpoint).
+    ignored when the run folder resumes from its own checkpoint); ``init_decoder``: a model file whose decoder alone
+    is copied (see :func:`init_from`).
     """
     import time
 
@@ -282,8 +298,12 @@ def train_shape_model(
                                              add_synthetic=add_synthetic, batch_size=config.batch_size,
                                              soft=config.soft_masks, loss_size=config.loss_size)
     module = ShapeModule(config.to_dict(), seed=seed)
+    if init is not None and init_decoder is not None:
+        raise ValueError("give init (whole model) or init_decoder (decoder only), not both")
     if init is not None:
         init_from(module, init)
+    if init_decoder is not None:
+        init_from(module, init_decoder, decoder_only=True)
     start = time.perf_counter()
     trainer, best = fit(module, datamodule, out, config, max_epochs=epochs, seed=seed, devices=devices,
                         accelerator=accelerator, strategy=strategy, max_steps=max_steps, progress=progress)
@@ -299,6 +319,7 @@ def train_shape_model(
         "attribute_grid": [datamodule.attribute_size] * 2,
         "temporal_thresholds": temporal_thresholds(datamodule.reference_masks),
         "init": str(init) if init is not None else None,
+        "init_decoder": str(init_decoder) if init_decoder is not None else None,
         **(metadata or {}),
     }
     path = Path(out) / "shape_model.pt"

@@ -9,7 +9,8 @@ For the shipped U-Net (:func:`echolatent.segment.load_segmenter`, 128 x 128 inpu
   ``segment_frames`` runs it, all ``--frames`` at once for the AR-VAE) and with pre/post-processing (256 x 256 synthetic
   frames or masks in, labels at 256 x 256 out: :func:`~echolatent.segment.segment_frames`,
   :func:`~echolatent.latent.codec.encode_masks` + :func:`~echolatent.latent.codec.decode_latents`), batched and
-  one frame at a time;
+  one frame at a time; for the AR-VAE also network-only batched with NCHW weights (``fps_network_batched_nchw_weights``:
+  the layout before models were loaded channels-last), in the same run;
 * this machine's float32 matrix-multiply GFLOP/s (``torch.mm`` of 2048 x 2048 matrices) measured in the same run
   at the same thread count, and the ratio achieved GFLOP/s (batched network) / matmul GFLOP/s.
 
@@ -22,6 +23,7 @@ inference paths are asserted identical (>= 99.9 % of pixels) to a plain referenc
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 from pathlib import Path
 
@@ -69,9 +71,15 @@ def reference_segment(segmenter, images: np.ndarray) -> np.ndarray:
     return probs.argmax(1).numpy().astype(np.uint8)
 
 
+def plain_layout(model):
+    """A copy of ``model`` with NCHW (contiguous) weights, as before channels-last loading."""
+    return copy.deepcopy(model).to(memory_format=torch.contiguous_format)
+
+
 def reference_codec(model, masks: np.ndarray) -> np.ndarray:
-    """``(T, H, W)`` reconstruction the plain way (encode ``mu``, decode, softmax, resample, argmax)."""
+    """``(T, H, W)`` reconstruction the plain way (NCHW weights, encode ``mu``, decode, softmax, resample, argmax)."""
     size = model.config.input_size
+    model = plain_layout(model)
     with torch.no_grad():
         mu = model.encode(one_hot(resize_labels(masks, (size, size))))[0]
         probs = resize_probs(model.decode(mu).softmax(1), masks.shape[1:])
@@ -123,6 +131,12 @@ def bench_vae(model, masks: np.ndarray, repeats: int) -> dict:
             for i in range(n):
                 model.decode(model.encode(grid[i:i + 1])[0])
 
+    plain = plain_layout(model)
+
+    def network_batched_nchw():
+        with torch.inference_mode():
+            plain.decode(plain.encode(grid)[0])
+
     def prepost_batched():
         decode_latents(model, encode_masks(model, masks), out_size)
 
@@ -132,6 +146,7 @@ def bench_vae(model, masks: np.ndarray, repeats: int) -> dict:
 
     out = {}
     for name, function in (("network_batched", network_batched), ("network_one_by_one", network_one),
+                           ("network_batched_nchw_weights", network_batched_nchw),
                            ("with_prepost_batched", prepost_batched), ("with_prepost_one_by_one", prepost_one)):
         seconds, _ = median_time(function, repeats)
         out[f"fps_{name}"] = n / seconds

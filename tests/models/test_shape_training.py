@@ -189,3 +189,19 @@ def test_freeze_decoder_trains_the_encoder_only(hearts, tmp_path):
     assert any(k.startswith("encoder.") and k.endswith("running_mean") for k in changed)  # its batch norm learns
     with pytest.raises(ValueError, match="freeze_decoder"):
         ShapeModelConfig(freeze_decoder=True, prior_weight=1.0, **TINY)
+
+
+def test_resuming_a_run_folder_with_another_config_is_refused(hearts, tmp_path):
+    from echolatent.errors import InputError
+
+    cfg = ShapeModelConfig(**TINY)
+    data = MaskDataModule(hearts[:16], hearts[16:], input_size=32, attributes=cfg.attributes, batch_size=8)
+    options = {"limit_train_batches": 1, "limit_val_batches": 1, "accelerator": "cpu", "progress": False}
+    fit(ShapeModule(cfg.to_dict()), data, tmp_path / "run", cfg, max_epochs=1, **options)
+    recorded = (tmp_path / "run" / "config.json").read_text()
+    other = ShapeModelConfig(**{**TINY, "latent_dim": 12})
+    with pytest.raises(InputError, match="latent_dim 10 -> 12"):
+        fit(ShapeModule(other.to_dict()), data, tmp_path / "run", other, max_epochs=2, **options)
+    assert (tmp_path / "run" / "config.json").read_text() == recorded  # the run's record is left as it was
+    trainer, _ = fit(ShapeModule(cfg.to_dict()), data, tmp_path / "run", cfg, max_epochs=2, **options)
+    assert trainer.current_epoch == 2  # the same config resumes and goes on

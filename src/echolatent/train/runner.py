@@ -72,6 +72,9 @@ def fit(
     out.mkdir(parents=True, exist_ok=True)
     L.seed_everything(seed, workers=True)
     cfg = asdict(config) if is_dataclass(config) else dict(config)
+    last = out / "checkpoints" / "last.ckpt"
+    if last.is_file():
+        check_resumable(out, cfg)
     write_json_atomic({"config": cfg, "seed": seed, "max_epochs": max_epochs, "versions": versions()},
                       out / "config.json")
     checkpoint = ModelCheckpoint(dirpath=out / "checkpoints", filename="best", monitor=monitor, mode=mode, save_top_k=1)
@@ -96,10 +99,32 @@ def fit(
         log_every_n_steps=10,
         enable_model_summary=False,
     )
-    last = out / "checkpoints" / "last.ckpt"
     resume = last if last.is_file() else None
     if resume is not None:
         log.info("resuming from %s", resume)
     trainer.fit(module, datamodule=datamodule, ckpt_path=resume)
     best = Path(checkpoint.best_model_path) if checkpoint.best_model_path else last
     return trainer, best
+
+
+def check_resumable(out: Path, config: dict[str, Any]) -> None:
+    """Refuse to resume the run in ``out`` with another configuration (before its ``config.json`` is rewritten).
+
+    Raises:
+        InputError: ``out/config.json`` records different values of the same fields (or none); they are named.
+    """
+    import json
+
+    from echolatent.errors import InputError
+
+    recorded_path = out / "config.json"
+    try:
+        recorded = json.loads(recorded_path.read_text())["config"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise InputError(out, "holds a checkpoint but no readable config.json: use a new run folder") from None
+    mine = json.loads(json.dumps(config, default=str))  # tuples as lists, as they were recorded
+    differ = sorted(k for k in set(mine) & set(recorded) if mine[k] != recorded[k])  # new fields: not recorded
+    if differ:
+        detail = ", ".join(f"{k} {recorded.get(k)!r} -> {mine.get(k)!r}" for k in differ[:4])
+        raise InputError(out, f"holds a run with another configuration ({detail}): resume it with the same "
+                              f"options, or train in a new run folder")

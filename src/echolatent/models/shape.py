@@ -310,7 +310,7 @@ def save_model(model: ShapeModel, path: str | Path, metadata: dict[str, Any] | N
         "config": model.config.to_dict(),
         "attributes": list(model.config.attributes),
         "input_size": model.config.input_size,
-        "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+        "state_dict": {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()},  # NCHW
         "metadata": metadata or {},
     }
     tmp = path.with_name(f".{path.name}.tmp")

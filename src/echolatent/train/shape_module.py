@@ -147,8 +147,9 @@ class ShapeModule(L.LightningModule):
         terms = reconstruction_loss(logits, recon_target, cfg.ce_weight, cfg.dice_per_frame)
         total = terms["recon"]
         if prior is not None:
-            target = prior[1].to(prior_logits)
-            terms["prior"] = reconstruction_loss(prior_logits, target, cfg.ce_weight, cfg.dice_per_frame)["recon"]
+            prior_target = prior[1].to(prior_logits.device)  # labels (loss_size) or one-hot / fractions
+            terms["prior"] = reconstruction_loss(prior_logits, prior_target, cfg.ce_weight,
+                                                 cfg.dice_per_frame)["recon"]
             total = total + cfg.prior_weight * terms["prior"]
         if logvar is not None:
             terms["kl"] = kl_divergence(mu, logvar)

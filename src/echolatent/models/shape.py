@@ -338,9 +338,9 @@ def read_model_file(path: str | Path) -> dict[str, Any]:
 def model_from_payload(payload: dict[str, Any], path: str | Path | None = None) -> ShapeModel:
     """Rebuild the model of a :func:`read_model_file` payload, in eval mode on CPU, weights channels-last.
 
-    Channels-last weights make the convolutions return channels-last activations: AR-VAE encode + decode ran about
-    1.3x faster on a 2-core CPU (the 16-channel, full-resolution decoder block most), logits equal to 3e-5
-    (``benchmarks/bench_models.py``).
+    Channels-last weights make the convolutions return channels-last activations: batched AR-VAE encode + decode ran
+    1.15-1.33x faster on a 2-core CPU (two runs of ``benchmarks/bench_models.py``, 1 and 2 threads), logits equal
+    to 3e-5.
     """
     from echolatent.errors import InputError
 

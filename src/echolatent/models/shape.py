@@ -310,7 +310,8 @@ def save_model(model: ShapeModel, path: str | Path, metadata: dict[str, Any] | N
         "config": model.config.to_dict(),
         "attributes": list(model.config.attributes),
         "input_size": model.config.input_size,
-        "state_dict": {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()},  # NCHW
+        "state_dict": {k: v.detach().cpu().clone(memory_format=torch.contiguous_format)  # NCHW, one copy
+                       for k, v in model.state_dict().items()},
         "metadata": metadata or {},
     }
     tmp = path.with_name(f".{path.name}.tmp")

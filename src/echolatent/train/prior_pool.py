@@ -49,10 +49,11 @@ class PriorPool:
 
 
 def build_prior_pool(model: ShapeModel, n: int = POOL_SIZE, seed: int = 0, cycles: int = 2,
-                     target_size: int | None = None) -> PriorPool:
+                     target_size: int = 0) -> PriorPool:
     """Draw ``n`` prior codes, decode, clean, re-encode the invalid ones, keep the valid (module docstring).
 
-    ``target_size``: targets are the valid labels resampled to that side (pixels), not one-hot on the model's grid.
+    ``target_size`` > 0: targets are the valid labels resampled to that side (pixels), not one-hot on the model's
+    grid (0).
 
     Decoding and encoding go through :mod:`echolatent.latent.codec`, as at inference (eval mode: batch-norm
     running statistics); the model is put back in the mode it was in. ``valid_raw`` / ``valid_cleaned``: the

@@ -117,14 +117,13 @@ def check_resumable(out: Path, config: dict[str, Any]) -> None:
 
     from echolatent.errors import InputError
 
-    recorded_path = out / "config.json"
     try:
-        recorded = json.loads(recorded_path.read_text())["config"]
+        recorded = json.loads((out / "config.json").read_text())["config"]
     except (OSError, ValueError, KeyError, TypeError):
         raise InputError(out, "holds a checkpoint but no readable config.json: use a new run folder") from None
     mine = json.loads(json.dumps(config, default=str))  # tuples as lists, as they were recorded
     differ = sorted(k for k in set(mine) & set(recorded) if mine[k] != recorded[k])  # new fields: not recorded
     if differ:
-        detail = ", ".join(f"{k} {recorded.get(k)!r} -> {mine.get(k)!r}" for k in differ[:4])
+        detail = ", ".join(f"{k} {recorded[k]!r} -> {mine[k]!r}" for k in differ[:4])
         raise InputError(out, f"holds a run with another configuration ({detail}): resume it with the same "
                               f"options, or train in a new run folder")

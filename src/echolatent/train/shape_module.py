@@ -169,7 +169,7 @@ class ShapeModule(L.LightningModule):
             return
         seed = self.seed * 100_003 + self.current_epoch * 101 + self.global_rank
         self.prior_pool = build_prior_pool(self.model, n=self.config.prior_pool_size, seed=seed,
-                                           target_size=self.config.loss_size or None)
+                                           target_size=self.config.loss_size)
         self.log_dict({"train/prior_valid_raw": self.prior_pool.valid_raw,
                        "train/prior_valid_cleaned": self.prior_pool.valid_cleaned,
                        "train/prior_kept": self.prior_pool.kept}, on_step=False, on_epoch=True)

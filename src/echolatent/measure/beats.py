@@ -151,7 +151,8 @@ def find_beats(
         fps: frames per second (None: unknown; the beat period then comes from the autocorrelation).
         heart_rate: plausible (lowest, highest) bpm; the highest sets the shortest ED spacing.
         prominence: fraction of the curve's range an ED / ES must stand out by.
-        sigma: Gaussian smoothing in frames (default: 20 ms with a frame rate, at least 0.5 frame; else 1 frame).
+        sigma: Gaussian smoothing in frames (default: 20 ms with a frame rate, at least 0.5 frame, else 1 frame;
+            at most a fifteenth of the autocorrelation period).
 
     Raises:
         ValueError: not a 1-D finite curve.
@@ -159,26 +160,31 @@ def find_beats(
     values = np.asarray(curve, np.float64)
     if values.ndim != 1 or not np.all(np.isfinite(values)):
         raise ValueError(f"expected a finite 1-D curve, got shape {values.shape}")
+    if len(values) < 2 or np.ptp(values) <= 1e-9 * max(1.0, float(np.abs(values).max())):
+        return BeatDetection([], [], [], values.copy(), note="the LV area does not change: no ED / ES found")
+    period = autocorrelation_period(values)
     if sigma is None:
         sigma = max(0.5, 0.02 * fps) if fps else 1.0
+        sigma = min(sigma, period / 15.0) if period else sigma
     s = gaussian_filter1d(values, sigma, mode="nearest") if len(values) >= 3 and sigma > 0 else values.copy()
-    span = float(s.max() - s.min()) if len(s) else 0.0
-    if len(s) < 2 or span <= 1e-9 * max(1.0, float(np.abs(s).max())):
-        return BeatDetection([], [], [], s, note="the LV area does not change: no ED / ES found")
+    span = float(s.max() - s.min())
+    notes = []
+    distance = 0.5 * period if period else 1.0
     if fps:
         distance = fps * 60.0 / heart_rate[1]
-        period = None
-    else:
-        period = autocorrelation_period(s)
-        distance = 0.5 * period if period else 1.0
+        if period is not None and period < 0.9 * distance:
+            notes.append(f"the LV area repeats every {period:.1f} frames, {60.0 * fps / period:.0f} bpm at "
+                         f"{fps:.1f} fps: check the frame rate")
+            distance = 0.5 * period
     ed, es = _alternate(s, _extremes(s, distance, prominence * span), _extremes(-s, distance, prominence * span))
     if len(ed) > 1:
         period = float(np.median(np.diff(ed)))
     rate = 60.0 * fps / period if fps and period else None
-    note = ""
-    if rate is not None and not heart_rate[0] <= rate <= heart_rate[1]:
-        note = (f"ED every {period:.1f} frames at {fps:.1f} fps is {rate:.0f} bpm, outside {heart_rate[0]:.0f}-"
-                f"{heart_rate[1]:.0f} bpm: check the frame rate or the detected beats")
+    if rate is not None and not heart_rate[0] <= rate <= heart_rate[1] and not notes:
+        notes.append(f"ED every {period:.1f} frames at {fps:.1f} fps is {rate:.0f} bpm, outside {heart_rate[0]:.0f}-"
+                     f"{heart_rate[1]:.0f} bpm: check the frame rate or the detected beats")
+    note = "; ".join(notes)
+    if note:
         log.warning(note)
     return BeatDetection(ed, es, _beats(ed, es), s, period, rate, note)
 

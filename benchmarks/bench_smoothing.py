@@ -40,7 +40,7 @@ from echolatent.io.camus import find_sequences, load_sequence
 from echolatent.labels import View
 from echolatent.measure.clinical import clinical_indices
 from echolatent.measure.scores import segmentation_scores
-from echolatent.measure.tables import temporal_check
+from echolatent.measure.sequence import temporal_check
 from echolatent.measure.temporal import TemporalThresholds
 from echolatent.measure.validity import check_validity
 from echolatent.resample import resize_labels

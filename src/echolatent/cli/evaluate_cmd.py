@@ -27,7 +27,7 @@ def evaluate_command(
     ] = None,
 ) -> None:
     """Measure predicted masks and score them against the ground truth."""
-    from echolatent.measure.evaluate import evaluate
+    from echolatent.jobs.evaluate import evaluate
     from echolatent.measure.temporal import TemporalThresholds
     from echolatent.measure.validity import ValidityThresholds
 
@@ -35,7 +35,7 @@ def evaluate_command(
     limits = ValidityThresholds.load(validity) if validity else None
     with tqdm(desc="evaluate", unit="seq") as bar:
 
-        def step(done: int, total: int) -> None:
+        def step(_stage: str, done: int, total: int) -> None:
             bar.total = total
             bar.update(1)
 

@@ -14,15 +14,7 @@ from pathlib import Path
 from echolatent.errors import InputError
 from echolatent.io.camus import EchoSequence, SequenceRef, load_sequence
 from echolatent.io.discovery import masks_with_suffix, truth_refs
-from echolatent.jobs.loop import (
-    Progress,
-    run_folder_job,
-    sequence_ids,
-    table_rows,
-    units,
-    with_spacing_rule,
-    write_tables,
-)
+from echolatent.jobs import loop
 from echolatent.measure.cohort import clinical_table, truth_temporal, truth_thresholds, truth_validity
 from echolatent.measure.sequence import SequenceMeasures, measure_sequence
 from echolatent.measure.summary import summarise
@@ -73,21 +65,21 @@ class EvaluateJob:
             gt_ref = truth.get((ref.patient, ref.name))
             if self.gt_root is not None and gt_ref is None:
                 raise InputError(ref.mask, f"no ground truth '{ref.name}{self.gt_suffix}' under {self.gt_root}")
-            items.append((ref, with_spacing_rule(load_sequence(gt_ref, image=False)) if gt_ref else None))
+            items.append((ref, loop.with_spacing_rule(load_sequence(gt_ref, image=False)) if gt_ref else None))
         if self.thresholds is None and truth:
             self.thresholds = truth_thresholds([gt.mask for _, gt in items])
         return items
 
     def process(self, index: int, item: tuple[SequenceRef, EchoSequence | None]) -> Evaluated:
         ref, gt = item
-        pred = with_spacing_rule(load_sequence(ref, image=False))
+        pred = loop.with_spacing_rule(load_sequence(ref, image=False))
         if gt is not None:
             if gt.mask.shape != pred.mask.shape:
                 raise InputError(ref.mask, f"shape {pred.mask.shape} differs from ground truth {gt.mask.shape}")
             pred = align_to_truth(pred, gt)
         measures = measure_sequence(pred.mask, pred.spacing, gt=gt.mask if gt else None, thresholds=self.thresholds,
                                     validity_thresholds=self.validity_thresholds, instants=pred.instants)
-        return Evaluated(sequence_ids(ref), measures, pred, gt)
+        return Evaluated(loop.sequence_ids(ref), measures, pred, gt)
 
     def summarise(self, done: list[Evaluated], skipped: dict[str, str]) -> dict:
         gts = [d.gt for d in done if d.gt is not None]
@@ -95,8 +87,8 @@ class EvaluateJob:
         summary = summarise([(d.ids, d.measures) for d in done], clinical,
                             truth_validity(gts, self.validity_thresholds), self.thresholds)
         summary["temporal_ground_truth"] = truth_temporal(gts, self.thresholds)
-        summary["units"] = units([d.pred.spacing for d in done])
-        write_tables(self.out, *table_rows([(d.ids, None, d.measures) for d in done]), summary)
+        summary["loop.units"] = loop.units([d.pred.spacing for d in done])
+        loop.write_tables(self.out, *loop.table_rows([(d.ids, None, d.measures) for d in done]), summary)
         return summary
 
 
@@ -109,7 +101,7 @@ def evaluate(
     gt_suffix: str = "_gt",
     thresholds: TemporalThresholds | None = None,
     validity_thresholds: ValidityThresholds | None = None,
-    progress: Progress | None = None,
+    progress: loop.Progress | None = None,
 ) -> dict:
     """Measure every predicted sequence under ``pred_root`` (against ``gt_root`` when given); write the tables.
 
@@ -121,4 +113,4 @@ def evaluate(
     """
     job = EvaluateJob(Path(pred_root), Path(gt_root) if gt_root is not None else None, Path(out), pred_suffix,
                       gt_suffix, thresholds, validity_thresholds)
-    return run_folder_job(job, progress)
+    return loop.run_folder_job(job, progress)

@@ -26,15 +26,7 @@ from echolatent.errors import InputError
 from echolatent.files import write_json_atomic
 from echolatent.io.camus import EchoSequence, SequenceRef, load_sequence, output_path, write_mask
 from echolatent.io.discovery import pair_truth, select_refs
-from echolatent.jobs.loop import (
-    Progress,
-    run_folder_job,
-    sequence_ids,
-    table_rows,
-    units,
-    with_spacing_rule,
-    write_tables,
-)
+from echolatent.jobs import loop
 from echolatent.jobs.output import file_log, staged_output, versions
 from echolatent.labels import MIN_FRAMES
 from echolatent.measure.attributes import compute_attributes
@@ -67,14 +59,15 @@ def process_pair(pair: Pair, out: Path, segmenter: Segmenter, smoother: Sequence
         InputError: unreadable image or ground truth, ground truth of another shape.
     """
     ref, gt_ref = pair
-    seq = with_spacing_rule(load_sequence(ref, mask=False), spacing_mode)
+    seq = loop.with_spacing_rule(load_sequence(ref, mask=False), spacing_mode)
     gt = None
     if gt_ref is not None:
         gt = load_sequence(gt_ref, image=False).mask
         if gt.shape != seq.image.shape:
             raise InputError(gt_ref.mask, f"shape {gt.shape} differs from image {seq.image.shape}")
     result = process_sequence(seq.image, seq.spacing, segmenter, smoother, gt=gt, instants=seq.instants,
-                              thresholds=thresholds, batch_size=batch_size, ids=sequence_ids(ref), on_stage=on_stage)
+                              thresholds=thresholds, batch_size=batch_size, ids=loop.sequence_ids(ref),
+                              on_stage=on_stage)
     write_mask(seq, result.pred, output_path(ref, out, "_pred"))
     if result.post is not None:
         write_mask(seq, result.post, output_path(ref, out, "_post"))
@@ -110,7 +103,7 @@ class RunJob:
     batch_size: int = 16
     max_figures: int = 40
     title: str = "echolatent report"
-    progress: Progress | None = None
+    progress: loop.Progress | None = None
     name: str = "run"
     skip_bad: bool = False
     done: dict = field(default_factory=lambda: dict.fromkeys(STAGES, 0))
@@ -147,14 +140,14 @@ class RunJob:
         results = [item["result"] for item in done]
         measured = [(r.ids, stage, m) for r in results for stage, m in (("pred", r.before), ("post", r.after))
                     if m is not None]
-        write_tables(self.stage, *table_rows(measured))
+        loop.write_tables(self.stage, *loop.table_rows(measured))
         truth_root = self.gt if self.gt is not None else find_truth_root(self.source)
         gts = [item["seq_gt"] for item in done]
         clinical = {label: clinical_table([(item[key], item["seq_gt"]) for item in done if item[key] is not None],
                                           truth_root)
                     for label, key in (("before", "seq_pred"), ("after", "seq_post"))}
         summary = {"input": self.config["input"], "output": self.config["output"], "method": self.config["method"],
-                   "units": units([r.spacing for r in results]),
+                   "loop.units": loop.units([r.spacing for r in results]),
                    "before": _summarise(results, "before", clinical["before"], gts),
                    "after": _summarise(results, "after", clinical["after"], gts),
                    "sequences": [{**r.ids, "frames": r.frames, "note": r.note, "smoothing": r.smooth,
@@ -199,7 +192,7 @@ def run_job(source: str | Path, out: str | Path, *, overwrite: bool = False, **o
 
 
 def run_demo(out: str | Path, *, overwrite: bool = False, patients: int = 2, frames: int = 20, size: int = 256,
-             seed: int = 0, progress: Progress | None = None, **options) -> dict:
+             seed: int = 0, progress: loop.Progress | None = None, **options) -> dict:
     """Write a synthetic dataset into ``out/data`` and run the job on it, scored against its truth, into ``out``."""
     with staged_output(out, overwrite) as stage:
         if progress is not None:
@@ -222,7 +215,7 @@ def run_config(source, stage: Path, final: Path, **settings) -> dict:
 
 def run_into(source: str | Path, stage: Path, *, final: Path | None = None, model: str | Path | None = None,
              vae: str | Path | None = None, method: str = "exact", gt: str | Path | None = None, batch_size: int = 16,
-             spacing: str = "auto", seed: int = 0, max_figures: int = 40, progress: Progress | None = None,
+             spacing: str = "auto", seed: int = 0, max_figures: int = 40, progress: loop.Progress | None = None,
              title: str = "echolatent report", command: str = "run") -> dict:
     """Segment, smooth, measure and report every sequence under ``source`` into the folder ``stage``.
 
@@ -231,7 +224,7 @@ def run_into(source: str | Path, stage: Path, *, final: Path | None = None, mode
         model, vae: U-Net and shape-model files (None: the shipped weights).
         method: smoothing method (exact, snake, gaussian, none).
         gt: ground-truth root (default: ``_gt`` files beside the images).
-        spacing: auto (header spacing unless exactly 1 x 1 mm), header, or none (pixel units).
+        spacing: auto (header spacing unless exactly 1 x 1 mm), header, or none (pixel loop.units).
         max_figures: sequences with figures in the report (all are in the tables).
         progress: called with ``(stage, done, total)``; stages "segment", "smooth", "measure", "report".
         title, command: the report's title and the command named in config.json.
@@ -252,7 +245,7 @@ def run_into(source: str | Path, stage: Path, *, final: Path | None = None, mode
                         "bounds measured on its own U-Net masks")
         job = RunJob(Path(source), stage, segmenter, smoother, config, thresholds, Path(gt) if gt is not None else None,
                      batch_size, max_figures, title, progress)
-        summary = run_folder_job(job)
+        summary = loop.run_folder_job(job)
         summary["seconds"] = round(time.perf_counter() - started, 2)
         write_json_atomic(summary, stage / "summary.json")
         log.info("done in %.1f s: %s", summary["seconds"], final / "report.html")

@@ -15,15 +15,7 @@ import numpy as np
 from echolatent.errors import InputError
 from echolatent.io.camus import EchoSequence, SequenceRef, as_labels, load_sequence, output_path, write_mask
 from echolatent.io.discovery import mask_sequences
-from echolatent.jobs.loop import (
-    Progress,
-    run_folder_job,
-    sequence_ids,
-    table_rows,
-    units,
-    with_spacing_rule,
-    write_tables,
-)
+from echolatent.jobs import loop
 from echolatent.measure.sequence import SequenceMeasures, measure_sequence
 from echolatent.measure.summary import summarise
 from echolatent.temporal.strategy import SequenceSmoother
@@ -71,14 +63,14 @@ class SmoothJob:
 
     def process(self, index: int, item: SequenceRef) -> Smoothed:
         seq, masks = load_labels(item)
-        seq = with_spacing_rule(seq)
+        seq = loop.with_spacing_rule(seq)
         result = self.smoother(masks, seq.spacing)
         write_mask(seq, result.masks, output_path(item, self.out, "_post"))
         measure = {"thresholds": self.smoother.thresholds_for(masks), "instants": seq.instants,
                    "validity_thresholds": self.smoother.validity_thresholds}
         before = measure_sequence(masks, seq.spacing, **measure)
         after = measure_sequence(result.masks, seq.spacing, **measure)
-        return Smoothed(sequence_ids(item), before, after, result.report.as_dict(), seq.spacing)
+        return Smoothed(loop.sequence_ids(item), before, after, result.report.as_dict(), seq.spacing)
 
     def summarise(self, done: list[Smoothed], skipped: dict[str, str]) -> dict:
         thresholds = self.smoother.thresholds
@@ -87,22 +79,22 @@ class SmoothJob:
             "smoothed": len(done),
             "skipped": skipped,
             "thresholds": thresholds.note if thresholds else "measured on each input sequence",
-            "units": units([d.spacing for d in done]),
+            "loop.units": loop.units([d.spacing for d in done]),
             "before": summarise([(d.ids, d.before) for d in done], {}, None, thresholds) if done else None,
             "after": summarise([(d.ids, d.after) for d in done], {}, None, thresholds) if done else None,
             "sequences": {d.ids["sequence"]: d.report for d in done},
         }
         measured = [(d.ids, stage, m) for d in done for stage, m in (("before", d.before), ("after", d.after))]
-        write_tables(self.out, *table_rows(measured), summary)
+        loop.write_tables(self.out, *loop.table_rows(measured), summary)
         return summary
 
 
 def smooth_folder(source: str | Path, out: str | Path, smoother: SequenceSmoother,
-                  progress: Progress | None = None) -> dict:
+                  progress: loop.Progress | None = None) -> dict:
     """Smooth every mask sequence under ``source`` (``_pred`` masks, else ``_gt``, else plain label files) into
     ``out``; returns the summary (``smoothed``, ``skipped`` ``{name: reason}``, before/after summaries).
 
     Raises:
         InputError: no mask sequence under ``source``.
     """
-    return run_folder_job(SmoothJob(Path(source), Path(out), smoother), progress)
+    return loop.run_folder_job(SmoothJob(Path(source), Path(out), smoother), progress)

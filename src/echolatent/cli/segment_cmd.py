@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from tqdm import tqdm
 
-from echolatent.cli.app import app
+from echolatent.cli.app import app, bar_progress
 
 KIND_CHOICES = ("half_sequence", "sequence", "ED", "ES")
 KIND_HELP = "Only these CAMUS kinds (repeatable); default: the sequences when present, else the ED/ES frames."
@@ -37,10 +37,6 @@ def segment(
     segmenter = load_segmenter(model)
     with tqdm(desc="segment", unit="file") as bar:
         written = segment_path(source, out, segmenter, kinds=kind or None, batch_size=batch_size,
-                               progress=lambda _stage, done, total: _advance(bar, done, total))
+                               progress=bar_progress(bar))
     typer.echo(f"wrote {len(written)} mask file(s) under {out}")
 
-
-def _advance(bar: tqdm, done: int, total: int) -> None:
-    bar.total = total
-    bar.update(done - bar.n)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from tqdm import tqdm
 
-from echolatent.cli.app import app
+from echolatent.cli.app import app, bar_progress
 from echolatent.errors import InputError
 
 METHOD_HELP = (
@@ -47,6 +47,25 @@ def smooth(
 ) -> None:
     """Make mask sequences temporally consistent and anatomically plausible in the shape model's latent space."""
     from echolatent.jobs.smooth import smooth_folder
+
+    smoother = _build_smoother(vae, method, thresholds, validity, reference, rounds, decode, input_sigmas)
+    with tqdm(desc=f"smooth ({method})", unit="seq") as bar:
+        summary = smooth_folder(source, out, smoother, progress=bar_progress(bar))
+    for name, problem in summary["skipped"].items():
+        typer.secho(f"skipped {name}: {problem}", fg=typer.colors.YELLOW, err=True)
+    if not summary["smoothed"]:
+        first = next(iter(summary["skipped"].values()))
+        raise InputError(source, f"no sequence could be smoothed ({len(summary['skipped'])} skipped; {first})")
+    typer.echo(
+        f"{summary['smoothed']} sequence(s) smoothed, {len(summary['skipped'])} skipped; temporally consistent "
+        f"{_count(summary, 'before')} -> {_count(summary, 'after')}; valid frames "
+        f"{_rate(summary, 'before')} -> {_rate(summary, 'after')}"
+    )
+    typer.echo(f"wrote *_post.nii.gz, {out / 'metrics.csv'}, {out / 'frames.csv'}, {out / 'summary.json'}")
+
+
+def _build_smoother(vae, method, thresholds, validity, reference, rounds, decode, input_sigmas):
+    """The smoother the options ask for; typer.BadParameter on bad options."""
     from echolatent.measure.temporal import TemporalThresholds
     from echolatent.measure.validity import ValidityThresholds
     from echolatent.temporal.smooth import DECODES
@@ -69,38 +88,14 @@ def smooth(
         from echolatent.latent.codec import load_model
 
         temporal = reference_thresholds(reference, load_model(vae).config.input_size)
+    limits = ValidityThresholds.load(validity) if validity else None
     try:
-        smoother = make_smoother(
-            method,
-            vae,
-            thresholds=temporal,
-            validity_thresholds=ValidityThresholds.load(validity) if validity else None,
-            max_rounds=rounds,
-            decode=decode,
-            input_sigmas=sigmas,
-        )
+        return make_smoother(method, vae, thresholds=temporal, validity_thresholds=limits, max_rounds=rounds,
+                             decode=decode, input_sigmas=sigmas)
     except InputError:
         raise
     except ValueError as err:
         raise typer.BadParameter(str(err)) from None
-    with tqdm(desc=f"smooth ({method})", unit="seq") as bar:
-        summary = smooth_folder(source, out, smoother, progress=lambda _stage, done, total: _advance(bar, done, total))
-    for name, problem in summary["skipped"].items():
-        typer.secho(f"skipped {name}: {problem}", fg=typer.colors.YELLOW, err=True)
-    if not summary["smoothed"]:
-        first = next(iter(summary["skipped"].values()))
-        raise InputError(source, f"no sequence could be smoothed ({len(summary['skipped'])} skipped; {first})")
-    typer.echo(
-        f"{summary['smoothed']} sequence(s) smoothed, {len(summary['skipped'])} skipped; temporally consistent "
-        f"{_count(summary, 'before')} -> {_count(summary, 'after')}; valid frames "
-        f"{_rate(summary, 'before')} -> {_rate(summary, 'after')}"
-    )
-    typer.echo(f"wrote *_post.nii.gz, {out / 'metrics.csv'}, {out / 'frames.csv'}, {out / 'summary.json'}")
-
-
-def _advance(bar: tqdm, done: int, total: int) -> None:
-    bar.total = total
-    bar.update(done - bar.n)
 
 
 def _count(summary: dict, stage: str) -> str:

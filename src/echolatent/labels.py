@@ -42,3 +42,7 @@ class Instant(StrEnum):
 
     ED = "ED"
     ES = "ES"
+
+#: Castor's temporal deviation d(t) needs a frame before and after t: temporal checks and smoothing need at least
+#: this many frames (shorter sequences, e.g. CAMUS ED/ES files, are measured frame by frame, never smoothed).
+MIN_FRAMES = 3

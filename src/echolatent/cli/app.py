@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
+from collections.abc import Callable
 
 import typer
 
@@ -45,6 +46,16 @@ def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+
+
+def bar_progress(bar) -> Callable[[str, int, int], None]:
+    """A jobs ``progress(stage, done, total)`` callback that moves the tqdm ``bar``."""
+
+    def progress(_stage: str, done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    return progress
 
 
 def _register_commands() -> None:

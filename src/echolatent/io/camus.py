@@ -67,6 +67,15 @@ class EchoSequence:
         """Number of frames T."""
         return self.geometry.shape[0]
 
+    @property
+    def instants(self) -> list[str]:
+        """``(T,)`` "ED" / "ES" / "" label of each frame (ordered ED -> ES)."""
+        labels = [""] * self.num_frames
+        for name, index in (("ED", self.ed), ("ES", self.es)):
+            if index is not None and index < len(labels):
+                labels[index] = name
+        return labels
+
 
 # ---------------------------------------------------------------------------------------------- discovery
 

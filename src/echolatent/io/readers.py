@@ -118,8 +118,26 @@ def read_recording(path: str | Path) -> Recording:
 
 def header_spacing(geometry: Geometry) -> tuple[float, float] | None:
     """``(sy, sx)`` mm of a header, None when it is exactly 1 x 1 mm (the value of tools that know no spacing)."""
-    spacing = (float(geometry.spacing[0]), float(geometry.spacing[1]))
-    return None if spacing == UNKNOWN_SPACING_HEADER else spacing
+    return resolve_spacing(geometry.spacing, "auto")
+
+
+#: How commands take a header's spacing: the unit rule (``auto``), always (``header``), never (``none``: pixels).
+SPACING_MODES = ("auto", "header", "none")
+
+
+def resolve_spacing(spacing: tuple[float, float] | None, mode: str = "auto") -> tuple[float, float] | None:
+    """The spacing to measure with, from a header's ``(sy, sx)`` mm: the header's (``"header"``), none (``"none"``:
+    pixel units), or ``"auto"``: the header's unless it is exactly 1 x 1 mm (the unit rule of every command).
+
+    Raises:
+        ValueError: unknown mode.
+    """
+    if mode not in SPACING_MODES:
+        raise ValueError(f"spacing mode must be one of {SPACING_MODES}, got {mode!r}")
+    if spacing is None or mode == "none":
+        return None
+    values = (float(spacing[0]), float(spacing[1]))
+    return None if mode == "auto" and values == UNKNOWN_SPACING_HEADER else values
 
 
 def camus_ids(stem: str) -> tuple[str, View | None]:

@@ -8,7 +8,7 @@ Modules (imported lazily, so ``import echolatent.measure.attributes`` stays ligh
 * :mod:`~echolatent.measure.temporal` - :class:`TemporalThresholds`, :func:`temporal_consistency`
 * :mod:`~echolatent.measure.clinical` - :func:`lv_geometry`, :func:`clinical_indices`
 * :mod:`~echolatent.measure.scores` - :func:`segmentation_scores` (MONAI Dice / HD / ASSD)
-* :mod:`~echolatent.measure.tables` - :func:`measure_sequence`; :mod:`~echolatent.measure.evaluate` - :func:`evaluate`
+* :mod:`~echolatent.measure.sequence` - :func:`measure_sequence`; :mod:`~echolatent.measure.evaluate` - :func:`evaluate`
 * :mod:`~echolatent.measure.framecache` - per-frame result caches, :func:`resize_labels_cached`
 """
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -351,8 +351,3 @@ def model_from_payload(payload: dict[str, Any], path: str | Path | None = None) 
     except (KeyError, ValueError, RuntimeError) as err:
         raise InputError(path, f"inconsistent model file ({str(err)[:160]})") from None
     return model.to(memory_format=torch.channels_last).eval()
-
-
-def with_overrides(config: ShapeModelConfig, **overrides: Any) -> ShapeModelConfig:
-    """A copy of ``config`` with some fields changed (validated again)."""
-    return replace(config, **overrides)

@@ -10,10 +10,9 @@ attribute curves, temporal deviations with their tolerance bands); how to read i
 from __future__ import annotations
 
 import html
-import os
-import tempfile
 from pathlib import Path
 
+from echolatent.files import write_text_atomic
 from echolatent.measure.validity import CRITERIA
 
 CSS = """
@@ -286,14 +285,4 @@ def render_report(context: dict) -> str:
 
 def write_report(context: dict, path: str | Path) -> Path:
     """Render :func:`render_report` into ``path`` atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(render_report(context))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_text_atomic(render_report(context), path)

@@ -336,6 +336,5 @@ def temporal_thresholds(masks: np.ndarray) -> dict[str, Any]:
     from echolatent.measure.temporal import TemporalThresholds
 
     found = TemporalThresholds.from_reference([masks])
-    return {"bounds": {k: list(v) for k, v in found.bounds.items()}, "tau": dict(found.tau),
-            "grid": list(found.grid) if found.grid else None, "spacing": None,
-            "note": f"bounds from the {len(masks)} training masks at {masks.shape[1]}x{masks.shape[2]}, published taus"}
+    found.note = f"bounds from the {len(masks)} training masks at {masks.shape[1]}x{masks.shape[2]}, published taus"
+    return found.to_dict()

@@ -11,11 +11,20 @@ from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from echolatent.cli.app import app
+from echolatent.cli.recording_opts import (
+    EdOption,
+    EsOption,
+    FpsOption,
+    SectorOption,
+    SpacingOption,
+    ViewOption,
+    recording_options,
+)
 from echolatent.errors import EcholatentError
 
+INPUT_HELP = ("CAMUS root, patient folder(s), NIfTI/MHD files, DICOM files or series folders, videos "
+              "(AVI/MP4), an EchoNet-Dynamic root.")
 METHOD_HELP = "Smoothing: exact (default), snake (castor's solver), gaussian (castor's baseline), none."
-SPACING_HELP = ("auto: the header's pixel size unless it is exactly 1 x 1 mm (files without a known size), "
-                "header: always the header's, none: measure in pixels.")
 
 
 @contextlib.contextmanager
@@ -41,15 +50,12 @@ def stage_bars():
             bar.close()
 
 
-def _check_choices(method: str, spacing: str) -> None:
-    from echolatent.io.readers import SPACING_MODES
+def _check_choices(method: str) -> None:
     from echolatent.temporal.strategy import METHODS
 
     # EcholatentError, not typer.BadParameter: main() turns it into a one-line error with exit code 2
     if method not in METHODS:
         raise EcholatentError(f"--method: unknown method {method!r}; choose from {', '.join(METHODS)}")
-    if spacing not in SPACING_MODES:
-        raise EcholatentError(f"--spacing: unknown mode {spacing!r}; choose from {', '.join(SPACING_MODES)}")
 
 
 def _report_line(summary: dict, out: Path) -> None:
@@ -63,7 +69,7 @@ def _report_line(summary: dict, out: Path) -> None:
 
 @app.command("run")
 def run_command(
-    source: Annotated[Path, typer.Argument(metavar="INPUT", help="CAMUS root, patient folder(s) or image file.")],
+    source: Annotated[Path, typer.Argument(metavar="INPUT", help=INPUT_HELP)],
     out: Annotated[Path, typer.Option("--out", help="Output folder (report.html, masks, tables).")],
     model: Annotated[Path | None, typer.Option("--model", help="U-Net .pt file (default: shipped weights).")] = None,
     vae: Annotated[Path | None, typer.Option("--vae", help="Shape model file (default: shipped AR-VAE).")] = None,
@@ -72,17 +78,23 @@ def run_command(
     = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a non-empty OUT.")] = False,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Frames per U-Net forward pass.")] = 16,
-    spacing: Annotated[str, typer.Option("--spacing", help=SPACING_HELP)] = "auto",
+    spacing: SpacingOption = "auto",
     threads: Annotated[int, typer.Option("--threads", min=0, help="Torch CPU threads (0: torch's default).")] = 0,
+    view: ViewOption = None,
+    fps: FpsOption = None,
+    ed: EdOption = None,
+    es: EsOption = None,
+    sector: SectorOption = True,
 ) -> None:
     """Segment, smooth, measure and report: the whole job in one command."""
     from echolatent.jobs.run import run_job
 
-    _check_choices(method, spacing)
+    _check_choices(method)
+    mode, recording = recording_options(view, spacing, fps, ed, es, sector)
     _set_threads(threads)
     with stage_bars() as progress:
         summary = run_job(source, out, model=model, vae=vae, method=method, gt=gt, overwrite=overwrite,
-                          batch_size=batch_size, spacing=spacing, progress=progress)
+                          batch_size=batch_size, spacing=mode, progress=progress, recording=recording)
     _report_line(summary, out)
 
 
@@ -102,7 +114,7 @@ def demo_command(
     """Write a small synthetic dataset with known truth and run the whole job on it."""
     from echolatent.jobs.run import run_demo
 
-    _check_choices(method, "auto")
+    _check_choices(method)
     _set_threads(threads)
     with stage_bars() as progress:
         summary = run_demo(out, overwrite=overwrite, model=model, vae=vae, method=method, patients=patients,

@@ -9,6 +9,7 @@ import typer
 from tqdm import tqdm
 
 from echolatent.cli.app import app, bar_progress
+from echolatent.cli.recording_opts import SectorOption
 
 KIND_CHOICES = ("half_sequence", "sequence", "ED", "ES")
 KIND_HELP = "Only these CAMUS kinds (repeatable); default: the sequences when present, else the ED/ES frames."
@@ -16,12 +17,14 @@ KIND_HELP = "Only these CAMUS kinds (repeatable); default: the sequences when pr
 
 @app.command("segment")
 def segment(
-    source: Annotated[Path, typer.Argument(metavar="INPUT", help="CAMUS root, patient folder(s) or image file.")],
+    source: Annotated[Path, typer.Argument(metavar="INPUT", help=("CAMUS root, patient folder(s), NIfTI/MHD, DICOM or "
+                                                                  "video files and folders."))],
     out: Annotated[Path, typer.Option("--out", help="Output folder: OUT/<patient>/<stem>_pred.nii.gz.")],
     model: Annotated[Path | None, typer.Option("--model", help="U-Net .pt file (default: shipped weights).")] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Frames per forward pass.")] = 16,
     kind: Annotated[list[str] | None, typer.Option("--kind", help=KIND_HELP)] = None,
     threads: Annotated[int, typer.Option(help="Torch CPU threads (0: torch's default).")] = 0,
+    sector: SectorOption = True,
 ) -> None:
     """Segment every frame of the input images with the U-Net."""
     import torch
@@ -37,6 +40,6 @@ def segment(
     segmenter = load_segmenter(model)
     with tqdm(desc="segment", unit="file") as bar:
         written = segment_path(source, out, segmenter, kinds=kind or None, batch_size=batch_size,
-                               progress=bar_progress(bar))
+                               progress=bar_progress(bar), sector=sector)
     typer.echo(f"wrote {len(written)} mask file(s) under {out}")
 

@@ -183,3 +183,11 @@ def apply_sector(frames_or_masks: np.ndarray, sector: np.ndarray) -> np.ndarray:
     if array.shape[-2:] != sector.shape:
         raise ValueError(f"sector {sector.shape} does not match the frames' {array.shape[-2:]}")
     return np.where(sector, array, 0).astype(array.dtype, copy=False)
+
+
+def outline_sector(frames: np.ndarray, sector: np.ndarray, value: int = 255) -> np.ndarray:
+    """A copy of ``(T, H, W)`` frames with the border of ``sector`` ``(H, W)`` drawn at ``value`` (for figures)."""
+    border = sector & ~ndimage.binary_erosion(sector, border_value=0)
+    out = np.array(frames, copy=True)
+    out[:, border] = value
+    return out

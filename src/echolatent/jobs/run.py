@@ -26,7 +26,10 @@ from echolatent.errors import InputError
 from echolatent.files import write_json_atomic
 from echolatent.io.camus import EchoSequence, SequenceRef, load_sequence, output_path, write_mask
 from echolatent.io.discovery import pair_truth, select_refs
+from echolatent.io.recordings import RecordingOptions, load_any
+from echolatent.io.sector import outline_sector
 from echolatent.jobs import loop
+from echolatent.jobs import recording_steps as steps
 from echolatent.jobs.output import file_log, staged_output, versions
 from echolatent.labels import MIN_FRAMES
 from echolatent.measure.attributes import compute_attributes
@@ -48,7 +51,7 @@ Pair = tuple[SequenceRef, SequenceRef | None]
 
 def process_pair(pair: Pair, out: Path, segmenter: Segmenter, smoother: SequenceSmoother | None, *,
                  thresholds: TemporalThresholds | None = None, spacing_mode: str = "auto", batch_size: int = 16,
-                 on_stage=None) -> tuple[SequenceResult, EchoSequence]:
+                 on_stage=None, options: RecordingOptions | None = None) -> tuple[SequenceResult, EchoSequence]:
     """Load, segment, smooth and measure one image (with its ground truth ref or None); write ``_pred`` (and
     ``_post``) masks under ``out``.
 
@@ -59,15 +62,20 @@ def process_pair(pair: Pair, out: Path, segmenter: Segmenter, smoother: Sequence
         InputError: unreadable image or ground truth, ground truth of another shape.
     """
     ref, gt_ref = pair
-    seq = loop.with_spacing_rule(load_sequence(ref, mask=False), spacing_mode)
+    options = options or RecordingOptions()
+    loaded = load_any(ref, options, spacing_mode)
+    seq, sector = loaded.seq, steps.sector_of(loaded, options.sector)
     gt = None
     if gt_ref is not None:
         gt = load_sequence(gt_ref, image=False).mask
         if gt.shape != seq.image.shape:
             raise InputError(gt_ref.mask, f"shape {gt.shape} differs from image {seq.image.shape}")
     result = process_sequence(seq.image, seq.spacing, segmenter, smoother, gt=gt, instants=seq.instants,
-                              thresholds=thresholds, batch_size=batch_size, ids=loop.sequence_ids(ref),
-                              on_stage=on_stage)
+                              thresholds=thresholds, batch_size=batch_size, ids=loop.sequence_ids(seq.ref),
+                              on_stage=on_stage, sector=None if sector is None else sector.mask, fps=loaded.fps,
+                              find_instants=loaded.find_instants)
+    seq = steps.settle_instants(seq, result, loaded.facts)
+    result.recording = loaded.facts
     write_mask(seq, result.pred, output_path(ref, out, "_pred"))
     if result.post is not None:
         write_mask(seq, result.post, output_path(ref, out, "_post"))
@@ -84,6 +92,7 @@ def keep_small(result: SequenceResult, seq: EchoSequence, figures: dict) -> dict
 
     return {"result": replace(result, images=None, pred=result.pred[:0], post=None, gt=None),
             "smoothed": result.post is not None, "figures": figures,
+            "beats": steps.beats_of(result), "beat_masks": steps.beat_masks(result),
             "seq_pred": at_instants(result.pred), "seq_post": at_instants(result.post),
             "seq_gt": at_instants(result.gt)}
 
@@ -104,6 +113,7 @@ class RunJob:
     max_figures: int = 40
     title: str = "echolatent report"
     progress: loop.Progress | None = None
+    options: RecordingOptions = field(default_factory=RecordingOptions)
     name: str = "run"
     skip_bad: bool = False
     done: dict = field(default_factory=lambda: dict.fromkeys(STAGES, 0))
@@ -123,12 +133,14 @@ class RunJob:
     def process(self, index: int, item: Pair) -> dict:
         result, seq = process_pair(item, self.stage, self.segmenter, self.smoother, thresholds=self.thresholds,
                                    spacing_mode=self.config["spacing"], batch_size=self.batch_size,
-                                   on_stage=self.advance)
+                                   on_stage=self.advance, options=self.options)
         figures = {}
         if index < self.max_figures:
             truth = (compute_attributes(result.gt, result.spacing)
                      if result.gt is not None and result.frames >= MIN_FRAMES else None)
-            figures = draw_sequence(result, self.stage / FILES, index, truth)
+            shown = result if result.sector is None else replace(
+                result, images=outline_sector(result.images, result.sector))
+            figures = draw_sequence(shown, self.stage / FILES, index, truth)
         self.advance("report")
         log.info("%s: %d frames, valid %d -> %s", result.name, result.frames, int(result.before.validity.valid.sum()),
                  "-" if result.after is None else int(result.after.validity.valid.sum()))
@@ -151,7 +163,10 @@ class RunJob:
                    "before": _summarise(results, "before", clinical["before"], gts),
                    "after": _summarise(results, "after", clinical["after"], gts),
                    "sequences": [{**r.ids, "frames": r.frames, "note": r.note, "smoothing": r.smooth,
-                                  "seconds": {k: round(v, 3) for k, v in r.seconds.items()}} for r in results]}
+                                  "recording": r.recording,
+                                  "beats": [vars(b) for b in steps.beats_of(r)],
+                                  "seconds": {k: round(v, 3) for k, v in r.seconds.items()}} for r in results],
+                   "beats": steps.beat_table(done)}
         entries = [sequence_entry(item, i) for i, item in enumerate(done)]
         write_run_report(entries, summary, clinical, self.config, self.title, self.stage)
         return summary
@@ -216,7 +231,7 @@ def run_config(source, stage: Path, final: Path, **settings) -> dict:
 def run_into(source: str | Path, stage: Path, *, final: Path | None = None, model: str | Path | None = None,
              vae: str | Path | None = None, method: str = "exact", gt: str | Path | None = None, batch_size: int = 16,
              spacing: str = "auto", seed: int = 0, max_figures: int = 40, progress: loop.Progress | None = None,
-             title: str = "echolatent report", command: str = "run") -> dict:
+             title: str = "echolatent report", command: str = "run", recording: RecordingOptions | None = None) -> dict:
     """Segment, smooth, measure and report every sequence under ``source`` into the folder ``stage``.
 
     Args:
@@ -228,13 +243,16 @@ def run_into(source: str | Path, stage: Path, *, final: Path | None = None, mode
         max_figures: sequences with figures in the report (all are in the tables).
         progress: called with ``(stage, done, total)``; stages "segment", "smooth", "measure", "report".
         title, command: the report's title and the command named in config.json.
+        recording: ``--view``, ``--spacing MM``, ``--fps``, ``--ed/--es``, ``--sector`` for what files do not say.
     """
     started = time.perf_counter()
+    recording = recording or RecordingOptions()
     final = Path(final or stage)
     with file_log(stage / "run.log"):
         torch.manual_seed(seed)
         config = run_config(source, stage, final, command=command, model=model, vae=vae, method=method, gt=gt,
-                            batch_size=batch_size, spacing=spacing, seed=seed, max_figures=max_figures)
+                            batch_size=batch_size, spacing=spacing, seed=seed, max_figures=max_figures,
+                            recording=recording.as_config())
         write_json_atomic(config, stage / "config.json")
         log.info("%s %s -> %s (method %s)", command, config["input"], final, method)
         segmenter = load_segmenter(model)
@@ -244,7 +262,7 @@ def run_into(source: str | Path, stage: Path, *, final: Path | None = None, mode
             log.warning("no temporal thresholds stored with the shape model: each sequence is checked against "
                         "bounds measured on its own U-Net masks")
         job = RunJob(Path(source), stage, segmenter, smoother, config, thresholds, Path(gt) if gt is not None else None,
-                     batch_size, max_figures, title, progress)
+                     batch_size, max_figures, title, progress, recording)
         summary = loop.run_folder_job(job)
         summary["seconds"] = round(time.perf_counter() - started, 2)
         write_json_atomic(summary, stage / "summary.json")

@@ -36,7 +36,7 @@ def test_synthetic_views_with_overlays(index: int) -> None:
         assert drawn.sum() > 200 and not (drawn & truth).any()
         sector = detect_sector(shown)
         assert sector.method == "cone" and iou(sector.mask, truth) > 0.985
-        assert not (sector.mask & drawn).any()
+        assert not (sector.mask & drawn).any() and not (sector.mask & ~truth).any()
         assert sector.apex == pytest.approx((-0.5, 47.5), abs=1.0)
 
 

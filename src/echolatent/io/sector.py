@@ -7,14 +7,15 @@ frame: pixels above 0), closed and opened at about 1 % of the image size, the la
 filled; its left and right boundaries over the upper part give two lines (robust fit) that meet at the apex; the arc
 radius follows the farthest pixel per angle (a running median over a few degrees), so an arc stretched by a
 resampling or clipped by the image is kept whole; an inner radius (the nearest pixels) serves fans that start
-below the apex. The mask is the cone between the two edges and the radii. When no cone fits the piece (a linear probe,
-edges clipped by the image) the piece's convex hull is used; :attr:`Sector.method` says which.
+below the apex. The mask is the cone between the two edges and the radii, within the changing piece. When no cone
+fits the piece (a linear probe, edges clipped by the image) the piece's convex hull is used; :attr:`Sector.method`
+says which.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import ndimage
@@ -169,7 +170,7 @@ def detect_sector(frames: np.ndarray, min_std: float = 1.0) -> Sector:
         return Sector(np.ones(piece.shape, bool), "whole image")
     cone = _cone(piece)
     if cone is not None and cone.agreement >= MIN_IOU:
-        return cone
+        return replace(cone, mask=cone.mask & piece)  # the cone's half-pixel edge tolerance stays within the piece
     hull = convex_hull_image(piece)
     iou = float((hull & piece).sum() / max(1, (hull | piece).sum()))
     log.info("no cone fits the changing region (%s): its convex hull is used",

@@ -42,6 +42,7 @@ def train_seg(
     import torch
 
     from echolatent.models.unet import UNetConfig, save_unet
+    from echolatent.train.ef_callback import ValidationEF
     from echolatent.train.runner import fit
     from echolatent.train.seg_data import SegDataModule
     from echolatent.train.seg_module import SegModule, SegTrainConfig, init_from
@@ -90,6 +91,7 @@ def train_seg(
         mode="max",
         max_steps=max_steps,
         limit_train_batches=limit,
+        callbacks=[ValidationEF(datamodule.validation_frames)],
     )
     if not trainer.is_global_zero:
         return

@@ -83,7 +83,8 @@ def ef_agreement(pred: dict[str, float], ref: dict[str, float], *, resamples: in
     p = np.array([pred[k] for k in common])
     r = np.array([ref[k] for k in common])
     point = _scores(p, r)
-    result = {"n": len(common), "skipped": skipped, **{n: float(v) for n, v in zip(names, point, strict=True)}, "ci95": {}}
+    values = {name: float(v) for name, v in zip(names, point, strict=True)}
+    result = {"n": len(common), "skipped": skipped, **values, "ci95": {}}
     if resamples <= 0:
         return result
     rng = np.random.default_rng(seed)

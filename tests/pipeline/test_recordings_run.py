@@ -167,3 +167,29 @@ def test_segment_a_dicom_cuts_masks_to_the_sector(files, clip, tmp_path):
     masks = read_image(written[0])[0]
     assert written[0].name == "series_pred.nii.gz" and written[0].parent.name == "SYNTH0001"
     assert masks.shape == clip[0].shape and masks.any() and not masks[:, ~clip[3]].any()
+
+
+def test_evaluate_against_echonet_file_list(files, tmp_path, monkeypatch, capsys):
+    from echolatent.cli.app import main
+
+    root = tmp_path / "EchoNet-Dynamic"
+    (root / "Videos").mkdir(parents=True)
+    names = ("0XA", "0XB", "0XC")
+    for name in names:
+        (root / "Videos" / f"{name}.avi").write_bytes(files["avi"].read_bytes())
+    (root / "FileList.csv").write_text("FileName,EF,Split\n0XA,40,TEST\n0XB.avi,50,TEST\n0XC,60,TEST\n0XD,55,TEST\n")
+    run_out = tmp_path / "run"
+    summary = run_job(root, run_out, method="gaussian", max_figures=0, recording=RecordingOptions(view=View.A4C))
+    tool = {name: summary["beats"][name]["mean"]["EF"] for name in names}
+    monkeypatch.setattr(sys, "argv", ["echolatent", "evaluate", str(run_out), "--gt", str(root), "--out",
+                                      str(tmp_path / "eval")])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    assert exit_info.value.code in (0, None)
+    result = json.loads((tmp_path / "eval" / "summary.json").read_text())
+    agreement = result["agreement"]
+    errors = np.array([tool[n] - ef for n, ef in zip(names, (40.0, 50.0, 60.0), strict=True)])
+    assert result["videos"] == agreement["n"] == 3
+    assert agreement["mae"] == pytest.approx(np.abs(errors).mean())
+    assert agreement["bias"] == pytest.approx(errors.mean())
+    assert "MAE" in capsys.readouterr().out

@@ -56,7 +56,7 @@ def test_datamodule_zscores_attributes_and_keeps_nan(hearts):
 
 
 def test_datamodule_rejects_bad_input(hearts):
-    with pytest.raises(ValueError, match="labels outside"):
+    with pytest.raises(ValueError, match="outside 0..3"):
         MaskDataModule(hearts + 3, hearts, input_size=32, batch_size=4)
     with pytest.raises(ValueError, match="unknown attributes"):
         MaskDataModule(hearts, hearts, input_size=32, attributes=("heart_rate",), batch_size=4)

@@ -25,7 +25,7 @@ import SimpleITK as sitk  # noqa: N813
 from echolatent.errors import InputError
 from echolatent.io.cfg import SUBSETS, frame_number, read_cfg, read_split_file
 from echolatent.io.volume import SUPPORTED_SUFFIXES, Geometry, image_stem, read_image, write_like
-from echolatent.labels import NUM_LABELS, View
+from echolatent.labels import View, check_labels
 
 log = logging.getLogger(__name__)
 
@@ -246,15 +246,9 @@ def _read_geometry(path: Path) -> Geometry:
 
 
 def as_labels(array: np.ndarray, path: Path | None) -> np.ndarray:
-    """``(T, H, W)`` mask of any numeric dtype -> uint8 labels; InputError on non-integers or labels outside 0..3."""
-    if np.issubdtype(array.dtype, np.floating) and not np.array_equal(array, np.round(array)):
-        raise InputError(path, "mask holds non-integer values (expected labels 0..3)")
-    values = np.unique(array)
-    bad = [v.item() for v in values if v < 0 or v >= NUM_LABELS]
-    if bad:
-        shown = ", ".join(str(int(v)) for v in bad[:8])
-        raise InputError(path, f"labels {{{shown}}} outside 0..{NUM_LABELS - 1}")
-    return array.astype(np.uint8, copy=False)
+    """``(T, H, W)`` mask of any numeric dtype -> uint8 labels; InputError naming ``path`` on non-integers or labels
+    outside 0..3 (:func:`echolatent.labels.check_labels`)."""
+    return check_labels(array, path)
 
 
 def as_uint8_image(array: np.ndarray, path: Path | None) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -213,3 +214,25 @@ def test_resuming_a_run_folder_with_another_config_is_refused(hearts, tmp_path):
     assert (tmp_path / "run" / "config.json").read_text() == recorded  # the run's record is left as it was
     trainer, _ = fit(ShapeModule(flat), data, tmp_path / "run", flat, max_epochs=2, **options)
     assert trainer.current_epoch == 2  # the same config resumes and goes on
+
+
+@pytest.mark.slow
+def test_train_vae_command_records_both_configs(tmp_path):
+    from typer.testing import CliRunner
+
+    from echolatent.cli.app import _register_commands, app
+    from echolatent.synth import write_synthetic_dataset
+
+    _register_commands()
+    root = write_synthetic_dataset(tmp_path / "data", patients=3, frames=4, size=64, previews=0)
+    run = tmp_path / "run"
+    options = ["--input-size", "32", "--channels", "4,8", "--latent-dim", "10", "--epochs", "1", "--batch-size", "4",
+               "--max-steps", "1", "--no-progress", "--accelerator", "cpu", "--lr", "5e-4"]
+    result = CliRunner().invoke(app, ["train", "vae", str(root), "--out", str(run), *options])
+    assert result.exit_code == 0, result.output
+    model = load_model(run / "shape_model.pt")
+    assert model.config.input_size == 32 and model.config.latent_dim == 10
+    training = model_metadata(run / "shape_model.pt")["training"]
+    assert training["lr"] == 5e-4 and training["batch_size"] == 4 and training["beta"] == KINDS["ar-vae"].beta
+    recorded = json.loads((run / "config.json").read_text())["config"]
+    assert recorded["lr"] == 5e-4 and recorded["latent_dim"] == 10  # one flat record: older run folders resume

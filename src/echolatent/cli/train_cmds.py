@@ -20,34 +20,32 @@ def _csv_ints(text: str) -> tuple[int, ...]:
         raise typer.BadParameter(f"expected comma-separated integers, got {text!r}") from None
 
 
-AddSyntheticOpt = Annotated[Path | None, typer.Option("--add-synthetic", help="Add every mask frame found here.")]
-EncoderChannelsOpt = Annotated[str | None, typer.Option(
-    "--encoder-channels", help="Encoder widths, comma-separated (default: --channels).")]
-HeadChannelsOpt = Annotated[int, typer.Option(
-    "--head-channels", help="Feature maps of a full-resolution decoder block before the logits (0: none).")]
-LossSizeOpt = Annotated[int, typer.Option(
-    "--loss-size", help="Compute the reconstruction loss on probabilities resampled to this side (pixels), "
-    "where inference compares masks (0: on the model's grid).")]
-GammaOpt = Annotated[float | None, typer.Option("--gamma", help="Attribute-loss weight (default: the kind's).")]
-SoftMasksOpt = Annotated[bool, typer.Option(
-    "--soft-masks/--hard-masks", help="Masks reach the grid as area fractions (sub-pixel boundaries) or labels.")]
-PriorWeightOpt = Annotated[float, typer.Option(
-    "--prior-weight", help="Weight of the prior-sample term: prior codes trained towards their cleaned, valid "
-    "decodings (0: off).")]
-PriorPoolOpt = Annotated[int, typer.Option(
-    "--prior-pool-size", help="Prior codes drawn (decoded, cleaned, given targets) each epoch.")]
-DicePerFrameOpt = Annotated[bool, typer.Option(
-    "--dice-per-frame/--dice-per-batch", help="Dice loss per frame then averaged, or over the batch's areas.")]
-FreezeDecoderOpt = Annotated[bool, typer.Option(
-    "--freeze-decoder", help="Train the encoder only (with --init: fit a trained model's encoder to its decoder; "
-    "prior samples decode as before).")]
-InitOpt = Annotated[Path | None, typer.Option(
-    "--init", help="Start from this model file's weights (fine-tuning; same architecture).")]
-InitDecoderOpt = Annotated[Path | None, typer.Option(
-    "--init-decoder", help="Start the decoder alone from this model file (e.g. a new encoder for a trained "
-    "decoder, with --freeze-decoder).")]
-InputSizeOpt = Annotated[int, typer.Option("--input-size", help="Side of the model's square grid (pixels).")]
-MaxStepsOpt = Annotated[int, typer.Option("--max-steps", help="Stop after this many steps (-1: no limit).")]
+#: Help of the options whose text does not fit the signature's line.
+HELP = {
+    "--add-synthetic": "Add every mask frame found here.",
+    "--encoder-channels": "Encoder widths, comma-separated (default: --channels).",
+    "--head-channels": "Feature maps of a full-resolution decoder block before the logits (0: none).",
+    "--loss-size": "Compute the reconstruction loss on probabilities resampled to this side (pixels), where inference "
+                   "compares masks (0: on the model's grid).",
+    "--gamma": "Attribute-loss weight (default: the kind's).",
+    "--soft-masks/--hard-masks": "Masks reach the grid as area fractions (sub-pixel boundaries) or labels.",
+    "--prior-weight": "Weight of the prior-sample term: prior codes trained towards their cleaned, valid decodings "
+                      "(0: off).",
+    "--prior-pool-size": "Prior codes drawn (decoded, cleaned, given targets) each epoch.",
+    "--dice-per-frame/--dice-per-batch": "Dice loss per frame then averaged, or over the batch's areas.",
+    "--freeze-decoder": "Train the encoder only (with --init: fit a trained model's encoder to its decoder; prior "
+                        "samples decode as before).",
+    "--init": "Start from this model file's weights (fine-tuning; same architecture).",
+    "--init-decoder": "Start the decoder alone from this model file (e.g. a new encoder for a trained decoder, with "
+                      "--freeze-decoder).",
+    "--input-size": "Side of the model's square grid (pixels).",
+    "--max-steps": "Stop after this many steps (-1: no limit).",
+}
+
+
+def _opt(flag: str):
+    """``typer.Option(flag)`` with its help from :data:`HELP`."""
+    return typer.Option(flag, help=HELP[flag])
 
 
 @train_app.command("vae")
@@ -61,28 +59,28 @@ def train_vae(
     devices: Annotated[str, typer.Option("--devices", help="Number of devices (or 'auto').")] = "1",
     strategy: Annotated[str, typer.Option("--strategy", help="Lightning strategy, e.g. ddp.")] = "auto",
     accelerator: Annotated[str, typer.Option("--accelerator", help="cpu, gpu or auto.")] = "auto",
-    add_synthetic: AddSyntheticOpt = None,
-    input_size: InputSizeOpt = 96,
+    add_synthetic: Annotated[Path | None, _opt("--add-synthetic")] = None,
+    input_size: Annotated[int, _opt("--input-size")] = 96,
     channels: Annotated[str, typer.Option("--channels", help="Encoder widths, comma-separated.")] = "16,32,64,128",
-    encoder_channels: EncoderChannelsOpt = None,
-    head_channels: HeadChannelsOpt = 0,
-    loss_size: LossSizeOpt = 0,
+    encoder_channels: Annotated[str | None, _opt("--encoder-channels")] = None,
+    head_channels: Annotated[int, _opt("--head-channels")] = 0,
+    loss_size: Annotated[int, _opt("--loss-size")] = 0,
     latent_dim: Annotated[int, typer.Option("--latent-dim")] = 16,
     beta: Annotated[float | None, typer.Option("--beta", help="KL weight (default: the kind's).")] = None,
-    gamma: GammaOpt = None,
+    gamma: Annotated[float | None, _opt("--gamma")] = None,
     delta: Annotated[float | None, typer.Option("--delta", help="tanh sharpness of the attribute loss.")] = None,
     no_attributes: Annotated[bool, typer.Option("--no-attributes", help="No attribute terms.")] = False,
     lr: Annotated[float, typer.Option("--lr")] = 1e-3,
     weight_decay: Annotated[float, typer.Option("--weight-decay")] = 5e-4,
     kl_warmup_epochs: Annotated[int, typer.Option("--kl-warmup-epochs", min=0)] = 0,
-    soft_masks: SoftMasksOpt = False,
-    prior_weight: PriorWeightOpt = 0.0,
-    prior_pool_size: PriorPoolOpt = 512,
-    dice_per_frame: DicePerFrameOpt = False,
-    freeze_decoder: FreezeDecoderOpt = False,
-    init: InitOpt = None,
-    init_decoder: InitDecoderOpt = None,
-    max_steps: MaxStepsOpt = -1,
+    soft_masks: Annotated[bool, _opt("--soft-masks/--hard-masks")] = False,
+    prior_weight: Annotated[float, _opt("--prior-weight")] = 0.0,
+    prior_pool_size: Annotated[int, _opt("--prior-pool-size")] = 512,
+    dice_per_frame: Annotated[bool, _opt("--dice-per-frame/--dice-per-batch")] = False,
+    freeze_decoder: Annotated[bool, _opt("--freeze-decoder")] = False,
+    init: Annotated[Path | None, _opt("--init")] = None,
+    init_decoder: Annotated[Path | None, _opt("--init-decoder")] = None,
+    max_steps: Annotated[int, _opt("--max-steps")] = -1,
     threads: Annotated[int | None, typer.Option("--threads", help="torch CPU threads per process.")] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
 ) -> None:

@@ -64,30 +64,26 @@ TRAIN_KEYS = tuple(f.name for f in fields(ShapeTrainConfig))
 
 
 def _validate(cfg: ShapeTrainConfig, model: ShapeModelConfig) -> None:
-    for name in ("beta", "gamma", "ce_weight", "kl_capacity", "weight_decay", "prior_weight"):
-        value = getattr(cfg, name)
-        if not math.isfinite(value) or value < 0:
-            raise ValueError(f"{name} must be a finite number >= 0, got {value}")
-    for name in ("delta", "lr"):
-        value = getattr(cfg, name)
-        if not math.isfinite(value) or value <= 0:
-            raise ValueError(f"{name} must be a finite number > 0, got {value}")
-    if cfg.kl_warmup_epochs < 0:
-        raise ValueError(f"kl_warmup_epochs must be >= 0, got {cfg.kl_warmup_epochs}")
-    if cfg.batch_size < 2:
-        raise ValueError(f"batch_size must be >= 2 (the attribute loss compares pairs), got {cfg.batch_size}")
-    if cfg.prior_pool_size < 1:
-        raise ValueError(f"prior_pool_size must be >= 1 (codes drawn per epoch), got {cfg.prior_pool_size}")
-    if cfg.loss_size != 0 and cfg.loss_size < model.input_size:
-        raise ValueError(f"loss_size must be 0 (the model's grid) or >= input_size {model.input_size}, "
-                         f"got {cfg.loss_size}")
-    if cfg.prior_weight > 0 and not model.spec.variational:
-        raise ValueError(f"prior_weight = {cfg.prior_weight} > 0 needs a variational kind (the AE has no prior)")
-    if cfg.freeze_decoder and cfg.prior_weight > 0:
-        raise ValueError(f"prior_weight = {cfg.prior_weight} > 0 trains the decoder, which freeze_decoder leaves "
-                         f"as it is")
-    if cfg.gamma > 0 and not model.attributes:
-        raise ValueError(f"gamma = {cfg.gamma} > 0 but no attributes are declared")
+    """Raise ValueError with the first broken rule of ``cfg`` (for ``model``) and the value that breaks it."""
+    rules = [(name, math.isfinite(getattr(cfg, name)) and getattr(cfg, name) >= 0, "must be a finite number >= 0")
+             for name in ("beta", "gamma", "ce_weight", "kl_capacity", "weight_decay", "prior_weight")]
+    rules += [(name, math.isfinite(getattr(cfg, name)) and getattr(cfg, name) > 0, "must be a finite number > 0")
+              for name in ("delta", "lr")]
+    rules += [
+        ("kl_warmup_epochs", cfg.kl_warmup_epochs >= 0, "must be >= 0"),
+        ("batch_size", cfg.batch_size >= 2, "must be >= 2 (the attribute loss compares pairs)"),
+        ("prior_pool_size", cfg.prior_pool_size >= 1, "must be >= 1 (codes drawn per epoch)"),
+        ("loss_size", cfg.loss_size == 0 or cfg.loss_size >= model.input_size,
+         f"must be 0 (the model's grid) or >= input_size {model.input_size}"),
+        ("prior_weight", cfg.prior_weight == 0 or model.spec.variational, "> 0 needs a variational kind (the AE has "
+         "no prior)"),
+        ("prior_weight", not (cfg.freeze_decoder and cfg.prior_weight > 0), "> 0 trains the decoder, which "
+         "freeze_decoder leaves as it is"),
+        ("gamma", cfg.gamma == 0 or bool(model.attributes), "> 0 but no attributes are declared"),
+    ]
+    for name, ok, rule in rules:
+        if not ok:
+            raise ValueError(f"{name} {rule}, got {getattr(cfg, name)}")
 
 
 def flat_config(model: ShapeModelConfig, train: ShapeTrainConfig) -> dict[str, Any]:

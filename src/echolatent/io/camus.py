@@ -24,6 +24,7 @@ import SimpleITK as sitk  # noqa: N813
 
 from echolatent.errors import InputError
 from echolatent.io.cfg import SUBSETS, frame_number, read_cfg, read_split_file
+from echolatent.io.readers import read_recording
 from echolatent.io.volume import SUPPORTED_SUFFIXES, Geometry, image_stem, read_image, write_like
 from echolatent.labels import View, check_labels
 
@@ -251,18 +252,6 @@ def as_labels(array: np.ndarray, path: Path | None) -> np.ndarray:
     return check_labels(array, path)
 
 
-def as_uint8_image(array: np.ndarray, path: Path | None) -> np.ndarray:
-    """``(T, H, W)`` intensities -> uint8: kept when already uint8 or within 0..255, else min-max rescaled."""
-    if array.dtype == np.uint8:
-        return array
-    low, high = float(array.min()), float(array.max())
-    if low >= 0 and high <= 255:
-        return np.round(array).astype(np.uint8)
-    log.warning("%s: intensities %.3g..%.3g outside 0..255, rescaled to uint8", path, low, high)
-    scale = 255.0 / (high - low) if high > low else 0.0
-    return np.round((array.astype(np.float64) - low) * scale).astype(np.uint8)
-
-
 def _same_geometry(a: Geometry, b: Geometry) -> bool:
     return a.shape == b.shape and np.allclose(a.spacing, b.spacing, rtol=1e-3, atol=1e-6)
 
@@ -312,8 +301,8 @@ def load_sequence(ref: SequenceRef, *, image: bool = True, mask: bool = True) ->
     image_array = mask_array = None
     geometry = None
     if image and ref.image is not None:
-        raw, geometry = read_image(ref.image)
-        image_array = as_uint8_image(raw, ref.image)
+        recording = read_recording(ref.image)
+        image_array, geometry = recording.frames, recording.geometry
     if mask and ref.mask is not None:
         raw, mask_geometry = read_image(ref.mask)
         mask_array = as_labels(raw, ref.mask)

@@ -21,6 +21,9 @@ def train_seg(
     epochs: Annotated[int, typer.Option(help="Training epochs (the cosine schedule spans them).")] = 36,
     batch_size: Annotated[int, typer.Option(help="Frames per batch.")] = 16,
     size: Annotated[int, typer.Option(help="Network input size (pixels, square; multiple of 16).")] = 128,
+    channels: Annotated[
+        str, typer.Option(help="U-Net channels per level, comma-separated (5 levels, strides 2).")
+    ] = "16,32,64,128,256",
     lr: Annotated[float, typer.Option(help="Adam learning rate at the start of the cosine schedule.")] = 1e-3,
     seed: Annotated[int, typer.Option(help="Random seed (weights, shuffling, augmentation).")] = 0,
     devices: Annotated[str, typer.Option(help="Lightning devices: a count or 'auto'.")] = "1",
@@ -41,7 +44,7 @@ def train_seg(
     """Train the U-Net on a CAMUS root's training split, validate on its validation split."""
     import torch
 
-    from echolatent.models.unet import UNetConfig
+    from echolatent.train.ef_callback import ValidationEF
     from echolatent.train.runner import fit
     from echolatent.train.seg_data import SegDataModule
     from echolatent.train.seg_module import SegModule, SegTrainConfig, init_from
@@ -50,7 +53,7 @@ def train_seg(
         raise InputError(data, "data folder not found")
     if threads > 0:
         torch.set_num_threads(threads)
-    unet_config, train_config = UNetConfig(input_size=size), SegTrainConfig(lr=lr)
+    unet_config, train_config = _unet_config(size, channels), SegTrainConfig(lr=lr)
     module = SegModule.from_configs(unet_config, train_config)
     if init is not None:
         init_from(module, init)
@@ -62,7 +65,7 @@ def train_seg(
     trainer, best = fit(module, datamodule, out, config, max_epochs=epochs, seed=seed,
                         devices=int(devices) if devices.isdigit() else devices, strategy=strategy,
                         accelerator=accelerator, monitor="val/dice", mode="max", max_steps=max_steps,
-                        limit_train_batches=limit)
+                        limit_train_batches=limit, callbacks=[ValidationEF(datamodule.validation_frames)])
     if not trainer.is_global_zero:
         return
     typer.echo(f"trained in {time.time() - started:.0f} s; best checkpoint: {best}")
@@ -92,3 +95,14 @@ def _export(module, path: Path, command: str, out: Path, data: Path, epochs: int
     meta = {"training_command": command, "run": str(out), "data": str(data), "epochs": epochs,
             "weights": "final epoch (no selection on validation)"}
     typer.echo(f"exported: {save_unet(module.net, module.unet_config, path, meta)}")
+
+
+def _unet_config(size: int, channels: str):
+    """The U-Net's architecture from ``--size`` and ``--channels`` (strides 2); InputError naming the option."""
+    from echolatent.models.unet import UNetConfig
+
+    try:
+        widths = tuple(int(c) for c in channels.split(","))
+        return UNetConfig(input_size=size, channels=widths, strides=(2,) * (len(widths) - 1))
+    except ValueError as error:
+        raise InputError(Path("--channels"), f"{channels!r}: {error}") from None

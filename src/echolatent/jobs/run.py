@@ -147,7 +147,7 @@ class RunJob:
                                           truth_root)
                     for label, key in (("before", "seq_pred"), ("after", "seq_post"))}
         summary = {"input": self.config["input"], "output": self.config["output"], "method": self.config["method"],
-                   "loop.units": loop.units([r.spacing for r in results]),
+                   "units": loop.units([r.spacing for r in results]),
                    "before": _summarise(results, "before", clinical["before"], gts),
                    "after": _summarise(results, "after", clinical["after"], gts),
                    "sequences": [{**r.ids, "frames": r.frames, "note": r.note, "smoothing": r.smooth,

@@ -85,7 +85,7 @@ def test_exact_reports_tightening_or_passes(tiny_model):
     [
         (np.zeros((2, 8, 8), np.uint8), "at least 3"),
         (np.zeros((8, 8), np.uint8), "shape"),
-        (np.full((3, 8, 8), 5, np.uint8), "unknown labels"),
+        (np.full((3, 8, 8), 5, np.uint8), "outside 0..3"),
         (np.zeros((3, 8, 8), np.float32), "integer"),
         (np.zeros((4, 16, 16), np.uint8), "empty masks"),
         (np.ones((4, 5, 16), np.uint8), "too small"),

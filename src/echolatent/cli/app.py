@@ -6,6 +6,8 @@ import importlib
 import logging
 import sys
 from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -23,6 +25,11 @@ latent_app = typer.Typer(help="Explore a shape model's latent space.", no_args_i
 app.add_typer(data_app, name="data")
 app.add_typer(train_app, name="train")
 app.add_typer(latent_app, name="latent")
+
+#: ``--validity``: the anatomical limits of the commands that check validity.
+ValidityOption = Annotated[
+    Path | None, typer.Option("--validity", help="Validity thresholds JSON (default: CAMUS-224 calibrated).")
+]
 
 # Each module registers its commands on the apps above when imported.
 COMMAND_MODULES = (

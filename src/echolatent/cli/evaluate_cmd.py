@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from tqdm import tqdm
 
-from echolatent.cli.app import app, bar_progress
+from echolatent.cli.app import ValidityOption, app, bar_progress
 
 PRED_HELP = "Folder of predicted masks (<stem>_pred.nii.gz); with an EchoNet-Dynamic --gt, the output folder of a run."
 
@@ -25,9 +25,7 @@ def evaluate_command(
     thresholds: Annotated[
         Path | None, typer.Option("--thresholds", help="Temporal thresholds JSON (default: bounds from --gt).")
     ] = None,
-    validity: Annotated[
-        Path | None, typer.Option("--validity", help="Validity thresholds JSON (default: CAMUS-224 calibrated).")
-    ] = None,
+    validity: ValidityOption = None,
 ) -> None:
     """Measure predicted masks and score them against the ground truth."""
     from echolatent.io.echonet import is_echonet_root

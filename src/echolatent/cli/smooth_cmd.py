@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from tqdm import tqdm
 
-from echolatent.cli.app import app, bar_progress
+from echolatent.cli.app import ValidityOption, app, bar_progress
 from echolatent.errors import InputError
 
 METHOD_HELP = (
@@ -30,9 +30,7 @@ def smooth(
     thresholds: Annotated[
         Path | None, typer.Option("--thresholds", help="Temporal thresholds JSON (default: stored with the model).")
     ] = None,
-    validity: Annotated[
-        Path | None, typer.Option("--validity", help="Validity thresholds JSON (default: CAMUS-224 calibrated).")
-    ] = None,
+    validity: ValidityOption = None,
     reference: Annotated[
         Path | None,
         typer.Option("--reference", help="CAMUS root whose expert masks (training split) give the temporal bounds."),

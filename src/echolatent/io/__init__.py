@@ -1,6 +1,6 @@
-"""Readers and writers: single files with their geometry (:mod:`.volume`), the CAMUS layout (:mod:`.camus`), one
-reader interface for every recording format (:mod:`.readers`), DICOM (:mod:`.dicom`) and video (:mod:`.video`)
-recordings, registered here so :func:`echolatent.io.readers.read_recording` reads them all."""
+"""Readers and writers: one interface per recording format (:mod:`.readers`), single files with their geometry
+(:mod:`.volume`), the CAMUS layout (:mod:`.camus`), what a command works on (:mod:`.discovery`), DICOM (:mod:`.dicom`)
+and video (:mod:`.video`) recordings, registered here so :func:`echolatent.io.readers.read_recording` reads them all."""
 
 from echolatent.io.dicom import DICOM_READER
 from echolatent.io.readers import register_reader, registered_readers

@@ -24,9 +24,8 @@ from pydicom.errors import InvalidDicomError
 from pydicom.pixels import apply_color_lut
 
 from echolatent.errors import InputError
-from echolatent.io.camus import as_uint8_image
 from echolatent.io.readers import Recording
-from echolatent.io.volume import Geometry
+from echolatent.io.volume import Geometry, as_uint8_image
 from echolatent.labels import View
 
 log = logging.getLogger(__name__)

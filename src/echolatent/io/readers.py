@@ -20,9 +20,8 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from echolatent.errors import InputError
-from echolatent.io.camus import as_labels, as_uint8_image
-from echolatent.io.volume import Geometry, image_stem, read_image, write_like
-from echolatent.labels import View
+from echolatent.io.volume import Geometry, as_uint8_image, image_stem, read_image, write_like
+from echolatent.labels import View, check_labels
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +160,7 @@ def write_masks(recording: Recording, masks: np.ndarray, path: str | Path) -> Pa
         raise ValueError(f"mask shape {masks.shape} does not match the recording's {recording.frames.shape}")
     if path.resolve() == recording.source.resolve():
         raise ValueError(f"{path}: refusing to overwrite an input file")
-    return write_like(np.ascontiguousarray(as_labels(masks, None)), recording.geometry, path)
+    return write_like(np.ascontiguousarray(check_labels(masks, allow_2d=False)), recording.geometry, path)
 
 
 class _ImageFileReader:

@@ -87,7 +87,7 @@ class EvaluateJob:
         summary = summarise([(d.ids, d.measures) for d in done], clinical,
                             truth_validity(gts, self.validity_thresholds), self.thresholds)
         summary["temporal_ground_truth"] = truth_temporal(gts, self.thresholds)
-        summary["loop.units"] = loop.units([d.pred.spacing for d in done])
+        summary["units"] = loop.units([d.pred.spacing for d in done])
         loop.write_tables(self.out, *loop.table_rows([(d.ids, None, d.measures) for d in done]), summary)
         return summary
 

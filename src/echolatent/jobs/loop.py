@@ -69,8 +69,9 @@ def run_folder_job(job: FolderJob, progress: Progress | None = None) -> dict:
 
 
 def _item_name(item: Any) -> str:
+    """The sequence name of an item (a ref, or a tuple led by one)."""
     ref = item[0] if isinstance(item, tuple) else item
-    return getattr(ref, "name", str(ref))
+    return ref.name if isinstance(ref, SequenceRef) else str(ref)
 
 
 def sequence_ids(ref: SequenceRef) -> dict[str, str]:

@@ -79,7 +79,7 @@ class SmoothJob:
             "smoothed": len(done),
             "skipped": skipped,
             "thresholds": thresholds.note if thresholds else "measured on each input sequence",
-            "loop.units": loop.units([d.spacing for d in done]),
+            "units": loop.units([d.spacing for d in done]),
             "before": summarise([(d.ids, d.before) for d in done], {}, None, thresholds) if done else None,
             "after": summarise([(d.ids, d.after) for d in done], {}, None, thresholds) if done else None,
             "sequences": {d.ids["sequence"]: d.report for d in done},

@@ -1,6 +1,6 @@
 """``report.html``: one self-contained page (inline CSS, no script, no network) whose pictures lie beside it in
 ``report_files/``. Built from plain data (the summary dict and one entry dict per sequence, see
-:mod:`echolatent.report.job`) so that everything shown is also in ``summary.json``.
+:mod:`echolatent.report.build`) so that everything shown is also in ``summary.json``.
 
 Sections: overview across sequences; clinical indices (EDV, ESV, EF); agreement with the expert masks (Dice,
 Hausdorff, Bland-Altman of EF); one section per sequence (frames before/after smoothing, per-frame validity,

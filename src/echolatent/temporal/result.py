@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from echolatent.errors import InputError
-from echolatent.labels import MIN_FRAMES, NUM_LABELS
+from echolatent.labels import MIN_FRAMES, check_labels
 from echolatent.measure.framecache import resize_labels_cached
 from echolatent.measure.sequence import temporal_check
 from echolatent.measure.temporal import TemporalReport, TemporalThresholds
@@ -93,17 +93,10 @@ class SmoothResult:
 def check_sequence(masks: np.ndarray, path: str | Path | None = None) -> np.ndarray:
     """``(T, H, W)`` integer labels 0..3 with T >= MIN_FRAMES (3), frames of at least 8 x 8 pixels and some heart in
     some frame, else an :class:`InputError` naming ``path``."""
-    masks = np.asarray(masks)
-    if masks.ndim != 3:
-        raise InputError(path, f"expected a mask sequence (T, H, W), got shape {masks.shape}")
+    masks = check_labels(masks, path, integer_dtype=True, allow_2d=False)
     if masks.shape[0] < MIN_FRAMES:
         raise InputError(path, f"{masks.shape[0]} frame(s): temporal smoothing needs a sequence of at least "
                                f"{MIN_FRAMES}")
-    if not np.issubdtype(masks.dtype, np.integer):
-        raise InputError(path, f"expected integer labels, got dtype {masks.dtype}")
-    if masks.min() < 0 or masks.max() >= NUM_LABELS:
-        unknown = sorted(int(v) for v in np.unique(masks) if v < 0 or v >= NUM_LABELS)
-        raise InputError(path, f"unknown labels {unknown} (expected 0..{NUM_LABELS - 1})")
     if min(masks.shape[1:]) < 8:
         raise InputError(path, f"frames of {masks.shape[1]} x {masks.shape[2]} pixels are too small to smooth")
     if not masks.any():

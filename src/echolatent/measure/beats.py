@@ -88,18 +88,20 @@ def autocorrelation_period(curve: np.ndarray, min_lag: int = 3) -> float | None:
     return float(peaks[0]) if len(peaks) else None
 
 
-def _extremes(s: np.ndarray, distance: float, prominence: float) -> list[int]:
+def _extremes(s: np.ndarray, distance: float, prominence: float, strict: tuple[bool, bool]) -> list[int]:
     """Maxima of ``s`` that stand out by ``prominence``: interior ones by scipy; an end when the curve falls from it by
-    ``prominence`` and, when interior maxima exist, it is about as high as they are (not a beat cut in the middle)."""
+    ``prominence`` and, for a ``strict`` end (start, end) when interior maxima exist, it is about as high as they are
+    (not a beat cut in the middle)."""
     found, _ = find_peaks(s, distance=max(1.0, distance), prominence=prominence)
     out = [int(i) for i in found]
     level = float(np.median(s[out])) - 0.4 * prominence if out else -np.inf
     end = len(s) - 1
     first, last = (out[0], out[-1]) if out else (end, 0)
-    if s[0] >= s[1] and s[0] >= level and s[0] - s[: first + 1].min() >= prominence and (not out or first >= distance):
+    if (s[0] >= s[1] and (s[0] >= level or not strict[0]) and s[0] - s[: first + 1].min() >= prominence
+            and (not out or first >= distance)):
         out.insert(0, 0)
-    if s[end] >= s[end - 1] and s[end] >= level and s[end] - s[last:].min() >= prominence and (
-            not out or end - out[-1] >= distance):
+    if (s[end] >= s[end - 1] and (s[end] >= level or not strict[1]) and s[end] - s[last:].min() >= prominence
+            and (not out or end - out[-1] >= distance)):
         out.append(end)
     return out
 
@@ -176,7 +178,11 @@ def find_beats(
             notes.append(f"the LV area repeats every {period:.1f} frames, {60.0 * fps / period:.0f} bpm at "
                          f"{fps:.1f} fps: check the frame rate")
             distance = 0.5 * period
-    ed, es = _alternate(s, _extremes(s, distance, prominence * span), _extremes(-s, distance, prominence * span))
+    # an ED at the start and an ES at the end open or close a beat: they must look like the others (strict);
+    # an ES at the start or an ED at the end only bound a partial beat
+    maxima = _extremes(s, distance, prominence * span, (True, False))
+    minima = _extremes(-s, distance, prominence * span, (False, True))
+    ed, es = _alternate(s, maxima, minima)
     if len(ed) > 1:
         period = float(np.median(np.diff(ed)))
     rate = 60.0 * fps / period if fps and period else None

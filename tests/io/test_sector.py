@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from skimage.transform import resize
 
-from echolatent.io.sector import apply_sector, detect_sector
+from echolatent.io.sector import apply_sector, cut_masks, detect_sector, outline_sector, screen_content
 from echolatent.synth.overlays import draw_overlays
 from echolatent.synth.patient import synthesize_patient
 
@@ -83,3 +83,20 @@ def test_apply_sector_zeroes_outside_and_checks_shapes() -> None:
         apply_sector(frames, truth[:-1])
     with pytest.raises(ValueError, match=r"\(T, H, W\)"):
         detect_sector(frames[0])
+
+
+def test_masks_are_cut_when_the_screen_shows_something_outside_the_fan() -> None:
+    frames, truth = fan(frames=3)
+    shown = draw_overlays(frames, truth)
+    assert not screen_content(frames, truth) and screen_content(shown, truth)
+    assert (cut_masks("auto", frames, truth), cut_masks("auto", shown, truth)) == (False, True)
+    assert cut_masks("cut", frames, truth) and not cut_masks("off", shown, truth)
+    with pytest.raises(ValueError, match="sector mode"):
+        cut_masks("on", frames, truth)
+
+
+def test_outline_marks_the_border_only() -> None:
+    frames, truth = fan(frames=2)
+    outlined = outline_sector(np.zeros_like(frames), truth)
+    border = outlined[0] == 255
+    assert border.any() and not (border & ~truth).any() and border.sum() < 0.1 * truth.sum()

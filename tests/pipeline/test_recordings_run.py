@@ -95,9 +95,10 @@ def test_what_was_read_given_or_found_is_recorded(runs, clip):
     assert facts["nifti"]["spacing_source"] == "header" and facts["nifti"]["fps"] is None
     assert all(f["instants_source"] == "found on the smoothed LV area curve" for f in facts.values())
     assert all(f["sector"].startswith("cone") and f["beats_found"] == 2 for f in facts.values())
+    assert all(f["sector"].endswith("masks cut to it") for f in facts.values())  # the overlays show
     config = json.loads((runs["avi"][1] / "config.json").read_text())
     assert config["recording"] == {"view": "4CH", "spacing": None, "fps": None, "ed": None, "es": None,
-                                   "sector": "detected"}
+                                   "sector": "auto"}
     assert runs["dicom"][0]["units"]["volume"] == "mL" and runs["avi"][0]["units"]["volume"] != "mL"
 
 
@@ -151,7 +152,7 @@ def test_cli_run_on_a_video_with_options(files, tmp_path, monkeypatch, capsys):
 
 
 @pytest.mark.parametrize(("args", "message"), [(["--spacing", "0.3y"], "--spacing"), (["--view", "5CH"], "--view"),
-                                               (["--ed", "2"], "--ed and --es")])
+                                               (["--ed", "2"], "--ed and --es"), (["--sector", "on"], "--sector")])
 def test_cli_bad_recording_options_are_one_line(files, tmp_path, monkeypatch, capsys, args, message):
     from echolatent.cli.app import main
 

@@ -1,5 +1,5 @@
 """Options for what a recording does not say, shared by ``segment`` and ``run``: ``--view``, ``--spacing``, ``--fps``,
-``--ed/--es``, ``--sector/--no-sector``; turned into :class:`echolatent.io.recordings.RecordingOptions`."""
+``--ed/--es``, ``--sector auto|cut|off``; turned into :class:`echolatent.io.recordings.RecordingOptions`."""
 
 from __future__ import annotations
 
@@ -15,18 +15,19 @@ SPACING_HELP = ("Pixel size: MM or MMxMM (rows x columns) for files that do not 
 FPS_HELP = "Frame rate (frames per second) when the file does not say it; bounds the heart rate between EDs."
 ED_HELP = "ED frame number (1-based) when no cfg gives it; with --es. Default: found on the smoothed LV area curve."
 ES_HELP = "ES frame number (1-based) when no cfg gives it; with --ed."
-SECTOR_HELP = "Detect the ultrasound fan and cut frames and masks to it (default); --no-sector keeps the whole image."
+SECTOR_HELP = ("The ultrasound fan: auto (frames cut to it; masks too when the screen shows text, bars or an ECG "
+               "outside it), cut (frames and masks always), off (whole image).")
 
 ViewOption = Annotated[str | None, typer.Option("--view", help=VIEW_HELP)]
 SpacingOption = Annotated[str, typer.Option("--spacing", help=SPACING_HELP)]
 FpsOption = Annotated[float | None, typer.Option("--fps", help=FPS_HELP)]
 EdOption = Annotated[int | None, typer.Option("--ed", help=ED_HELP)]
 EsOption = Annotated[int | None, typer.Option("--es", help=ES_HELP)]
-SectorOption = Annotated[bool, typer.Option("--sector/--no-sector", help=SECTOR_HELP)]
+SectorOption = Annotated[str, typer.Option("--sector", help=SECTOR_HELP)]
 
 
 def recording_options(view: str | None, spacing: str, fps: float | None, ed: int | None, es: int | None,
-                      sector: bool = True):
+                      sector: str = "auto"):
     """``(spacing mode, RecordingOptions)`` from the command line; EcholatentError (one line, exit 2) on bad values."""
     from echolatent.io.readers import SPACING_MODES
     from echolatent.io.recordings import RecordingOptions, parse_spacing

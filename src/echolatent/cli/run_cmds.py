@@ -84,7 +84,7 @@ def run_command(
     fps: FpsOption = None,
     ed: EdOption = None,
     es: EsOption = None,
-    sector: SectorOption = True,
+    sector: SectorOption = "auto",
 ) -> None:
     """Segment, smooth, measure and report: the whole job in one command."""
     from echolatent.jobs.run import run_job

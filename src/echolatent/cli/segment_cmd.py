@@ -24,14 +24,18 @@ def segment(
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Frames per forward pass.")] = 16,
     kind: Annotated[list[str] | None, typer.Option("--kind", help=KIND_HELP)] = None,
     threads: Annotated[int, typer.Option(help="Torch CPU threads (0: torch's default).")] = 0,
-    sector: SectorOption = True,
+    sector: SectorOption = "auto",
 ) -> None:
     """Segment every frame of the input images with the U-Net."""
     import torch
 
+    from echolatent.io.sector import SECTOR_MODES
     from echolatent.jobs.segment import segment_path
     from echolatent.segment import load_segmenter
 
+    if sector not in SECTOR_MODES:
+        raise typer.BadParameter(f"unknown mode {sector!r}; choose from {', '.join(SECTOR_MODES)}",
+                                 param_hint="--sector")
     unknown = sorted(set(kind or ()) - set(KIND_CHOICES))
     if unknown:
         raise typer.BadParameter(f"unknown kinds {unknown}; choose from {', '.join(KIND_CHOICES)}", param_hint="--kind")

@@ -1,11 +1,11 @@
 """Recordings of any format as sequences the jobs run on: discovery of DICOM / video files (and EchoNet-Dynamic's
 ``Videos/``), loading them like CAMUS files, and the user's settings for what a file does not say.
 
-:class:`RecordingOptions` holds ``--view``, ``--spacing MM[xMM]``, ``--fps``, ``--ed N --es N`` (1-based frame numbers,
-as in CAMUS cfg files) and ``--sector``; :func:`load_any` reads one sequence (NIfTI/MHD through the CAMUS loader,
-others through :func:`echolatent.io.readers.read_recording`) and :func:`resolve` settles every value with where it
-came from: the file first, then the option, else unknown (ED/ES: the cfg, then ``--ed/--es``, else found on the
-smoothed LV curve).
+:class:`RecordingOptions` holds ``--view``, ``--spacing MM[xMM]``, ``--fps``, ``--ed N --es N`` (1-based frame
+numbers, as in CAMUS cfg files) and ``--sector auto|cut|off``; :func:`load_any` reads one sequence (NIfTI/MHD through
+the CAMUS loader, others through :func:`echolatent.io.readers.read_recording`) and :func:`resolve` settles every value
+with where it came from: the file first, then the option, else unknown (ED/ES: the cfg, then ``--ed/--es``, else
+found on the smoothed LV curve).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from echolatent.io.camus import EchoSequence, SequenceRef, load_sequence
 from echolatent.io.dicom import DICOM_READER, read_dataset, safe_id, series_files
 from echolatent.io.echonet import VIDEOS, is_echonet_root
 from echolatent.io.readers import read_recording, resolve_spacing
+from echolatent.io.sector import SECTOR_MODES
 from echolatent.io.video import VIDEO_READER, is_video_file
 from echolatent.io.volume import SUPPORTED_SUFFIXES
 from echolatent.labels import View
@@ -52,7 +53,7 @@ class RecordingOptions:
     fps: float | None = None
     ed: int | None = None  # 1-based frame numbers, as in CAMUS cfg files
     es: int | None = None
-    sector: bool = True
+    sector: str = "auto"  # auto|cut|off (:func:`echolatent.io.sector.cut_masks`)
 
     def __post_init__(self) -> None:
         if (self.ed is None) != (self.es is None):
@@ -63,11 +64,13 @@ class RecordingOptions:
                 raise ValueError(f"--{key} {value}: frame numbers start at 1")
         if self.fps is not None and not self.fps > 0:
             raise ValueError(f"--fps {self.fps}: must be positive")
+        if self.sector not in SECTOR_MODES:
+            raise ValueError(f"--sector {self.sector!r}: choose from {', '.join(SECTOR_MODES)}")
 
     def as_config(self) -> dict:
         """JSON-friendly: what was given (None: not given)."""
         return {"view": self.view.value if self.view else None, "spacing": list(self.spacing) if self.spacing else None,
-                "fps": self.fps, "ed": self.ed, "es": self.es, "sector": "detected" if self.sector else "off"}
+                "fps": self.fps, "ed": self.ed, "es": self.es, "sector": self.sector}
 
 
 @dataclass

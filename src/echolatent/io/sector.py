@@ -178,6 +178,26 @@ def detect_sector(frames: np.ndarray, min_std: float = 1.0) -> Sector:
     return Sector(hull, "convex hull", agreement=iou)
 
 
+SECTOR_MODES = ("auto", "cut", "off")
+
+
+def screen_content(frames: np.ndarray, sector: np.ndarray, min_fraction: float = 0.002) -> bool:
+    """True when ``(T, H, W)`` frames show something outside ``sector`` (text, a grey bar, an ECG trace...): more
+    than ``min_fraction`` of the pixels outside the fan (at least 20) are non-zero in some frame."""
+    outside = ~sector
+    shown = int((np.asarray(frames)[:, outside] > 0).any(axis=0).sum())
+    return shown > max(20, min_fraction * sector.size)
+
+
+def cut_masks(mode: str, frames: np.ndarray, sector: np.ndarray) -> bool:
+    """Whether output masks are cut to the fan: ``"cut"`` always, ``"off"`` never, ``"auto"`` when the frames show
+    screen content outside it (:func:`screen_content`). Where the screen is blank outside the fan (CAMUS), masks are
+    kept as the experts draw them: their myocardium reaches past the fan edge (6 % of camus224's MYO pixels)."""
+    if mode not in SECTOR_MODES:
+        raise ValueError(f"sector mode must be one of {SECTOR_MODES}, got {mode!r}")
+    return mode == "cut" or (mode == "auto" and screen_content(frames, sector))
+
+
 def apply_sector(frames_or_masks: np.ndarray, sector: np.ndarray) -> np.ndarray:
     """``(T, H, W)`` (or ``(H, W)``) array with every pixel outside ``sector`` ``(H, W)`` set to 0 (a copy)."""
     array = np.asarray(frames_or_masks)

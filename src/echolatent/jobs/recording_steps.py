@@ -1,6 +1,6 @@
 """The steps of a folder job that real recordings add: the sector cut, ED/ES found per beat, EF per beat.
 
-* :func:`sector_of` detects the ultrasound fan of a loaded sequence (or None when ``--no-sector``);
+* :func:`sector_of` detects the ultrasound fan of a loaded sequence and says whether masks are cut to it;
 * :func:`settle_instants` puts the first detected beat's ED/ES on the sequence (for the clinical table);
 * :func:`beat_masks` keeps the masks of the beat frames only (what per-beat volumes need once arrays are dropped);
 * :func:`beat_table` gives EDV/ESV/EF per beat and their mean +- SD, per patient (biplane when both views have beats).
@@ -15,7 +15,7 @@ import numpy as np
 
 from echolatent.io.camus import EchoSequence
 from echolatent.io.recordings import Loaded
-from echolatent.io.sector import Sector, detect_sector
+from echolatent.io.sector import apply_sector, cut_masks, detect_sector
 from echolatent.labels import View
 from echolatent.measure.beats import Beat, beat_indices
 from echolatent.pipeline import SequenceResult
@@ -23,14 +23,18 @@ from echolatent.pipeline import SequenceResult
 log = logging.getLogger(__name__)
 
 
-def sector_of(loaded: Loaded, enabled: bool) -> Sector | None:
-    """The fan of the loaded frames (its description goes into ``loaded.facts``); None when ``enabled`` is False."""
-    if not enabled:
+def sector_of(loaded: Loaded, mode: str) -> np.ndarray | None:
+    """Cut ``loaded``'s frames to their fan (mode ``auto`` or ``cut``) and return the ``(H, W)`` fan when the masks are
+    to be cut too (:func:`echolatent.io.sector.cut_masks`), else None; ``loaded.facts`` says what was done."""
+    if mode == "off":
         loaded.facts["sector"] = "off"
         return None
     sector = detect_sector(loaded.seq.image)
-    loaded.facts["sector"] = sector.describe()
-    return sector
+    cut = cut_masks(mode, loaded.seq.image, sector.mask)
+    loaded.seq = replace(loaded.seq, image=apply_sector(loaded.seq.image, sector.mask))
+    loaded.facts["sector"] = sector.describe() + ("; masks cut to it" if cut else "; frames cut, masks kept whole "
+                                                                                  "(nothing shown outside the fan)")
+    return sector.mask if cut else None
 
 
 def settle_instants(seq: EchoSequence, result: SequenceResult, facts: dict) -> EchoSequence:

@@ -64,7 +64,8 @@ def process_pair(pair: Pair, out: Path, segmenter: Segmenter, smoother: Sequence
     ref, gt_ref = pair
     options = options or RecordingOptions()
     loaded = load_any(ref, options, spacing_mode)
-    seq, sector = loaded.seq, steps.sector_of(loaded, options.sector)
+    sector = steps.sector_of(loaded, options.sector)
+    seq = loaded.seq
     gt = None
     if gt_ref is not None:
         gt = load_sequence(gt_ref, image=False).mask
@@ -72,7 +73,7 @@ def process_pair(pair: Pair, out: Path, segmenter: Segmenter, smoother: Sequence
             raise InputError(gt_ref.mask, f"shape {gt.shape} differs from image {seq.image.shape}")
     result = process_sequence(seq.image, seq.spacing, segmenter, smoother, gt=gt, instants=seq.instants,
                               thresholds=thresholds, batch_size=batch_size, ids=loop.sequence_ids(seq.ref),
-                              on_stage=on_stage, sector=None if sector is None else sector.mask, fps=loaded.fps,
+                              on_stage=on_stage, sector=sector, fps=loaded.fps,
                               find_instants=loaded.find_instants)
     seq = steps.settle_instants(seq, result, loaded.facts)
     result.recording = loaded.facts

@@ -11,7 +11,7 @@ from pathlib import Path
 from echolatent.io.camus import SequenceRef, output_path, write_mask
 from echolatent.io.discovery import select_refs
 from echolatent.io.recordings import load_any
-from echolatent.io.sector import apply_sector, detect_sector
+from echolatent.io.sector import apply_sector, cut_masks, detect_sector
 from echolatent.jobs.loop import Progress, run_folder_job
 from echolatent.segment import Segmenter, segment_masks
 
@@ -19,19 +19,20 @@ log = logging.getLogger(__name__)
 
 
 def segment_ref(ref: SequenceRef, out: str | Path, segmenter: Segmenter, batch_size: int = 16,
-                sector: bool = True) -> Path:
+                sector: str = "auto") -> Path:
     """Segment one image (any format) into ``OUT/<patient>/<name>_pred.nii.gz``; returns the mask file.
 
-    ``sector``: cut the frames and the masks to the detected ultrasound fan (:mod:`echolatent.io.sector`).
+    ``sector``: auto|cut|off: cut the frames to the detected ultrasound fan, and the masks too when
+    :func:`echolatent.io.sector.cut_masks` says so (``off``: neither).
 
     Raises:
         InputError: unreadable or bad image file (naming it).
     """
     seq = load_any(ref).seq
-    fan = detect_sector(seq.image).mask if sector else None
+    fan = detect_sector(seq.image).mask if sector != "off" else None
     images = seq.image if fan is None else apply_sector(seq.image, fan)
     masks = segment_masks(segmenter, images, batch_size=batch_size)
-    masks = masks if fan is None else apply_sector(masks, fan)
+    masks = apply_sector(masks, fan) if fan is not None and cut_masks(sector, seq.image, fan) else masks
     path = write_mask(seq, masks, output_path(ref, out, "_pred"))
     log.debug("%s -> %s", ref.image, path)
     return path
@@ -46,7 +47,7 @@ class SegmentJob:
     segmenter: Segmenter
     kinds: Sequence[str] | None = None
     batch_size: int = 16
-    sector: bool = True
+    sector: str = "auto"
     name: str = "segment"
     skip_bad: bool = False
 
@@ -68,7 +69,7 @@ def segment_path(
     kinds: Sequence[str] | None = None,
     batch_size: int = 16,
     progress: Progress | None = None,
-    sector: bool = True,
+    sector: str = "auto",
 ) -> list[Path]:
     """Segment every image :func:`~echolatent.io.discovery.select_refs` finds under ``source`` into ``out``
     (``kinds=None``: the sequences when present, else the ED/ES frames); returns the written paths.

@@ -6,8 +6,9 @@ Per patient, both views (N beats each) are written as DICOM files (``<patient>/4
 
 * ED/ES frames within 1 frame of the truth (share of the true EDs and ESs);
 * per-beat EF (biplane, smoothed masks) minus the true per-beat EF;
-* the same sequences without overlays: masks outside the true sector (must be 0) and the Dice of the smoothed masks
-  with and without overlays.
+* the same sequences without overlays: mask pixels outside the true sector (0 with overlays: ``--sector auto`` cuts
+  the masks when the screen shows something outside the fan; kept without) and the Dice of the smoothed masks inside
+  the fan, with and without overlays.
 
 Writes benchmarks/results/recordings.json.
 
@@ -74,7 +75,9 @@ def score(out: Path, truth: dict, summary: dict) -> dict:
             hits += [bool(ess) and min(abs(np.array(ess) - f)) <= 1 for f in true_es]
             post = read_recording(out / name / f"{view.value}_post.nii.gz").frames
             outside += int((post[:, ~sector] > 0).sum())
-            dices.append(np.mean([dice(post == label, masks == label) for label in Label.foreground()]))
+            # Dice of the structures inside the fan (the truth may reach past it, as CAMUS experts draw)
+            dices.append(np.mean([dice((post == label) & sector, (masks == label) & sector)
+                                  for label in Label.foreground()]))
         rows = summary["beats"].get(name, {}).get("beats", [])
         ef_errors += [row["EF"] - beat["EF"] for row, beat in zip(rows, beats, strict=False)]
     return {"ed_es_within_1_frame": float(np.mean(hits)), "ed_es_count": len(hits),

@@ -194,3 +194,17 @@ def test_evaluate_against_echonet_file_list(files, tmp_path, monkeypatch, capsys
     assert agreement["mae"] == pytest.approx(np.abs(errors).mean())
     assert agreement["bias"] == pytest.approx(errors.mean())
     assert "MAE" in capsys.readouterr().out
+
+
+def test_smooth_finds_the_beats_of_masks_without_cfg(clip, tmp_path):
+    from echolatent.jobs.smooth import smooth_folder
+
+    masks, truth = clip[2], clip[4]["beats"]
+    write_like(masks, Geometry.default(masks.shape), tmp_path / "in" / "p1" / "clip_pred.nii.gz")
+    options = RecordingOptions(spacing=(0.4, 0.4), fps=clip[6])
+    summary = smooth_folder(tmp_path / "in", tmp_path / "out", make_smoother("gaussian"), options=options)
+    facts = summary["recordings"]["clip"]
+    assert facts["spacing"] == [0.4, 0.4] and facts["spacing_source"] == "--spacing" and facts["fps_source"] == "--fps"
+    assert [b["ed"] for b in facts["beats"]] == pytest.approx([b["ED"] for b in truth], abs=1)
+    assert [b["es"] for b in facts["beats"]] == pytest.approx([b["ES"] for b in truth], abs=1)
+    assert summary["units"]["volume"] == "mL" and summary["options"]["fps"] == pytest.approx(clip[6])

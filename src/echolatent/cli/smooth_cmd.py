@@ -9,7 +9,8 @@ import typer
 from tqdm import tqdm
 
 from echolatent.cli.app import ValidityOption, app, bar_progress
-from echolatent.errors import InputError
+from echolatent.cli.recording_opts import EdOption, EsOption, FpsOption, SpacingOption, ViewOption, recording_options
+from echolatent.errors import EcholatentError, InputError
 
 METHOD_HELP = (
     "exact (default): exact latent solver with image-space check; snake: castor's solver; "
@@ -42,13 +43,21 @@ def smooth(
         typer.Option("--input-sigmas", help="Residual decode: temporal Gaussian widths (frames) of the input tried "
                      "in turn, comma-separated and increasing; 0 is the input as it is."),
     ] = "0,1.2",
+    view: ViewOption = None,
+    spacing: SpacingOption = "auto",
+    fps: FpsOption = None,
+    ed: EdOption = None,
+    es: EsOption = None,
 ) -> None:
     """Make mask sequences temporally consistent and anatomically plausible in the shape model's latent space."""
     from echolatent.jobs.smooth import smooth_folder
 
+    mode, options = recording_options(view, spacing, fps, ed, es)
+    if mode != "auto":
+        raise EcholatentError("--spacing: smooth takes a pixel size (MM or MMxMM) for files without one")
     smoother = _build_smoother(vae, method, thresholds, validity, reference, rounds, decode, input_sigmas)
     with tqdm(desc=f"smooth ({method})", unit="seq") as bar:
-        summary = smooth_folder(source, out, smoother, progress=bar_progress(bar))
+        summary = smooth_folder(source, out, smoother, progress=bar_progress(bar), options=options)
     for name, problem in summary["skipped"].items():
         typer.secho(f"skipped {name}: {problem}", fg=typer.colors.YELLOW, err=True)
     if not summary["smoothed"]:

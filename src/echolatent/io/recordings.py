@@ -163,7 +163,8 @@ def _recording_sequence(ref: SequenceRef) -> tuple[EchoSequence, float | None, V
     return seq, rec.fps, rec.view, dict(rec.meta)
 
 
-def _cfg_fps(info: dict[str, str]) -> float | None:
+def cfg_fps(info: dict[str, str]) -> float | None:
+    """The cfg's ``FrameRate`` (frames per second), None when absent or not a positive number."""
     try:
         value = float(info.get("FrameRate", ""))
     except ValueError:
@@ -180,7 +181,7 @@ def load_any(ref: SequenceRef, options: RecordingOptions | None = None, spacing_
     options = options or RecordingOptions()
     if ref.image is not None and ref.image.name.lower().endswith(SUPPORTED_SUFFIXES):
         seq = load_sequence(ref, mask=False)
-        fps, view, meta = _cfg_fps(seq.info), None, {"format": "nifti/mhd"}
+        fps, view, meta = cfg_fps(seq.info), None, {"format": "nifti/mhd"}
         meta["fps_source"] = "cfg FrameRate" if fps else "unknown"
     else:
         seq, fps, view, meta = _recording_sequence(ref)

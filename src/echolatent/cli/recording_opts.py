@@ -15,8 +15,8 @@ SPACING_HELP = ("Pixel size: MM or MMxMM (rows x columns) for files that do not 
 FPS_HELP = "Frame rate (frames per second) when the file does not say it; bounds the heart rate between EDs."
 ED_HELP = "ED frame number (1-based) when no cfg gives it; with --es. Default: found on the smoothed LV area curve."
 ES_HELP = "ES frame number (1-based) when no cfg gives it; with --ed."
-SECTOR_HELP = ("The ultrasound fan: auto (frames cut to it; masks too when the screen shows text, bars or an ECG "
-               "outside it), cut (frames and masks always), off (whole image).")
+SECTOR_HELP = ("The ultrasound fan: auto (frames and masks cut to it when the screen shows text, a grey bar or an ECG "
+               "outside it), cut (always), off (never).")
 
 ViewOption = Annotated[str | None, typer.Option("--view", help=VIEW_HELP)]
 SpacingOption = Annotated[str, typer.Option("--spacing", help=SPACING_HELP)]

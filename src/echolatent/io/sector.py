@@ -183,16 +183,19 @@ SECTOR_MODES = ("auto", "cut", "off")
 
 def screen_content(frames: np.ndarray, sector: np.ndarray, min_fraction: float = 0.002) -> bool:
     """True when ``(T, H, W)`` frames show something outside ``sector`` (text, a grey bar, an ECG trace...): more
-    than ``min_fraction`` of the pixels outside the fan (at least 20) are non-zero in some frame."""
-    outside = ~sector
+    than ``min_fraction`` of the image (at least 20 pixels) is non-zero in some frame away from the fan (beyond a
+    band of 1.5 % of the image size, at least 2 px, where a fitted edge may miss the fan's last pixels)."""
+    band = max(2, round(0.015 * max(sector.shape)))
+    outside = ~ndimage.binary_dilation(sector, iterations=band)
     shown = int((np.asarray(frames)[:, outside] > 0).any(axis=0).sum())
     return shown > max(20, min_fraction * sector.size)
 
 
 def cut_masks(mode: str, frames: np.ndarray, sector: np.ndarray) -> bool:
-    """Whether output masks are cut to the fan: ``"cut"`` always, ``"off"`` never, ``"auto"`` when the frames show
-    screen content outside it (:func:`screen_content`). Where the screen is blank outside the fan (CAMUS), masks are
-    kept as the experts draw them: their myocardium reaches past the fan edge (6 % of camus224's MYO pixels)."""
+    """Whether frames and output masks are cut to the fan: ``"cut"`` always, ``"off"`` never, ``"auto"`` when the
+    frames show screen content outside it (:func:`screen_content`). Where the screen is blank outside the fan (CAMUS)
+    nothing is cut: the masks stay as the experts draw them, their myocardium reaching past the fan edge (6 % of
+    camus224's MYO pixels)."""
     if mode not in SECTOR_MODES:
         raise ValueError(f"sector mode must be one of {SECTOR_MODES}, got {mode!r}")
     return mode == "cut" or (mode == "auto" and screen_content(frames, sector))

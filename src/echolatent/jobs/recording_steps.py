@@ -15,7 +15,7 @@ import numpy as np
 
 from echolatent.io.camus import EchoSequence
 from echolatent.io.recordings import Loaded
-from echolatent.io.sector import apply_sector, cut_masks, detect_sector
+from echolatent.io.sector import cut_masks, detect_sector
 from echolatent.labels import View
 from echolatent.measure.beats import Beat, beat_indices
 from echolatent.pipeline import SequenceResult
@@ -24,16 +24,15 @@ log = logging.getLogger(__name__)
 
 
 def sector_of(loaded: Loaded, mode: str) -> np.ndarray | None:
-    """Cut ``loaded``'s frames to their fan (mode ``auto`` or ``cut``) and return the ``(H, W)`` fan when the masks are
-    to be cut too (:func:`echolatent.io.sector.cut_masks`), else None; ``loaded.facts`` says what was done."""
+    """The ``(H, W)`` fan of ``loaded``'s frames when frames and masks are to be cut to it
+    (:func:`echolatent.io.sector.cut_masks`), else None; ``loaded.facts`` says what was found and done."""
     if mode == "off":
         loaded.facts["sector"] = "off"
         return None
     sector = detect_sector(loaded.seq.image)
     cut = cut_masks(mode, loaded.seq.image, sector.mask)
-    loaded.seq = replace(loaded.seq, image=apply_sector(loaded.seq.image, sector.mask))
-    loaded.facts["sector"] = sector.describe() + ("; masks cut to it" if cut else "; frames cut, masks kept whole "
-                                                                                  "(nothing shown outside the fan)")
+    loaded.facts["sector"] = sector.describe() + ("; frames and masks cut to it" if cut else
+                                                  "; nothing shown outside it, nothing cut")
     return sector.mask if cut else None
 
 

@@ -22,17 +22,18 @@ def segment_ref(ref: SequenceRef, out: str | Path, segmenter: Segmenter, batch_s
                 sector: str = "auto") -> Path:
     """Segment one image (any format) into ``OUT/<patient>/<name>_pred.nii.gz``; returns the mask file.
 
-    ``sector``: auto|cut|off: cut the frames to the detected ultrasound fan, and the masks too when
-    :func:`echolatent.io.sector.cut_masks` says so (``off``: neither).
+    ``sector``: auto|cut|off: cut the frames and the masks to the detected ultrasound fan when
+    :func:`echolatent.io.sector.cut_masks` says so.
 
     Raises:
         InputError: unreadable or bad image file (naming it).
     """
     seq = load_any(ref).seq
     fan = detect_sector(seq.image).mask if sector != "off" else None
+    fan = fan if fan is not None and cut_masks(sector, seq.image, fan) else None
     images = seq.image if fan is None else apply_sector(seq.image, fan)
     masks = segment_masks(segmenter, images, batch_size=batch_size)
-    masks = apply_sector(masks, fan) if fan is not None and cut_masks(sector, seq.image, fan) else masks
+    masks = masks if fan is None else apply_sector(masks, fan)
     path = write_mask(seq, masks, output_path(ref, out, "_pred"))
     log.debug("%s -> %s", ref.image, path)
     return path

@@ -208,3 +208,8 @@ def test_smooth_finds_the_beats_of_masks_without_cfg(clip, tmp_path):
     assert [b["ed"] for b in facts["beats"]] == pytest.approx([b["ED"] for b in truth], abs=1)
     assert [b["es"] for b in facts["beats"]] == pytest.approx([b["ES"] for b in truth], abs=1)
     assert summary["units"]["volume"] == "mL" and summary["options"]["fps"] == pytest.approx(clip[6])
+
+
+def test_report_shows_every_beat(runs):
+    html = (runs["dicom"][1] / "report.html").read_text()
+    assert "<h2>Every beat</h2>" in html and "mean ± SD" in html and "ED 1, ES" in html

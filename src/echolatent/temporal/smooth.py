@@ -84,7 +84,7 @@ class Smoother:
         input_sigmas: tuple[float, ...] = INPUT_SIGMAS,
     ) -> None:
         """Args:
-        model: a loaded ShapeModel, a model file, or None for the shipped AR-VAE (unused by gaussian/none).
+        model: a loaded ShapeModel, a model file, or None for the shipped AR-VAE.
         thresholds: image-space temporal bounds and taus; None: the model file's metadata, else bounds measured
             on each input sequence at the model's grid (logged; a narrower range than the training data's).
         validity_thresholds: anatomical limits (None: the measure package's default).

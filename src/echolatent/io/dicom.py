@@ -58,6 +58,12 @@ def is_dicom_file(path: Path) -> bool:
     return path.name.lower().endswith(DICOM_SUFFIXES) or (path.is_file() and has_dicom_magic(path))
 
 
+def dicom_name(path: Path) -> str:
+    """The name of a recording: a folder's name, a file's name without ``.dcm`` / ``.dicom``."""
+    path = Path(path)
+    return path.name[: -len(path.suffix)] if path.is_file() and path.suffix.lower() in DICOM_SUFFIXES else path.name
+
+
 def series_files(folder: Path) -> list[Path]:
     """The DICOM files directly inside ``folder`` (by suffix or content), sorted by name."""
     return sorted(p for p in Path(folder).iterdir() if p.is_file() and not p.name.startswith(".") and is_dicom_file(p))
@@ -205,8 +211,7 @@ def read_dicom_file(path: Path) -> Recording:
     """One DICOM file (multi-frame or a single frame) -> :class:`Recording`; InputError on bad input."""
     path = Path(path)
     ds = read_dataset(path)
-    name = path.name[: -len(path.suffix)] if path.name.lower().endswith(DICOM_SUFFIXES) else path.name
-    return _recording(ds, grey_frames(ds, path), path, name, {"files": "1"})
+    return _recording(ds, grey_frames(ds, path), path, dicom_name(path), {"files": "1"})
 
 
 def read_dicom_series(folder: Path) -> Recording:

@@ -19,7 +19,7 @@ import numpy as np
 
 from echolatent.errors import InputError
 from echolatent.io.camus import EchoSequence, SequenceRef, load_sequence
-from echolatent.io.dicom import DICOM_READER, read_dataset, safe_id, series_files
+from echolatent.io.dicom import DICOM_READER, dicom_name, read_dataset, safe_id, series_files
 from echolatent.io.echonet import VIDEOS, is_echonet_root
 from echolatent.io.readers import read_recording, resolve_spacing
 from echolatent.io.sector import SECTOR_MODES
@@ -108,9 +108,7 @@ def recording_ref(path: Path) -> SequenceRef:
     if is_video_file(path):
         name = safe_id(path.name[: -len(path.suffix)], "video")
         return SequenceRef(name, None, "file", path, None, None, name)
-    stem = path.name if path.is_dir() else path.name[: -len(path.suffix)] if path.suffix.lower() in (
-        ".dcm", ".dicom") else path.name
-    return SequenceRef(_dicom_patient(path), None, "file", path, None, None, safe_id(stem, "dicom"))
+    return SequenceRef(_dicom_patient(path), None, "file", path, None, None, safe_id(dicom_name(path), "dicom"))
 
 
 def recording_refs(source: str | Path) -> list[SequenceRef]:

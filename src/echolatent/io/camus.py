@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 KINDS = ("half_sequence", "sequence", "ED", "ES", "file")
 SEQUENCE_KINDS = ("half_sequence", "sequence")
 MASK_SUFFIXES = ("_gt", "_pred", "_post")
+MIN_FRAME_SIDE = 16  # pixels: a thinner frame is a sequence whose axes were saved in the wrong order
 _CAMUS_NAME = re.compile(r"^(?P<patient>patient\d+)_(?P<view>2CH|4CH)_(?P<kind>half_sequence|sequence|ED|ES)$")
 
 
@@ -260,8 +261,29 @@ def as_uint8_image(array: np.ndarray, path: Path | None) -> np.ndarray:
     return np.round((array.astype(np.float64) - low) * scale).astype(np.uint8)
 
 
-def _same_geometry(a: Geometry, b: Geometry) -> bool:
-    return a.shape == b.shape and np.allclose(a.spacing, b.spacing, rtol=1e-3, atol=1e-6)
+def require_same_grid(mask: EchoSequence, other: EchoSequence, what: str = "image") -> None:
+    """InputError on ``mask``'s file when its shape, spacing or orientation differs from ``other``'s (its image,
+    or the ground truth a prediction is scored against): areas and volumes would be measured on the wrong grid."""
+    source = other.ref.image if what == "image" else other.ref.mask
+    mismatch = mask.geometry.mismatch(other.geometry, f"{what} {source.name if source else other.ref.name}:")
+    if mismatch:
+        raise InputError(mask.ref.mask, mismatch)
+
+
+def axis_order_problem(shape: tuple[int, int, int], nb_frame: int | None = None) -> str | None:
+    """Why a sequence of ``shape`` (T, H, W) looks saved with its axes in the wrong order, else None.
+
+    Flagged: a frame side of fewer than :data:`MIN_FRAME_SIDE` pixels with more frames than that side (a W x H x T
+    file read as T x H x W), or a cfg ``NbFrame`` that the frame axis misses but a pixel axis matches.
+    """
+    frames, height, width = shape
+    side = min(height, width)
+    hint = "the axes look swapped (expected frames x height x width: W x H x T on disk)"
+    if side < MIN_FRAME_SIDE and frames > side:
+        return f"{frames} frames of {height} x {width} pixels: {hint}"
+    if nb_frame is not None and frames != nb_frame and nb_frame in (height, width):
+        return f"{frames} frames of {height} x {width} pixels while the cfg's NbFrame is {nb_frame}: {hint}"
+    return None
 
 
 def _instants(ref: SequenceRef, info: dict[str, str], frames: int) -> tuple[int | None, int | None, bool]:
@@ -286,11 +308,15 @@ def _instants(ref: SequenceRef, info: dict[str, str], frames: int) -> tuple[int 
     return ed - 1, es - 1, False
 
 
-def _check_frames(ref: SequenceRef, info: dict[str, str], frames: int) -> None:
+def _check_frames(ref: SequenceRef, info: dict[str, str], shape: tuple[int, int, int]) -> None:
     source = ref.image or ref.mask
+    frames = shape[0]
     if ref.kind in SEQUENCE_KINDS and frames < 2:
         raise InputError(source, "one-frame sequence (a sequence needs at least 2 frames)")
     expected = frame_number(info, "NbFrame", ref.cfg) if ref.kind in SEQUENCE_KINDS else None
+    swapped = axis_order_problem(shape, expected) if frames > 1 else None
+    if swapped:
+        raise InputError(source, swapped)
     if expected is not None and frames < expected:
         raise InputError(source, f"{frames} frames, fewer than NbFrame {expected} in {ref.cfg.name}")
     if expected is not None and frames > expected:
@@ -314,12 +340,9 @@ def load_sequence(ref: SequenceRef, *, image: bool = True, mask: bool = True) ->
     if mask and ref.mask is not None:
         raw, mask_geometry = read_image(ref.mask)
         mask_array = as_labels(raw, ref.mask)
-        if geometry is not None and not _same_geometry(geometry, mask_geometry):
-            raise InputError(
-                ref.mask,
-                f"shape {mask_geometry.shape} / spacing {mask_geometry.spacing} does not match image "
-                f"{ref.image.name}: shape {geometry.shape} / spacing {geometry.spacing}",
-            )
+        mismatch = mask_geometry.mismatch(geometry, f"image {ref.image.name}:") if geometry is not None else None
+        if mismatch:
+            raise InputError(ref.mask, mismatch)
         geometry = geometry or mask_geometry
     if geometry is None:
         source = ref.image or ref.mask
@@ -328,7 +351,7 @@ def load_sequence(ref: SequenceRef, *, image: bool = True, mask: bool = True) ->
         geometry = _read_geometry(source)
     info = read_cfg(ref.cfg) if ref.cfg is not None else {}
     frames = geometry.shape[0]
-    _check_frames(ref, info, frames)
+    _check_frames(ref, info, geometry.shape)
     ed, es, flipped = _instants(ref, info, frames)
     if flipped:
         image_array = image_array[::-1].copy() if image_array is not None else None

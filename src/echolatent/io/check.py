@@ -87,16 +87,6 @@ def structure_problems(labels: np.ndarray) -> list[str]:
     return [f"{_frames_text(frames)}: {message}" for message, frames in by_message.items()]
 
 
-def _geometry_mismatch(mask: Geometry, image: Geometry) -> str | None:
-    if mask.shape != image.shape:
-        return f"shape {mask.shape} (T, H, W) does not match its image's {image.shape}"
-    if not np.allclose(mask.spacing_xyz, image.spacing_xyz, rtol=1e-3, atol=1e-6):
-        return f"spacing {mask.spacing} mm does not match its image's {image.spacing}"
-    if not np.allclose(mask.direction, image.direction, atol=1e-4):
-        return f"orientation {mask.direction} does not match its image's {image.direction}"
-    return None
-
-
 class _Checker:
     """Holds what was read so far (geometries, cfgs) while files are checked one by one."""
 
@@ -145,7 +135,7 @@ class _Checker:
         if image is None:
             self.add(path, f"mask without image (no {base}.nii.gz / .nii / .mhd beside it)")
         elif array is not None and (image in self.geometries or self._read_quietly(image)):
-            mismatch = _geometry_mismatch(self.geometries[path], self.geometries[image])
+            mismatch = self.geometries[path].mismatch(self.geometries[image])
             if mismatch:
                 self.add(path, f"{mismatch} ({image.name})")
 

@@ -19,6 +19,7 @@ import numpy as np
 import SimpleITK as sitk  # noqa: N813
 
 from echolatent.errors import InputError
+from echolatent.io.payload import payload_problem
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,19 @@ class Geometry:
             (self.direction[0], self.direction[1], 0.0, self.direction[2], self.direction[3], 0.0, 0.0, 0.0, 1.0),
         )
 
+    def mismatch(self, other: Geometry, other_name: str = "its image's") -> str | None:
+        """Why a mask of this geometry does not fit ``other`` (shape, spacing, orientation), else None.
+
+        ``other_name`` names ``other`` in the message (``"... does not match <other_name> <value>"``).
+        """
+        if self.shape != other.shape:
+            return f"shape {self.shape} (T, H, W) does not match {other_name} {other.shape}"
+        if not np.allclose(self.spacing_xyz, other.spacing_xyz, rtol=1e-3, atol=1e-6):
+            return f"spacing {self.spacing} mm does not match {other_name} {other.spacing}"
+        if not np.allclose(self.direction, other.direction, atol=1e-4):
+            return f"orientation {self.direction} does not match {other_name} {other.direction}"
+        return None
+
     @classmethod
     def from_image(cls, image: sitk.Image) -> Geometry:
         """The geometry of a SimpleITK image."""
@@ -112,6 +126,17 @@ def _count_non_finite(path: Path, array: np.ndarray) -> int:
     return int((~np.isfinite(array)).sum())
 
 
+def _require_readable(path: Path) -> None:
+    """InputError naming the reason when ``path`` cannot be opened for reading (permissions, I/O error)."""
+    try:
+        with open(path, "rb") as handle:
+            handle.read(1)
+    except PermissionError:
+        raise InputError(path, "unreadable (permission denied)") from None
+    except OSError as err:
+        raise InputError(path, f"unreadable ({err.strerror or type(err).__name__})") from None
+
+
 def read_image(path: str | Path) -> tuple[np.ndarray, Geometry]:
     """Read a NIfTI or MHD file.
 
@@ -128,6 +153,10 @@ def read_image(path: str | Path) -> tuple[np.ndarray, Geometry]:
         raise InputError(path, "file not found")
     if path.stat().st_size == 0:
         raise InputError(path, "empty file")
+    _require_readable(path)
+    problem = payload_problem(path)
+    if problem:
+        raise InputError(path, problem)
     try:
         image = sitk.ReadImage(str(path))
     except RuntimeError as err:

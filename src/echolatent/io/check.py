@@ -2,8 +2,10 @@
 
 Checked: every image and mask file is readable (not truncated, not garbage), finite, 2D or 2D+time;
 masks hold labels 0..3 and every frame holds LV, MYO and LA; each mask has an image of the same shape,
-spacing and orientation; sequences have at least 2 frames and no fewer than their cfg's NbFrame; cfg
-files parse and their ED/ES fall inside the sequence; split files list existing patients.
+spacing and orientation; sequences have at least 2 frames, no fewer than their cfg's NbFrame, and their
+axes in the order frames x height x width; cfg files parse, their ED/ES differ and fall inside the
+sequence; split files list existing patients. The rules are the loaders' (:mod:`echolatent.io.camus`,
+:func:`echolatent.io.volume.read_image`), so what ``run`` would refuse is listed here.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from echolatent.errors import InputError
-from echolatent.io.camus import as_labels, split_mask_suffix
+from echolatent.io.camus import as_labels, axis_order_problem, split_mask_suffix
 from echolatent.io.cfg import frame_number, read_cfg, read_split_file
 from echolatent.io.volume import SUPPORTED_SUFFIXES, Geometry, image_stem, read_image
 from echolatent.labels import Label
@@ -103,6 +105,10 @@ class _Checker:
         except InputError as err:
             self.add(path, err.problem)
             return None
+        swapped = axis_order_problem(array.shape) if _sequence_view(path) and len(array) > 1 else None
+        if swapped:
+            self.add(path, swapped)
+            return None
         self.geometries[path] = geometry
         if _sequence_view(path) and len(array) < 2:
             self.add(path, "one-frame sequence (a sequence needs at least 2 frames)")
@@ -150,10 +156,16 @@ class _Checker:
         for key, number in (("ED", ed), ("ES", es)):
             if number is not None and nb is not None and number > nb:
                 self.add(path, f"{key} {number} is past NbFrame {nb}")
+        if ed is not None and ed == es:
+            self.add(path, f"ED and ES are the same frame ({ed})")
         for seq_path, geometry in self.geometries.items():
             if seq_path.parent != path.parent or _sequence_view(seq_path) != view:
                 continue
             frames = geometry.shape[0]
+            swapped = axis_order_problem(geometry.shape, nb) if frames > 1 else None
+            if swapped:
+                self.add(seq_path, swapped)
+                continue
             if nb is not None and frames < nb:
                 self.add(seq_path, f"{frames} frames, fewer than NbFrame {nb} in {path.name}")
                 continue

@@ -316,16 +316,15 @@ def process_job(job: Job, out: Path, segmenter, smoother, *, thresholds=None, sp
         ``(SequenceResult, the loaded EchoSequence without arrays, with the spacing used)``.
 
     Raises:
-        InputError: unreadable image or ground truth, ground truth of another shape.
+        InputError: unreadable image or ground truth, ground truth of another shape, spacing or orientation.
     """
-    from echolatent.io.camus import load_sequence, output_path, write_mask
+    from echolatent.io.camus import load_sequence, output_path, require_same_grid, write_mask
 
     seq = load_sequence(job.ref, mask=False)
     gt = None
     if job.gt_ref is not None:
         gt_seq = load_sequence(job.gt_ref, image=False)
-        if gt_seq.mask.shape != seq.image.shape:
-            raise InputError(job.gt_ref.mask, f"shape {gt_seq.mask.shape} differs from image {seq.image.shape}")
+        require_same_grid(gt_seq, seq)
         gt = gt_seq.mask
     ref = job.ref
     ids = {"sequence": ref.name, "patient": ref.patient, "view": ref.view.value if ref.view else "",

@@ -51,9 +51,10 @@ def evaluate(
         The summary dict written to ``out/summary.json``.
 
     Raises:
-        InputError: no prediction found, a prediction without ground truth, or mismatched shapes.
+        InputError: no prediction found, a prediction without ground truth, or of another shape, spacing or
+            orientation.
     """
-    from echolatent.io.camus import find_sequences, load_sequence
+    from echolatent.io.camus import find_sequences, load_sequence, require_same_grid
 
     out = Path(out)
     refs = [r for r in find_sequences(pred_root, mask_suffix=pred_suffix) if r.mask is not None]
@@ -70,8 +71,7 @@ def evaluate(
         pred = load_sequence(ref, image=False)
         gt = load_sequence(gt_ref, image=False) if gt_ref is not None else None
         if gt is not None:
-            if gt.mask.shape != pred.mask.shape:
-                raise InputError(ref.mask, f"shape {pred.mask.shape} differs from ground truth {gt.mask.shape}")
+            require_same_grid(pred, gt, "ground truth")
             pred = _align_to_truth(pred, gt)
         pairs.append((pred, gt))
     if thresholds is None and gt_refs:
@@ -136,11 +136,12 @@ def _instants(seq) -> list[str]:
 def _gt_validity(gts, validity_thresholds) -> dict | None:
     if not gts:
         return None
-    report = check_validity(np.concatenate([g.mask for g in gts]), validity_thresholds)
+    reports = [check_validity(g.mask, validity_thresholds) for g in gts]  # one by one: frame sizes may differ
+    valid = np.concatenate([r.valid for r in reports])
     return {
-        "rate": float(report.valid.mean()),
-        "frames": int(report.valid.size),
-        "per_criterion": {k: float(v.mean()) for k, v in report.passed.items()},
+        "rate": float(valid.mean()),
+        "frames": int(valid.size),
+        "per_criterion": {k: float(np.concatenate([r.passed[k] for r in reports]).mean()) for k in reports[0].passed},
     }
 
 

@@ -34,7 +34,8 @@ _TEMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}(\.png|\.gif)?$")  # tempfile.mkste
 
 
 def check_output_folder(out: str | Path, inputs: Sequence[str | Path | None] = ()) -> Path:
-    """``out`` as a Path after refusing an existing file, a folder inside an input folder or holding an input.
+    """``out`` as a Path after refusing an existing file, a folder inside an input folder or holding an input
+    (an input file's own folder included: the outputs would land beside it).
 
     Raises:
         InputError: on ``out`` (one line naming the input concerned).
@@ -46,11 +47,10 @@ def check_output_folder(out: str | Path, inputs: Sequence[str | Path | None] = (
     for source in (Path(s) for s in inputs if s is not None):
         if not source.exists():
             continue
-        folder = source.resolve() if source.is_dir() else source.resolve().parent
         if source.resolve().is_relative_to(target):
             raise InputError(out, f"the output folder holds the input {source}: choose another output folder")
-        if target.is_relative_to(folder):
-            raise InputError(out, f"the output folder is inside the input folder {folder}: outputs would be read "
+        if source.is_dir() and target.is_relative_to(source.resolve()):
+            raise InputError(out, f"the output folder is inside the input folder {source}: outputs would be read "
                                   "back as inputs; choose a folder outside it")
     return out
 

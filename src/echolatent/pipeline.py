@@ -326,6 +326,9 @@ def process_job(job: Job, out: Path, segmenter, smoother, *, thresholds=None, sp
         gt_seq = load_sequence(job.gt_ref, image=False)
         require_same_grid(gt_seq, seq)
         gt = gt_seq.mask
+        if not gt.any():
+            log.warning("%s: the ground truth is empty in every frame (no LV, MYO or LA): its scores mean nothing",
+                        job.gt_ref.mask)
     ref = job.ref
     ids = {"sequence": ref.name, "patient": ref.patient, "view": ref.view.value if ref.view else "",
            "kind": ref.kind}

@@ -11,6 +11,8 @@ from rich.table import Table
 from tqdm import tqdm
 
 from echolatent.cli.app import app
+from echolatent.options import check_mask_suffix, load_option_file
+from echolatent.outdir import guarded_output
 
 
 @app.command("evaluate")
@@ -31,9 +33,10 @@ def evaluate_command(
     from echolatent.measure.temporal import TemporalThresholds
     from echolatent.measure.validity import ValidityThresholds
 
-    temporal = TemporalThresholds.load(thresholds) if thresholds else None
-    limits = ValidityThresholds.load(validity) if validity else None
-    with tqdm(desc="evaluate", unit="seq") as bar:
+    check_mask_suffix(suffix)
+    temporal = load_option_file(thresholds, TemporalThresholds.load, "temporal thresholds") if thresholds else None
+    limits = load_option_file(validity, ValidityThresholds.load, "validity thresholds") if validity else None
+    with guarded_output(out, [pred, gt], command="evaluate"), tqdm(desc="evaluate", unit="seq") as bar:
 
         def step(done: int, total: int) -> None:
             bar.total = total

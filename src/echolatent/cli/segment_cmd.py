@@ -9,6 +9,8 @@ import typer
 from tqdm import tqdm
 
 from echolatent.cli.app import app
+from echolatent.options import check_threads
+from echolatent.outdir import guarded_output
 
 KIND_CHOICES = ("half_sequence", "sequence", "ED", "ES")
 KIND_HELP = "Only these CAMUS kinds (repeatable); default: the sequences when present, else the ED/ES frames."
@@ -31,10 +33,11 @@ def segment(
     unknown = sorted(set(kind or ()) - set(KIND_CHOICES))
     if unknown:
         raise typer.BadParameter(f"unknown kinds {unknown}; choose from {', '.join(KIND_CHOICES)}", param_hint="--kind")
-    if threads > 0:
+    if check_threads(threads) > 0:
         torch.set_num_threads(threads)
-    segmenter = load_segmenter(model)
-    refs = select_refs(source, kind or None)
-    for ref in tqdm(refs, desc="segment", unit="file"):
-        segment_ref(ref, out, segmenter, batch_size)
+    with guarded_output(out, [source], command="segment"):
+        segmenter = load_segmenter(model)
+        refs = select_refs(source, kind or None)
+        for ref in tqdm(refs, desc="segment", unit="file"):
+            segment_ref(ref, out, segmenter, batch_size)
     typer.echo(f"wrote {len(refs)} mask file(s) under {out}")

@@ -11,6 +11,8 @@ from tqdm import tqdm
 
 from echolatent.cli.app import app
 from echolatent.errors import InputError
+from echolatent.options import load_option_file
+from echolatent.outdir import check_output_folder, guarded_output
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +90,9 @@ def smooth(
     except ValueError:
         raise typer.BadParameter(f"expected comma-separated numbers, got {input_sigmas!r}",
                                  param_hint="--input-sigmas") from None
-    temporal = TemporalThresholds.load(thresholds) if thresholds else None
+    temporal = load_option_file(thresholds, TemporalThresholds.load, "temporal thresholds") if thresholds else None
+    limits = load_option_file(validity, ValidityThresholds.load, "validity thresholds") if validity else None
+    check_output_folder(out, [source, reference])
     if reference is not None:
         from echolatent.latent.codec import load_model
 
@@ -98,7 +102,7 @@ def smooth(
             vae,
             method,
             thresholds=temporal,
-            validity_thresholds=ValidityThresholds.load(validity) if validity else None,
+            validity_thresholds=limits,
             max_rounds=rounds,
             decode=decode,
             input_sigmas=sigmas,
@@ -111,7 +115,8 @@ def smooth(
     if not refs:
         raise InputError(source, "no mask sequences found (_pred, _gt or plain label files)")
     log.info("smoothing %d sequence(s) (%s masks) with %s", len(refs), suffix or "plain", method)
-    summary = smooth_all(refs, out, smoother)
+    with guarded_output(out, [source, reference], command="smooth"):
+        summary = smooth_all(refs, out, smoother)
     for name, problem in summary["skipped"].items():
         typer.secho(f"skipped {name}: {problem}", fg=typer.colors.YELLOW, err=True)
     if not summary["smoothed"]:

@@ -73,6 +73,9 @@ def evaluate(
         if gt is not None:
             require_same_grid(pred, gt, "ground truth")
             pred = _align_to_truth(pred, gt)
+            if not gt.mask.any():
+                log.warning("%s: the ground truth is empty in every frame (no LV, MYO or LA): its scores mean "
+                            "nothing", gt_ref.mask)
         pairs.append((pred, gt))
     if thresholds is None and gt_refs:
         thresholds = reference_thresholds([gt.mask for _, gt in pairs])

@@ -35,6 +35,7 @@ from echolatent.files import write_csv_atomic, write_json_atomic
 from echolatent.measure.attributes import compute_attributes
 from echolatent.measure.summary import summarise
 from echolatent.measure.validity import check_validity
+from echolatent.outdir import guarded_output
 from echolatent.pipeline import SequenceResult, find_jobs, process_job, run_thresholds
 from echolatent.report import figures as fig
 from echolatent.report.html import write_report
@@ -67,6 +68,11 @@ def staged_output(out: str | Path, overwrite: bool = False, source: str | Path |
     """
     out = Path(out)
     check_output(out, overwrite, Path(source) if source is not None else None)
+    with guarded_output(out, [source]):
+        yield from _staged(out)
+
+
+def _staged(out: Path) -> Iterator[Path]:
     out.parent.mkdir(parents=True, exist_ok=True)
     stage = out.parent / f"{out.name}.partial-{os.getpid()}"
     shutil.rmtree(stage, ignore_errors=True)

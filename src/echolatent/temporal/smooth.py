@@ -121,8 +121,8 @@ class Smoother:
         self.model = None
         if method in ("exact", "snake"):
             self.model = _load(model)
-        if thresholds is None and not isinstance(model, torch.nn.Module):
-            thresholds = stored_thresholds(model, required=method in ("exact", "snake"))
+        if thresholds is None and not isinstance(model, torch.nn.Module):  # a file given must be readable
+            thresholds = stored_thresholds(model, required=method in ("exact", "snake") or model is not None)
         self.thresholds = thresholds
         self._warned = False
 

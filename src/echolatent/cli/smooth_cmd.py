@@ -131,7 +131,8 @@ def smooth(
 
 
 def smooth_all(refs, out: Path, smoother) -> dict:
-    """Smooth every sequence, write ``_post`` files and the before/after tables; -> the summary dict."""
+    """Smooth every sequence, write ``_post`` files and the before/after tables (none when no sequence could be
+    smoothed); -> the summary dict."""
     from echolatent.files import write_json_atomic
     from echolatent.io.camus import output_path, write_mask
     from echolatent.measure.evaluate import write_csv_atomic
@@ -172,6 +173,8 @@ def smooth_all(refs, out: Path, smoother) -> dict:
         "after": summarise(measures["after"], {}, None, smoother.thresholds) if reports else None,
         "sequences": reports,
     }
+    if not reports:  # nothing smoothed: no tables that would look like a finished run
+        return summary
     write_csv_atomic(rows, out / "metrics.csv")
     write_csv_atomic(frame_rows, out / "frames.csv")
     write_json_atomic(summary, out / "summary.json")

@@ -9,8 +9,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from echolatent.errors import InputError
+from echolatent.io.camus import find_sequences
 from echolatent.measure.temporal import TemporalThresholds
 from echolatent.options import check_mask_suffix, check_threads, load_option_file, read_json_object
 from echolatent.outdir import check_output_folder, guarded_output, leftovers, lock_folder, output_lock
@@ -120,3 +123,14 @@ def test_good_suffixes_and_threads(suffix):
     assert check_threads(0) == 0 and check_threads(4) == 4
     with pytest.raises(InputError, match="--threads"):
         check_threads(-1)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(suffix=st.text(max_size=8))
+def test_any_suffix_is_accepted_by_discovery_or_refused_in_one_line(suffix, tmp_path_factory):
+    try:
+        checked = check_mask_suffix(suffix)
+    except InputError as err:
+        assert str(err).startswith("--suffix: ") and "\n" not in str(err)
+        return
+    find_sequences(tmp_path_factory.mktemp("empty"), mask_suffix=checked)  # raised ValueError before the check

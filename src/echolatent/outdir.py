@@ -104,12 +104,15 @@ def output_lock(out: str | Path, *, run_id: str | None = None, command: str = ""
         InputError: ``out`` is in use by another run (its pid, command and start time named).
     """
     folder = lock_folder(out)
-    folder.mkdir(parents=True, exist_ok=True)
     run_id = run_id or _default_run_id()
     mine = folder / f"{socket.gethostname()}-{os.getpid()}.json"
     entry = {"host": socket.gethostname(), "pid": os.getpid(), "run_id": run_id, "command": command,
              "started": datetime.now(UTC).isoformat(timespec="seconds")}
-    mine.write_text(json.dumps(entry), encoding="utf-8")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        mine.write_text(json.dumps(entry), encoding="utf-8")
+    except OSError as err:
+        raise InputError(out, f"cannot write the lock {folder} ({err.strerror or type(err).__name__})") from None
     sharing = []
     try:
         for holder in _holders(folder):

@@ -134,3 +134,10 @@ def test_any_suffix_is_accepted_by_discovery_or_refused_in_one_line(suffix, tmp_
         assert str(err).startswith("--suffix: ") and "\n" not in str(err)
         return
     find_sequences(tmp_path_factory.mktemp("empty"), mask_suffix=checked)  # raised ValueError before the check
+
+
+def test_unwritable_place_for_the_lock_is_one_line(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(InputError, match=r"cannot write the lock .*\.out\.lock"), output_lock(blocker / "out"):
+        pass

@@ -100,6 +100,10 @@ def test_mask_with_another_spacing_or_orientation_is_refused_on_load(tmp_path):
     write_like(heart_mask(3), flipped, tmp_path / "a_gt.nii.gz")
     with pytest.raises(InputError, match="orientation .* does not match image a.nii.gz"):
         load_sequence(ref)
+    with pytest.raises(InputError, match="orientation .* does not match image a.nii.gz"):
+        load_sequence(ref, image=False)  # the mask alone is still checked against its image's header
+    (tmp_path / "a.nii.gz").write_bytes(b"not an image")
+    assert load_sequence(ref, image=False).mask.shape == (3, 24, 20)  # no readable header: nothing to check
 
 
 def _swapped(folder: Path, side: int = 12) -> Path:

@@ -176,7 +176,7 @@ CLASSES = [
              IMAGE_READERS),
     BadInput("wrong axis order", lambda p: swapped_axes(seq_image(p)), ("axes look swapped",), IMAGE_READERS),
     BadInput("mask spacing mismatch", lambda p: other_spacing(seq_mask(p)), ("spacing", "does not match"),
-             ("data check", "run")),
+             ("data check", "run", "smooth", "evaluate")),
     BadInput("prediction spacing mismatch", lambda p: other_spacing(seq_pred(p)), ("spacing", "does not match"),
              ("evaluate",)),
     BadInput("cfg ED = ES", lambda p: _write(cfg(p), "ED: 2\nES: 2\nNbFrame: 4\n"), ("same frame",), ALL),

@@ -323,10 +323,23 @@ def _check_frames(ref: SequenceRef, info: dict[str, str], shape: tuple[int, int,
         log.warning("%s: %d frames, more than NbFrame %d in %s", source, frames, expected, ref.cfg.name)
 
 
+def _companion_geometry(image: Path | None) -> Geometry | None:
+    """The header geometry of a mask's image file when it has a readable one (a mask loaded alone is still
+    checked against it), else None."""
+    if image is None:
+        return None
+    try:
+        return _read_geometry(image)
+    except InputError as err:
+        log.debug("%s: no header to check its mask against (%s)", image, err.problem)
+        return None
+
+
 def load_sequence(ref: SequenceRef, *, image: bool = True, mask: bool = True) -> EchoSequence:
     """Load the image and/or mask of ``ref`` as ``(T, H, W)`` uint8 arrays ordered ED -> ES.
 
-    The geometry is the image file's when there is one, else the mask's.
+    The geometry is the image file's when there is one, else the mask's. A mask is checked against its image's
+    geometry even when only the mask is loaded (the image's header is read).
 
     Raises:
         InputError: unreadable file, NaN/inf voxels, labels outside 0..3, image/mask shape or spacing
@@ -340,7 +353,8 @@ def load_sequence(ref: SequenceRef, *, image: bool = True, mask: bool = True) ->
     if mask and ref.mask is not None:
         raw, mask_geometry = read_image(ref.mask)
         mask_array = as_labels(raw, ref.mask)
-        mismatch = mask_geometry.mismatch(geometry, f"image {ref.image.name}:") if geometry is not None else None
+        companion = geometry if geometry is not None else _companion_geometry(ref.image)
+        mismatch = mask_geometry.mismatch(companion, f"image {ref.image.name}:") if companion is not None else None
         if mismatch:
             raise InputError(ref.mask, mismatch)
         geometry = geometry or mask_geometry

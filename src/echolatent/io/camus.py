@@ -24,7 +24,7 @@ import SimpleITK as sitk  # noqa: N813
 
 from echolatent.errors import InputError
 from echolatent.io.cfg import SUBSETS, frame_number, read_cfg, read_split_file
-from echolatent.io.volume import SUPPORTED_SUFFIXES, Geometry, image_stem, read_image, write_like
+from echolatent.io.volume import SUPPORTED_SUFFIXES, Geometry, axis_order_problem, image_stem, read_image, write_like
 from echolatent.labels import NUM_LABELS, View
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,6 @@ log = logging.getLogger(__name__)
 KINDS = ("half_sequence", "sequence", "ED", "ES", "file")
 SEQUENCE_KINDS = ("half_sequence", "sequence")
 MASK_SUFFIXES = ("_gt", "_pred", "_post")
-MIN_FRAME_SIDE = 16  # pixels: a thinner frame is a sequence whose axes were saved in the wrong order
 _CAMUS_NAME = re.compile(r"^(?P<patient>patient\d+)_(?P<view>2CH|4CH)_(?P<kind>half_sequence|sequence|ED|ES)$")
 
 
@@ -268,22 +267,6 @@ def require_same_grid(mask: EchoSequence, other: EchoSequence, what: str = "imag
     mismatch = mask.geometry.mismatch(other.geometry, f"{what} {source.name if source else other.ref.name}:")
     if mismatch:
         raise InputError(mask.ref.mask, mismatch)
-
-
-def axis_order_problem(shape: tuple[int, int, int], nb_frame: int | None = None) -> str | None:
-    """Why a sequence of ``shape`` (T, H, W) looks saved with its axes in the wrong order, else None.
-
-    Flagged: a frame side of fewer than :data:`MIN_FRAME_SIDE` pixels with more frames than that side (a W x H x T
-    file read as T x H x W), or a cfg ``NbFrame`` that the frame axis misses but a pixel axis matches.
-    """
-    frames, height, width = shape
-    side = min(height, width)
-    hint = "the axes look swapped (expected frames x height x width: W x H x T on disk)"
-    if side < MIN_FRAME_SIDE and frames > side:
-        return f"{frames} frames of {height} x {width} pixels: {hint}"
-    if nb_frame is not None and frames != nb_frame and nb_frame in (height, width):
-        return f"{frames} frames of {height} x {width} pixels while the cfg's NbFrame is {nb_frame}: {hint}"
-    return None
 
 
 def _instants(ref: SequenceRef, info: dict[str, str], frames: int) -> tuple[int | None, int | None, bool]:

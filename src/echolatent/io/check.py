@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from echolatent.errors import InputError
-from echolatent.io.camus import as_labels, axis_order_problem, split_mask_suffix
+from echolatent.io.camus import as_labels, split_mask_suffix
 from echolatent.io.cfg import frame_number, read_cfg, read_split_file
-from echolatent.io.volume import SUPPORTED_SUFFIXES, Geometry, image_stem, read_image
+from echolatent.io.volume import SUPPORTED_SUFFIXES, Geometry, axis_order_problem, image_stem, read_image
 from echolatent.labels import Label
 
 log = logging.getLogger(__name__)

@@ -24,6 +24,7 @@ from echolatent.io.payload import payload_problem
 log = logging.getLogger(__name__)
 
 SUPPORTED_SUFFIXES = (".nii.gz", ".nii", ".mhd")
+MIN_FRAME_SIDE = 16  # pixels: a thinner frame is a sequence whose axes were saved in the wrong order
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,22 @@ class Geometry:
         if t == 1:
             return cls((w, h), (sx, sy), (0.0, 0.0), (1.0, 0.0, 0.0, 1.0))
         return cls((w, h, t), (sx, sy, 1.0), (0.0, 0.0, 0.0), (1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0))
+
+
+def axis_order_problem(shape: tuple[int, int, int], nb_frame: int | None = None) -> str | None:
+    """Why a sequence of ``shape`` (T, H, W) looks saved with its axes in the wrong order, else None.
+
+    Flagged: a frame side of fewer than :data:`MIN_FRAME_SIDE` pixels with more frames than that side (a W x H x T
+    file read as T x H x W), or a cfg ``NbFrame`` that the frame axis misses but a pixel axis matches.
+    """
+    frames, height, width = shape
+    side = min(height, width)
+    hint = "the axes look swapped (expected frames x height x width: W x H x T on disk)"
+    if side < MIN_FRAME_SIDE and frames > side:
+        return f"{frames} frames of {height} x {width} pixels: {hint}"
+    if nb_frame is not None and frames != nb_frame and nb_frame in (height, width):
+        return f"{frames} frames of {height} x {width} pixels while the cfg's NbFrame is {nb_frame}: {hint}"
+    return None
 
 
 def image_suffix(path: str | Path) -> str:

@@ -147,3 +147,12 @@ def test_data_check_refuses_ed_equal_to_es_like_the_loader(tmp_path):
     (ref,) = find_sequences(folder / f"{PATIENT}_2CH_half_sequence.nii.gz")
     with pytest.raises(InputError, match="ED and ES are the same frame"):
         load_sequence(ref)
+
+
+def test_more_data_than_the_header_announces_is_refused(tmp_path):
+    """A damaged size in the header would read part of the data as the whole image."""
+    path = tmp_path / "seq.nii"
+    write_like(frame_image(4), odd_geometry((4, 24, 20)), path)
+    path.write_bytes(path.read_bytes() + bytes(480))
+    with pytest.raises(InputError, match="2752 data bytes where the header needs 2272: header and data disagree"):
+        read_image(path)

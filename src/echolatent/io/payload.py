@@ -60,7 +60,15 @@ def _nifti_problem(path: Path) -> str | None:
             return "damaged gzip stream"
     else:
         present = path.stat().st_size
-    return f"truncated: {present} of {expected} bytes" if present < expected else None
+    return _size_problem(present, expected)
+
+
+def _size_problem(present: int, expected: int) -> str | None:
+    if present < expected:
+        return f"truncated: {present} of {expected} bytes"
+    if present > expected:  # a damaged header (e.g. a smaller size) would read part of the data as all of it
+        return f"{present} data bytes where the header needs {expected}: header and data disagree"
+    return None
 
 
 def _mhd_fields(path: Path) -> tuple[dict[str, str], int]:
@@ -94,14 +102,20 @@ def _mhd_problem(path: Path) -> str | None:
     data = path if name.upper() == "LOCAL" else path.parent / name
     if not data.is_file():
         return f"cannot read image (data file {name} not found)"
-    skip = header_end if data == path else max(int(fields.get("HeaderSize", "0") or 0), 0)
+    try:
+        header_size = int(fields.get("HeaderSize", "0") or 0)
+    except ValueError:
+        return f"cannot read image header (HeaderSize {fields['HeaderSize'][:20]!r})"
+    skip = header_end if data == path else max(header_size, 0)
     if fields.get("CompressedData", "False").lower() == "true":
         present, complete = _zlib_size(data, skip)
         if not complete and present >= expected:
             return f"damaged compressed data in {data.name}"
     else:
         present = data.stat().st_size - skip
-    return f"truncated: {present} of {expected} bytes" if present < expected else None
+        if header_size < 0:  # -1: the data are the file's last bytes, after a header of any size
+            present = min(present, expected)
+    return _size_problem(present, expected)
 
 
 def payload_problem(path: str | Path) -> str | None:

@@ -15,7 +15,7 @@ from reliability_helpers import echo, geometry
 from echolatent.errors import InputError
 from echolatent.io.volume import read_image, write_like
 
-READS = settings(max_examples=80, deadline=None, derandomize=True,
+READS = settings(max_examples=50, deadline=None, derandomize=True,
                  suppress_health_check=[HealthCheck.function_scoped_fixture])
 IMAGE = echo(4, 32)
 

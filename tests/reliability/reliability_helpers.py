@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import SimpleITK as sitk  # noqa: N813
+from hypothesis import HealthCheck, settings
 
 from echolatent.io.volume import Geometry, write_like
 
@@ -208,3 +209,47 @@ def option_file(folder: Path, kind: str) -> tuple[Path, str]:
 
 
 OPTION_FILE_KINDS = ("missing", "not JSON", "a list", "wrong types", "unknown keys")
+
+
+# ------------------------------------------------------------------------------------------------ the contract
+
+COMPLETE = ("summary.json", "report.html", "metrics.csv", "frames.csv")
+FUZZ = settings(max_examples=6, deadline=None, derandomize=True,
+                suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def command_line(command: str, inputs: dict, out: Path, models: list[str]) -> list[str]:
+    """The arguments of ``command`` on the tiny input (fast settings: tiny models, gaussian or no smoothing)."""
+    data, pred = inputs["data"], inputs["pred"]
+    model, vae = models[:2], models[2:]
+    return {
+        "data check": ["data", "check", data, "--no-progress"],
+        "segment": ["segment", data, "--out", out, *model],
+        "run": ["run", data, "--out", out, "--method", "none", *models],
+        "smooth": ["smooth", data, "--out", out, "--method", "gaussian", *vae],
+        "evaluate": ["evaluate", pred, "--gt", data, "--out", out],
+    }[command]
+
+
+def assert_refused(outcome, command: str, named: Path, words: tuple[str, ...], out: Path | None) -> None:
+    """The refusal contract of the issue (see the module docstring)."""
+    assert outcome.escaped is None, f"traceback: {outcome.escaped!r}"
+    assert "Traceback" not in outcome.err and not outcome.logged_tracebacks, outcome.err
+    if command == "data check":
+        assert outcome.code == 1, (outcome.code, outcome.out, outcome.err)
+        lines = [line for line in outcome.out.splitlines() if line.startswith(f"{named}: ")]
+    else:
+        assert outcome.code == 2, (outcome.code, outcome.out, outcome.err)
+        lines = outcome.error_lines()
+        assert len(lines) == 1, outcome.err
+    assert lines and named.name in lines[0], (named, outcome.out, outcome.err)
+    assert all(word in lines[0] for word in words), (words, lines)
+    if out is not None:
+        assert_no_complete_output(out)
+
+
+def assert_no_complete_output(out: Path) -> None:
+    if out.exists():
+        found = [p.name for p in out.rglob("*") if p.name in COMPLETE]
+        assert not found, f"{out} looks complete: {found}"
+    assert not [p.name for p in out.parent.iterdir() if p.name.startswith((f"{out.name}.", f".{out.name}."))]

@@ -10,8 +10,14 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from reliability_helpers import OPTION_FILE_KINDS, option_file, tree_hashes
-from test_fuzz_inputs import FUZZ, assert_no_complete_output, command_line
+from reliability_helpers import (
+    FUZZ,
+    OPTION_FILE_KINDS,
+    assert_no_complete_output,
+    command_line,
+    option_file,
+    tree_hashes,
+)
 
 from echolatent.outdir import lock_folder
 

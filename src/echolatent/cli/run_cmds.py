@@ -21,6 +21,7 @@ from echolatent.cli.recording_opts import (
     recording_options,
 )
 from echolatent.errors import EcholatentError
+from echolatent.options import check_threads
 
 INPUT_HELP = ("CAMUS root, patient folder(s), NIfTI/MHD files, DICOM files or series folders, videos "
               "(AVI/MP4), an EchoNet-Dynamic root.")
@@ -79,7 +80,7 @@ def run_command(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a non-empty OUT.")] = False,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Frames per U-Net forward pass.")] = 16,
     spacing: SpacingOption = "auto",
-    threads: Annotated[int, typer.Option("--threads", min=0, help="Torch CPU threads (0: torch's default).")] = 0,
+    threads: Annotated[int, typer.Option("--threads", help="Torch CPU threads (0: torch's default).")] = 0,
     view: ViewOption = None,
     fps: FpsOption = None,
     ed: EdOption = None,
@@ -109,7 +110,7 @@ def demo_command(
     frames: Annotated[int, typer.Option("--frames", min=3, help="Frames per half sequence (ED -> ES).")] = 20,
     size: Annotated[int, typer.Option("--size", min=32, help="Image size in pixels.")] = 256,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the synthetic data.")] = 0,
-    threads: Annotated[int, typer.Option("--threads", min=0, help="Torch CPU threads (0: torch's default).")] = 0,
+    threads: Annotated[int, typer.Option("--threads", help="Torch CPU threads (0: torch's default).")] = 0,
 ) -> None:
     """Write a small synthetic dataset with known truth and run the whole job on it."""
     from echolatent.jobs.run import run_demo
@@ -123,7 +124,7 @@ def demo_command(
 
 
 def _set_threads(threads: int) -> None:
-    if threads > 0:
+    if check_threads(threads) > 0:
         import torch
 
         torch.set_num_threads(threads)

@@ -24,7 +24,7 @@ import torch
 
 from echolatent.errors import InputError
 from echolatent.files import write_json_atomic
-from echolatent.io.camus import EchoSequence, SequenceRef, load_sequence, output_path, write_mask
+from echolatent.io.camus import EchoSequence, SequenceRef, load_sequence, output_path, require_same_grid, write_mask
 from echolatent.io.discovery import pair_truth, select_refs
 from echolatent.io.recordings import RecordingOptions, load_any
 from echolatent.io.sector import outline_sector
@@ -59,7 +59,7 @@ def process_pair(pair: Pair, out: Path, segmenter: Segmenter, smoother: Sequence
         ``(SequenceResult, the loaded sequence without arrays, with the spacing used)``.
 
     Raises:
-        InputError: unreadable image or ground truth, ground truth of another shape.
+        InputError: unreadable image or ground truth, ground truth of another shape, spacing or orientation.
     """
     ref, gt_ref = pair
     options = options or RecordingOptions()
@@ -68,9 +68,12 @@ def process_pair(pair: Pair, out: Path, segmenter: Segmenter, smoother: Sequence
     seq = loaded.seq
     gt = None
     if gt_ref is not None:
-        gt = load_sequence(gt_ref, image=False).mask
-        if gt.shape != seq.image.shape:
-            raise InputError(gt_ref.mask, f"shape {gt.shape} differs from image {seq.image.shape}")
+        gt_seq = load_sequence(gt_ref, image=False)
+        require_same_grid(gt_seq, seq)
+        gt = gt_seq.mask
+        if not gt.any():
+            log.warning("%s: the ground truth is empty in every frame (no LV, MYO or LA): its scores mean nothing",
+                        gt_ref.mask)
     result = process_sequence(seq.image, seq.spacing, segmenter, smoother, gt=gt, instants=seq.instants,
                               thresholds=thresholds, batch_size=batch_size, ids=loop.sequence_ids(seq.ref),
                               on_stage=on_stage, sector=sector, fps=loaded.fps,

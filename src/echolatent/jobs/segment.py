@@ -13,6 +13,7 @@ from echolatent.io.discovery import select_refs
 from echolatent.io.recordings import load_any
 from echolatent.io.sector import apply_sector, cut_masks, detect_sector
 from echolatent.jobs.loop import Progress, run_folder_job
+from echolatent.outdir import guarded_output
 from echolatent.segment import Segmenter, segment_masks
 
 log = logging.getLogger(__name__)
@@ -79,4 +80,5 @@ def segment_path(
         InputError: missing source, no image, a bad image file.
     """
     job = SegmentJob(Path(source), Path(out), segmenter, kinds, batch_size, sector)
-    return [Path(p) for p in run_folder_job(job, progress)["written"]]
+    with guarded_output(out, [source], command="segment"):
+        return [Path(p) for p in run_folder_job(job, progress)["written"]]

@@ -20,6 +20,7 @@ from echolatent.jobs import loop
 from echolatent.measure.beats import find_beats, lv_area_curve
 from echolatent.measure.sequence import SequenceMeasures, measure_sequence
 from echolatent.measure.summary import summarise
+from echolatent.outdir import guarded_output
 from echolatent.temporal.strategy import SequenceSmoother
 
 log = logging.getLogger(__name__)
@@ -96,8 +97,9 @@ class SmoothJob:
             "recordings": {d.ids["sequence"]: d.recording for d in done},
             "options": self.options.as_config(),
         }
-        measured = [(d.ids, stage, m) for d in done for stage, m in (("before", d.before), ("after", d.after))]
-        loop.write_tables(self.out, *loop.table_rows(measured), summary)
+        if done:  # nothing smoothed: no tables that would look like a finished job
+            measured = [(d.ids, stage, m) for d in done for stage, m in (("before", d.before), ("after", d.after))]
+            loop.write_tables(self.out, *loop.table_rows(measured), summary)
         return summary
 
 
@@ -111,4 +113,6 @@ def smooth_folder(source: str | Path, out: str | Path, smoother: SequenceSmoothe
     Raises:
         InputError: no mask sequence under ``source``.
     """
-    return loop.run_folder_job(SmoothJob(Path(source), Path(out), smoother, options or RecordingOptions()), progress)
+    with guarded_output(out, [source], command="smooth"):
+        return loop.run_folder_job(SmoothJob(Path(source), Path(out), smoother, options or RecordingOptions()),
+                                   progress)

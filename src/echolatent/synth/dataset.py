@@ -128,6 +128,9 @@ def split_patients(names: list[str], seed: int) -> dict[str, list[str]]:
     return {key: sorted(value) for key, value in subsets.items()}
 
 
+TRUTH_UNITS = {"EDV": "mL", "ESV": "mL", "EF": "%", "volumes": "mL", "spacing": "mm (sy, sx)", "frame_rate": "1/s"}
+
+
 def write_synthetic_dataset(
     out: str | Path,
     patients: int = 10,
@@ -166,16 +169,9 @@ def write_synthetic_dataset(
         raise ValueError(f"size must be at least 16 px, got {size}")
     out = Path(out)
     database = out / "database_nifti"
-    truth = {
-        "seed": seed,
-        "frames": frames,
-        "size": size,
-        "full_cycle": full_cycle or beats > 0,
-        "beats": max(beats, 1) if (full_cycle or beats > 0) else 0,
-        "overlays": overlays,
-        "units": {"EDV": "mL", "ESV": "mL", "EF": "%", "volumes": "mL", "spacing": "mm (sy, sx)", "frame_rate": "1/s"},
-        "patients": {},
-    }
+    cycles = max(beats, 1) if (full_cycle or beats > 0) else 0
+    truth = {"seed": seed, "frames": frames, "size": size, "full_cycle": cycles > 0, "beats": cycles,
+             "overlays": overlays, "units": TRUTH_UNITS, "patients": {}}
     names = []
     for index in range(1, patients + 1):
         patient = synthesize_patient(index, frames=frames, size=size, seed=seed, full_cycle=full_cycle, beats=beats)

@@ -128,3 +128,38 @@ def evaluate_cmd(
     typer.echo("valid: " + ", ".join(f"{k} {v['valid_fraction']:.1%} (95 % CI {v['ci95'][0]:.1%}-{v['ci95'][1]:.1%}, "
                                      f"n {v['n']})" for k, v in validity.items()))
     typer.echo(str(path))
+
+
+@latent_app.command("map")
+def map_cmd(
+    data: Annotated[Path, typer.Option("--data", help="CAMUS root, patient folder or mask file: its expert masks "
+                                       "(*_gt, ED/ES) are encoded.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder for latent_map.png and latent_map.json.")],
+    vae: Annotated[Path | None, typer.Option("--vae", help=VAE_HELP)] = None,
+    subset: Annotated[str, typer.Option("--subset", help="Split of a CAMUS root (training, validation, testing) "
+                                        "or all.")] = "validation",
+    method: Annotated[str, typer.Option("--method", help="Projection: pca, or umap (needs echolatent[map]).")] = "pca",
+    results: Annotated[Path | None, typer.Option(
+        "--results", help="Output folder of `run`/`smooth`, or one _pred/_post file: draw that sequence's "
+                          "trajectory before and after smoothing.")] = None,
+    sequence: Annotated[str | None, typer.Option("--sequence", help="Sequence of --results to draw "
+                                                 "(default: the first).")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of UMAP.")] = 0,
+) -> None:
+    """2D map of the codes of a dataset's masks, a panel per attribute -> latent_map.png, latent_map.json."""
+    from echolatent.latent.codec import load_model
+    from echolatent.latent.map_data import dataset_codes, map_payload, trajectory, write_map_json
+    from echolatent.latent.map_figure import map_figure
+    from echolatent.latent.projection import fit_projection
+
+    model = load_model(vae)
+    codes = dataset_codes(model, data, subset)
+    try:
+        projection = fit_projection(codes.codes, method, seed)
+    except ValueError as err:
+        raise typer.BadParameter(str(err), param_hint="--method") from None
+    track = trajectory(model, results, sequence) if results is not None else None
+    source = f"{data.name} ({subset})" if data.is_dir() else data.name
+    payload = map_payload(codes, projection, model.config.kind, source, track)
+    typer.echo(str(write_map_json(payload, out)))
+    typer.echo(f"{map_figure(payload, out / 'latent_map.png')} ({len(codes.ids)} frames, {method})")

@@ -42,7 +42,8 @@ def dataset(tmp_path: Path, heart_maker) -> Path:
                 mask = next(masks)[None]
                 if patient == "patient0002":
                     mask = np.repeat(np.repeat(mask, 2, 1), 2, 2)  # 64 x 64: another shape group
-                write_like(mask, Geometry.default(mask.shape, spacing), folder / f"{patient}_{view}_{instant}_gt.nii.gz")
+                name = f"{patient}_{view}_{instant}_gt.nii.gz"
+                write_like(mask, Geometry.default(mask.shape, spacing), folder / name)
     (root / "database_split").mkdir()
     (root / "database_split" / "subgroup_training.txt").write_text("patient0001\npatient0002\n")
     (root / "database_split" / "subgroup_validation.txt").write_text("patient0003\n")
@@ -55,7 +56,8 @@ def write_run(root: Path, heart_maker) -> Path:
     folder.mkdir(parents=True)
     masks = heart_maker(5, size=32, seed=4)
     for stage in ("pred", "post"):
-        write_like(masks, Geometry.default(masks.shape, (0.5, 0.5)), folder / f"patient0001_4CH_half_sequence_{stage}.nii.gz")
+        name = f"patient0001_4CH_half_sequence_{stage}.nii.gz"
+        write_like(masks, Geometry.default(masks.shape, (0.5, 0.5)), folder / name)
     return root
 
 

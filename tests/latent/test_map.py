@@ -14,9 +14,10 @@ from typer.testing import CliRunner
 import echolatent.cli.latent_cmds  # noqa: F401  (registers the commands)
 from echolatent.cli.app import app
 from echolatent.errors import InputError
+from echolatent.io.splits import available_subsets
 from echolatent.io.volume import Geometry, write_like
 from echolatent.latent.codec import encode_masks, load_model
-from echolatent.latent.map_data import available_subsets, dataset_codes, find_pairs, map_payload, trajectory
+from echolatent.latent.map_data import dataset_codes, find_pairs, map_payload, trajectory
 from echolatent.latent.map_figure import map_figure
 from echolatent.latent.projection import fit_pca
 from echolatent.measure.attributes import ATTRIBUTES, compute_attributes

@@ -10,15 +10,17 @@ import typer
 
 from echolatent.errors import EcholatentError
 
+# Plain help (rich_markup_mode=None): flags shown as flags, no box drawing or colour codes in redirected output.
+PLAIN = {"no_args_is_help": True, "rich_markup_mode": None}
 app = typer.Typer(
     help="echolatent: anatomically plausible, temporally consistent echocardiography segmentation.",
-    no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    **PLAIN,
 )
-data_app = typer.Typer(help="Synthetic data, corruption and dataset checks.", no_args_is_help=True)
-train_app = typer.Typer(help="Train the segmentation U-Net or a shape model.", no_args_is_help=True)
-latent_app = typer.Typer(help="Explore a shape model's latent space.", no_args_is_help=True)
+data_app = typer.Typer(help="Synthetic data, corruption and dataset checks.", **PLAIN)
+train_app = typer.Typer(help="Train the segmentation U-Net or a shape model.", **PLAIN)
+latent_app = typer.Typer(help="Explore a shape model's latent space.", **PLAIN)
 app.add_typer(data_app, name="data")
 app.add_typer(train_app, name="train")
 app.add_typer(latent_app, name="latent")

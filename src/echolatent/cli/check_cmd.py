@@ -15,7 +15,8 @@ from echolatent.io.check import check_dataset, dataset_files
 
 @data_app.command("check")
 def check(
-    data: Annotated[Path, typer.Argument(help="CAMUS root (database_nifti/ or training/), patient folder or a file.")],
+    data: Annotated[Path, typer.Argument(
+        metavar="DATA", help="CAMUS root (database_nifti/ or training/), patient folder or a file.")],
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar on stderr.")] = True,
 ) -> None:
     """Verify a dataset: files readable, shapes, spacing, labels 0-3, structures present, cfg and splits.

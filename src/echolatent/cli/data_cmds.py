@@ -14,7 +14,8 @@ from echolatent.cli.app import data_app
 @data_app.command("synth")
 def synth(
     out: Annotated[
-        Path, typer.Argument(help="Output root (CAMUS layout: database_nifti/, database_split/, truth.json).")
+        Path, typer.Argument(
+        metavar="OUT", help="Output root (CAMUS layout: database_nifti/, database_split/, truth.json).")
     ],
     patients: Annotated[int, typer.Option("--patients", "-n", min=1, help="Number of patients.")] = 10,
     frames: Annotated[int, typer.Option("--frames", "-t", min=2, help="Frames per half sequence (ED -> ES).")] = 20,
@@ -44,7 +45,8 @@ def synth(
 
 @data_app.command("corrupt")
 def corrupt(
-    masks: Annotated[Path, typer.Argument(help="CAMUS root, patient folder or mask file holding *_gt masks.")],
+    masks: Annotated[Path, typer.Argument(
+        metavar="MASKS", help="CAMUS root, patient folder or mask file holding *_gt masks.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output root for <patient>/<name>_pred.nii.gz.")],
     severity: Annotated[str, typer.Option("--severity", help="low, medium, high or a number in [0, 1].")] = "medium",
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, identical files).")] = 0,

@@ -12,16 +12,20 @@ from echolatent.cli.app import latent_app
 from echolatent.errors import InputError
 
 VAE_HELP = "Shape model file (default: the shipped AR-VAE)."
+SUBSET_HELP = "Split of a CAMUS root: training, validation, testing, or all (an absent split lists those found)."
+SEED_HELP = "Random seed."
 
 
 def _masks(data: Path, subset: str) -> tuple[np.ndarray, list[str]]:
     """Expert masks of one split of a CAMUS-layout dataset (or the masks of one file), at their own size."""
     from echolatent.io.frames import load_frames
+    from echolatent.io.splits import resolve_subset
     from echolatent.io.volume import read_image
 
     if data.is_file():
         masks, _ = read_image(data)
         return masks, [f"{data.name}[{t}]" for t in range(len(masks))]
+    subset = resolve_subset(data, subset)
     try:
         _, masks, ids = load_frames(data, subset)
     except InputError as err:
@@ -41,12 +45,14 @@ def _pick(ids: list[str], wanted: str | None, default: int) -> int:
 
 @latent_app.command("traverse")
 def traverse_cmd(
-    data: Annotated[Path, typer.Argument(help="Dataset root or a mask file: the heart whose code is traversed.")],
-    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    data: Annotated[Path, typer.Option(
+        "--data", help="CAMUS root or a mask file: the heart whose code is traversed.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder for traversal.png.")],
     vae: Annotated[Path | None, typer.Option("--vae", help=VAE_HELP)] = None,
-    frame: Annotated[str | None, typer.Option("--frame", help="Frame id, e.g. patient0401_4CH_ED.")] = None,
-    subset: Annotated[str, typer.Option("--subset")] = "validation",
-    steps: Annotated[int, typer.Option("--steps", min=2)] = 7,
+    frame: Annotated[str | None, typer.Option(
+        "--frame", help="Frame id, e.g. patient0401_4CH_ED (default: the first).")] = None,
+    subset: Annotated[str, typer.Option("--subset", help=SUBSET_HELP)] = "validation",
+    steps: Annotated[int, typer.Option("--steps", min=2, help="Decoded masks per row.")] = 7,
 ) -> None:
     """Traversal grid: a row per regularised attribute, the re-measured attribute under each mask."""
     from echolatent.latent.codec import load_model
@@ -61,14 +67,14 @@ def traverse_cmd(
 
 @latent_app.command("interpolate")
 def interpolate_cmd(
-    data: Annotated[Path, typer.Argument(help="Dataset root: two real hearts are taken from it.")],
-    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    data: Annotated[Path, typer.Option("--data", help="CAMUS root or a mask file: two real hearts are taken from it.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder for interpolation_<method>.png.")],
     vae: Annotated[list[Path] | None, typer.Option("--vae", help="Model file(s); repeat to compare models.")] = None,
     start: Annotated[str | None, typer.Option("--from", help="First frame id (default: first).")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Last frame id (default: the 8th frame).")] = None,
-    subset: Annotated[str, typer.Option("--subset")] = "validation",
-    steps: Annotated[int, typer.Option("--steps", min=2)] = 9,
-    method: Annotated[str, typer.Option("--method", help="linear or slerp")] = "linear",
+    subset: Annotated[str, typer.Option("--subset", help=SUBSET_HELP)] = "validation",
+    steps: Annotated[int, typer.Option("--steps", min=2, help="Decoded masks per row, ends included.")] = 9,
+    method: Annotated[str, typer.Option("--method", help="Interpolation: linear or slerp.")] = "linear",
 ) -> None:
     """Interpolation strip between two real hearts, one row per model."""
     from echolatent.latent.codec import load_model
@@ -88,11 +94,11 @@ def interpolate_cmd(
 
 @latent_app.command("sample")
 def sample_cmd(
-    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder for samples.png.")],
     vae: Annotated[Path | None, typer.Option("--vae", help=VAE_HELP)] = None,
-    rows: Annotated[int, typer.Option("--rows", min=1)] = 4,
-    cols: Annotated[int, typer.Option("--cols", min=1)] = 6,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
+    rows: Annotated[int, typer.Option("--rows", min=1, help="Rows of the grid.")] = 4,
+    cols: Annotated[int, typer.Option("--cols", min=1, help="Columns of the grid.")] = 6,
+    seed: Annotated[int, typer.Option("--seed", help=SEED_HELP)] = 0,
 ) -> None:
     """Grid of masks decoded from prior samples."""
     from echolatent.latent.codec import load_model
@@ -103,13 +109,13 @@ def sample_cmd(
 
 @latent_app.command("evaluate")
 def evaluate_cmd(
-    data: Annotated[Path, typer.Option("--data", help="Dataset root (CAMUS layout).")],
+    data: Annotated[Path, typer.Option("--data", help="CAMUS root: its expert masks (*_gt, ED/ES) are evaluated.")],
     out: Annotated[Path, typer.Option("--out", help="Output folder for latent_metrics.json.")],
     vae: Annotated[Path | None, typer.Option("--vae", help=VAE_HELP)] = None,
-    subset: Annotated[str, typer.Option("--subset")] = "validation",
+    subset: Annotated[str, typer.Option("--subset", help=SUBSET_HELP)] = "validation",
     samples: Annotated[int, typer.Option("--samples", min=1, help="Prior samples checked for validity.")] = 1000,
     pairs: Annotated[int, typer.Option("--pairs", min=1, help="Interpolation midpoints checked for validity.")] = 500,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help=SEED_HELP)] = 0,
 ) -> None:
     """Reconstruction Dice, disentanglement, controllability and validity -> latent_metrics.json."""
     from echolatent.latent.codec import load_model
@@ -136,15 +142,14 @@ def map_cmd(
                                        "(*_gt, ED/ES) are encoded.")],
     out: Annotated[Path, typer.Option("--out", help="Output folder for latent_map.png and latent_map.json.")],
     vae: Annotated[Path | None, typer.Option("--vae", help=VAE_HELP)] = None,
-    subset: Annotated[str, typer.Option("--subset", help="Split of a CAMUS root (training, validation, testing) "
-                                        "or all.")] = "validation",
+    subset: Annotated[str, typer.Option("--subset", help=SUBSET_HELP)] = "validation",
     method: Annotated[str, typer.Option("--method", help="Projection: pca, or umap (needs echolatent[map]).")] = "pca",
     results: Annotated[Path | None, typer.Option(
         "--results", help="Output folder of `run`/`smooth`, or one _pred/_post file: draw that sequence's "
                           "trajectory before and after smoothing.")] = None,
     sequence: Annotated[str | None, typer.Option("--sequence", help="Sequence of --results to draw "
                                                  "(default: the first).")] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed of UMAP.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (UMAP).")] = 0,
 ) -> None:
     """2D map of the codes of a dataset's masks, a panel per attribute -> latent_map.png, latent_map.json."""
     from echolatent.latent.codec import load_model

@@ -22,17 +22,20 @@ def _csv_ints(text: str) -> tuple[int, ...]:
 
 @train_app.command("vae")
 def train_vae(
-    data: Annotated[Path, typer.Argument(help="Dataset root (CAMUS layout): training and validation splits.")],
+    data: Annotated[Path, typer.Argument(
+        metavar="DATA", help="Dataset root (CAMUS layout): training and validation splits.")],
     out: Annotated[Path, typer.Option("--out", help="Run folder (resumes from its last checkpoint).")],
-    model: Annotated[str, typer.Option("--model", help=f"Model kind: {', '.join(KINDS)}.")] = "ar-vae",
-    epochs: Annotated[int, typer.Option("--epochs", min=1)] = 30,
-    batch_size: Annotated[int, typer.Option("--batch-size", min=2)] = 16,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
+    kind: Annotated[str, typer.Option("--kind", help=f"Shape model kind: {', '.join(KINDS)}.")] = "ar-vae",
+    old_kind: Annotated[str | None, typer.Option(
+        "--model", hidden=True, help="Former name of --kind (elsewhere --model is a U-Net file).")] = None,
+    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Training epochs.")] = 30,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=2, help="Masks per batch.")] = 16,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (weights, batches, prior samples).")] = 0,
     devices: Annotated[str, typer.Option("--devices", help="Number of devices (or 'auto').")] = "1",
     strategy: Annotated[str, typer.Option("--strategy", help="Lightning strategy, e.g. ddp.")] = "auto",
     accelerator: Annotated[str, typer.Option("--accelerator", help="cpu, gpu or auto.")] = "auto",
-    add_synthetic: Annotated[
-        Path | None, typer.Option("--add-synthetic", help="Add every mask frame found here.")
+    add_synthetic: Annotated[list[Path] | None, typer.Option(
+        "--add-synthetic", help="Synthetic dataset whose every mask frame is added to training; repeat for more.")
     ] = None,
     input_size: Annotated[int, typer.Option("--input-size", help="Side of the model's square grid (pixels).")] = 96,
     channels: Annotated[str, typer.Option("--channels", help="Encoder widths, comma-separated.")] = "16,32,64,128",
@@ -43,14 +46,15 @@ def train_vae(
     loss_size: Annotated[int, typer.Option(
         "--loss-size", help="Compute the reconstruction loss on probabilities resampled to this side (pixels), "
         "where inference compares masks (0: on the model's grid).")] = 0,
-    latent_dim: Annotated[int, typer.Option("--latent-dim")] = 16,
+    latent_dim: Annotated[int, typer.Option("--latent-dim", min=1, help="Size of the latent code.")] = 16,
     beta: Annotated[float | None, typer.Option("--beta", help="KL weight (default: the kind's).")] = None,
     gamma: Annotated[float | None, typer.Option("--gamma", help="Attribute-loss weight (default: the kind's).")] = None,
     delta: Annotated[float | None, typer.Option("--delta", help="tanh sharpness of the attribute loss.")] = None,
     no_attributes: Annotated[bool, typer.Option("--no-attributes", help="No attribute terms.")] = False,
-    lr: Annotated[float, typer.Option("--lr")] = 1e-3,
-    weight_decay: Annotated[float, typer.Option("--weight-decay")] = 5e-4,
-    kl_warmup_epochs: Annotated[int, typer.Option("--kl-warmup-epochs", min=0)] = 0,
+    lr: Annotated[float, typer.Option("--lr", help="Adam learning rate.")] = 1e-3,
+    weight_decay: Annotated[float, typer.Option("--weight-decay", help="Adam weight decay.")] = 5e-4,
+    kl_warmup_epochs: Annotated[int, typer.Option(
+        "--kl-warmup-epochs", min=0, help="Epochs over which the KL weight ramps up from 0.")] = 0,
     soft_masks: Annotated[bool, typer.Option(
         "--soft-masks/--hard-masks", help="Masks reach the grid as area fractions (sub-pixel boundaries) or labels.")
     ] = False,
@@ -71,21 +75,25 @@ def train_vae(
         "--init-decoder", help="Start the decoder alone from this model file (e.g. a new encoder for a trained "
         "decoder, with --freeze-decoder).")] = None,
     max_steps: Annotated[int, typer.Option("--max-steps", help="Stop after this many steps (-1: no limit).")] = -1,
-    threads: Annotated[int | None, typer.Option("--threads", help="torch CPU threads per process.")] = None,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+    threads: Annotated[int | None, typer.Option(
+        "--threads", help="torch CPU threads per process (default: torch's).")] = None,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Lightning's progress bar.")] = True,
 ) -> None:
     """Train a shape model; writes RUN/shape_model.pt (weights, config, latent range) beside the checkpoints."""
     import torch
 
     from echolatent.train.shape_module import train_shape_model
 
+    if old_kind is not None:
+        typer.echo("note: --model is now --kind for `train vae` (--model names a U-Net file elsewhere)", err=True)
+        kind = old_kind
     if threads is not None:
         torch.set_num_threads(threads)
-    attributes = () if no_attributes else (DEFAULT_ATTRIBUTES if KINDS.get(model) and KINDS[model].regularised
+    attributes = () if no_attributes else (DEFAULT_ATTRIBUTES if KINDS.get(kind) and KINDS[kind].regularised
                                            else ())
     try:
         config = ShapeModelConfig(
-            kind=model, input_size=input_size, channels=_csv_ints(channels), latent_dim=latent_dim, beta=beta,
+            kind=kind, input_size=input_size, channels=_csv_ints(channels), latent_dim=latent_dim, beta=beta,
             gamma=0.0 if no_attributes else gamma, delta=delta, attributes=attributes, lr=lr,
             weight_decay=weight_decay, kl_warmup_epochs=kl_warmup_epochs, batch_size=batch_size,
             soft_masks=soft_masks, prior_weight=prior_weight, dice_per_frame=dice_per_frame,
@@ -100,7 +108,7 @@ def train_vae(
     command = "echolatent " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     path = train_shape_model(
         data, out, config, epochs=epochs, seed=seed, devices=int(devices) if devices.isdigit() else devices,
-        accelerator=accelerator, strategy=strategy, add_synthetic=add_synthetic, max_steps=max_steps,
+        accelerator=accelerator, strategy=strategy, add_synthetic=add_synthetic or (), max_steps=max_steps,
         progress=progress, metadata={"command": command}, init=init,
         init_decoder=init_decoder,
     )

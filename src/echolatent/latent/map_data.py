@@ -16,7 +16,7 @@ import numpy as np
 from echolatent.errors import InputError
 from echolatent.files import write_json_atomic
 from echolatent.io.camus import SequenceRef, find_sequences, load_sequence, read_split
-from echolatent.io.cfg import SUBSETS
+from echolatent.io.splits import ALL, resolve_subset
 from echolatent.io.volume import read_image
 from echolatent.latent.codec import encode_masks
 from echolatent.latent.projection import PCA, Projection
@@ -26,7 +26,6 @@ from echolatent.models.shape import ShapeModel
 
 log = logging.getLogger(__name__)
 
-ALL = "all"
 STAGES = {"pred": "_pred", "post": "_post"}
 MASK_SUFFIX = ".nii.gz"
 MAP_JSON = "latent_map.json"
@@ -58,26 +57,9 @@ class Trajectory:
     codes: dict[str, np.ndarray] = field(default_factory=dict)
 
 
-def available_subsets(root: str | Path) -> list[str]:
-    """The splits a CAMUS root defines (``database_split/subgroup_<subset>.txt`` or 2019 folders), in order."""
-    root = Path(root)
-    return [s for s in SUBSETS
-            if (root / "database_split" / f"subgroup_{s}.txt").is_file() or (root / s).is_dir()]
-
-
-def _patients(data: Path, subset: str) -> list[str] | None:
-    """Patient ids of ``subset`` under ``data``, None for every patient (``all``, or a folder without splits)."""
-    found = available_subsets(data) if data.is_dir() else []
-    if subset == ALL or not found:
-        return None
-    if subset not in found:
-        choices = ", ".join([*found, ALL])
-        raise InputError(data, f"no {subset!r} split here; the splits found are: {choices}")
-    return read_split(data, subset)
-
-
 def _annotated(data: Path, subset: str) -> list[SequenceRef]:
-    patients = _patients(data, subset)
+    resolved = resolve_subset(data, subset)
+    patients = read_split(data, resolved) if resolved is not None else None
     refs = [ref for ref in find_sequences(data, kinds=("ED", "ES"), patients=patients) if ref.mask is not None]
     if not refs:
         raise InputError(data, f"no expert masks (*_gt) found{'' if subset == ALL else f' in split {subset!r}'}")

@@ -13,6 +13,7 @@ targets finer than the logits (``loss_size``) are compared with the softmax prob
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -273,7 +274,7 @@ def train_shape_model(
     devices: int | str = 1,
     accelerator: str = "auto",
     strategy: str = "auto",
-    add_synthetic: str | Path | None = None,
+    add_synthetic: Sequence[str | Path] | str | Path | None = None,
     max_steps: int = -1,
     progress: bool = True,
     metadata: dict[str, Any] | None = None,
@@ -311,7 +312,8 @@ def train_shape_model(
     if not trainer.is_global_zero:
         return None
     info = {
-        "data": str(data), "add_synthetic": str(add_synthetic) if add_synthetic else None, "seed": seed,
+        "data": str(data), "add_synthetic": [str(p) for p in ([add_synthetic] if isinstance(add_synthetic, str | Path)
+                                                                    else add_synthetic or ())], "seed": seed,
         "epochs_done": trainer.current_epoch, "steps_done": trainer.global_step,
         "fit_seconds_this_call": round(time.perf_counter() - start, 1), "checkpoint": best.name,
         "train_masks": len(datamodule.train_inputs),

@@ -22,33 +22,11 @@ from echolatent.latent.map_figure import map_figure
 from echolatent.latent.projection import fit_pca
 from echolatent.measure.attributes import ATTRIBUTES, compute_attributes
 
-SPACINGS = {"patient0001": (0.5, 0.5), "patient0002": (0.4, 0.6), "patient0003": (0.5, 0.5)}
-
 
 @pytest.fixture(scope="module")
 def model(tiny_models):
     torch.set_num_threads(1)
     return load_model(tiny_models["vae"])
-
-
-@pytest.fixture
-def dataset(tmp_path: Path, heart_maker) -> Path:
-    """3 patients x 2 views x ED/ES expert masks (two sizes, two spacings); patient0003 is the validation split."""
-    root = tmp_path / "camus"
-    masks = iter(heart_maker(12, size=32, seed=1))
-    for patient, spacing in SPACINGS.items():
-        folder = root / "database_nifti" / patient
-        for view in ("2CH", "4CH"):
-            for instant in ("ED", "ES"):
-                mask = next(masks)[None]
-                if patient == "patient0002":
-                    mask = np.repeat(np.repeat(mask, 2, 1), 2, 2)  # 64 x 64: another shape group
-                name = f"{patient}_{view}_{instant}_gt.nii.gz"
-                write_like(mask, Geometry.default(mask.shape, spacing), folder / name)
-    (root / "database_split").mkdir()
-    (root / "database_split" / "subgroup_training.txt").write_text("patient0001\npatient0002\n")
-    (root / "database_split" / "subgroup_validation.txt").write_text("patient0003\n")
-    return root
 
 
 def write_run(root: Path, heart_maker) -> Path:

@@ -8,6 +8,7 @@ import sys
 
 import typer
 
+from echolatent.cli.progress import set_quiet
 from echolatent.errors import EcholatentError
 
 # Plain help (rich_markup_mode=None): flags shown as flags, no box drawing or colour codes in redirected output.
@@ -41,9 +42,13 @@ COMMAND_MODULES = (
 
 
 @app.callback()
-def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug messages.")) -> None:
+def _root(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug messages."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars, warnings and errors only."),
+) -> None:
+    set_quiet(quiet)
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
+        level=logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO,
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )

@@ -10,6 +10,7 @@ import typer
 from tqdm import tqdm
 
 from echolatent.cli.app import data_app
+from echolatent.cli.progress import progress_bar
 from echolatent.io.check import check_dataset, dataset_files
 
 
@@ -24,7 +25,8 @@ def check(
     Prints one line per problem, ``<file>: <problem>``, then a summary; exit code 1 when any problem, else 0.
     """
     total = len(dataset_files(data)) if data.exists() else 0
-    with tqdm(total=total, desc="checking", unit="file", disable=not progress or total == 0, leave=False) as bar:
+    bar = progress_bar("checking", "file", total, leave=False) if progress and total else tqdm(disable=True)
+    with bar:
         problems = check_dataset(data, on_file=lambda _path: bar.update())
     for problem in problems:
         typer.echo(str(problem))

@@ -6,17 +6,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from tqdm import tqdm
 
 from echolatent.cli.app import data_app
+from echolatent.cli.progress import progress_bar
 
 
 @data_app.command("synth")
 def synth(
-    out: Annotated[
-        Path, typer.Argument(
-        metavar="OUT", help="Output root (CAMUS layout: database_nifti/, database_split/, truth.json).")
-    ],
+    out: Annotated[Path, typer.Argument(
+        metavar="OUT", help="Output root (CAMUS layout: database_nifti/, database_split/, truth.json).")],
     patients: Annotated[int, typer.Option("--patients", "-n", min=1, help="Number of patients.")] = 10,
     frames: Annotated[int, typer.Option("--frames", "-t", min=2, help="Frames per half sequence (ED -> ES).")] = 20,
     size: Annotated[int, typer.Option("--size", "-s", min=16, help="Square image size in pixels.")] = 256,
@@ -29,7 +27,7 @@ def synth(
     """Write a synthetic dataset with known volumes and EF, in the CAMUS layout."""
     from echolatent.synth.dataset import write_synthetic_dataset
 
-    with tqdm(total=patients, desc="synth", unit="patient") as bar:
+    with progress_bar("synth", "patient", patients) as bar:
         write_synthetic_dataset(
             out,
             patients=patients,
@@ -58,7 +56,7 @@ def corrupt(
         severity_value(severity)
     except ValueError as err:
         raise typer.BadParameter(str(err), param_hint="--severity") from None
-    with tqdm(desc="corrupt", unit="file") as bar:
+    with progress_bar("corrupt", "file") as bar:
 
         def advance(done: int, total: int) -> None:
             bar.total = total

@@ -9,6 +9,7 @@ import numpy as np
 import typer
 
 from echolatent.cli.app import latent_app
+from echolatent.cli.progress import is_quiet
 from echolatent.errors import InputError
 
 VAE_HELP = "Shape model file (default: the shipped AR-VAE)."
@@ -123,7 +124,7 @@ def evaluate_cmd(
 
     model = load_model(vae)
     metrics, path = evaluate_dataset(model, data, out, subset=subset, n_samples=samples, n_pairs=pairs, seed=seed,
-                                     progress=lambda msg: typer.echo(f"... {msg}", err=True))
+                                     progress=None if is_quiet() else lambda msg: typer.echo(f"... {msg}", err=True))
     dice = metrics["reconstruction_dice"]
     typer.echo("reconstruction Dice: " + ", ".join(f"{k} {v['mean']:.3f}" for k, v in dice.items()))
     for name, scores in metrics["attributes"].items():

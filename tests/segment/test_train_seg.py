@@ -154,3 +154,18 @@ def test_validation_ef_callback_logs_ef_against_the_experts():
     callback.on_validation_epoch_end(Trainer(), Module())
     assert logged["val/ef_bias"] < -3.0 and logged["val/ef_mae"] == pytest.approx(-logged["val/ef_bias"])
     assert logged["val/dice_lv_es"] == pytest.approx(scores["lv_es"])
+
+
+def test_init_from_accepts_another_input_size_but_not_another_architecture(tmp_path):
+    from echolatent.models.unet import UNetConfig, save_unet
+    from echolatent.train.seg_module import SegModule, SegTrainConfig, init_from
+
+    small = SegModule.from_configs(UNetConfig(input_size=32), SegTrainConfig())
+    path = save_unet(small.net, small.unet_config, tmp_path / "small.pt", {})
+    larger = SegModule.from_configs(UNetConfig(input_size=64), SegTrainConfig())
+    init_from(larger, path)
+    for name, value in small.net.state_dict().items():
+        assert torch.equal(larger.net.state_dict()[name], value)
+    wider = SegModule.from_configs(UNetConfig(input_size=32, channels=(8, 16, 32, 64, 128)), SegTrainConfig())
+    with pytest.raises(ValueError, match="architecture"):
+        init_from(wider, path)

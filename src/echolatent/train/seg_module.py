@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import lightning as L
@@ -115,11 +115,15 @@ def export_checkpoint(checkpoint: str | Path, path: str | Path, meta: dict | Non
 
 
 def init_from(module: SegModule, weights: str | Path) -> SegModule:
-    """Copy the weights of a shipped ``.pt`` U-Net file into ``module`` (same architecture required)."""
+    """Copy the weights of a shipped ``.pt`` U-Net file into ``module``.
+
+    The architecture must be the same; the input size may differ (the network is fully convolutional, so a
+    model trained at 128 px can be fine-tuned at 224 px).
+    """
     from echolatent.models.unet import load_unet
 
     net, config, _ = load_unet(weights)
-    if config != module.unet_config:
+    if replace(config, input_size=module.unet_config.input_size) != module.unet_config:
         raise ValueError(f"{weights}: architecture {config} differs from the module's {module.unet_config}")
     module.net.load_state_dict(net.state_dict())
     return module

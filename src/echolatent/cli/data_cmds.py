@@ -15,9 +15,9 @@ from echolatent.cli.progress import progress_bar
 def synth(
     out: Annotated[Path, typer.Argument(
         metavar="OUT", help="Output root (CAMUS layout: database_nifti/, database_split/, truth.json).")],
-    patients: Annotated[int, typer.Option("--patients", "-n", min=1, help="Number of patients.")] = 10,
-    frames: Annotated[int, typer.Option("--frames", "-t", min=2, help="Frames per half sequence (ED -> ES).")] = 20,
-    size: Annotated[int, typer.Option("--size", "-s", min=16, help="Square image size in pixels.")] = 256,
+    patients: Annotated[int, typer.Option("--patients", min=1, help="Number of patients.")] = 10,
+    frames: Annotated[int, typer.Option("--frames", min=2, help="Frames per half sequence (ED -> ES).")] = 20,
+    size: Annotated[int, typer.Option("--size", min=16, help="Square image size in pixels.")] = 256,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, identical files).")] = 0,
     full_cycle: Annotated[bool, typer.Option("--full-cycle", help="Also write full-cycle _sequence files.")] = False,
     previews: Annotated[
@@ -45,7 +45,7 @@ def synth(
 def corrupt(
     masks: Annotated[Path, typer.Argument(
         metavar="MASKS", help="CAMUS root, patient folder or mask file holding *_gt masks.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output root for <patient>/<name>_pred.nii.gz.")],
+    out: Annotated[Path, typer.Option("--out", help="Output root for <patient>/<name>_pred.nii.gz.")],
     severity: Annotated[str, typer.Option("--severity", help="low, medium, high or a number in [0, 1].")] = "medium",
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, identical files).")] = 0,
 ) -> None:

@@ -77,7 +77,8 @@ def _entry(text: str, option: str) -> str:
 
 def test_short_flags_are_global_only() -> None:
     """``-v`` and ``-q`` on the root command; no command has a one-letter flag of its own."""
-    short = {" ".join(words): [o for p in command.params for o in p.opts if not o.startswith("--")]
+    short = {" ".join(words): [o for p in command.params if p.param_type_name == "option" for o in p.opts
+                               if not o.startswith("--")]
              for words, command in COMMANDS if not hasattr(command, "commands")}
     assert not any(short.values()), short
     root = COMMANDS[0][1]

@@ -74,6 +74,16 @@ def process_pair(pair: Pair, out: Path, segmenter: Segmenter, smoother: Sequence
     return result, replace(seq, image=None)
 
 
+def instants_source(seq: EchoSequence) -> str:
+    """Where a sequence's ED/ES frames come from: ``"cfg"`` (Info_*.cfg), ``"file"`` (a single ED or ES frame named
+    so), ``"assumed"`` (a half sequence without cfg: first frame ED, last ES) or ``"none"``."""
+    if seq.ed is None and seq.es is None:
+        return "none"
+    if seq.ref.kind in ("ED", "ES"):
+        return "file"
+    return "cfg" if "ED" in seq.info and "ES" in seq.info else "assumed"
+
+
 def keep_small(result: SequenceResult, seq: EchoSequence, figures: dict) -> dict:
     """What the tables and the report need of a sequence, without its full arrays (ED/ES frames kept)."""
     frames = [t for t in (seq.ed, seq.es) if t is not None]
@@ -83,7 +93,8 @@ def keep_small(result: SequenceResult, seq: EchoSequence, figures: dict) -> dict
         return None if masks is None else replace(seq, mask=masks[frames], image=None, **picked)
 
     return {"result": replace(result, images=None, pred=result.pred[:0], post=None, gt=None),
-            "smoothed": result.post is not None, "figures": figures,
+            "smoothed": result.post is not None, "figures": figures, "has_gt": result.gt is not None,
+            "instants_source": instants_source(seq),
             "seq_pred": at_instants(result.pred), "seq_post": at_instants(result.post),
             "seq_gt": at_instants(result.gt)}
 
@@ -114,6 +125,12 @@ class RunJob:
         if self.progress is not None:
             self.progress(name, self.done[name], self.total)
 
+    @property
+    def reference(self) -> str:
+        """What the ground truth is called in the report: ``"truth"`` for synthetic data (a truth.json near the
+        ground truth or the input), else ``"expert"``."""
+        return "truth" if find_truth_root(self.gt if self.gt is not None else self.source) is not None else "expert"
+
     def find(self) -> list[Pair]:
         pairs = pair_truth(select_refs(self.source), self.gt)
         self.total = len(pairs)
@@ -128,7 +145,7 @@ class RunJob:
         if index < self.max_figures:
             truth = (compute_attributes(result.gt, result.spacing)
                      if result.gt is not None and result.frames >= MIN_FRAMES else None)
-            figures = draw_sequence(result, self.stage / FILES, index, truth)
+            figures = draw_sequence(result, self.stage / FILES, index, truth, self.reference)
         self.advance("report")
         log.info("%s: %d frames, valid %d -> %s", result.name, result.frames, int(result.before.validity.valid.sum()),
                  "-" if result.after is None else int(result.after.validity.valid.sum()))
@@ -153,7 +170,7 @@ class RunJob:
                    "sequences": [{**r.ids, "frames": r.frames, "note": r.note, "smoothing": r.smooth,
                                   "seconds": {k: round(v, 3) for k, v in r.seconds.items()}} for r in results]}
         entries = [sequence_entry(item, i) for i, item in enumerate(done)]
-        write_run_report(entries, summary, clinical, self.config, self.title, self.stage)
+        write_run_report(entries, summary, clinical, self.config, self.title, self.stage, self.reference)
         return summary
 
 
@@ -209,7 +226,7 @@ def run_config(source, stage: Path, final: Path, **settings) -> dict:
     return {"command": settings.pop("command"), "input": str(_shown(source, stage, final)),
             "output": str(final.resolve()), "model": str(settings.pop("model") or "shipped U-Net"),
             "vae": str(settings.pop("vae") or "shipped AR-VAE"), "method": settings.pop("method"),
-            "gt": str(_shown(gt, stage, final)) if gt is not None else "beside the images", **settings,
+            "gt": str(_shown(gt, stage, final)) if gt is not None else "none given (looked for _gt files beside the images)", **settings,
             "started": datetime.now(UTC).isoformat(timespec="seconds"), "versions": versions()}
 
 

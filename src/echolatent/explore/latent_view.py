@@ -17,8 +17,8 @@ import numpy as np
 from PIL import Image
 
 from echolatent.latent.codec import decode_latents
+from echolatent.measure.attribute_info import attribute_unit
 from echolatent.measure.attributes import ATTRIBUTES, compute_attributes
-from echolatent.measure.units import attribute_unit
 from echolatent.measure.validity import check_validity
 from echolatent.models.shape import ShapeModel
 from echolatent.report.overlays import COLOURS, overlay

@@ -17,9 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from echolatent.errors import InputError
+from echolatent.io.readers import resolve_spacing
 from echolatent.io.volume import read_image
+from echolatent.measure.attribute_info import attribute_unit
 from echolatent.measure.attributes import ATTRIBUTES, check_masks, compute_attributes
-from echolatent.measure.units import attribute_unit, known_spacing
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ class ResultsView:
                           for attr, values in attrs.items()} for stage, attrs in seq.attributes.items()}
         return {"name": name, "frames": seq.frames, "stages": list(seq.masks), "image": seq.image is not None,
                 "spacing": list(seq.spacing), "attributes": curves,
-                "units": {name: attribute_unit(name, known_spacing(seq.spacing) is not None) for name in ATTRIBUTES}}
+                "units": {name: attribute_unit(name, resolve_spacing(seq.spacing) is not None) for name in ATTRIBUTES}}
 
     def _read(self, name: str) -> LoadedSequence:
         masks, spacing = {}, None
@@ -114,7 +115,7 @@ class ResultsView:
             shapes = {m.shape for m in masks.values()}
             if len(shapes) > 1:
                 raise InputError(path, f"mask shape {array.shape} differs from the other stage's {shapes}")
-        attributes = {stage: compute_attributes(m, known_spacing(spacing)) for stage, m in masks.items()}
+        attributes = {stage: compute_attributes(m, resolve_spacing(spacing)) for stage, m in masks.items()}
         image = self._image(name, next(iter(masks.values())).shape)
         return LoadedSequence(masks, image, spacing, attributes)
 

@@ -220,13 +220,16 @@ def run_demo(out: str | Path, *, overwrite: bool = False, patients: int = 2, fra
                         title="echolatent demo: synthetic hearts with known truth", command="demo", **options)
 
 
+NO_GT = "none given (_gt files beside the images, where present)"
+
+
 def run_config(source, stage: Path, final: Path, **settings) -> dict:
     """The ``config.json`` dict of a run: command, paths as they will read in ``final``, settings, versions."""
     gt = settings.pop("gt")
     return {"command": settings.pop("command"), "input": str(_shown(source, stage, final)),
             "output": str(final.resolve()), "model": str(settings.pop("model") or "shipped U-Net"),
             "vae": str(settings.pop("vae") or "shipped AR-VAE"), "method": settings.pop("method"),
-            "gt": str(_shown(gt, stage, final)) if gt is not None else "none given (looked for _gt files beside the images)", **settings,
+            "gt": str(_shown(gt, stage, final)) if gt is not None else NO_GT, **settings,
             "started": datetime.now(UTC).isoformat(timespec="seconds"), "versions": versions()}
 
 

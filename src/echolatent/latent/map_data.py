@@ -16,12 +16,13 @@ import numpy as np
 from echolatent.errors import InputError
 from echolatent.files import write_json_atomic
 from echolatent.io.camus import SequenceRef, find_sequences, load_sequence, read_split
+from echolatent.io.readers import resolve_spacing
 from echolatent.io.splits import ALL, resolve_subset
 from echolatent.io.volume import read_image
 from echolatent.latent.codec import encode_masks
 from echolatent.latent.projection import PCA, Projection
+from echolatent.measure.attribute_info import attribute_label
 from echolatent.measure.attributes import ATTRIBUTES, check_masks, compute_attributes
-from echolatent.measure.units import attribute_label, known_spacing
 from echolatent.models.shape import ShapeModel
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ class MapData:
         ids: ``N`` frame names, e.g. ``patient0001_4CH_ED``.
         codes: ``(N, d)`` float32 ``mu``.
         attributes: ``{name: (N,) float64}`` in mm, mm², degrees (each file's own spacing), or in pixels when
-            some file's pixel size is unknown (a 1 x 1 mm header, see :func:`echolatent.measure.units.known_spacing`).
+            some file's pixel size is unknown (a 1 x 1 mm header, see :func:`echolatent.io.readers.header_spacing`).
         spacing_known: whether the values are in mm.
     """
 
@@ -82,7 +83,7 @@ def dataset_codes(model: ShapeModel, data: str | Path, subset: str = "validation
         frames = seq.mask
         ids += [ref.name] if len(frames) == 1 else [f"{ref.name}[{t}]" for t in range(len(frames))]
         masks += list(frames)
-        spacings += [known_spacing(seq.spacing)] * len(frames)
+        spacings += [resolve_spacing(seq.spacing)] * len(frames)
     spacing_known = all(s is not None for s in spacings)
     spacings = spacings if spacing_known else [None] * len(spacings)
     codes = np.zeros((len(masks), model.config.latent_dim), np.float32)

@@ -236,7 +236,8 @@ def run_config(source, stage: Path, final: Path, **settings) -> dict:
 def run_into(source: str | Path, stage: Path, *, final: Path | None = None, model: str | Path | None = None,
              vae: str | Path | None = None, method: str = "exact", gt: str | Path | None = None, batch_size: int = 16,
              spacing: str = "auto", seed: int = 0, max_figures: int = 40, progress: loop.Progress | None = None,
-             title: str = "echolatent report", command: str = "run") -> dict:
+             title: str = "echolatent report", command: str = "run", smoother: SequenceSmoother | None = None,
+             smoothing: dict | None = None) -> dict:
     """Segment, smooth, measure and report every sequence under ``source`` into the folder ``stage``.
 
     Args:
@@ -248,17 +249,20 @@ def run_into(source: str | Path, stage: Path, *, final: Path | None = None, mode
         max_figures: sequences with figures in the report (all are in the tables).
         progress: called with ``(stage, done, total)``; stages "segment", "smooth", "measure", "report".
         title, command: the report's title and the command named in config.json.
+        smoother: a smoother built with non-default options (default: ``make_smoother(method, vae)``);
+        smoothing: those options, for config.json.
     """
     started = time.perf_counter()
     final = Path(final or stage)
     with file_log(stage / "run.log"):
         torch.manual_seed(seed)
         config = run_config(source, stage, final, command=command, model=model, vae=vae, method=method, gt=gt,
-                            batch_size=batch_size, spacing=spacing, seed=seed, max_figures=max_figures)
+                            batch_size=batch_size, spacing=spacing, seed=seed, max_figures=max_figures,
+                            smoothing=smoothing or {})
         write_json_atomic(config, stage / "config.json")
         log.info("%s %s -> %s (method %s)", command, config["input"], final, method)
         segmenter = load_segmenter(model)
-        smoother = make_smoother(method, vae)
+        smoother = smoother if smoother is not None else make_smoother(method, vae)
         thresholds = run_thresholds(smoother, vae)
         if thresholds is None:
             log.warning("no temporal thresholds stored with the shape model: each sequence is checked against "

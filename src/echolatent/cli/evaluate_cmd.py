@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
-from tqdm import tqdm
 
 from echolatent.cli.app import ValidityOption, app, bar_progress
+from echolatent.cli.progress import progress_bar
 
 
 @app.command("evaluate")
@@ -31,7 +31,7 @@ def evaluate_command(
 
     temporal = TemporalThresholds.load(thresholds) if thresholds else None
     limits = ValidityThresholds.load(validity) if validity else None
-    with tqdm(desc="evaluate", unit="seq") as bar:
+    with progress_bar("evaluate", "seq") as bar:
         summary = evaluate(pred, gt, out, pred_suffix=suffix, thresholds=temporal, validity_thresholds=limits,
                            progress=bar_progress(bar))
     print_summary(summary)

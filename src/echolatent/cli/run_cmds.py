@@ -12,6 +12,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 from echolatent.cli import smoothing
 from echolatent.cli.app import app
+from echolatent.cli.progress import progress_bar
 from echolatent.errors import EcholatentError
 
 SPACING_HELP = ("auto: the header's pixel size unless it is exactly 1 x 1 mm (files without a known size), "
@@ -26,7 +27,7 @@ def stage_bars():
     def progress(stage: str, done: int, total: int) -> None:
         unit = "patient" if stage == "synth" else "seq"
         if stage not in bars:
-            bars[stage] = tqdm(total=total, desc=f"{stage:>8}", unit=unit, position=len(bars), leave=True)
+            bars[stage] = progress_bar(f"{stage:>8}", unit, total, position=len(bars), leave=True)
         bar = bars[stage]
         bar.total = total
         bar.update(done - bar.n)

@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from tqdm import tqdm
 
 from echolatent.cli.app import app, bar_progress
+from echolatent.cli.progress import progress_bar
 
 KIND_CHOICES = ("half_sequence", "sequence", "ED", "ES")
 KIND_HELP = "Only these CAMUS kinds (repeatable); default: the sequences when present, else the ED/ES frames."
@@ -35,7 +35,7 @@ def segment(
     if threads > 0:
         torch.set_num_threads(threads)
     segmenter = load_segmenter(model)
-    with tqdm(desc="segment", unit="file") as bar:
+    with progress_bar("segment", "file") as bar:
         written = segment_path(source, out, segmenter, kinds=kind or None, batch_size=batch_size,
                                progress=bar_progress(bar))
     typer.echo(f"wrote {len(written)} mask file(s) under {out}")

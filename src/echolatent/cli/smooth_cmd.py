@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from tqdm import tqdm
 
 from echolatent.cli import smoothing
 from echolatent.cli.app import app, bar_progress
+from echolatent.cli.progress import progress_bar
 from echolatent.errors import InputError
 
 
@@ -30,7 +30,7 @@ def smooth(
     from echolatent.jobs.smooth import smooth_folder
 
     smoother = smoothing.build_smoother(vae, method, thresholds, validity, reference, rounds, decode, input_sigmas)
-    with tqdm(desc=f"smooth ({method})", unit="seq") as bar:
+    with progress_bar(f"smooth ({method})", "seq") as bar:
         summary = smooth_folder(source, out, smoother, progress=bar_progress(bar))
     for name, problem in summary["skipped"].items():
         typer.secho(f"skipped {name}: {problem}", fg=typer.colors.YELLOW, err=True)

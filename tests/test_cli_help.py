@@ -83,3 +83,19 @@ def test_short_flags_are_global_only() -> None:
     assert not any(short.values()), short
     root = COMMANDS[0][1]
     assert sorted(o for p in root.params for o in p.opts if not o.startswith("--")) == ["-q", "-v"]
+
+
+def options_named(name: str) -> dict[str, str]:
+    """``{command: help}`` of every visible option called ``name``."""
+    return {" ".join(words): param.help for words, command in COMMANDS for param in command.params
+            if param.param_type_name == "option" and name in param.opts and not param.hidden}
+
+
+def test_one_meaning_per_option_name() -> None:
+    """--model is a U-Net file, --vae a shape model file, --method a smoothing method, --kind a shape model kind."""
+    assert options_named("--model") and all("U-Net" in text for text in options_named("--model").values())
+    assert all("Shape model file" in text for text in options_named("--vae").values())
+    assert set(options_named("--method")) == {"run", "demo", "smooth"}
+    assert set(options_named("--kind")) == {"train vae"}
+    assert all("--data" in [o for p in command.params for o in p.opts]
+               for words, command in COMMANDS if words[:1] == ("latent",) and words[1:] not in [(), ("sample",)])

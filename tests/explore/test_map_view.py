@@ -39,7 +39,7 @@ def rewrite(map_file: Path, tmp_path: Path, change) -> Path:
 
 
 @pytest.mark.parametrize(("change", "match"), [
-    (lambda p: p.pop("pca"), "--method pca"),
+    (lambda p: p.pop("pca"), "--projection pca"),
     (lambda p: p.update(model_kind="ae"), "ae model"),
     (lambda p: p["pca"].update(mean=[0.0, 1.0]), "2 latent dimensions"),
     (lambda p: p.pop("x") and p.pop("pca") and p.update(pca="x"), "not a readable latent map"),

@@ -113,5 +113,5 @@ def test_cli_latent_map(tiny_models, dataset: Path, tmp_path: Path, heart_maker)
     assert payload["method"] == "pca" and len(payload["ids"]) == 12 and "trajectory" in payload
     assert (out / "latent_map.png").is_file() and "12 frames" in result.output
     result = CliRunner().invoke(app, ["latent", "map", "--data", str(dataset), "--out", str(out), "--vae",
-                                      str(tiny_models["vae"]), "--method", "tsne"])
+                                      str(tiny_models["vae"]), "--projection", "tsne"])
     assert result.exit_code == 2 and "projection must be one of" in result.output

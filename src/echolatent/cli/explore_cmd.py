@@ -17,7 +17,7 @@ def explore(
         Path | None, typer.Option("--results", help="Output folder of `echolatent run`/`smooth`: sequence viewer.")
     ] = None,
     latent_map: Annotated[Path | None, typer.Option(
-        "--map", help="latent_map.json of `echolatent latent map --method pca` (or its folder): map panel.")] = None,
+        "--map", help="latent_map.json of `echolatent latent map` (PCA; or its folder): map panel.")] = None,
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port (0: any free port).")] = 8765,
     host: Annotated[str, typer.Option("--host", help="Address to listen on (keep it local).")] = "127.0.0.1",
     threads: Annotated[int, typer.Option("--threads", min=1, help="Torch CPU threads for decoding.")] = 1,

@@ -70,12 +70,14 @@ def traverse_cmd(
 def interpolate_cmd(
     data: Annotated[Path, typer.Option("--data", help="CAMUS root or a mask file: two real hearts are taken from it.")],
     out: Annotated[Path, typer.Option("--out", help="Output folder for interpolation_<method>.png.")],
-    vae: Annotated[list[Path] | None, typer.Option("--vae", help="Model file(s); repeat to compare models.")] = None,
+    vae: Annotated[list[Path] | None, typer.Option(
+        "--vae", help="Shape model file(s) (default: the shipped AR-VAE); repeat to compare models.")] = None,
     start: Annotated[str | None, typer.Option("--from", help="First frame id (default: first).")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Last frame id (default: the 8th frame).")] = None,
     subset: Annotated[str, typer.Option("--subset", help=SUBSET_HELP)] = "validation",
     steps: Annotated[int, typer.Option("--steps", min=2, help="Decoded masks per row, ends included.")] = 9,
-    method: Annotated[str, typer.Option("--method", help="Interpolation: linear or slerp.")] = "linear",
+    method: Annotated[str, typer.Option("--interpolation", help="Path between the two codes: linear or slerp.")
+                      ] = "linear",
 ) -> None:
     """Interpolation strip between two real hearts, one row per model."""
     from echolatent.latent.codec import load_model
@@ -144,7 +146,9 @@ def map_cmd(
     out: Annotated[Path, typer.Option("--out", help="Output folder for latent_map.png and latent_map.json.")],
     vae: Annotated[Path | None, typer.Option("--vae", help=VAE_HELP)] = None,
     subset: Annotated[str, typer.Option("--subset", help=SUBSET_HELP)] = "validation",
-    method: Annotated[str, typer.Option("--method", help="Projection: pca, or umap (needs echolatent[map]).")] = "pca",
+    method: Annotated[str, typer.Option(
+        "--projection", help="2D projection: pca, or umap (needs the map extra: pip install 'echolatent[map]').")
+                      ] = "pca",
     results: Annotated[Path | None, typer.Option(
         "--results", help="Output folder of `run`/`smooth`, or one _pred/_post file: draw that sequence's "
                           "trajectory before and after smoothing.")] = None,
@@ -163,7 +167,7 @@ def map_cmd(
     try:
         projection = fit_projection(codes.codes, method, seed)
     except ValueError as err:
-        raise typer.BadParameter(str(err), param_hint="--method") from None
+        raise typer.BadParameter(str(err), param_hint="--projection") from None
     track = trajectory(model, results, sequence) if results is not None else None
     source = f"{data.name} ({subset})" if data.is_dir() else data.name
     payload = map_payload(codes, projection, model.config.kind, source, track)

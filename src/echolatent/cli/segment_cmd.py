@@ -32,7 +32,8 @@ def segment(
 
     unknown = sorted(set(kind or ()) - set(KIND_CHOICES))
     if unknown:
-        raise typer.BadParameter(f"unknown kinds {unknown}; choose from {', '.join(KIND_CHOICES)}", param_hint="--file-kind")
+        raise typer.BadParameter(f"unknown kinds {unknown}; choose from {', '.join(KIND_CHOICES)}",
+                                 param_hint="--file-kind")
     if threads > 0:
         torch.set_num_threads(threads)
     segmenter = load_segmenter(model)

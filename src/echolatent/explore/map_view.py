@@ -50,7 +50,8 @@ class MapView:
             raise InputError(path, f"not a readable latent map ({err}); make one with `echolatent latent map`") \
                 from None
         if mean is None:
-            raise InputError(path, f"a {payload.get('method')} map cannot place new codes; make it with --projection pca")
+            raise InputError(path, f"a {payload.get('method')} map cannot place new codes; "
+                                   "make it with --projection pca")
         cfg = model.config
         if payload.get("model_kind") != cfg.kind or mean.shape != (cfg.latent_dim,) or components.shape != (
                 2, cfg.latent_dim):

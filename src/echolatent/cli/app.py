@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from echolatent import __version__
 from echolatent.cli.progress import set_quiet
 from echolatent.errors import EcholatentError
 
@@ -49,10 +50,18 @@ COMMAND_MODULES = (
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"echolatent {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug messages."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars, warnings and errors only."),
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
+                                 help="Print the version and exit."),
 ) -> None:
     set_quiet(quiet)
     logging.basicConfig(

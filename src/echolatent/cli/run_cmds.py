@@ -14,6 +14,8 @@ from echolatent.cli import smoothing
 from echolatent.cli.app import app
 from echolatent.cli.progress import progress_bar
 from echolatent.errors import EcholatentError
+from echolatent.options import check_threads
+from echolatent.outdir import check_output_folder
 
 SPACING_HELP = ("auto: the header's pixel size unless it is exactly 1 x 1 mm (files without a known size), "
                 "header: always the header's, none: measure in pixels.")
@@ -77,13 +79,14 @@ def run_command(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a non-empty OUT.")] = False,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Frames per U-Net forward pass.")] = 16,
     spacing: Annotated[str, typer.Option("--spacing", help=SPACING_HELP)] = "auto",
-    threads: Annotated[int, typer.Option("--threads", min=0, help="Torch CPU threads (0: torch's default).")] = 0,
+    threads: Annotated[int, typer.Option("--threads", help="Torch CPU threads (0: torch's default).")] = 0,
 ) -> None:
     """Segment, smooth, measure and report: the whole job in one command."""
     from echolatent.jobs.run import run_job
 
     _check_spacing(spacing)
     _set_threads(threads)
+    check_output_folder(out, [source, reference])  # before the models load: a bad --out fails at once
     options = {"thresholds": thresholds, "validity": validity, "reference": reference, "rounds": rounds,
                "decode": decode, "input_sigmas": input_sigmas}
     smoother = smoothing.build_smoother(vae, method, **options)
@@ -111,12 +114,13 @@ def demo_command(
     frames: Annotated[int, typer.Option("--frames", min=3, help="Frames per half sequence (ED -> ES).")] = 20,
     size: Annotated[int, typer.Option("--size", min=32, help="Image size in pixels.")] = 256,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the synthetic data.")] = 0,
-    threads: Annotated[int, typer.Option("--threads", min=0, help="Torch CPU threads (0: torch's default).")] = 0,
+    threads: Annotated[int, typer.Option("--threads", help="Torch CPU threads (0: torch's default).")] = 0,
 ) -> None:
     """Write a small synthetic dataset with known truth and run the whole job on it."""
     from echolatent.jobs.run import run_demo
 
     _set_threads(threads)
+    check_output_folder(out, [reference])
     options = {"thresholds": thresholds, "validity": validity, "reference": reference, "rounds": rounds,
                "decode": decode, "input_sigmas": input_sigmas}
     smoother = smoothing.build_smoother(vae, method, **options)
@@ -128,7 +132,7 @@ def demo_command(
 
 
 def _set_threads(threads: int) -> None:
-    if threads > 0:
+    if check_threads(threads) > 0:
         import torch
 
         torch.set_num_threads(threads)

@@ -9,6 +9,8 @@ import typer
 
 from echolatent.cli.app import app, bar_progress
 from echolatent.cli.progress import progress_bar
+from echolatent.options import check_threads
+from echolatent.outdir import check_output_folder
 
 KIND_CHOICES = ("half_sequence", "sequence", "ED", "ES")
 KIND_HELP = ("Only these CAMUS file kinds (repeatable): half_sequence, sequence, ED, ES; default: the sequences "
@@ -34,8 +36,9 @@ def segment(
     if unknown:
         raise typer.BadParameter(f"unknown kinds {unknown}; choose from {', '.join(KIND_CHOICES)}",
                                  param_hint="--file-kind")
-    if threads > 0:
+    if check_threads(threads) > 0:
         torch.set_num_threads(threads)
+    check_output_folder(out, [source])  # before the model loads: a bad --out fails at once
     segmenter = load_segmenter(model)
     with progress_bar("segment", "file") as bar:
         written = segment_path(source, out, segmenter, kinds=kind or None, batch_size=batch_size,

@@ -11,6 +11,7 @@ from echolatent.cli import smoothing
 from echolatent.cli.app import app, bar_progress
 from echolatent.cli.progress import progress_bar
 from echolatent.errors import InputError
+from echolatent.outdir import check_output_folder
 
 
 @app.command("smooth")
@@ -29,6 +30,7 @@ def smooth(
     """Make mask sequences temporally consistent and anatomically plausible in the shape model's latent space."""
     from echolatent.jobs.smooth import smooth_folder
 
+    check_output_folder(out, [source, reference])  # before the model loads: a bad --out fails at once
     smoother = smoothing.build_smoother(vae, method, thresholds, validity, reference, rounds, decode, input_sigmas)
     with progress_bar(f"smooth ({method})", "seq") as bar:
         summary = smooth_folder(source, out, smoother, progress=bar_progress(bar))

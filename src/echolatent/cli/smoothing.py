@@ -10,6 +10,7 @@ import typer
 
 from echolatent.cli.app import ValidityOption
 from echolatent.errors import InputError
+from echolatent.options import load_option_file
 
 METHOD_HELP = (
     "Smoothing: exact (default): exact latent solver with image-space check; snake: castor's solver; "
@@ -55,12 +56,12 @@ def build_smoother(vae, method, thresholds, validity, reference, rounds, decode,
     except ValueError:
         raise typer.BadParameter(f"expected comma-separated numbers, got {input_sigmas!r}",
                                  param_hint="--input-sigmas") from None
-    temporal = TemporalThresholds.load(thresholds) if thresholds else None
+    temporal = load_option_file(thresholds, TemporalThresholds.load, "temporal thresholds") if thresholds else None
     if reference is not None:
         from echolatent.latent.codec import load_model
 
         temporal = reference_thresholds(reference, load_model(vae).config.input_size)
-    limits = ValidityThresholds.load(validity) if validity else None
+    limits = load_option_file(validity, ValidityThresholds.load, "validity thresholds") if validity else None
     try:
         return make_smoother(method, vae, thresholds=temporal, validity_thresholds=limits, max_rounds=rounds,
                              decode=decode, input_sigmas=sigmas)

@@ -61,6 +61,8 @@ def test_an_unknown_pixel_size_puts_every_value_in_pixels(model, dataset: Path, 
     for path in folder.glob("*_gt.nii.gz"):
         mask = heart_maker(1, size=32, seed=9)
         write_like(mask, Geometry.default(mask.shape, (1.0, 1.0)), path)
+        image = path.with_name(path.name.replace("_gt", ""))
+        write_like(np.zeros_like(mask), Geometry.default(mask.shape, (1.0, 1.0)), image)
     data = dataset_codes(model, dataset, "all")
     assert not data.spacing_known
     pixels = compute_attributes(heart_maker(12, size=32, seed=1)[:4], None)["lv_area"]

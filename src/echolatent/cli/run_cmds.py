@@ -10,11 +10,13 @@ import typer
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
+from echolatent.cli import smoothing
 from echolatent.cli.app import app
+from echolatent.cli.progress import progress_bar
 from echolatent.errors import EcholatentError
 from echolatent.options import check_threads
+from echolatent.outdir import check_output_folder
 
-METHOD_HELP = "Smoothing: exact (default), snake (castor's solver), gaussian (castor's baseline), none."
 SPACING_HELP = ("auto: the header's pixel size unless it is exactly 1 x 1 mm (files without a known size), "
                 "header: always the header's, none: measure in pixels.")
 
@@ -27,7 +29,7 @@ def stage_bars():
     def progress(stage: str, done: int, total: int) -> None:
         unit = "patient" if stage == "synth" else "seq"
         if stage not in bars:
-            bars[stage] = tqdm(total=total, desc=f"{stage:>8}", unit=unit, position=len(bars), leave=True)
+            bars[stage] = progress_bar(f"{stage:>8}", unit, total, position=len(bars), leave=True)
         bar = bars[stage]
         bar.total = total
         bar.update(done - bar.n)
@@ -42,13 +44,10 @@ def stage_bars():
             bar.close()
 
 
-def _check_choices(method: str, spacing: str) -> None:
+def _check_spacing(spacing: str) -> None:
     from echolatent.io.readers import SPACING_MODES
-    from echolatent.temporal.strategy import METHODS
 
     # EcholatentError, not typer.BadParameter: main() turns it into a one-line error with exit code 2
-    if method not in METHODS:
-        raise EcholatentError(f"--method: unknown method {method!r}; choose from {', '.join(METHODS)}")
     if spacing not in SPACING_MODES:
         raise EcholatentError(f"--spacing: unknown mode {spacing!r}; choose from {', '.join(SPACING_MODES)}")
 
@@ -68,7 +67,13 @@ def run_command(
     out: Annotated[Path, typer.Option("--out", help="Output folder (report.html, masks, tables).")],
     model: Annotated[Path | None, typer.Option("--model", help="U-Net .pt file (default: shipped weights).")] = None,
     vae: Annotated[Path | None, typer.Option("--vae", help="Shape model file (default: shipped AR-VAE).")] = None,
-    method: Annotated[str, typer.Option("--method", help=METHOD_HELP)] = "exact",
+    method: smoothing.Method = "exact",
+    thresholds: smoothing.Thresholds = None,
+    validity: smoothing.Validity = None,
+    reference: smoothing.Reference = None,
+    rounds: smoothing.Rounds = 6,
+    decode: smoothing.Decode = "residual",
+    input_sigmas: smoothing.InputSigmas = "0,1.2",
     gt: Annotated[Path | None, typer.Option("--gt", help="Ground truth root (default: _gt files beside the images).")]
     = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a non-empty OUT.")] = False,
@@ -79,11 +84,16 @@ def run_command(
     """Segment, smooth, measure and report: the whole job in one command."""
     from echolatent.jobs.run import run_job
 
-    _check_choices(method, spacing)
+    _check_spacing(spacing)
     _set_threads(threads)
+    check_output_folder(out, [source, reference])  # before the models load: a bad --out fails at once
+    options = {"thresholds": thresholds, "validity": validity, "reference": reference, "rounds": rounds,
+               "decode": decode, "input_sigmas": input_sigmas}
+    smoother = smoothing.build_smoother(vae, method, **options)
     with stage_bars() as progress:
         summary = run_job(source, out, model=model, vae=vae, method=method, gt=gt, overwrite=overwrite,
-                          batch_size=batch_size, spacing=spacing, progress=progress)
+                          batch_size=batch_size, spacing=spacing, progress=progress, smoother=smoother,
+                          smoothing=smoothing.given(**options))
     _report_line(summary, out)
 
 
@@ -93,7 +103,13 @@ def demo_command(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a non-empty OUT.")] = False,
     model: Annotated[Path | None, typer.Option("--model", help="U-Net .pt file (default: shipped weights).")] = None,
     vae: Annotated[Path | None, typer.Option("--vae", help="Shape model file (default: shipped AR-VAE).")] = None,
-    method: Annotated[str, typer.Option("--method", help=METHOD_HELP)] = "exact",
+    method: smoothing.Method = "exact",
+    thresholds: smoothing.Thresholds = None,
+    validity: smoothing.Validity = None,
+    reference: smoothing.Reference = None,
+    rounds: smoothing.Rounds = 6,
+    decode: smoothing.Decode = "residual",
+    input_sigmas: smoothing.InputSigmas = "0,1.2",
     patients: Annotated[int, typer.Option("--patients", min=1, help="Synthetic patients.")] = 2,
     frames: Annotated[int, typer.Option("--frames", min=3, help="Frames per half sequence (ED -> ES).")] = 20,
     size: Annotated[int, typer.Option("--size", min=32, help="Image size in pixels.")] = 256,
@@ -103,11 +119,15 @@ def demo_command(
     """Write a small synthetic dataset with known truth and run the whole job on it."""
     from echolatent.jobs.run import run_demo
 
-    _check_choices(method, "auto")
     _set_threads(threads)
+    check_output_folder(out, [reference])
+    options = {"thresholds": thresholds, "validity": validity, "reference": reference, "rounds": rounds,
+               "decode": decode, "input_sigmas": input_sigmas}
+    smoother = smoothing.build_smoother(vae, method, **options)
     with stage_bars() as progress:
         summary = run_demo(out, overwrite=overwrite, model=model, vae=vae, method=method, patients=patients,
-                           frames=frames, size=size, seed=seed, progress=progress)
+                           frames=frames, size=size, seed=seed, progress=progress, smoother=smoother,
+                           smoothing=smoothing.given(**options))
     _report_line(summary, out)
 
 

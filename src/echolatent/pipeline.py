@@ -138,6 +138,19 @@ def run_thresholds(smoother, vae=None) -> TemporalThresholds | None:
     return stored if stored is not None and stored.bounds else None
 
 
+def load_models(model=None, vae=None, method: str = "exact", device: str = "cpu") -> tuple:
+    """``(segmenter, smoother, run thresholds)``: the U-Net file ``model`` and shape-model file ``vae`` (None: the
+    shipped weights) with their networks on ``device`` ("cpu" or "cuda"), and :func:`run_thresholds`."""
+    from echolatent.segment import load_segmenter
+    from echolatent.temporal.smooth import Smoother
+
+    segmenter = load_segmenter(model, device=device)
+    smoother = Smoother(vae, method)
+    if smoother.model is not None:
+        smoother.model.to(segmenter.device)
+    return segmenter, smoother, run_thresholds(smoother, vae)
+
+
 def sequence_thresholds(masks: np.ndarray, smoother) -> TemporalThresholds | None:
     """Temporal thresholds to measure ``(T, H, W)`` masks with: the smoother's (stored with the shape model), else
     bounds measured on these masks at the shape model's grid with the published taus, as the smoother does.

@@ -30,12 +30,13 @@ from pathlib import Path
 
 import numpy as np
 
+from echolatent.device import resolve_device
 from echolatent.errors import InputError
 from echolatent.files import write_csv_atomic, write_json_atomic
 from echolatent.measure.attributes import compute_attributes
 from echolatent.measure.summary import summarise
 from echolatent.measure.validity import check_validity
-from echolatent.pipeline import SequenceResult, find_jobs, process_job, run_thresholds
+from echolatent.pipeline import SequenceResult, find_jobs, load_models, process_job
 from echolatent.report import figures as fig
 from echolatent.report.html import write_report
 
@@ -154,6 +155,8 @@ def run_into(
     spacing: str = "auto",
     seed: int = 0,
     max_figures: int = 40,
+    figures: str = "all",
+    device: str = "cpu",
     progress: Progress | None = None,
     title: str = "echolatent report",
     command: str = "run",
@@ -167,13 +170,11 @@ def run_into(
         gt: ground-truth root (default: ``_gt`` files beside the images).
         spacing: auto (header spacing unless exactly 1 x 1 mm), header, or none (pixel units).
         max_figures: sequences with figures in the report (all are in the tables).
+        figures: all (per-sequence figures too), summary, none; device: cpu, cuda or auto (for the networks).
         progress: called with ``(stage, done, total)``; stages "segment", "smooth", "measure", "report".
         title, command: the report's title and the command named in config.json.
     """
     import torch
-
-    from echolatent.segment import load_segmenter
-    from echolatent.temporal.smooth import Smoother
 
     started = time.perf_counter()
     final = Path(final or stage)
@@ -187,9 +188,7 @@ def run_into(
                   "started": datetime.now(UTC).isoformat(timespec="seconds"), "versions": versions()}
         write_json_atomic(config, stage / "config.json")
         log.info("%s %s -> %s (method %s)", command, config["input"], final, method)
-        segmenter = load_segmenter(model)
-        smoother = Smoother(vae, method)
-        thresholds = run_thresholds(smoother, vae)
+        segmenter, smoother, thresholds = load_models(model, vae, method, resolve_device(device))
         if thresholds is None:
             log.warning("no temporal thresholds stored with the shape model: each sequence is checked against "
                         "bounds measured on its own U-Net masks")
@@ -205,13 +204,13 @@ def run_into(
         for index, job in enumerate(jobs):
             result, seq = process_job(job, stage, segmenter, smoother, thresholds=thresholds, spacing_mode=spacing,
                                       batch_size=batch_size, on_stage=advance)
-            figures = draw_sequence(result, stage / FILES, index) if index < max_figures else {}
+            drawn = draw_sequence(result, stage / FILES, index) if index < max_figures and figures == "all" else {}
             advance("report")
-            collected.append(keep_small(result, seq, figures))
+            collected.append(keep_small(result, seq, drawn))
             log.info("%s: %d frames, valid %d -> %s", result.name, result.frames,
                      int(result.before.validity.valid.sum()),
                      "-" if result.after is None else int(result.after.validity.valid.sum()))
-        summary = write_outputs(collected, stage, final, config, title, gt, source)
+        summary = write_outputs(collected, stage, final, config, title, gt, source, figures=figures)
         summary["seconds"] = round(time.perf_counter() - started, 2)
         write_json_atomic(summary, stage / "summary.json")
         log.info("done in %.1f s: %s", summary["seconds"], final / "report.html")
@@ -314,7 +313,8 @@ def _nanmean(values) -> float | None:
 # ------------------------------------------------------------------------------------------------ tables
 
 
-def write_outputs(collected: list[dict], stage: Path, final: Path, config: dict, title: str, gt, source) -> dict:
+def write_outputs(collected: list[dict], stage: Path, final: Path, config: dict, title: str, gt, source,
+                  figures: str = "all") -> dict:
     """metrics.csv, frames.csv, the summary dict (returned; written by the caller), figures and report.html."""
     from echolatent.measure.evaluate import clinical_table
 
@@ -346,11 +346,11 @@ def write_outputs(collected: list[dict], stage: Path, final: Path, config: dict,
                               "seconds": {k: round(v, 3) for k, v in item["result"].seconds.items()}}
                              for item in collected]}
     entries = [sequence_entry(item, i) for i, item in enumerate(collected)]
-    figures = {"bland_altman": _bland_altman(clinical, stage / FILES)}
+    drawn = {"bland_altman": _bland_altman(clinical, stage / FILES) if figures != "none" else None}
     notes = [f"{sum(not e['smoothed'] for e in entries)} sequence(s) were not smoothed (fewer than 3 frames); "
              "their U-Net masks are measured as they are."] if not all(e["smoothed"] for e in entries) else []
     context = {"title": title, "entries": entries, "summary": summary, "clinical": clinical, "units": units,
-               "figures": figures, "config": config, "notes": notes,
+               "figures": drawn, "config": config, "notes": notes,
                "subtitle": f"{len(entries)} sequence(s) from {config['input']}; smoothing method {config['method']}; "
                            f"made {config['started']}."}
     write_report(context, stage / "report.html")

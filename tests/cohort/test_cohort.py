@@ -7,13 +7,11 @@ import os
 import signal
 
 import pytest
-import torch
 from distributed import default_client
 
 from echolatent.cohort.resume import find_records
 from echolatent.cohort.run import CohortOptions, build_report, run_cohort
 from echolatent.cohort.task import Settings
-from echolatent.device import resolve_device
 from echolatent.errors import InputError
 
 

@@ -19,12 +19,14 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import tempfile
 import time
 from pathlib import Path
 
 import torch
 
+from echolatent.cohort.resume import find_records
 from echolatent.cohort.run import CohortOptions, run_cohort
 from echolatent.cohort.task import Settings
 from echolatent.files import write_json_atomic
@@ -45,10 +47,14 @@ def timed_cohort(data: Path, out: Path, workers: int) -> dict:
     count = len(stamps)
     steady = (stamps[-1] - stamps[0]) / (count - 1) if count > 1 else wall
     memory = summary["run"]["memory_mb"]
+    records = [r for r in find_records(out) if r["status"] == "done"]
+    stages = {key: round(statistics.mean(r["seconds"].get(key, 0.0) for r in records), 3)
+              for key in ("segment", "smooth", "measure", "total")}
     return {"workers": workers, "sequences": count, "failed": len(summary["failed"]), "wall_seconds": round(wall, 2),
             "seconds_per_sequence_wall": round(wall / count, 3), "seconds_per_sequence_steady": round(steady, 3),
             "first_sequence_after_seconds": round(stamps[0] - start, 2),
-            "memory_mb_per_worker": memory, "memory_mb_max": round(max(memory.values()), 1)}
+            "mean_task_seconds": stages, "memory_mb_per_worker": memory,
+            "memory_mb_max": round(max(memory.values()), 1)}
 
 
 def timed_serial(data: Path, out: Path, count: int) -> dict:

@@ -7,7 +7,7 @@ import os
 import signal
 
 import pytest
-from distributed import default_client
+from distributed import LocalCluster, default_client
 
 from echolatent.cohort.resume import find_records
 from echolatent.cohort.run import CohortOptions, build_report, run_cohort
@@ -76,8 +76,10 @@ def test_a_killed_worker_does_not_stop_the_cohort(cohort_data, tiny_models, seri
             os.kill(pid, signal.SIGKILL)
             killed.append(pid)
 
-    summary = run_cohort(cohort_data, tmp_path / "out", settings(tiny_models), CohortOptions(workers=2),
-                         progress=kill_one)
+    # a cluster started apart (as dask-jobqueue does), reached through --scheduler
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        summary = run_cohort(cohort_data, tmp_path / "out", settings(tiny_models),
+                             CohortOptions(scheduler=cluster.scheduler_address), progress=kill_one)
     assert killed and summary["processed"] == 6 and summary["failed"] == []
     assert_same_as_serial(tmp_path / "out", summary, serial_run)
 

@@ -30,7 +30,7 @@ from echolatent.cohort.resume import find_records
 from echolatent.cohort.run import CohortOptions, run_cohort
 from echolatent.cohort.task import Settings
 from echolatent.files import write_json_atomic
-from echolatent.report.job import run_job
+from echolatent.jobs.run import run_job
 from echolatent.synth.dataset import write_synthetic_dataset
 
 HERE = Path(__file__).resolve().parent

@@ -23,7 +23,7 @@ def cohort_data(tmp_path_factory):
 @pytest.fixture(scope="session")
 def serial_run(cohort_data, tiny_models, tmp_path_factory):
     """The serial ``run`` (no cohort option) on :func:`cohort_data`: ``(OUT, summary)``."""
-    from echolatent.report.job import run_job
+    from echolatent.jobs.run import run_job
 
     torch.set_num_threads(1)
     out = tmp_path_factory.mktemp("serial") / "out"

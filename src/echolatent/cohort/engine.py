@@ -22,7 +22,8 @@ import psutil
 from distributed import Client, LocalCluster, as_completed
 
 from echolatent.cohort.task import CohortWorker, Settings, process_one, write_failure
-from echolatent.pipeline import Job
+from echolatent.jobs.loop import sequence_ids
+from echolatent.jobs.run import Pair
 
 log = logging.getLogger(__name__)
 
@@ -51,50 +52,49 @@ def connect(workers: int, scheduler: str | None = None) -> Iterator[Client]:
         yield client
 
 
-def run_tasks(items: list[tuple[int, Job]], out: Path, settings: Settings, *, workers: int = 0,
-              scheduler: str | None = None, retries: int = 2, progress: Progress | None = None,
-              ) -> tuple[list[dict], EngineStats]:
-    """Process ``items`` (``(index, job)``) into ``out``; returns their records (in completion order) and stats."""
+def run_tasks(items: list[tuple[int, Pair]], settings: Settings, *, workers: int = 0, scheduler: str | None = None,
+              retries: int = 2, progress: Progress | None = None) -> tuple[list[dict], EngineStats]:
+    """Process ``items`` (``(index, (image ref, truth ref or None))``) into ``settings.out``; returns their records
+    (in completion order) and what the run measured."""
     progress = progress or (lambda *_: None)
     start = time.perf_counter()
     if workers <= 0 and scheduler is None:
         records = []
-        for index, job in items:
-            records.append(_guarded(index, job, out, settings))
+        for index, pair in items:
+            records.append(_guarded(index, pair, settings))
             progress(len(records), len(items), len(records) / max(time.perf_counter() - start, 1e-9))
         memory = {f"local:{os.getpid()}": psutil.Process().memory_info().rss / 2**20}
         return records, EngineStats(time.perf_counter() - start, 0, memory)
     with connect(workers, scheduler) as client:
         client.register_plugin(CohortWorker(settings), name=CohortWorker.name)
-        records = _map(client, items, out, settings, retries, progress, start)
+        records = _map(client, items, settings, retries, progress, start)
         memory = {address: rss / 2**20 for address, rss in client.run(_rss).items()}
         stats = EngineStats(time.perf_counter() - start, len(memory), memory)
     return records, stats
 
 
-def _map(client: Client, items, out: Path, settings: Settings, retries: int, progress: Progress,
-         start: float) -> list[dict]:
+def _map(client: Client, items, settings: Settings, retries: int, progress: Progress, start: float) -> list[dict]:
     """Submit at most a window of tasks ahead of the finished ones (bounded scheduler state for huge cohorts)."""
     window = max(64, 4 * sum(client.nthreads().values()))
     pending = iter(items)
     names = {}
 
     def submit(item):
-        index, job = item
-        future = client.submit(process_one, index, job, str(out), settings, retries=retries, pure=False,
-                               key=f"echolatent-seq-{index}-{job.ref.name}")
+        index, pair = item
+        future = client.submit(process_one, index, pair, settings, retries=retries, pure=False,
+                               key=f"echolatent-seq-{index}-{pair[0].name}")
         names[future.key] = item
         return future
 
     futures = as_completed([submit(item) for _, item in zip(range(window), pending, strict=False)])
     records = []
     for future in futures:
-        index, job = names.pop(future.key)
+        index, pair = names.pop(future.key)
         try:
             records.append(future.result())
         except Exception as err:  # a worker died too often, or the task kept raising: record it, go on
-            log.warning("%s failed after retries: %s", job.ref.name, err)
-            records.append(_failure(index, job, out, err))
+            log.warning("%s failed after retries: %s", pair[0].name, err)
+            records.append(_failure(index, pair, settings, err))
         future.release()
         following = next(pending, None)
         if following is not None:
@@ -103,20 +103,18 @@ def _map(client: Client, items, out: Path, settings: Settings, retries: int, pro
     return records
 
 
-def _guarded(index: int, job: Job, out: Path, settings: Settings) -> dict:
+def _guarded(index: int, pair: Pair, settings: Settings) -> dict:
     """:func:`process_one` in this process; an unexpected error becomes a failed record too."""
     try:
-        return process_one(index, job, str(out), settings)
+        return process_one(index, pair, settings)
     except Exception as err:
-        log.warning("%s failed: %s", job.ref.name, err)
-        return _failure(index, job, out, err)
+        log.warning("%s failed: %s", pair[0].name, err)
+        return _failure(index, pair, settings, err)
 
 
-def _failure(index: int, job: Job, out: Path, err: BaseException) -> dict:
-    ref = job.ref
-    ids = {"sequence": ref.name, "patient": ref.patient, "view": ref.view.value if ref.view else "",
-           "kind": ref.kind, "index": index}
-    return write_failure(out, ids, f"{type(err).__name__}: {err}")
+def _failure(index: int, pair: Pair, settings: Settings, err: BaseException) -> dict:
+    ids = {**sequence_ids(pair[0]), "index": index}
+    return write_failure(Path(settings.out), ids, f"{type(err).__name__}: {err}")
 
 
 def _rss() -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import shutil
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,8 +22,9 @@ from echolatent.cohort.task import Settings
 from echolatent.device import resolve_device
 from echolatent.errors import InputError
 from echolatent.files import write_json_atomic
-from echolatent.pipeline import Job, find_jobs
-from echolatent.report.job import check_output, file_log, versions, write_outputs
+from echolatent.io.discovery import pair_truth, select_refs
+from echolatent.jobs.output import check_output, file_log, versions
+from echolatent.jobs.run import Pair, RunJob
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +46,9 @@ class CohortOptions:
     retries: int = 2
 
 
-def sequence_id(job: Job) -> str:
+def sequence_id(pair: Pair) -> str:
     """The stable id shards are cut by: ``<patient>/<name>``."""
-    return f"{job.ref.patient}/{job.ref.name}"
+    return f"{pair[0].patient}/{pair[0].name}"
 
 
 def run_cohort(source: str | Path, out: str | Path, settings: Settings, options: CohortOptions, *,
@@ -65,17 +66,18 @@ def run_cohort(source: str | Path, out: str | Path, settings: Settings, options:
     check_part(options.num_parts, options.part_id)
     if options.scheduler is None:
         resolve_device(settings.device)  # a clear error now; on a remote cluster each worker resolves its own
-    jobs = find_jobs(source, gt)
-    config = _config(source, out, settings, gt, len(jobs), title, command)
+    pairs = pair_truth(select_refs(source), Path(gt) if gt is not None else None)  # what RunJob.find finds
+    config = _config(source, out, settings, gt, len(pairs), title, command)
     _prepare(out, config, options, overwrite, Path(source))
-    items = select_part(list(enumerate(jobs)), options.num_parts, options.part_id, key=lambda it: sequence_id(it[1]))
-    todo = [(i, job) for i, job in items if not (options.resume and is_complete(out, job.ref.patient, job.ref.name))]
+    settings = replace(settings, source=config["source"], out=str(out.resolve()), gt=config["gt_root"])
+    items = select_part(list(enumerate(pairs)), options.num_parts, options.part_id, key=lambda it: sequence_id(it[1]))
+    todo = [(i, pair) for i, pair in items if not (options.resume and is_complete(out, pair[0].patient, pair[0].name))]
     whole = options.num_parts == 1
     name = "run.log" if whole else f"run-part-{options.part_id}-of-{options.num_parts}.log"
     with file_log(out / name):
         log.info("%s: %d sequence(s) in this part, %d complete, %d to process", command, len(items),
                  len(items) - len(todo), len(todo))
-        records, stats = run_tasks(todo, out, settings, workers=options.workers, scheduler=options.scheduler,
+        records, stats = run_tasks(todo, settings, workers=options.workers, scheduler=options.scheduler,
                                    retries=options.retries, progress=progress)
         part = {"part": options.part_id, "parts": options.num_parts, "sequences": len(items),
                 "skipped": len(items) - len(todo), "processed": sum(r["status"] == "done" for r in records),
@@ -118,9 +120,9 @@ def build_report(out: str | Path, progress: Progress | None = None) -> dict:
     if missing > 0:
         log.warning("%d of %d sequence(s) have no result yet (a part not run, or still running)", missing,
                     config["sequences"])
-    source = config["source"]
-    summary = write_outputs(collected, out, out, config, config["title"], config["gt_root"], source,
-                            figures=config["figures"])
+    gt = Path(config["gt_root"]) if config["gt_root"] is not None else None
+    summariser = RunJob(Path(config["source"]), out, None, None, config, gt=gt, title=config["title"])  # no models
+    summary = summariser.summarise(collected, {r["sequence"]: r.get("error", "") for r in failed})
     summary.update({"expected": config["sequences"], "processed": len(done), "missing": max(missing, 0),
                     "failed": [_failed(r) for r in failed], "seconds": round(time.perf_counter() - started, 2)})
     write_json_atomic(summary, out / "summary.json")

@@ -1,5 +1,6 @@
-"""One task of a cohort: load, segment, smooth, measure one sequence and write its outputs and record (runs on a
-Dask worker, or in the calling process). The models are loaded once per process and cached."""
+"""One task of a cohort: the run job's ``process`` (:class:`echolatent.jobs.run.RunJob`: load, segment, smooth,
+measure one sequence, write its masks and figures) then its result and record (runs on a Dask worker, or in the
+calling process). The job, with its models, is built once per process and cached."""
 
 from __future__ import annotations
 
@@ -17,9 +18,9 @@ from echolatent.cohort.resume import DATA, record_path, write_pickle_atomic
 from echolatent.device import resolve_device
 from echolatent.errors import EcholatentError
 from echolatent.files import write_json_atomic
-from echolatent.pipeline import Job, process_job
-from echolatent.pipeline import load_models as pipeline_models
-from echolatent.report.job import FILES, draw_sequence, keep_small
+from echolatent.io.camus import output_path
+from echolatent.jobs.loop import sequence_ids
+from echolatent.jobs.run import Pair, RunJob, load_networks
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ class Settings:
         spacing: spacing mode (auto, header, none); batch_size: frames per U-Net pass; seed: torch seed.
         figures: all (per-sequence figures for the first ``max_figures`` sequences), summary or none.
         device: cpu, cuda or auto (resolved on each worker); threads: torch threads per worker.
+        source, out, gt: the input, the output folder and the ground-truth root (set by the cohort run).
     """
 
     model: str | None = None
@@ -47,20 +49,26 @@ class Settings:
     max_figures: int = 40
     device: str = "cpu"
     threads: int = 1
+    source: str = ""
+    out: str = ""
+    gt: str | None = None
 
 
-_MODELS: dict[tuple, tuple] = {}
+_JOBS: dict[Settings, RunJob] = {}
 
 
-def load_models(settings: Settings) -> tuple:
-    """``(segmenter, smoother, thresholds)`` for ``settings``, loaded once per process (the cached loader)."""
-    key = (settings.model, settings.vae, settings.method, settings.device, settings.seed)
-    if key not in _MODELS:
+def cached_job(settings: Settings) -> RunJob:
+    """The run job of ``settings`` with its models loaded, built once per process (the cached loader)."""
+    if settings not in _JOBS:
         device = resolve_device(settings.device)
         torch.manual_seed(settings.seed)
-        _MODELS[key] = pipeline_models(settings.model, settings.vae, settings.method, device)
+        segmenter, smoother, thresholds = load_networks(settings.model, settings.vae, settings.method, device)
+        _JOBS[settings] = RunJob(Path(settings.source), Path(settings.out), segmenter, smoother,
+                                 {"spacing": settings.spacing}, thresholds,
+                                 Path(settings.gt) if settings.gt is not None else None, settings.batch_size,
+                                 settings.max_figures if settings.figures == "all" else 0)
         log.info("models loaded on %s (pid %d, %s)", device, os.getpid(), settings.method)
-    return _MODELS[key]
+    return _JOBS[settings]
 
 
 class CohortWorker(WorkerPlugin):
@@ -73,37 +81,33 @@ class CohortWorker(WorkerPlugin):
 
     def setup(self, worker) -> None:
         torch.set_num_threads(max(self.settings.threads, 1))
-        load_models(self.settings)
+        cached_job(self.settings)
 
 
-def process_one(index: int, job: Job, out: str, settings: Settings) -> dict:
-    """Process sequence number ``index`` of the cohort into ``out``; returns its record (also written last).
+def process_one(index: int, pair: Pair, settings: Settings) -> dict:
+    """Process sequence number ``index`` of the cohort into ``settings.out``; returns its record (written last).
 
     A bad sequence (an :class:`~echolatent.errors.EcholatentError` or ValueError: unreadable file, wrong shape)
     gets a ``failed`` record and does not raise; other errors raise, so that Dask retries the task.
     """
-    out_path = Path(out)
-    ref = job.ref
-    ids = {"sequence": ref.name, "patient": ref.patient, "view": ref.view.value if ref.view else "",
-           "kind": ref.kind, "index": index}
+    out = Path(settings.out)
+    ref = pair[0]
+    ids = {**sequence_ids(ref), "index": index}
     start = time.perf_counter()
-    segmenter, smoother, thresholds = load_models(settings)
+    job = cached_job(settings)
     try:
-        result, seq = process_job(job, out_path, segmenter, smoother, thresholds=thresholds,
-                                  spacing_mode=settings.spacing, batch_size=settings.batch_size)
+        item = job.process(index, pair)
     except (EcholatentError, ValueError) as err:
         log.warning("%s: %s", ref.name, err)
-        return write_failure(out_path, ids, f"{type(err).__name__}: {err}")
-    drawn = settings.figures == "all" and index < settings.max_figures
-    figures = draw_sequence(result, out_path / FILES, index) if drawn else {}
-    record_file = record_path(out_path, ref.patient, ref.name)
-    pickle_file = write_pickle_atomic({**keep_small(result, seq, figures), "index": index},
-                                      record_file.with_name(f"{ref.name}{DATA}"))
-    outputs = [pickle_file, out_path / ref.patient / f"{ref.name}_pred.nii.gz"]
-    if result.post is not None:
-        outputs.append(out_path / ref.patient / f"{ref.name}_post.nii.gz")
+        return write_failure(out, ids, f"{type(err).__name__}: {err}")
+    result = item["result"]
+    record_file = record_path(out, ref.patient, ref.name)
+    outputs = [write_pickle_atomic({**item, "index": index}, record_file.with_name(f"{ref.name}{DATA}")),
+               output_path(ref, out, "_pred")]
+    if item["smoothed"]:
+        outputs.append(output_path(ref, out, "_post"))
     record = {**ids, "status": "done", "frames": result.frames,
-              "outputs": [str(p.relative_to(out_path)) for p in outputs],
+              "outputs": [str(p.relative_to(out)) for p in outputs],
               "valid": {"before": int(result.before.validity.valid.sum()),
                         "after": None if result.after is None else int(result.after.validity.valid.sum())},
               "seconds": {**{k: round(v, 3) for k, v in result.seconds.items()},

@@ -68,3 +68,13 @@ def test_parts_are_a_deterministic_partition():
     for bad in ((0, 0), (2, -1), (2, 2)):
         with pytest.raises(InputError):
             select_part(names, *bad, key=str)
+
+
+def test_device_option_of_run_segment_smooth(cli, cohort_data, tmp_path):
+    asked = ["tpu"] if torch.cuda.is_available() else ["tpu", "cuda"]
+    for command in ("run", "segment", "smooth"):
+        for device in asked:
+            result = cli(command, cohort_data, "--out", tmp_path / command, "--device", device)
+            expected = "unknown device" if device == "tpu" else "sees no CUDA GPU"
+            assert isinstance(result.exception, InputError) and expected in str(result.exception), result.output
+    assert not any(tmp_path.iterdir())  # nothing written

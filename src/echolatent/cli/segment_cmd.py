@@ -9,6 +9,7 @@ import typer
 from tqdm import tqdm
 
 from echolatent.cli.app import app, bar_progress
+from echolatent.cli.cohort_cmds import DEVICE_HELP
 
 KIND_CHOICES = ("half_sequence", "sequence", "ED", "ES")
 KIND_HELP = "Only these CAMUS kinds (repeatable); default: the sequences when present, else the ED/ES frames."
@@ -22,10 +23,12 @@ def segment(
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Frames per forward pass.")] = 16,
     kind: Annotated[list[str] | None, typer.Option("--kind", help=KIND_HELP)] = None,
     threads: Annotated[int, typer.Option(help="Torch CPU threads (0: torch's default).")] = 0,
+    device: Annotated[str, typer.Option("--device", help=DEVICE_HELP)] = "cpu",
 ) -> None:
     """Segment every frame of the input images with the U-Net."""
     import torch
 
+    from echolatent.device import resolve_device
     from echolatent.jobs.segment import segment_path
     from echolatent.segment import load_segmenter
 
@@ -34,7 +37,7 @@ def segment(
         raise typer.BadParameter(f"unknown kinds {unknown}; choose from {', '.join(KIND_CHOICES)}", param_hint="--kind")
     if threads > 0:
         torch.set_num_threads(threads)
-    segmenter = load_segmenter(model)
+    segmenter = load_segmenter(model, device=resolve_device(device))
     with tqdm(desc="segment", unit="file") as bar:
         written = segment_path(source, out, segmenter, kinds=kind or None, batch_size=batch_size,
                                progress=bar_progress(bar))

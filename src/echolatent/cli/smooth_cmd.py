@@ -9,6 +9,7 @@ import typer
 from tqdm import tqdm
 
 from echolatent.cli.app import ValidityOption, app, bar_progress
+from echolatent.cli.cohort_cmds import DEVICE_HELP
 from echolatent.errors import InputError
 
 METHOD_HELP = (
@@ -42,11 +43,16 @@ def smooth(
         typer.Option("--input-sigmas", help="Residual decode: temporal Gaussian widths (frames) of the input tried "
                      "in turn, comma-separated and increasing; 0 is the input as it is."),
     ] = "0,1.2",
+    device: Annotated[str, typer.Option("--device", help=DEVICE_HELP)] = "cpu",
 ) -> None:
     """Make mask sequences temporally consistent and anatomically plausible in the shape model's latent space."""
+    from echolatent.device import resolve_device
     from echolatent.jobs.smooth import smooth_folder
+    from echolatent.temporal.smooth import Smoother
 
     smoother = _build_smoother(vae, method, thresholds, validity, reference, rounds, decode, input_sigmas)
+    if isinstance(smoother, Smoother):  # a latent method: its shape model runs on --device
+        smoother.model.to(resolve_device(device))
     with tqdm(desc=f"smooth ({method})", unit="seq") as bar:
         summary = smooth_folder(source, out, smoother, progress=bar_progress(bar))
     for name, problem in summary["skipped"].items():

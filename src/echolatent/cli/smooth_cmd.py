@@ -11,6 +11,8 @@ from tqdm import tqdm
 from echolatent.cli.app import ValidityOption, app, bar_progress
 from echolatent.cli.cohort_cmds import DEVICE_HELP
 from echolatent.errors import InputError
+from echolatent.options import load_option_file
+from echolatent.outdir import check_output_folder
 
 METHOD_HELP = (
     "exact (default): exact latent solver with image-space check; snake: castor's solver; "
@@ -50,6 +52,7 @@ def smooth(
     from echolatent.jobs.smooth import smooth_folder
     from echolatent.temporal.smooth import Smoother
 
+    check_output_folder(out, [source, reference])  # before the model loads: a bad --out fails at once
     smoother = _build_smoother(vae, method, thresholds, validity, reference, rounds, decode, input_sigmas)
     if isinstance(smoother, Smoother):  # a latent method: its shape model runs on --device
         smoother.model.to(resolve_device(device))
@@ -87,12 +90,12 @@ def _build_smoother(vae, method, thresholds, validity, reference, rounds, decode
     except ValueError:
         raise typer.BadParameter(f"expected comma-separated numbers, got {input_sigmas!r}",
                                  param_hint="--input-sigmas") from None
-    temporal = TemporalThresholds.load(thresholds) if thresholds else None
+    temporal = load_option_file(thresholds, TemporalThresholds.load, "temporal thresholds") if thresholds else None
+    limits = load_option_file(validity, ValidityThresholds.load, "validity thresholds") if validity else None
     if reference is not None:
         from echolatent.latent.codec import load_model
 
         temporal = reference_thresholds(reference, load_model(vae).config.input_size)
-    limits = ValidityThresholds.load(validity) if validity else None
     try:
         return make_smoother(method, vae, thresholds=temporal, validity_thresholds=limits, max_rounds=rounds,
                              decode=decode, input_sigmas=sigmas)

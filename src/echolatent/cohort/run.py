@@ -8,6 +8,8 @@ and the report, which ``build_report`` (``echolatent report OUT``) also (re)buil
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import shutil
 import time
@@ -23,8 +25,9 @@ from echolatent.device import resolve_device
 from echolatent.errors import InputError
 from echolatent.files import write_json_atomic
 from echolatent.io.discovery import pair_truth, select_refs
-from echolatent.jobs.output import check_output, file_log, versions
+from echolatent.jobs.output import file_log, versions
 from echolatent.jobs.run import Pair, RunJob
+from echolatent.outdir import guarded_output
 
 log = logging.getLogger(__name__)
 
@@ -68,29 +71,41 @@ def run_cohort(source: str | Path, out: str | Path, settings: Settings, options:
         resolve_device(settings.device)  # a clear error now; on a remote cluster each worker resolves its own
     pairs = pair_truth(select_refs(source), Path(gt) if gt is not None else None)  # what RunJob.find finds
     config = _config(source, out, settings, gt, len(pairs), title, command)
-    _prepare(out, config, options, overwrite, Path(source))
-    settings = replace(settings, source=config["source"], out=str(out.resolve()), gt=config["gt_root"])
-    items = select_part(list(enumerate(pairs)), options.num_parts, options.part_id, key=lambda it: sequence_id(it[1]))
-    todo = [(i, pair) for i, pair in items if not (options.resume and is_complete(out, pair[0].patient, pair[0].name))]
-    whole = options.num_parts == 1
-    name = "run.log" if whole else f"run-part-{options.part_id}-of-{options.num_parts}.log"
-    with file_log(out / name):
-        log.info("%s: %d sequence(s) in this part, %d complete, %d to process", command, len(items),
-                 len(items) - len(todo), len(todo))
-        records, stats = run_tasks(todo, settings, workers=options.workers, scheduler=options.scheduler,
-                                   retries=options.retries, progress=progress)
-        part = {"part": options.part_id, "parts": options.num_parts, "sequences": len(items),
-                "skipped": len(items) - len(todo), "processed": sum(r["status"] == "done" for r in records),
-                "failed": [_failed(r) for r in records if r["status"] != "done"],
-                "seconds": round(stats.seconds, 2), "workers": stats.workers,
-                "memory_mb": {k: round(v, 1) for k, v in stats.memory_mb.items()}}
-        log.info("part %d/%d: %d processed, %d failed, %d skipped in %.1f s", options.part_id, options.num_parts,
-                 part["processed"], len(part["failed"]), part["skipped"], stats.seconds)
-        write_json_atomic(part, out / "parts" / f"part-{options.part_id}-of-{options.num_parts}.json")
-        if not whole:
-            return part
-        summary = build_report(out)
-    return {**summary, "run": part}
+    with guarded_output(out, [source, gt], run_id=run_id(config), command=command):
+        _prepare(out, config, options, overwrite)
+        settings = replace(settings, source=config["source"], out=str(out.resolve()), gt=config["gt_root"])
+        items = select_part(list(enumerate(pairs)), options.num_parts, options.part_id,
+                            key=lambda it: sequence_id(it[1]))
+        todo = [(i, pair) for i, pair in items
+                if not (options.resume and is_complete(out, pair[0].patient, pair[0].name))]
+        whole = options.num_parts == 1
+        with file_log(out / ("run.log" if whole else f"run-part-{options.part_id}-of-{options.num_parts}.log")):
+            log.info("%s: %d sequence(s) in this part, %d complete, %d to process", command, len(items),
+                     len(items) - len(todo), len(todo))
+            records, stats = run_tasks(todo, settings, workers=options.workers, scheduler=options.scheduler,
+                                       retries=options.retries, progress=progress)
+            part = _part(options, len(items), len(items) - len(todo), records, stats)
+            write_json_atomic(part, out / "parts" / f"part-{options.part_id}-of-{options.num_parts}.json")
+            return {**build_report(out), "run": part} if whole else part
+
+
+def run_id(config: dict) -> str:
+    """The lock id every part (and rerun) of one cohort run shares: a hash of its output folder and settings
+    (:func:`echolatent.outdir.output_lock`: processes with the same id share ``OUT``)."""
+    shared = json.dumps([config["output"], *(config[key] for key in SHARED)], default=str)
+    return "cohort-" + hashlib.sha1(shared.encode()).hexdigest()[:12]
+
+
+def _part(options: CohortOptions, count: int, skipped: int, records: list[dict], stats) -> dict:
+    """This part's counts for ``parts/part-I-of-K.json`` (and the log)."""
+    part = {"part": options.part_id, "parts": options.num_parts, "sequences": count, "skipped": skipped,
+            "processed": sum(r["status"] == "done" for r in records),
+            "failed": [_failed(r) for r in records if r["status"] != "done"],
+            "seconds": round(stats.seconds, 2), "workers": stats.workers,
+            "memory_mb": {k: round(v, 1) for k, v in stats.memory_mb.items()}}
+    log.info("part %d/%d: %d processed, %d failed, %d skipped in %.1f s", options.part_id, options.num_parts,
+             part["processed"], len(part["failed"]), skipped, stats.seconds)
+    return part
 
 
 def build_report(out: str | Path, progress: Progress | None = None) -> dict:
@@ -148,9 +163,8 @@ def _config(source, out: Path, settings: Settings, gt, count: int, title: str, c
             "started": datetime.now(UTC).isoformat(timespec="seconds"), "versions": versions()}
 
 
-def _prepare(out: Path, config: dict, options: CohortOptions, overwrite: bool, source: Path) -> None:
+def _prepare(out: Path, config: dict, options: CohortOptions, overwrite: bool) -> None:
     """Check ``out`` against ``config`` (see the module); write ``config.json`` when absent."""
-    check_output(out, True, source)
     existing = read_record(out / "config.json") if out.is_dir() else None
     if out.is_dir() and any(out.iterdir()):
         differs = [k for k in SHARED if existing is not None and existing.get(k) != config[k]]

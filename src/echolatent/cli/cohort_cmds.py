@@ -14,7 +14,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 from echolatent.cli.app import app
 from echolatent.errors import EcholatentError
 
-FIGURES_HELP = ("all: per-sequence strips, GIFs and curves (first --max-figures sequences) and the summary figures; "
+FIGURES_HELP = ("all: per-sequence strips, GIFs and curves (the first 40 sequences) and the summary figures; "
                 "summary: only the cohort figures; none: no figure (the fastest).")
 DEVICE_HELP = "Where the networks run: cpu, cuda (an error when there is no GPU) or auto (cuda when there is one)."
 

@@ -46,6 +46,7 @@ COMMAND_MODULES = (
     "echolatent.cli.segment_cmd",
     "echolatent.cli.smooth_cmd",
     "echolatent.cli.run_cmds",
+    "echolatent.cli.cohort_cmds",
     "echolatent.cli.explore_cmd",
 )
 

@@ -12,6 +12,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 from echolatent.cli import smoothing
 from echolatent.cli.app import app
+from echolatent.cli.cohort_cmds import DEVICE_HELP, FIGURES_HELP, check_figures, run_cohort_command
 from echolatent.cli.progress import progress_bar
 from echolatent.errors import EcholatentError
 from echolatent.options import check_threads
@@ -79,21 +80,41 @@ def run_command(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a non-empty OUT.")] = False,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Frames per U-Net forward pass.")] = 16,
     spacing: Annotated[str, typer.Option("--spacing", help=SPACING_HELP)] = "auto",
-    threads: Annotated[int, typer.Option("--threads", help="Torch CPU threads (0: torch's default).")] = 0,
+    threads: Annotated[int, typer.Option("--threads", help="Torch CPU threads (0: torch's default; "
+                                                          "1 per Dask worker).")] = 0,
+    workers: Annotated[int, typer.Option("--workers", min=0, help="Local Dask worker processes (0: none).")] = 0,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Address of a running Dask scheduler.")]
+    = None,
+    num_parts: Annotated[int, typer.Option("--num-parts", min=1, help="Split the sequences into K parts.")] = 1,
+    part_id: Annotated[int, typer.Option("--part-id", min=0, help="The part this run processes (0..K-1).")] = 0,
+    resume: Annotated[bool, typer.Option("--resume", help="Skip the sequences already complete in OUT.")] = False,
+    figures: Annotated[str, typer.Option("--figures", help=FIGURES_HELP)] = "all",
+    device: Annotated[str, typer.Option("--device", help=DEVICE_HELP)] = "cpu",
 ) -> None:
-    """Segment, smooth, measure and report: the whole job in one command."""
+    """Segment, smooth, measure and report: the whole job in one command (one process, or a cohort)."""
     from echolatent.jobs.run import run_job
 
     _check_spacing(spacing)
+    check_figures(figures)
     _set_threads(threads)
     check_output_folder(out, [source, reference])  # before the models load: a bad --out fails at once
     options = {"thresholds": thresholds, "validity": validity, "reference": reference, "rounds": rounds,
                "decode": decode, "input_sigmas": input_sigmas}
     smoother = smoothing.build_smoother(vae, method, **options)
+    if workers or scheduler or num_parts > 1 or resume:
+        changed = ", ".join("--" + k.replace("_", "-") for k in smoothing.given(**options))
+        if changed:
+            raise EcholatentError(f"--workers/--scheduler/--num-parts/--resume run the default smoothing options "
+                                  f"only; drop {changed}")
+        run_cohort_command(source, out, workers=workers, scheduler=scheduler, num_parts=num_parts, part_id=part_id,
+                           resume=resume, overwrite=overwrite, gt=gt, model=model, vae=vae, method=method,
+                           spacing=spacing, batch_size=batch_size, figures=figures, device=device,
+                           threads=threads or 1)
+        return
     with stage_bars() as progress:
         summary = run_job(source, out, model=model, vae=vae, method=method, gt=gt, overwrite=overwrite,
                           batch_size=batch_size, spacing=spacing, progress=progress, smoother=smoother,
-                          smoothing=smoothing.given(**options))
+                          smoothing=smoothing.given(**options), figures=figures, device=device)
     _report_line(summary, out)
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from echolatent.cli.app import app, bar_progress
+from echolatent.cli.cohort_cmds import DEVICE_HELP
 from echolatent.cli.progress import progress_bar
 from echolatent.options import check_threads
 from echolatent.outdir import check_output_folder
@@ -25,10 +26,12 @@ def segment(
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Frames per forward pass.")] = 16,
     kind: Annotated[list[str] | None, typer.Option("--file-kind", help=KIND_HELP)] = None,
     threads: Annotated[int, typer.Option(help="Torch CPU threads (0: torch's default).")] = 0,
+    device: Annotated[str, typer.Option("--device", help=DEVICE_HELP)] = "cpu",
 ) -> None:
     """Segment every frame of the input images with the U-Net."""
     import torch
 
+    from echolatent.device import resolve_device
     from echolatent.jobs.segment import segment_path
     from echolatent.segment import load_segmenter
 
@@ -39,7 +42,7 @@ def segment(
     if check_threads(threads) > 0:
         torch.set_num_threads(threads)
     check_output_folder(out, [source])  # before the model loads: a bad --out fails at once
-    segmenter = load_segmenter(model)
+    segmenter = load_segmenter(model, device=resolve_device(device))
     with progress_bar("segment", "file") as bar:
         written = segment_path(source, out, segmenter, kinds=kind or None, batch_size=batch_size,
                                progress=bar_progress(bar))

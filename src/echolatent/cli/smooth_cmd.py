@@ -9,6 +9,7 @@ import typer
 
 from echolatent.cli import smoothing
 from echolatent.cli.app import app, bar_progress
+from echolatent.cli.cohort_cmds import DEVICE_HELP
 from echolatent.cli.progress import progress_bar
 from echolatent.errors import InputError
 from echolatent.outdir import check_output_folder
@@ -26,12 +27,17 @@ def smooth(
     rounds: smoothing.Rounds = 6,
     decode: smoothing.Decode = "residual",
     input_sigmas: smoothing.InputSigmas = "0,1.2",
+    device: Annotated[str, typer.Option("--device", help=DEVICE_HELP)] = "cpu",
 ) -> None:
     """Make mask sequences temporally consistent and anatomically plausible in the shape model's latent space."""
+    from echolatent.device import resolve_device
     from echolatent.jobs.smooth import smooth_folder
+    from echolatent.temporal.smooth import Smoother
 
     check_output_folder(out, [source, reference])  # before the model loads: a bad --out fails at once
     smoother = smoothing.build_smoother(vae, method, thresholds, validity, reference, rounds, decode, input_sigmas)
+    if isinstance(smoother, Smoother):  # a latent method: its shape model runs on --device
+        smoother.model.to(resolve_device(device))
     with progress_bar(f"smooth ({method})", "seq") as bar:
         summary = smooth_folder(source, out, smoother, progress=bar_progress(bar))
     for name, problem in summary["skipped"].items():

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from echolatent.device import resolve_device
 from echolatent.errors import InputError
 from echolatent.files import write_json_atomic
 from echolatent.io.camus import EchoSequence, SequenceRef, load_sequence, output_path, require_same_grid, write_mask
@@ -38,6 +39,7 @@ from echolatent.pipeline import SequenceResult, process_sequence, run_thresholds
 from echolatent.report.build import FILES, draw_sequence, sequence_entry, write_run_report
 from echolatent.segment import Segmenter, load_segmenter
 from echolatent.synth.dataset import write_synthetic_dataset
+from echolatent.temporal.smooth import Smoother
 from echolatent.temporal.strategy import SequenceSmoother, make_smoother
 
 log = logging.getLogger(__name__)
@@ -236,11 +238,23 @@ def run_config(source, stage: Path, final: Path, **settings) -> dict:
             "started": datetime.now(UTC).isoformat(timespec="seconds"), "versions": versions()}
 
 
+def load_networks(model=None, vae=None, method: str = "exact", device: str = "cpu",
+                  smoother: SequenceSmoother | None = None) -> tuple:
+    """``(segmenter, smoother, run thresholds)``: the U-Net ``model`` and the shape model ``vae`` (files; None: the
+    shipped weights) with their networks on ``device`` ("cpu" or "cuda"), and :func:`run_thresholds`.
+    A ``smoother`` already built (non-default options) is used as it is, its networks moved to ``device``."""
+    segmenter = load_segmenter(model, device=device)
+    smoother = smoother if smoother is not None else make_smoother(method, vae)
+    if isinstance(smoother, Smoother):  # a latent method: its shape model runs beside the U-Net
+        smoother.model.to(segmenter.device)
+    return segmenter, smoother, run_thresholds(smoother, vae)
+
+
 def run_into(source: str | Path, stage: Path, *, final: Path | None = None, model: str | Path | None = None,
              vae: str | Path | None = None, method: str = "exact", gt: str | Path | None = None, batch_size: int = 16,
              spacing: str = "auto", seed: int = 0, max_figures: int = 40, progress: loop.Progress | None = None,
              title: str = "echolatent report", command: str = "run", smoother: SequenceSmoother | None = None,
-             smoothing: dict | None = None) -> dict:
+             smoothing: dict | None = None, figures: str = "all", device: str = "cpu") -> dict:
     """Segment, smooth, measure and report every sequence under ``source`` into the folder ``stage``.
 
     Args:
@@ -254,6 +268,7 @@ def run_into(source: str | Path, stage: Path, *, final: Path | None = None, mode
         title, command: the report's title and the command named in config.json.
         smoother: a smoother built with non-default options (default: ``make_smoother(method, vae)``);
         smoothing: those options, for config.json.
+        figures: all (per-sequence figures), summary (the cohort figures only), none; device: cpu, cuda or auto.
     """
     started = time.perf_counter()
     final = Path(final or stage)
@@ -261,17 +276,15 @@ def run_into(source: str | Path, stage: Path, *, final: Path | None = None, mode
         torch.manual_seed(seed)
         config = run_config(source, stage, final, command=command, model=model, vae=vae, method=method, gt=gt,
                             batch_size=batch_size, spacing=spacing, seed=seed, max_figures=max_figures,
-                            smoothing=smoothing or {})
+                            smoothing=smoothing or {}, figures=figures, device=device)
         write_json_atomic(config, stage / "config.json")
         log.info("%s %s -> %s (method %s)", command, config["input"], final, method)
-        segmenter = load_segmenter(model)
-        smoother = smoother if smoother is not None else make_smoother(method, vae)
-        thresholds = run_thresholds(smoother, vae)
+        segmenter, smoother, thresholds = load_networks(model, vae, method, resolve_device(device), smoother)
         if thresholds is None:
             log.warning("no temporal thresholds stored with the shape model: each sequence is checked against "
                         "bounds measured on its own U-Net masks")
         job = RunJob(Path(source), stage, segmenter, smoother, config, thresholds, Path(gt) if gt is not None else None,
-                     batch_size, max_figures, title, progress)
+                     batch_size, max_figures if figures == "all" else 0, title, progress)
         summary = loop.run_folder_job(job)
         summary["seconds"] = round(time.perf_counter() - started, 2)
         write_json_atomic(summary, stage / "summary.json")

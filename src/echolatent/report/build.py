@@ -105,7 +105,8 @@ def write_run_report(entries: list[dict], summary: dict, clinical: dict, config:
     ``reference`` names the ground truth ("truth" for synthetic data, "expert")."""
     units = summary["units"]
     adjective = "true" if reference == "truth" else "expert"
-    path, n = _bland_altman(clinical, out / FILES, adjective)
+    drawn = config.get("figures", "all") != "none"  # --figures none: no figure at all
+    path, n = _bland_altman(clinical, out / FILES, adjective) if drawn else (None, 0)
     figures = {"bland_altman": path, "bland_altman_n": n}
     notes = [f"{sum(not e['smoothed'] for e in entries)} sequence(s) were not smoothed (fewer than {MIN_FRAMES} "
              "frames); their U-Net masks are measured as they are."] if not all(e["smoothed"] for e in entries) else []

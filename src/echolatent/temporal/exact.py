@@ -51,7 +51,7 @@ class ExactSettings:
     free_weight: float = 3.0
     attr_weight: float = 1.5
     penalty: Penalty = "curvature"
-    length_exponent: float = 1.0
+    length_exponent: float = 0.0
     reference_length: int = 20
 
     def weights(self, length: int) -> tuple[float, float]:

@@ -24,11 +24,13 @@ class SmoothReport:
         temporal: image-space temporal report of the output (None when not checked).
         validity: validity report of the output.
         seconds: wall time of the call.
-        decoded: how the exact method's output was decoded: "residual", "blend" (per-frame ``weights``) or "full"
-            (None for the other methods).
+        decoded: how the exact method's output was decoded: "residual", "blend" (per-frame ``weights``), "full", or
+            "unchanged" (the input already smooth and valid; None for the other methods).
         weights: per frame, the exact method's blend weight: 0 the residual output, 1 the full decode.
         input_sigma: temporal Gaussian width (frames) of the input one-hot under the residual and blended outputs
             (None: not the residual decode).
+        target: fraction of tau the exact method aimed below (None for the other methods).
+        margin: largest |d(t)| / tau of the output at its own resolution (None: not checked); 1 is the limit.
     """
 
     method: str
@@ -40,6 +42,8 @@ class SmoothReport:
     decoded: str | None = None
     weights: list[float] = field(default_factory=list)
     input_sigma: float | None = None
+    target: float | None = None
+    margin: float | None = None
 
     @property
     def temporal_ok(self) -> bool | None:
@@ -75,6 +79,8 @@ class SmoothReport:
             "decoded": self.decoded,
             "weights": self.weights,
             "input_sigma": self.input_sigma,
+            "target": self.target,
+            "margin": None if self.margin is None else round(self.margin, 4),
             "seconds": round(self.seconds, 4),
         }
 

@@ -46,6 +46,15 @@ def filtered_onehot(masks: np.ndarray, frames: np.ndarray, sigma: float) -> np.n
     return out
 
 
+def prefiltered(masks: np.ndarray, sigma: float) -> np.ndarray:
+    """``(T, H, W)`` labels -> ``(T, H, W)`` uint8 cleaned arg-max of their one-hot filtered along time by a
+    Gaussian of ``sigma`` frames (a chunk of frames at a time)."""
+    out = np.empty(masks.shape, dtype=np.uint8)
+    for frames in chunks(np.arange(len(masks)), masks.shape[1:]):
+        out[frames] = filtered_onehot(masks, frames, sigma).argmax(1)
+    return clean_masks(out)
+
+
 def blend(residual, onehot, probs, full, weights: np.ndarray) -> np.ndarray:
     """Per-frame mix ``(T, H, W)``: weight 0 -> ``residual``, 1 -> ``full``, w in between -> the cleaned argmax of
     ``(1 - w) onehot + w probs``."""

@@ -30,23 +30,22 @@ from __future__ import annotations
 
 import logging
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 from scipy import ndimage
 
-from echolatent.errors import InputError
-from echolatent.measure.tables import temporal_check
 from echolatent.measure.temporal import TemporalReport, TemporalThresholds
 from echolatent.measure.validity import ValidityReport, ValidityThresholds, check_validity
 from echolatent.resample import resize_labels
+from echolatent.temporal.checks import TARGET, margin_used, own_check
 from echolatent.temporal.cleanup import clean_masks
 from echolatent.temporal.exact import ExactSettings, solve_exact
 from echolatent.temporal.gaussian import gaussian_smooth
 from echolatent.temporal.limits import denormalise, deviation, normalise
+from echolatent.temporal.models import THRESHOLDS_KEY, load_shape_model, reference_thresholds, stored_thresholds
 from echolatent.temporal.report import SmoothReport, SmoothResult, check_sequence
-from echolatent.temporal.residual import blend, chunks, filtered_onehot
+from echolatent.temporal.residual import blend, chunks, filtered_onehot, prefiltered
 from echolatent.temporal.snake import solve_snake
 
 log = logging.getLogger(__name__)
@@ -54,18 +53,17 @@ log = logging.getLogger(__name__)
 METHODS = ("exact", "snake", "gaussian", "none")
 #: Decoding of the exact method: the input changed by the decoded correction, or the model's decode only.
 DECODES = ("residual", "full")
-#: Key of the temporal thresholds (TemporalThresholds.save format) in a shape model's metadata.
-THRESHOLDS_KEY = "temporal_thresholds"
 #: Smallest latent limit the tightening sets (normalised units): near-straight, still strictly feasible.
 MIN_LIMIT = 1e-6
 #: Frames around a failing one that move towards the full decode with it (a temporal deviation spans 3 frames).
 WINDOW = 1
 #: A frame whose normalised code moved less than this between two rounds keeps its decoded mask.
 REUSE_TOLERANCE = 1e-6
-#: Temporal Gaussian widths (frames) of the input one-hot tried by the residual decode, in order. 1.2 frames took
-#: the residual output of benchmarks/bench_smoothing.py's low-severity sequences from 0/8 to 8/8 passing (Dice
-#: 0.971 -> 0.996, none 0.994) and raised medium severity's Dice from 0.931 to 0.950 (none 0.947).
-INPUT_SIGMAS = (0.0, 1.2)
+#: Temporal Gaussian widths (frames) of the input one-hot tried by the residual decode, in order; the first one
+#: also makes the masks that are encoded. See docs/smoothing.md for the measurements behind 1.5 frames.
+INPUT_SIGMAS = (1.5,)
+#: A sequence that is valid and whose |d(t)| stays below this fraction of every tau is returned unchanged.
+KEEP_BELOW = 0.5
 
 
 class Smoother:
@@ -82,8 +80,10 @@ class Smoother:
         max_rounds: int = 6,
         tighten: float = 0.25,
         decode: str = "residual",
-        blends: tuple[float, ...] = (0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95),
+        blends: tuple[float, ...] = (0.6, 0.75, 0.9),
         input_sigmas: tuple[float, ...] = INPUT_SIGMAS,
+        target: float = TARGET,
+        keep_below: float = KEEP_BELOW,
     ) -> None:
         """Args:
         model: a loaded ShapeModel, a model file, or None for the shipped AR-VAE (unused by gaussian/none).
@@ -97,7 +97,11 @@ class Smoother:
             (0.5, 1) of ``(1 - w) onehot(input) + w P(z')`` (a pixel takes the decoder's label where the decoder's
             margin over the input's label exceeds (1 - w) / w).
         input_sigmas: residual decode's temporal Gaussian widths (frames, increasing, >= 0) of the input one-hot,
-            each tried in turn; the last one is the base of the blends.
+            each tried in turn; the first one filters the masks that are encoded, the last one is the base of
+            the blends.
+        target: fraction of each tau the exact method aims below (its margin), at the output's own resolution;
+            the published taus hold at the thresholds' grid.
+        keep_below: a valid input whose |d(t)| stays below this fraction of tau is returned as it is (0: never).
         """
         if method not in METHODS:
             raise ValueError(f"unknown smoothing method {method!r}; expected one of {METHODS}")
@@ -111,16 +115,19 @@ class Smoother:
             or list(input_sigmas) != sorted(set(input_sigmas))
         ):
             raise ValueError(f"input sigmas must increase within [0, 100) frames, got {input_sigmas}")
+        if not 0 < target <= 1 or not 0 <= keep_below <= target:
+            raise ValueError(f"need 0 < target <= 1 and 0 <= keep_below <= target, got {target}, {keep_below}")
         if not 0 < tighten < 1 or max_rounds < 0:
             raise ValueError(f"need 0 < tighten < 1 and max_rounds >= 0, got {tighten}, {max_rounds}")
         self.method, self.decode, self.blends = method, decode, tuple(blends)
         self.input_sigmas = tuple(float(v) for v in input_sigmas)
         self.settings = settings or ExactSettings()
         self.max_rounds, self.tighten = max_rounds, tighten
+        self.target, self.keep_below = float(target), float(keep_below)
         self.validity_thresholds = validity_thresholds
         self.model = None
         if method in ("exact", "snake"):
-            self.model = _load(model)
+            self.model = load_shape_model(model)
         if thresholds is None and not isinstance(model, torch.nn.Module):
             thresholds = stored_thresholds(model, required=method in ("exact", "snake"))
         self.thresholds = thresholds
@@ -159,43 +166,61 @@ class Smoother:
             out = gaussian_smooth(masks)
         else:
             out = masks.astype(np.uint8, copy=True)
-        if report.validity is None:
-            report.temporal, report.validity = self._measure(out, spacing, thresholds)
+        report.temporal, report.validity = self._measure(out, spacing, thresholds)
+        if report.temporal is not None:
+            report.margin = margin_used(report.temporal, thresholds.tau)
         report.seconds = time.perf_counter() - start
         return SmoothResult(out, report)
 
     # -- exact method -----------------------------------------------------------------------------------
     def _exact(self, masks, spacing, thresholds, report: SmoothReport) -> np.ndarray:
-        codes = self._encode(masks)
+        report.target = self.target
+        if self._already_smooth(masks, spacing, thresholds):
+            report.decoded, report.weights = "unchanged", [0.0] * len(masks)
+            return masks.astype(np.uint8, copy=True)
+        base = masks
+        if self.decode == "residual" and self.input_sigmas[0] > 0:
+            base = prefiltered(masks, self.input_sigmas[0])
+        codes = self._encode(base)
         inputs = (masks, codes) if self.decode == "residual" else None
-        limits = np.tile(self._latent_tau(), (masks.shape[0] - 2, 1))
+        limits = np.tile(self._latent_tau() * self.target, (masks.shape[0] - 2, 1))
         previous, full = None, None
         for round_index in range(self.max_rounds + 1):
             smoothed = solve_exact(codes, limits, self.settings)
-            full = self._decode(smoothed, masks.shape, previous, full)
-            previous = smoothed
+            last = round_index == self.max_rounds
+            if inputs is None or last:  # the residual decode falls back on the full decode in the last round only
+                full, previous = self._decode(smoothed, masks.shape, previous, full), smoothed
             report.rounds = round_index + 1
             out = self._choose(inputs, smoothed, full, spacing, thresholds, report)
             if out is not None:
                 break
             out = full
-            if round_index == self.max_rounds or not self._tighten(limits, smoothed, report, round_index + 1):
+            if last or not self._tighten(limits, smoothed, report, round_index + 1):
                 break
         residual = report.residual()
         if residual:
             log.info(
-                "exact smoothing left %d failure(s) after %d rounds: %s",
+                "exact smoothing left %d failure(s) at %.2f tau after %d rounds: %s",
                 len(residual),
+                self.target,
                 report.rounds,
                 "; ".join(residual[:3]) + (" ..." if len(residual) > 3 else ""),
             )
         return out
 
+    def _already_smooth(self, masks, spacing, thresholds) -> bool:
+        """True when ``masks`` pass the validity check and every attribute's |d(t)| stays below ``keep_below``
+        times its tau (at the masks' own resolution): no flicker to remove, the input is returned as it is."""
+        if self.keep_below <= 0 or thresholds is None or not thresholds.bounds:
+            return False
+        temporal, validity = self._measure(masks, spacing, thresholds, self.keep_below)
+        return bool(validity.valid.all() and temporal.sequence_ok)
+
     def _choose(self, inputs, smoothed, full, spacing, thresholds, report: SmoothReport) -> np.ndarray | None:
         """The first of this round's candidate outputs that passes both checks, its measures left in ``report``;
         None when none passes (``report`` then measures ``full``)."""
         for weights, candidate in self._candidates(inputs, smoothed, full, report):
-            report.temporal, report.validity = self._measure(candidate, spacing, thresholds)
+            report.temporal, report.validity = self._measure(candidate, spacing, thresholds, self.target)
             report.weights = weights.tolist()
             report.decoded = "residual" if not weights.any() else "full" if (weights == 1).all() else "blend"
             if not report.residual():
@@ -204,17 +229,19 @@ class Smoother:
 
     def _candidates(self, inputs, smoothed, full, report: SmoothReport):
         """Yield ``(per-frame weights (T,), masks (T, H, W))`` in order of closeness to the input: the residual
-        outputs (weights 0, one per input sigma), then, while frames fail (read from the measures :meth:`_choose`
-        left in ``report``), the last one with the failing frames and their neighbours one step further along
-        ``blends`` (then 1, the full decode), and finally the full decode; only the full decode without
-        ``inputs`` (``(masks (T, H, W), normalised codes (T, d))`` of the input)."""
+        outputs (weights 0, one per input sigma); when ``full`` (the full decode) is given, then, while frames fail
+        (read from the measures :meth:`_choose` left in ``report``), the last one with the failing frames and their
+        neighbours one step further along ``blends`` (then 1, the full decode), and finally the full decode; only
+        the full decode without ``inputs`` (``(masks (T, H, W), normalised codes (T, d))`` of the encoded masks)."""
         if inputs is not None:
             masks, codes = inputs
             residuals = self._residuals(masks, codes, smoothed)
             for sigma, raw in zip(self.input_sigmas, residuals, strict=True):
                 report.input_sigma = sigma
                 residual = clean_masks(raw)  # cleaned only when reached: the first candidate often passes
-                yield np.zeros(len(full)), residual
+                yield np.zeros(len(masks)), residual
+            if full is None:
+                return
             steps = np.array([0.0, *self.blends, 1.0])
             level = np.zeros(len(full), dtype=int)
             out = residual.copy()
@@ -323,55 +350,15 @@ class Smoother:
             out[frames] = clean_masks(decode_latents(self.model, latents, tuple(shape[1:])))
         return out
 
-    def _measure(self, masks, spacing, thresholds) -> tuple[TemporalReport | None, ValidityReport]:
-        temporal = temporal_check(masks, spacing, thresholds) if thresholds is not None and thresholds.bounds else None
+    def _measure(self, masks, spacing, thresholds, fraction: float = 1.0) -> tuple[TemporalReport | None, ValidityReport]:
+        """Temporal report at the masks' own resolution with taus times ``fraction`` (:func:`.checks.own_check`)
+        and validity report of ``(T, H, W)`` masks."""
+        temporal = None
+        if thresholds is not None and thresholds.bounds:
+            temporal = own_check(masks, spacing, thresholds, fraction)
         return temporal, check_validity(masks, self.validity_thresholds)
 
 
 def _widen(frames: np.ndarray, radius: int) -> np.ndarray:
     """``(T,)`` bool frames -> those frames and their neighbours within ``radius`` frames."""
     return ndimage.binary_dilation(frames, iterations=radius) if radius > 0 and frames.any() else frames.copy()
-
-
-def reference_thresholds(root: str | Path, grid: int, subset: str | None = "training") -> TemporalThresholds:
-    """Temporal bounds of the expert masks of a CAMUS-layout dataset resampled to ``grid x grid`` (the shape
-    model's grid, pixel units), with the published taus."""
-    from echolatent.io.frames import load_frames
-
-    _, masks, ids = load_frames(root, subset, size=(grid, grid))
-    thresholds = TemporalThresholds.from_reference([masks])
-    thresholds.note = f"bounds from {len(ids)} expert masks of {root} ({subset or 'all'}) at {grid}x{grid}"
-    return thresholds
-
-
-def _load(model):
-    """A ShapeModel with a latent range, from a loaded model, a model file or None (the shipped AR-VAE)."""
-    from echolatent.latent.codec import load_model
-
-    loaded = model if isinstance(model, torch.nn.Module) else load_model(model)
-    low, high = loaded.latent_min.numpy(), loaded.latent_max.numpy()
-    if not (high > low).all():
-        raise InputError(model, "the shape model has no latent range (latent_max <= latent_min on some dims)")
-    return loaded
-
-
-def stored_thresholds(path: str | Path | None, *, required: bool = True) -> TemporalThresholds | None:
-    """Temporal thresholds stored in a shape model file's metadata (None when absent, or no file and not
-    ``required``)."""
-    from echolatent.latent.codec import model_metadata
-
-    try:
-        stored = model_metadata(path).get(THRESHOLDS_KEY)
-    except InputError:
-        if required:
-            raise
-        return None
-    if not stored:
-        return None
-    return TemporalThresholds(
-        bounds={k: (float(v[0]), float(v[1])) for k, v in stored["bounds"].items()},
-        tau={k: float(v) for k, v in stored["tau"].items()},
-        grid=tuple(stored["grid"]) if stored.get("grid") else None,
-        spacing=tuple(stored["spacing"]) if stored.get("spacing") else None,
-        note=stored.get("note", "stored with the shape model"),
-    )

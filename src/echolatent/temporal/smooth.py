@@ -59,9 +59,10 @@ MIN_LIMIT = 1e-6
 WINDOW = 1
 #: A frame whose normalised code moved less than this between two rounds keeps its decoded mask.
 REUSE_TOLERANCE = 1e-6
-#: Temporal Gaussian widths (frames) of the input one-hot tried by the residual decode, in order; the first one
-#: also makes the masks that are encoded. See docs/smoothing.md for the measurements behind 1.5 frames.
-INPUT_SIGMAS = (1.5,)
+#: Temporal Gaussian widths (frames) of the input one-hot under the residual decode: the first on every frame (it
+#: also makes the masks that are encoded), the next ones step by step on frames that still fail the checks
+#: (docs/smoothing.md has the measurements).
+INPUT_SIGMAS = (1.5, 2.5, 4.0)
 #: A sequence that is valid and whose |d(t)| stays below this fraction of every tau is returned unchanged.
 KEEP_BELOW = 0.5
 
@@ -77,7 +78,7 @@ class Smoother:
         thresholds: TemporalThresholds | None = None,
         validity_thresholds: ValidityThresholds | None = None,
         settings: ExactSettings | None = None,
-        max_rounds: int = 6,
+        max_rounds: int = 2,
         tighten: float = 0.25,
         decode: str = "residual",
         blends: tuple[float, ...] = (0.6, 0.75, 0.9),
@@ -96,9 +97,9 @@ class Smoother:
         blends: residual decode's steps towards the full decode for failing frames, increasing weights w in
             (0.5, 1) of ``(1 - w) onehot(input) + w P(z')`` (a pixel takes the decoder's label where the decoder's
             margin over the input's label exceeds (1 - w) / w).
-        input_sigmas: residual decode's temporal Gaussian widths (frames, increasing, >= 0) of the input one-hot,
-            each tried in turn; the first one filters the masks that are encoded, the last one is the base of
-            the blends.
+        input_sigmas: residual decode's temporal Gaussian widths (frames, increasing, >= 0) of the input one-hot:
+            the first on every frame (and on the masks that are encoded), the next ones in turn on frames that
+            still fail (and their neighbours); the last one is the base of the blends.
         target: fraction of each tau the exact method aims below (its margin), at the output's own resolution;
             the published taus hold at the thresholds' grid.
         keep_below: a valid input whose |d(t)| stays below this fraction of tau is returned as it is (0: never).
@@ -229,44 +230,56 @@ class Smoother:
 
     def _candidates(self, inputs, smoothed, full, report: SmoothReport):
         """Yield ``(per-frame weights (T,), masks (T, H, W))`` in order of closeness to the input: the residual
-        outputs (weights 0, one per input sigma); when ``full`` (the full decode) is given, then, while frames fail
-        (read from the measures :meth:`_choose` left in ``report``), the last one with the failing frames and their
-        neighbours one step further along ``blends`` (then 1, the full decode), and finally the full decode; only
-        the full decode without ``inputs`` (``(masks (T, H, W), normalised codes (T, d))`` of the encoded masks)."""
+        output with the first input sigma on every frame; while frames fail (read from the measures
+        :meth:`_choose` left in ``report``), the same with those frames and their neighbours one step further along
+        ``input_sigmas`` (weights 0); when ``full`` (the full decode) is given, then the failing frames one step
+        further along ``blends`` (then 1, the full decode), and finally the full decode; only the full decode
+        without ``inputs`` (``(masks (T, H, W), normalised codes (T, d))`` of the encoded masks)."""
         if inputs is not None:
             masks, codes = inputs
-            residuals = self._residuals(masks, codes, smoothed)
-            for sigma, raw in zip(self.input_sigmas, residuals, strict=True):
-                report.input_sigma = sigma
-                residual = clean_masks(raw)  # cleaned only when reached: the first candidate often passes
-                yield np.zeros(len(masks)), residual
-            if full is None:
-                return
-            steps = np.array([0.0, *self.blends, 1.0])
-            level = np.zeros(len(full), dtype=int)
-            out = residual.copy()
-            for _ in range(2 * len(steps)):
-                failing = _widen(self._failing_frames(report), WINDOW) & (level < len(steps) - 1)
+            level = np.zeros(len(masks), dtype=int)
+            residual = np.empty(masks.shape, dtype=np.uint8)
+            frames = np.arange(len(masks))
+            for _ in range(len(self.input_sigmas)):
+                self._residual_frames(residual, masks, codes, smoothed, level, frames)
+                report.input_sigma = self.input_sigmas[level.max()]
+                yield np.zeros(len(masks)), residual.copy()
+                failing = _widen(self._failing_frames(report), WINDOW) & (level < len(self.input_sigmas) - 1)
                 if not failing.any():
                     break
                 level[failing] += 1
-                if (level == len(steps) - 1).all():
-                    break
-                self._blend_frames(out, masks, smoothed, full, residual, steps[level], np.flatnonzero(failing))
-                yield steps[level], out.copy()
+                frames = np.flatnonzero(failing)
+            if full is None:
+                return
+            yield from self._blends(masks, smoothed, full, residual, report)
         report.input_sigma = None
         yield np.ones(len(full)), full
 
-    def _residuals(self, masks: np.ndarray, codes: np.ndarray, smoothed: np.ndarray) -> list[np.ndarray]:
-        """The residual outputs ``(T, H, W)`` before clean-up, one per input sigma: the argmax of the filtered
-        one-hot of the input plus the decoded correction ``P(z') - P(z)``, computed a chunk of frames at a time."""
+    def _blends(self, masks, smoothed, full, residual, report: SmoothReport):
+        """The blend candidates of :meth:`_candidates`: failing frames one step further along ``blends``."""
+        steps = np.array([0.0, *self.blends, 1.0])
+        level = np.zeros(len(full), dtype=int)
+        out = residual.copy()
+        for _ in range(2 * len(steps)):
+            failing = _widen(self._failing_frames(report), WINDOW) & (level < len(steps) - 1)
+            if not failing.any():
+                break
+            level[failing] += 1
+            if (level == len(steps) - 1).all():
+                break
+            self._blend_frames(out, masks, smoothed, full, residual, steps[level], np.flatnonzero(failing))
+            yield steps[level], out.copy()
+
+    def _residual_frames(self, out, masks, codes, smoothed, level: np.ndarray, frames: np.ndarray) -> None:
+        """Set ``out[frames]`` (in place) to the cleaned residual output: the argmax of the input's one-hot filtered
+        along time by ``input_sigmas[level[t]]`` plus the decoded correction ``P(z') - P(z)``, a chunk at a time."""
         size = masks.shape[1:]
-        outs = [np.empty(masks.shape, dtype=np.uint8) for _ in self.input_sigmas]
-        for frames in chunks(np.arange(len(masks)), size):
-            correction = self._probs(smoothed[frames], size) - self._probs(codes[frames], size)
-            for out, sigma in zip(outs, self.input_sigmas, strict=True):
-                out[frames] = (filtered_onehot(masks, frames, sigma) + correction).argmax(1)
-        return outs
+        for block in chunks(frames, size):
+            total = self._probs(smoothed[block], size) - self._probs(codes[block], size)
+            for step in np.unique(level[block]):
+                pick = level[block] == step
+                total[pick] += filtered_onehot(masks, block[pick], self.input_sigmas[step])
+            out[block] = clean_masks(total.argmax(1))
 
     def _blend_frames(self, out, masks, smoothed, full, residual, weights: np.ndarray, frames: np.ndarray) -> None:
         """Set ``out[frames]`` (in place) to :func:`.residual.blend` of those frames, a chunk at a time, with the

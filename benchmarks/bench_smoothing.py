@@ -15,7 +15,7 @@ method:
 * dice, hd (mean of LV, MYO, LA; mm, or pixels for CAMUS-224 whose spacing is unknown);
 * ef_error: |EF(output) - EF(truth)| (biplane, first and last frames) per patient with both views;
 * roughness, curve_error: in tau units at the output's resolution (``smoothing_data``);
-* seconds per sequence (one torch thread).
+* seconds: CPU seconds per sequence (process time, one torch thread: one core's time on a shared machine).
 
     python benchmarks/bench_smoothing.py [--quick] [--sources camus synthetic multibeat]
         [--corruptions castor drift] [--severities low medium high] [--methods none gaussian exact]
@@ -67,8 +67,9 @@ def make_cases(source: str, args) -> list:
 def ef_value(masks: dict, spacing: dict) -> float:
     """Biplane EF (%) from ``{view: (T, H, W)}`` (first frame ED, last ES), NaN when not measurable."""
     try:
-        return float(clinical_indices({v: m[0] for v, m in masks.items()}, {v: m[-1] for v, m in masks.items()},
-                                      spacing).ef)
+        return float(
+            clinical_indices({v: m[0] for v, m in masks.items()}, {v: m[-1] for v, m in masks.items()}, spacing).ef
+        )
     except ValueError:
         return float("nan")
 
@@ -133,9 +134,9 @@ def run_setting(cases, truth_curves, corruption, severity, smoothers, thresholds
     for name, smoother in smoothers.items():
         rows, outputs, seconds = [], [], []
         for case, masks, curves in zip(cases, inputs, truth_curves, strict=True):
-            start = time.perf_counter()
+            start = time.process_time()
             out = smoother(masks, case.spacing).masks if smoother is not None else masks
-            seconds.append(time.perf_counter() - start)
+            seconds.append(time.process_time() - start)
             outputs.append(out)
             rows.append(measure(out, case, thresholds, curves))
         multi = len(cases[0].truth) > args.frames

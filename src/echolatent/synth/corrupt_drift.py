@@ -23,7 +23,7 @@ from echolatent.labels import NUM_LABELS, Label
 from echolatent.synth.corrupt import severity_value
 
 #: Temporal width (frames, Gaussian sigma) of the structure-wise boundary drift.
-DRIFT_FRAMES = 2.5
+DRIFT_FRAMES = 1.5
 _STRUCTURES = (Label.LV, Label.MYO, Label.LA)
 
 

@@ -15,12 +15,16 @@ from dataclasses import replace
 
 import numpy as np
 
+from echolatent.measure.attributes import ATTRIBUTES, compute_attributes
+from echolatent.measure.framecache import FrameCache, frame_key
 from echolatent.measure.tables import temporal_check
-from echolatent.measure.temporal import TemporalReport, TemporalThresholds
+from echolatent.measure.temporal import TemporalReport, TemporalThresholds, temporal_consistency
 
 #: Attributes by how their pixel values scale with the grid.
 AREAS = ("lv_area", "myo_area", "la_area")
 LENGTHS = ("lv_base_width", "lv_length")
+#: Attribute rows of recently measured frames, by content (the smoother measures mostly unchanged sequences).
+ATTRIBUTE_CACHE = FrameCache()
 #: The smoother aims every attribute's |d(t)| below this fraction of its tau at the output's own resolution (the
 #: margin it keeps; docs/smoothing.md).
 TARGET = 0.85
@@ -52,9 +56,27 @@ def with_margin(thresholds: TemporalThresholds, fraction: float) -> TemporalThre
 
 
 def own_check(masks: np.ndarray, spacing, thresholds: TemporalThresholds, fraction: float = 1.0) -> TemporalReport:
-    """Temporal report of ``(T, H, W)`` masks at their own resolution, taus times ``fraction``."""
-    strict = with_margin(thresholds, fraction) if fraction < 1 else thresholds
-    return temporal_check(masks, spacing, thresholds_at(strict, masks.shape[1:]))
+    """Temporal report of ``(T, H, W)`` masks at their own resolution, taus times ``fraction`` (pixel-unit
+    thresholds: attributes of frames measured before are looked up, :func:`pixel_attributes`)."""
+    strict = thresholds_at(with_margin(thresholds, fraction) if fraction < 1 else thresholds, masks.shape[1:])
+    if strict.spacing is not None:
+        return temporal_check(masks, spacing, strict)
+    return temporal_consistency(pixel_attributes(masks), strict)
+
+
+def pixel_attributes(masks: np.ndarray) -> dict[str, np.ndarray]:
+    """``(T, H, W)`` labels -> ``{attribute: (T,)}`` in pixel units, as :func:`compute_attributes` (a function of
+    each frame alone), frames measured before looked up in :data:`ATTRIBUTE_CACHE` by content."""
+    keys = [frame_key(frame, "attributes") for frame in masks]
+    rows = [ATTRIBUTE_CACHE.get(key) for key in keys]
+    missing = [t for t, row in enumerate(rows) if row is None]
+    if missing:
+        fresh = compute_attributes(masks[missing])
+        for j, t in enumerate(missing):
+            rows[t] = np.array([fresh[name][j] for name in ATTRIBUTES])
+            ATTRIBUTE_CACHE.put(keys[t], rows[t])
+    table = np.stack(rows)
+    return {name: table[:, i] for i, name in enumerate(ATTRIBUTES)}
 
 
 def temporal_reports(

@@ -8,6 +8,7 @@ weights; time in frames. :class:`echolatent.temporal.smooth.Smoother` strings th
 from __future__ import annotations
 
 import numpy as np
+from scipy import ndimage
 
 from echolatent.labels import NUM_LABELS
 from echolatent.resample import one_hot
@@ -74,3 +75,20 @@ _TRUNCATE = 3.0
 def gauss_radius(sigma: float) -> int:
     """Frames on each side that the input filter of ``sigma`` frames reads (scipy's radius for ``truncate``)."""
     return int(_TRUNCATE * sigma + 0.5)
+
+
+class Once:
+    """A value computed on the first call only."""
+
+    def __init__(self, make) -> None:
+        self.make, self.value, self.done = make, None, False
+
+    def __call__(self):
+        if not self.done:
+            self.value, self.done = self.make(), True
+        return self.value
+
+
+def widen(frames: np.ndarray, radius: int) -> np.ndarray:
+    """``(T,)`` bool frames -> those frames and their neighbours within ``radius`` frames."""
+    return ndimage.binary_dilation(frames, iterations=radius) if radius > 0 and frames.any() else frames.copy()

@@ -33,7 +33,6 @@ import time
 
 import numpy as np
 import torch
-from scipy import ndimage
 
 from echolatent.measure.temporal import TemporalReport, TemporalThresholds
 from echolatent.measure.validity import ValidityReport, ValidityThresholds, check_validity
@@ -43,9 +42,14 @@ from echolatent.temporal.cleanup import clean_masks
 from echolatent.temporal.exact import ExactSettings, solve_exact
 from echolatent.temporal.gaussian import gaussian_smooth
 from echolatent.temporal.limits import denormalise, deviation, normalise
-from echolatent.temporal.models import THRESHOLDS_KEY, load_shape_model, reference_thresholds, stored_thresholds
+from echolatent.temporal.models import (  # noqa: F401 (re-exported: the smooth command and benchmarks import them here)
+    THRESHOLDS_KEY,
+    load_shape_model,
+    reference_thresholds,
+    stored_thresholds,
+)
 from echolatent.temporal.report import SmoothReport, SmoothResult, check_sequence
-from echolatent.temporal.residual import blend, chunks, filtered_onehot, prefiltered
+from echolatent.temporal.residual import Once, blend, chunks, filtered_onehot, prefiltered, widen
 from echolatent.temporal.snake import solve_snake
 
 log = logging.getLogger(__name__)
@@ -62,7 +66,9 @@ REUSE_TOLERANCE = 1e-6
 #: Temporal Gaussian widths (frames) of the input one-hot under the residual decode: the first on every frame (it
 #: also makes the masks that are encoded), the next ones step by step on frames that still fail the checks
 #: (docs/smoothing.md has the measurements).
-INPUT_SIGMAS = (1.5, 2.5, 4.0)
+INPUT_SIGMAS = (1.5, 3.0)
+#: Decoder probabilities kept during one call, at most (bytes): codes decoded again are looked up.
+PROBS_CACHE_BYTES = 256 * 2**20
 #: A sequence that is valid and whose |d(t)| stays below this fraction of every tau is returned unchanged.
 KEEP_BELOW = 0.5
 
@@ -133,6 +139,8 @@ class Smoother:
             thresholds = stored_thresholds(model, required=method in ("exact", "snake"))
         self.thresholds = thresholds
         self._warned = False
+        self._cache: dict = {}
+        self._cache_bytes = 0
 
     def thresholds_for(self, masks: np.ndarray) -> TemporalThresholds | None:
         """The temporal thresholds used on ``masks``: the given or stored ones, else measured on ``masks``.
@@ -158,6 +166,7 @@ class Smoother:
         masks = check_sequence(masks)
         thresholds = self.thresholds_for(masks)
         report = SmoothReport(self.method)
+        self._cache, self._cache_bytes = {}, 0
         if self.method == "exact":
             out = self._exact(masks, spacing, thresholds, report)
         elif self.method == "snake":
@@ -189,13 +198,15 @@ class Smoother:
         for round_index in range(self.max_rounds + 1):
             smoothed = solve_exact(codes, limits, self.settings)
             last = round_index == self.max_rounds
-            if inputs is None or last:  # the residual decode falls back on the full decode in the last round only
+            if inputs is None:
                 full, previous = self._decode(smoothed, masks.shape, previous, full), smoothed
+            elif last:  # the residual decode falls back on the full decode in the last round only, when reached
+                full = Once(lambda z=smoothed: self._decode(z, masks.shape))
             report.rounds = round_index + 1
             out = self._choose(inputs, smoothed, full, spacing, thresholds, report)
             if out is not None:
                 break
-            out = full
+            out = full() if isinstance(full, Once) else full
             if last or not self._tighten(limits, smoothed, report, round_index + 1):
                 break
         residual = report.residual()
@@ -244,13 +255,14 @@ class Smoother:
                 self._residual_frames(residual, masks, codes, smoothed, level, frames)
                 report.input_sigma = self.input_sigmas[level.max()]
                 yield np.zeros(len(masks)), residual.copy()
-                failing = _widen(self._failing_frames(report), WINDOW) & (level < len(self.input_sigmas) - 1)
+                failing = widen(self._failing_frames(report), WINDOW) & (level < len(self.input_sigmas) - 1)
                 if not failing.any():
                     break
                 level[failing] += 1
                 frames = np.flatnonzero(failing)
             if full is None:
                 return
+            full = full()
             yield from self._blends(masks, smoothed, full, residual, report)
         report.input_sigma = None
         yield np.ones(len(full)), full
@@ -261,7 +273,7 @@ class Smoother:
         level = np.zeros(len(full), dtype=int)
         out = residual.copy()
         for _ in range(2 * len(steps)):
-            failing = _widen(self._failing_frames(report), WINDOW) & (level < len(steps) - 1)
+            failing = widen(self._failing_frames(report), WINDOW) & (level < len(steps) - 1)
             if not failing.any():
                 break
             level[failing] += 1
@@ -290,11 +302,21 @@ class Smoother:
             out[block] = blend(residual[block], onehot, probs, full[block], weights[block])
 
     def _probs(self, codes: np.ndarray, size) -> np.ndarray:
-        """Normalised codes ``(T, d)`` -> ``(T, 4, h, w)`` float32 decoder probabilities at ``size``."""
+        """Normalised codes ``(T, d)`` -> ``(T, 4, h, w)`` float32 decoder probabilities at ``size``; codes decoded
+        before during this call are looked up (up to :data:`PROBS_CACHE_BYTES`)."""
         from echolatent.latent.codec import decode_probs
 
-        latents = denormalise(codes, *self._latent_range()).astype(np.float32)
-        return decode_probs(self.model, latents, tuple(size))
+        keys = [(tuple(size), row.tobytes()) for row in codes]
+        missing = [i for i, key in enumerate(keys) if key not in self._cache]
+        decoded = {}
+        if missing:
+            latents = denormalise(codes[missing], *self._latent_range()).astype(np.float32)
+            decoded = dict(zip(missing, decode_probs(self.model, latents, tuple(size)), strict=True))
+            for i, probs in decoded.items():
+                if self._cache_bytes + probs.nbytes <= PROBS_CACHE_BYTES:
+                    self._cache[keys[i]] = probs
+                    self._cache_bytes += probs.nbytes
+        return np.stack([decoded[i] if i in decoded else self._cache[key] for i, key in enumerate(keys)])
 
     @staticmethod
     def _failing_frames(report: SmoothReport) -> np.ndarray:
@@ -363,15 +385,12 @@ class Smoother:
             out[frames] = clean_masks(decode_latents(self.model, latents, tuple(shape[1:])))
         return out
 
-    def _measure(self, masks, spacing, thresholds, fraction: float = 1.0) -> tuple[TemporalReport | None, ValidityReport]:
+    def _measure(
+        self, masks, spacing, thresholds, fraction: float = 1.0
+    ) -> tuple[TemporalReport | None, ValidityReport]:
         """Temporal report at the masks' own resolution with taus times ``fraction`` (:func:`.checks.own_check`)
         and validity report of ``(T, H, W)`` masks."""
         temporal = None
         if thresholds is not None and thresholds.bounds:
             temporal = own_check(masks, spacing, thresholds, fraction)
         return temporal, check_validity(masks, self.validity_thresholds)
-
-
-def _widen(frames: np.ndarray, radius: int) -> np.ndarray:
-    """``(T,)`` bool frames -> those frames and their neighbours within ``radius`` frames."""
-    return ndimage.binary_dilation(frames, iterations=radius) if radius > 0 and frames.any() else frames.copy()

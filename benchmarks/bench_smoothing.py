@@ -149,6 +149,36 @@ def _round(value):
     return round(value, 4) if isinstance(value, float) else value
 
 
+COLUMNS = (
+    ("consistent_pct", "consistent %", "{:.0f}"),
+    ("consistent_grid_pct", "at 96 px %", "{:.0f}"),
+    ("margin_max", "max abs(d)/tau", "{:.2f}"),
+    ("valid_pct", "valid %", "{:.1f}"),
+    ("dice", "Dice", "{:.4f}"),
+    ("hd", "HD", "{:.2f}"),
+    ("ef_error", "EF err", "{:.2f}"),
+    ("roughness", "roughness", "{:.3f}"),
+    ("curve_error", "curve err", "{:.3f}"),
+    ("seconds", "CPU s", "{:.2f}"),
+)
+
+
+def markdown(results: dict) -> str:
+    """Markdown tables of a results dict, one per source (truth row first)."""
+    lines = []
+    for source, entry in results["sources"].items():
+        lines += [f"### {source} ({entry['frames']} frames)", ""]
+        lines.append("| setting | method | " + " | ".join(title for _, title, _ in COLUMNS) + " |")
+        lines.append("|---|---|" + "---|" * len(COLUMNS))
+        settings = [("truth", {"truth": entry["truth"]})] + [(k, v) for k, v in entry.items() if "/" in k]
+        for setting, methods in settings:
+            for method, row in methods.items():
+                cells = [fmt.format(row[key]) if row.get(key) is not None else "-" for key, _, fmt in COLUMNS]
+                lines.append(f"| {setting} | {method} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="4 sequences a source, low and high severity only")
@@ -164,6 +194,7 @@ def parse_args():
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--camus", type=Path, default=CAMUS224)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--markdown", type=Path, default=None, help="print the tables of this results file, no run")
     args = parser.parse_args()
     if args.quick:
         args.sequences, args.severities = min(args.sequences, 4), ["low", "high"]
@@ -172,6 +203,9 @@ def parse_args():
 
 def main() -> None:
     args = parse_args()
+    if args.markdown is not None:
+        print(markdown(json.loads(args.markdown.read_text())))
+        return
     logging.basicConfig(level=logging.WARNING)
     torch.set_num_threads(1)
     thresholds = stored_thresholds(None)
@@ -189,6 +223,7 @@ def main() -> None:
                 entry[key] = run_setting(cases, curves, corruption, severity, smoothers, thresholds, args)
                 write_json_atomic(results, args.out)
     print(f"wrote {args.out}")
+    print(markdown(results))
 
 
 if __name__ == "__main__":

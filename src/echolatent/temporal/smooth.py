@@ -3,25 +3,23 @@
 A :class:`Smoother` is built once from a shape model (file path or loaded model) and a method, then called on
 sequences ``(T, H, W)``:
 
-* ``exact`` (default): encode every frame (``mu``), normalise each latent dimension by the model's training
-  range, solve :func:`~echolatent.temporal.exact.solve_exact` (limits ``tau`` of the attributes on their latent
-  dimensions, smoothness penalty on the others), decode at the input size, clean up (:mod:`.cleanup`), then
-  measure the output with the image-space temporal check (at the thresholds' grid, the shape model's own) and
-  the validity check. Where a frame still fails, the latent limits around that frame are tightened below the
-  deviation the last solution had there (the failing attribute's dimension; every dimension, free ones too,
-  for an anatomically invalid frame) and the problem solved again, at most ``max_rounds`` times; what was
-  tightened and any residual failure are reported, never hidden.
-  With ``decode="residual"`` (default) the latent correction is applied to the input as a change instead of
-  replacing it by the model's reconstruction: ``argmax(onehot(input) + P(z') - P(z))`` (decoder softmax
-  probabilities resampled to the input size), then the clean-up; a frame whose code did not move comes out as
-  the input. Each round tries that residual output, then the same correction applied to the input's one-hot
-  filtered along time by a Gaussian of ``input_sigmas`` frames (per-frame boundary noise averages out over
-  neighbouring frames, true motion does not at that width), then, while some frames fail a check, moves those
-  frames and their neighbours one step along ``blends`` towards the full decode of ``z'`` (frame t becomes
-  ``argmax((1 - w_t) onehot + w_t P(z'))`` with the most filtered one-hot, cleaned; w_t = 1 is the full decode),
-  and last the full decode of every frame; the first candidate that passes both checks is returned. The
-  tightening follows the full decode's failures, so the loop reaches at least what ``decode="full"`` reaches
-  (the full decode is returned when no candidate passes). Decoding runs a chunk of frames at a time.
+* ``exact`` (default): an estimate of the true sequence that keeps a margin below the published limits. A
+  sequence that is already valid and whose attributes deviate less than ``keep_below`` (0.5) of each tau is
+  returned unchanged. Otherwise the input's one-hot is filtered along time by a Gaussian of ``input_sigmas[0]``
+  frames (per-frame errors average out over neighbouring frames, true motion does not at that width) and the
+  cleaned arg-max is encoded (``mu``), each latent dimension normalised by the model's training range; then
+  :func:`~echolatent.temporal.exact.solve_exact` smooths the codes (curvature penalty, weights per frame, not
+  scaled with the length) under limits ``target * tau`` on the attribute dimensions. The output is the residual
+  decode ``argmax(filtered onehot + P(z') - P(z))`` (decoder softmax probabilities resampled to the input size),
+  cleaned (:mod:`.cleanup`), and it is done when it passes the validity check and the temporal check with taus
+  ``target * tau`` (0.85 by default) on the masks as written, at their own resolution (:mod:`.checks`: the
+  thresholds' bounds carried to that grid). Frames that fail, with their neighbours, get the next wider filter of
+  ``input_sigmas``; then the latent limits around them are tightened below the deviation the last solution had
+  there and the problem solved again (``max_rounds`` times); in the last round, frames that still fail move
+  step by step along ``blends`` towards the full decode of ``z'`` (``argmax((1 - w) onehot + w P(z'))``), and
+  last the full decode of every frame is returned. What was tightened, the margin kept and any residual failure
+  are reported, never hidden. ``decode="full"`` decodes the smoothed codes of the input only. Decoding runs a
+  chunk of frames at a time.
 * ``snake``: castor's pipeline (its solver, decode, clean-up), limits checked in latent space only.
 * ``gaussian``: castor's baseline, a temporal Gaussian filter of the one-hot masks; ``none``: unchanged.
 """

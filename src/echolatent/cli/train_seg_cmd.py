@@ -21,6 +21,9 @@ def train_seg(
     epochs: Annotated[int, typer.Option(help="Training epochs (the cosine schedule spans them).")] = 36,
     batch_size: Annotated[int, typer.Option(help="Frames per batch.")] = 16,
     size: Annotated[int, typer.Option(help="Network input size (pixels, square; multiple of 16).")] = 128,
+    channels: Annotated[
+        str, typer.Option(help="U-Net channels per level, comma-separated (5 levels, strides 2).")
+    ] = "16,32,64,128,256",
     lr: Annotated[float, typer.Option(help="Adam learning rate at the start of the cosine schedule.")] = 1e-3,
     seed: Annotated[int, typer.Option(help="Random seed (weights, shuffling, augmentation).")] = 0,
     devices: Annotated[str, typer.Option(help="Lightning devices: a count or 'auto'.")] = "1",
@@ -42,6 +45,7 @@ def train_seg(
     import torch
 
     from echolatent.models.unet import UNetConfig, save_unet
+    from echolatent.train.ef_callback import ValidationEF
     from echolatent.train.runner import fit
     from echolatent.train.seg_data import SegDataModule
     from echolatent.train.seg_module import SegModule, SegTrainConfig, init_from
@@ -50,7 +54,11 @@ def train_seg(
         raise InputError(data, "data folder not found")
     if threads > 0:
         torch.set_num_threads(threads)
-    unet_config = UNetConfig(input_size=size)
+    try:
+        widths = tuple(int(c) for c in channels.split(","))
+        unet_config = UNetConfig(input_size=size, channels=widths, strides=(2,) * (len(widths) - 1))
+    except ValueError as error:
+        raise InputError(Path("--channels"), f"{channels!r}: {error}") from None
     train_config = SegTrainConfig(lr=lr)
     module = SegModule.from_configs(unet_config, train_config)
     if init is not None:
@@ -90,6 +98,7 @@ def train_seg(
         mode="max",
         max_steps=max_steps,
         limit_train_batches=limit,
+        callbacks=[ValidationEF(datamodule.validation_frames)],
     )
     if not trainer.is_global_zero:
         return

@@ -58,11 +58,13 @@ def fit(
     limit_val_batches: int | float | None = None,
     progress: bool = True,
     precision: str | None = None,
+    callbacks: list[L.Callback] | None = None,
 ) -> tuple[L.Trainer, Path]:
     """Train ``module`` on ``datamodule`` in run folder ``out``; resume from ``out/checkpoints/last.ckpt``.
 
     Writes ``out/config.json`` (``config`` as a dict plus seed and versions), ``out/metrics.csv``
     (Lightning's CSV log, one row per logging step/epoch), ``out/checkpoints/{best,last}.ckpt``.
+    ``callbacks`` are added to the checkpointing and progress ones (e.g. validation metrics).
 
     Returns:
         The trainer (after fitting) and the path of the best checkpoint (the last one when nothing is
@@ -90,7 +92,7 @@ def fit(
         devices=devices,
         strategy=strategy,
         logger=CSVLogger(out, name="", version="log"),
-        callbacks=[checkpoint, latest, TQDMProgressBar(refresh_rate=10)] if progress else [checkpoint, latest],
+        callbacks=[checkpoint, latest, *(callbacks or []), *([TQDMProgressBar(refresh_rate=10)] if progress else [])],
         enable_progress_bar=progress,
         limit_train_batches=limit_train_batches,
         limit_val_batches=limit_val_batches,

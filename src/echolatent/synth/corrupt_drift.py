@@ -50,7 +50,7 @@ def heart_scale(masks: np.ndarray) -> float:
     return max(8.0, float(np.sqrt(np.count_nonzero(masks) / len(masks))))
 
 
-def _drift(length: int, amplitude: float, rng: np.random.Generator) -> np.ndarray:
+def drift_offsets(length: int, amplitude: float, rng: np.random.Generator) -> np.ndarray:
     """``(T, 3)`` slowly wandering boundary offsets (px) of LV, MYO, LA, standard deviation ``amplitude``."""
     noise = ndimage.gaussian_filter1d(rng.standard_normal((length + 20, 3)), DRIFT_FRAMES, axis=0)[10:-10]
     return noise * amplitude / max(float(noise.std()), 1e-9)
@@ -94,7 +94,7 @@ def corrupt_drift(masks: np.ndarray, severity: float | str, rng: np.random.Gener
     if s == 0 or not masks.any():
         return masks.copy()
     scale = heart_scale(masks)
-    offsets = _drift(len(masks), s * 0.035 * scale, rng)
+    offsets = drift_offsets(len(masks), s * 0.035 * scale, rng)
     out = np.empty_like(masks)
     for t, frame in enumerate(masks):
         distances = signed_distances(frame)

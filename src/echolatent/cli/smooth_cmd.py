@@ -64,7 +64,7 @@ def smooth(
         Path | None,
         typer.Option("--reference", help="CAMUS root whose expert masks (training split) give the temporal bounds."),
     ] = None,
-    rounds: Annotated[int, typer.Option("--rounds", min=0, help="Tightening rounds of the exact method.")] = 1,
+    rounds: Annotated[int, typer.Option("--rounds", min=0, help="Tightening rounds of the exact method.")] = 2,
     decode: Annotated[str, typer.Option("--decode", help=DECODE_HELP)] = "residual",
     input_sigmas: Annotated[
         str,

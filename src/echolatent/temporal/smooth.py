@@ -82,7 +82,7 @@ class Smoother:
         thresholds: TemporalThresholds | None = None,
         validity_thresholds: ValidityThresholds | None = None,
         settings: ExactSettings | None = None,
-        max_rounds: int = 1,
+        max_rounds: int = 2,
         tighten: float = 0.25,
         decode: str = "residual",
         blends: tuple[float, ...] = (0.6, 0.75, 0.9),

@@ -108,22 +108,7 @@ class Smoother:
             the published taus hold at the thresholds' grid.
         keep_below: a valid input whose |d(t)| stays below this fraction of tau is returned as it is (0: never).
         """
-        if method not in METHODS:
-            raise ValueError(f"unknown smoothing method {method!r}; expected one of {METHODS}")
-        if decode not in DECODES:
-            raise ValueError(f"unknown decode mode {decode!r}; expected one of {DECODES}")
-        if not all(0.5 < weight < 1 for weight in blends) or list(blends) != sorted(set(blends)):
-            raise ValueError(f"blend weights must increase within (0.5, 1), got {blends}")
-        if (
-            not input_sigmas
-            or any(not 0 <= v < 100 for v in input_sigmas)
-            or list(input_sigmas) != sorted(set(input_sigmas))
-        ):
-            raise ValueError(f"input sigmas must increase within [0, 100) frames, got {input_sigmas}")
-        if not 0 < target <= 1 or not 0 <= keep_below <= target:
-            raise ValueError(f"need 0 < target <= 1 and 0 <= keep_below <= target, got {target}, {keep_below}")
-        if not 0 < tighten < 1 or max_rounds < 0:
-            raise ValueError(f"need 0 < tighten < 1 and max_rounds >= 0, got {tighten}, {max_rounds}")
+        _check_arguments(method, decode, blends, input_sigmas, target, keep_below, tighten, max_rounds)
         self.method, self.decode, self.blends = method, decode, tuple(blends)
         self.input_sigmas = tuple(float(v) for v in input_sigmas)
         self.settings = settings or ExactSettings()
@@ -392,3 +377,23 @@ class Smoother:
         if thresholds is not None and thresholds.bounds:
             temporal = own_check(masks, spacing, thresholds, fraction)
         return temporal, check_validity(masks, self.validity_thresholds)
+
+
+def _check_arguments(method, decode, blends, input_sigmas, target, keep_below, tighten, max_rounds) -> None:
+    """Raise ValueError for a :class:`Smoother` argument out of its range (see its docstring)."""
+    if method not in METHODS:
+        raise ValueError(f"unknown smoothing method {method!r}; expected one of {METHODS}")
+    if decode not in DECODES:
+        raise ValueError(f"unknown decode mode {decode!r}; expected one of {DECODES}")
+    if not all(0.5 < weight < 1 for weight in blends) or list(blends) != sorted(set(blends)):
+        raise ValueError(f"blend weights must increase within (0.5, 1), got {blends}")
+    if (
+        not input_sigmas
+        or any(not 0 <= v < 100 for v in input_sigmas)
+        or list(input_sigmas) != sorted(set(input_sigmas))
+    ):
+        raise ValueError(f"input sigmas must increase within [0, 100) frames, got {input_sigmas}")
+    if not 0 < target <= 1 or not 0 <= keep_below <= target:
+        raise ValueError(f"need 0 < target <= 1 and 0 <= keep_below <= target, got {target}, {keep_below}")
+    if not 0 < tighten < 1 or max_rounds < 0:
+        raise ValueError(f"need 0 < tighten < 1 and max_rounds >= 0, got {tighten}, {max_rounds}")

@@ -46,7 +46,8 @@ from echolatent.measure.clinical import clinical_indices
 from echolatent.measure.scores import segmentation_scores
 from echolatent.measure.validity import check_validity
 from echolatent.temporal.checks import margin_used, temporal_reports, thresholds_at
-from echolatent.temporal.smooth import Smoother, stored_thresholds
+from echolatent.temporal.strategy import make_smoother
+from echolatent.temporal.thresholds import stored_thresholds
 
 RESULTS = Path(__file__).parent / "results" / "smoothing.json"
 CAMUS224 = Path(__file__).resolve().parents[2] / "shared" / "data" / "camus224"
@@ -209,7 +210,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     torch.set_num_threads(1)
     thresholds = stored_thresholds(None)
-    smoothers = {name: None if name == "none" else Smoother(None, name) for name in args.methods}
+    smoothers = {name: None if name == "none" else make_smoother(name) for name in args.methods}
     results = {"settings": {k: str(v) for k, v in vars(args).items()}, "thresholds": thresholds.note, "sources": {}}
     for source in args.sources:
         cases = make_cases(source, args)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from echolatent.measure.tables import temporal_check
+from echolatent.measure.sequence import temporal_check
 from echolatent.measure.temporal import TemporalThresholds
 from echolatent.measure.validity import check_validity
 from echolatent.synth.corrupt_drift import corrupt_drift

@@ -5,9 +5,13 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
+from echolatent import __version__
 from echolatent.errors import EcholatentError
 
 app = typer.Typer(
@@ -22,6 +26,11 @@ latent_app = typer.Typer(help="Explore a shape model's latent space.", no_args_i
 app.add_typer(data_app, name="data")
 app.add_typer(train_app, name="train")
 app.add_typer(latent_app, name="latent")
+
+#: ``--validity``: the anatomical limits of the commands that check validity.
+ValidityOption = Annotated[
+    Path | None, typer.Option("--validity", help="Validity thresholds JSON (default: CAMUS-224 calibrated).")
+]
 
 # Each module registers its commands on the apps above when imported.
 COMMAND_MODULES = (
@@ -38,13 +47,33 @@ COMMAND_MODULES = (
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"echolatent {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug messages.")) -> None:
+def _root(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug messages."),
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
+                                 help="Print the version and exit."),
+) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+
+
+def bar_progress(bar) -> Callable[[str, int, int], None]:
+    """A jobs ``progress(stage, done, total)`` callback that moves the tqdm ``bar``."""
+
+    def progress(_stage: str, done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    return progress
 
 
 def _register_commands() -> None:

@@ -1,4 +1,4 @@
-"""`echolatent run INPUT --out OUT` and `echolatent demo --out OUT`: thin shells over :mod:`echolatent.report.job`."""
+"""`echolatent run INPUT --out OUT` and `echolatent demo --out OUT`: thin shells over :mod:`echolatent.jobs.run`."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 from echolatent.cli.app import app
 from echolatent.errors import EcholatentError
+from echolatent.options import check_threads
 
 METHOD_HELP = "Smoothing: exact (default), snake (castor's solver), gaussian (castor's baseline), none."
 SPACING_HELP = ("auto: the header's pixel size unless it is exactly 1 x 1 mm (files without a known size), "
@@ -42,8 +43,8 @@ def stage_bars():
 
 
 def _check_choices(method: str, spacing: str) -> None:
-    from echolatent.pipeline import SPACING_MODES
-    from echolatent.temporal.smooth import METHODS
+    from echolatent.io.readers import SPACING_MODES
+    from echolatent.temporal.strategy import METHODS
 
     # EcholatentError, not typer.BadParameter: main() turns it into a one-line error with exit code 2
     if method not in METHODS:
@@ -73,10 +74,10 @@ def run_command(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a non-empty OUT.")] = False,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Frames per U-Net forward pass.")] = 16,
     spacing: Annotated[str, typer.Option("--spacing", help=SPACING_HELP)] = "auto",
-    threads: Annotated[int, typer.Option("--threads", min=0, help="Torch CPU threads (0: torch's default).")] = 0,
+    threads: Annotated[int, typer.Option("--threads", help="Torch CPU threads (0: torch's default).")] = 0,
 ) -> None:
     """Segment, smooth, measure and report: the whole job in one command."""
-    from echolatent.report.job import run_job
+    from echolatent.jobs.run import run_job
 
     _check_choices(method, spacing)
     _set_threads(threads)
@@ -97,10 +98,10 @@ def demo_command(
     frames: Annotated[int, typer.Option("--frames", min=3, help="Frames per half sequence (ED -> ES).")] = 20,
     size: Annotated[int, typer.Option("--size", min=32, help="Image size in pixels.")] = 256,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the synthetic data.")] = 0,
-    threads: Annotated[int, typer.Option("--threads", min=0, help="Torch CPU threads (0: torch's default).")] = 0,
+    threads: Annotated[int, typer.Option("--threads", help="Torch CPU threads (0: torch's default).")] = 0,
 ) -> None:
     """Write a small synthetic dataset with known truth and run the whole job on it."""
-    from echolatent.report.job import run_demo
+    from echolatent.jobs.run import run_demo
 
     _check_choices(method, "auto")
     _set_threads(threads)
@@ -111,7 +112,7 @@ def demo_command(
 
 
 def _set_threads(threads: int) -> None:
-    if threads > 0:
+    if check_threads(threads) > 0:
         import torch
 
         torch.set_num_threads(threads)

@@ -17,7 +17,7 @@ import numpy as np
 
 from echolatent.measure.attributes import ATTRIBUTES, compute_attributes
 from echolatent.measure.framecache import FrameCache, frame_key
-from echolatent.measure.tables import temporal_check
+from echolatent.measure.sequence import temporal_check
 from echolatent.measure.temporal import TemporalReport, TemporalThresholds, temporal_consistency
 
 #: Attributes by how their pixel values scale with the grid.

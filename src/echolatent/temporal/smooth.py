@@ -21,7 +21,8 @@ sequences ``(T, H, W)``:
   are reported, never hidden. ``decode="full"`` decodes the smoothed codes of the input only. Decoding runs a
   chunk of frames at a time.
 * ``snake``: castor's pipeline (its solver, decode, clean-up), limits checked in latent space only.
-* ``gaussian``: castor's baseline, a temporal Gaussian filter of the one-hot masks; ``none``: unchanged.
+* ``gaussian`` and ``none``: see :mod:`.baselines`; every method is built by
+  :func:`~echolatent.temporal.strategy.make_smoother`.
 """
 
 from __future__ import annotations
@@ -32,27 +33,23 @@ import time
 import numpy as np
 import torch
 
+from echolatent.cleanup import clean_masks
+from echolatent.errors import InputError
 from echolatent.measure.temporal import TemporalReport, TemporalThresholds
-from echolatent.measure.validity import ValidityReport, ValidityThresholds, check_validity
-from echolatent.resample import resize_labels
-from echolatent.temporal.checks import TARGET, margin_used, own_check
-from echolatent.temporal.cleanup import clean_masks
+from echolatent.measure.validity import ValidityReport, ValidityThresholds
+from echolatent.temporal.checks import TARGET, margin_used
 from echolatent.temporal.exact import ExactSettings, solve_exact
-from echolatent.temporal.gaussian import gaussian_smooth
 from echolatent.temporal.limits import denormalise, deviation, normalise
-from echolatent.temporal.models import (  # noqa: F401 (re-exported: the smooth command and benchmarks import them here)
-    THRESHOLDS_KEY,
-    load_shape_model,
-    reference_thresholds,
-    stored_thresholds,
-)
-from echolatent.temporal.report import SmoothReport, SmoothResult, check_sequence
 from echolatent.temporal.residual import Once, blend, chunks, filtered_onehot, prefiltered, widen
+from echolatent.temporal.result import SmoothReport, SmoothResult, check_sequence, measure_output, measured_thresholds
 from echolatent.temporal.snake import solve_snake
+from echolatent.temporal.thresholds import stored_thresholds
 
 log = logging.getLogger(__name__)
 
-METHODS = ("exact", "snake", "gaussian", "none")
+#: The latent methods this class runs (the image-space baselines are in :mod:`.baselines`; all behind
+#: :func:`echolatent.temporal.strategy.make_smoother`).
+METHODS = ("exact", "snake")
 #: Decoding of the exact method: the input changed by the decoded correction, or the model's decode only.
 DECODES = ("residual", "full")
 #: Smallest latent limit the tightening sets (normalised units): near-straight, still strictly feasible.
@@ -91,7 +88,7 @@ class Smoother:
         keep_below: float = KEEP_BELOW,
     ) -> None:
         """Args:
-        model: a loaded ShapeModel, a model file, or None for the shipped AR-VAE (unused by gaussian/none).
+        model: a loaded ShapeModel, a model file, or None for the shipped AR-VAE.
         thresholds: image-space temporal bounds and taus; None: the model file's metadata, else bounds measured
             on each input sequence at the model's grid (logged; a narrower range than the training data's).
         validity_thresholds: anatomical limits (None: the measure package's default).
@@ -115,11 +112,9 @@ class Smoother:
         self.max_rounds, self.tighten = max_rounds, tighten
         self.target, self.keep_below = float(target), float(keep_below)
         self.validity_thresholds = validity_thresholds
-        self.model = None
-        if method in ("exact", "snake"):
-            self.model = load_shape_model(model)
+        self.model = _load(model)
         if thresholds is None and not isinstance(model, torch.nn.Module):
-            thresholds = stored_thresholds(model, required=method in ("exact", "snake"))
+            thresholds = stored_thresholds(model, required=True)
         self.thresholds = thresholds
         self._warned = False
         self._cache: dict = {}
@@ -133,16 +128,16 @@ class Smoother:
         """
         if self.thresholds is not None:
             return self.thresholds
-        grid = masks.shape[1:] if self.model is None else (self.model.config.input_size,) * 2
-        try:
-            thresholds = TemporalThresholds.from_reference([resize_labels(masks, grid)])
-        except ValueError:
-            return None
-        if not self._warned:
+        thresholds = measured_thresholds(masks, self.grid, "bounds measured on the input sequence itself")
+        if thresholds is not None and not self._warned:
             log.warning("no temporal thresholds given or stored with the model: bounds measured on each input")
             self._warned = True
-        thresholds.note = "bounds measured on the input sequence itself"
         return thresholds
+
+    @property
+    def grid(self) -> tuple[int, int]:
+        """``(S, S)``: the shape model's grid."""
+        return (self.model.config.input_size,) * 2
 
     def __call__(self, masks: np.ndarray, spacing: tuple[float, float] | None = None) -> SmoothResult:
         start = time.perf_counter()
@@ -152,13 +147,9 @@ class Smoother:
         self._cache, self._cache_bytes = {}, 0
         if self.method == "exact":
             out = self._exact(masks, spacing, thresholds, report)
-        elif self.method == "snake":
+        else:
             out = self._decode(solve_snake(self._encode(masks), self._latent_tau()), masks.shape)
             report.rounds = 1
-        elif self.method == "gaussian":
-            out = gaussian_smooth(masks)
-        else:
-            out = masks.astype(np.uint8, copy=True)
         report.temporal, report.validity = self._measure(out, spacing, thresholds)
         if report.temporal is not None:
             report.margin = margin_used(report.temporal, thresholds.tau)
@@ -371,12 +362,20 @@ class Smoother:
     def _measure(
         self, masks, spacing, thresholds, fraction: float = 1.0
     ) -> tuple[TemporalReport | None, ValidityReport]:
-        """Temporal report at the masks' own resolution with taus times ``fraction`` (:func:`.checks.own_check`)
-        and validity report of ``(T, H, W)`` masks."""
-        temporal = None
-        if thresholds is not None and thresholds.bounds:
-            temporal = own_check(masks, spacing, thresholds, fraction)
-        return temporal, check_validity(masks, self.validity_thresholds)
+        """Temporal report at the masks' own resolution with taus times ``fraction`` and validity report of
+        ``(T, H, W)`` masks (:func:`.result.measure_output`)."""
+        return measure_output(masks, spacing, thresholds, self.validity_thresholds, fraction)
+
+
+def _load(model):
+    """A ShapeModel with a latent range, from a loaded model, a model file or None (the shipped AR-VAE)."""
+    from echolatent.latent.codec import load_model
+
+    loaded = model if isinstance(model, torch.nn.Module) else load_model(model)
+    low, high = loaded.latent_min.numpy(), loaded.latent_max.numpy()
+    if not (high > low).all():
+        raise InputError(model, "the shape model has no latent range (latent_max <= latent_min on some dims)")
+    return loaded
 
 
 def _check_arguments(method, decode, blends, input_sigmas, target, keep_below, tighten, max_rounds) -> None:

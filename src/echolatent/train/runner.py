@@ -84,23 +84,12 @@ def fit(
     latest = ModelCheckpoint(
         dirpath=out / "checkpoints", filename="last", monitor=None, save_top_k=1, enable_version_counter=False
     )
-    trainer = L.Trainer(
-        default_root_dir=out,
-        max_epochs=max_epochs,
-        max_steps=max_steps,
-        accelerator=accelerator,
-        devices=devices,
-        strategy=strategy,
-        logger=CSVLogger(out, name="", version="log"),
-        callbacks=[checkpoint, latest, *(callbacks or []), *([TQDMProgressBar(refresh_rate=10)] if progress else [])],
-        enable_progress_bar=progress,
-        limit_train_batches=limit_train_batches,
-        limit_val_batches=limit_val_batches,
-        precision=precision,
-        deterministic=False,
-        log_every_n_steps=10,
-        enable_model_summary=False,
-    )
+    extra = [*(callbacks or []), *([TQDMProgressBar(refresh_rate=10)] if progress else [])]
+    trainer = L.Trainer(default_root_dir=out, max_epochs=max_epochs, max_steps=max_steps, accelerator=accelerator,
+                        devices=devices, strategy=strategy, logger=CSVLogger(out, name="", version="log"),
+                        callbacks=[checkpoint, latest, *extra], enable_progress_bar=progress,
+                        limit_train_batches=limit_train_batches, limit_val_batches=limit_val_batches,
+                        precision=precision, deterministic=False, log_every_n_steps=10, enable_model_summary=False)
     resume = last if last.is_file() else None
     if resume is not None:
         log.info("resuming from %s", resume)

@@ -61,7 +61,7 @@ def load_synthetic_frames(root: str | Path, size: int, every: int = 1) -> tuple[
     Returns ``images (N, size, size)`` float32 in [0, 1] and ``masks (N, size, size)`` uint8.
     """
     from echolatent.io.camus import find_sequences, load_sequence
-    from echolatent.segment import default_refs
+    from echolatent.io.discovery import default_refs
 
     refs = find_sequences(root, kinds=("half_sequence", "sequence", "ED", "ES"), require_image=True)
     refs = [r for r in default_refs(refs) if r.mask is not None]

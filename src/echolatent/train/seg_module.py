@@ -11,7 +11,7 @@ from monai.losses import DiceCELoss
 from monai.metrics import compute_dice
 
 from echolatent.labels import Label
-from echolatent.models.unet import UNetConfig, build_unet, normalise_frames, save_unet
+from echolatent.models.unet import UNetConfig, build_unet, normalise_frames
 from echolatent.resample import one_hot
 
 
@@ -106,12 +106,6 @@ class SegModule(L.LightningModule):
             optimizer, T_max=epochs, eta_min=cfg.lr * cfg.min_lr_ratio
         )
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
-
-
-def export_checkpoint(checkpoint: str | Path, path: str | Path, meta: dict | None = None) -> Path:
-    """Write the U-Net of a Lightning checkpoint as one shippable ``.pt`` file (see :func:`save_unet`)."""
-    module = SegModule.load_from_checkpoint(checkpoint, map_location="cpu")
-    return save_unet(module.net, module.unet_config, path, meta)
 
 
 def init_from(module: SegModule, weights: str | Path) -> SegModule:

@@ -1,51 +1,53 @@
-"""Smoothing methods on corrupted synthetic sequences: temporal consistency, validity, accuracy, EF, speed.
+"""Smoothing methods judged against the truth: two corruption models, real anatomy and synthetic sequences.
 
-Writes a synthetic dataset (``echolatent.synth``), corrupts its expert masks at each severity
-(``echolatent.synth.corrupt``, the segmentation-like error model), optionally segments its images with the
-shipped U-Net, then runs none / gaussian / snake / exact on every half sequence and measures the outputs:
+Truth sequences (``smoothing_data``): ``camus`` (ED -> ES interpolated between CAMUS-224 expert ED and ES masks of
+the validation patients, 224 x 224), ``synthetic`` (the synthetic heart's half sequences) and ``multibeat``
+(several synthetic cycles in a row, 100-300 frames). Each is corrupted by ``castor`` (echolatent.synth.corrupt,
+per-frame errors) and ``drift`` (echolatent.synth.corrupt_drift: slow over/under-segmentation, elastic noise,
+wrong frames, MYO/LA swaps) at each severity, then smoothed by each method. Per source, corruption, severity and
+method:
 
-* % sequences passing the image-space temporal check (thresholds stored with the model, else bounds of the
-  CAMUS-224 expert masks at the model's grid, else of the truth masks; published taus), % frames anatomically
-  valid (the measure package's default thresholds); the truth's own rates are reported beside;
-* mean Dice and Hausdorff distance (mm) against the truth, per structure (LV, MYO, LA) and their mean;
-* biplane EF error against truth.json; seconds per sequence.
+* consistent_pct: sequences passing the temporal check with the published taus at the output's own resolution
+  (the model grid's bounds carried to it); consistent_grid_pct: the same at the shape model's grid (the masks
+  resampled to it: a second measurement); margin_max / margin_mean: largest |d(t)| / tau at the output's
+  resolution (1 = on the limit), worst and mean over sequences;
+* valid_pct: frames passing the anatomical validity check (default thresholds of the output's grid);
+* dice, hd (mean of LV, MYO, LA; mm, or pixels for CAMUS-224 whose spacing is unknown);
+* ef_error: |EF(output) - EF(truth)| (biplane, first and last frames) per patient with both views;
+* roughness, curve_error: in tau units at the output's resolution (``smoothing_data``);
+* seconds: CPU seconds per sequence (process time, one torch thread: one core's time on a shared machine).
 
-Writes benchmarks/results/smoothing.json (updated after every severity and method).
-
-The exact method runs once per ``--decodes`` mode: "residual" (the Smoother's default, reported as ``exact``)
-and/or "full" (reported as ``exact-full``); ``decoded`` counts how the outputs were decoded.
-
-    python benchmarks/bench_smoothing.py [--vae PATH] [--patients 16] [--frames 16] [--size 128]
-        [--methods none exact] [--decodes residual full]
+    python benchmarks/bench_smoothing.py [--quick] [--sources camus synthetic multibeat]
+        [--corruptions castor drift] [--severities low medium high] [--methods none gaussian exact]
 """
 
 from __future__ import annotations
 
 import os
 
-os.environ.setdefault("OMP_NUM_THREADS", "2")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse
 import json
 import logging
-import statistics
-import tempfile
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from echolatent.io.camus import find_sequences, load_sequence
+sys.path.insert(0, str(Path(__file__).parent))
+from smoothing_data import CORRUPTIONS, camus_cases, corrupt, curve_measures, normalised_curves, synthetic_cases
+
+from echolatent.files import write_json_atomic
 from echolatent.labels import View
 from echolatent.measure.clinical import clinical_indices
 from echolatent.measure.scores import segmentation_scores
-from echolatent.measure.sequence import temporal_check
-from echolatent.measure.temporal import TemporalThresholds
 from echolatent.measure.validity import check_validity
-from echolatent.resample import resize_labels
+from echolatent.temporal.checks import margin_used, temporal_reports, thresholds_at
 from echolatent.temporal.strategy import make_smoother
-from echolatent.temporal.thresholds import reference_thresholds, stored_thresholds
+from echolatent.temporal.thresholds import stored_thresholds
 
 RESULTS = Path(__file__).parent / "results" / "smoothing.json"
 CAMUS224 = Path(__file__).resolve().parents[2] / "shared" / "data" / "camus224"
@@ -53,200 +55,176 @@ STRUCTURES = ("LV", "MYO", "LA")
 log = logging.getLogger("bench_smoothing")
 
 
-def make_data(work: Path, args) -> tuple[Path, dict]:
-    """Synthetic dataset under work/data -> (root, truth.json patients)."""
-    from echolatent.synth.dataset import write_synthetic_dataset
+def make_cases(source: str, args) -> list:
+    if source == "camus":
+        return camus_cases(args.camus, args.sequences, args.frames)
+    if source == "synthetic":
+        return synthetic_cases(args.sequences, args.frames, args.size, args.seed)
+    if source == "multibeat":
+        return synthetic_cases(max(2, args.sequences // 4), args.beat_frames, args.size, args.seed, args.beats)
+    raise ValueError(f"unknown source {source!r}")
 
-    root = work / "data"
-    if not (root / "truth.json").is_file():
-        write_synthetic_dataset(
-            root, patients=args.patients, frames=args.frames, size=args.size, seed=args.seed, previews=0
+
+def ef_value(masks: dict, spacing: dict) -> float:
+    """Biplane EF (%) from ``{view: (T, H, W)}`` (first frame ED, last ES), NaN when not measurable."""
+    try:
+        return float(
+            clinical_indices({v: m[0] for v, m in masks.items()}, {v: m[-1] for v, m in masks.items()}, spacing).ef
         )
-    return root, json.loads((root / "truth.json").read_text())["patients"]
+    except ValueError:
+        return float("nan")
 
 
-def make_predictions(root: Path, work: Path, source: str, seed: int) -> Path:
-    """``_pred`` masks of ``source``: a corruption severity, or "unet" (the shipped U-Net on the images)."""
-    out = work / f"pred_{source}"
-    if out.is_dir():
-        return out
-    if source == "unet":
-        from echolatent.jobs.segment import segment_ref
-        from echolatent.segment import load_segmenter
-
-        segmenter = load_segmenter()
-        for ref in find_sequences(root, kinds=("half_sequence",), require_image=True):
-            segment_ref(ref, out, segmenter)
-    else:
-        from echolatent.synth.corrupt import corrupt_dataset
-
-        corrupt_dataset(root, out, source, seed)
-    return out
-
-
-def load_pairs(pred_root: Path, root: Path) -> list:
-    """[(pred EchoSequence, truth EchoSequence)] of the half sequences."""
-    truths = {r.name: r for r in find_sequences(root, kinds=("half_sequence",)) if r.mask is not None}
-    pairs = []
-    for ref in find_sequences(pred_root, kinds=("half_sequence",), mask_suffix="_pred"):
-        if ref.mask is not None and ref.name in truths:
-            pairs.append((load_sequence(ref, image=False), load_sequence(truths[ref.name], image=False)))
-    return pairs
-
-
-def evaluation_thresholds(vae, reference: Path | None, truths: list[np.ndarray], grid: int) -> TemporalThresholds:
-    """Stored with the model, else bounds of a reference dataset's expert masks (CAMUS-224), else of the truth
-    sequences, all at the model's grid; published taus."""
-    stored = stored_thresholds(vae)
-    if stored is not None:
-        return stored
-    if reference is not None and (reference / "database_nifti").is_dir():
-        return reference_thresholds(reference, grid)
-    log.warning("no reference dataset: bounds from the truth sequences (a narrow range, a strict check)")
-    thresholds = TemporalThresholds.from_reference([resize_labels(m, (grid, grid)) for m in truths])
-    thresholds.note = f"bounds from the {len(truths)} truth sequences at {grid}x{grid}, published taus"
-    return thresholds
-
-
-def ef_errors(outputs: dict, pairs: list, truth_json: dict) -> list[float]:
-    """|EF(output) - EF(truth.json)| per patient with both views (ED = first frame, ES = last)."""
-    by_patient: dict = {}
-    for (pred, _), masks in zip(pairs, outputs.values(), strict=True):
-        if pred.ref.view is not None:
-            by_patient.setdefault(pred.ref.patient, {})[pred.ref.view] = (masks, pred.spacing)
+def ef_errors(cases: list, outputs: list) -> list[float]:
+    """|EF(output) - EF(truth)| per patient with both views."""
+    patients: dict = {}
+    for case, out in zip(cases, outputs, strict=True):
+        patients.setdefault(case.patient, []).append((View(case.view), case, out))
     errors = []
-    for patient, views in by_patient.items():
-        if set(views) != {View.A2C, View.A4C} or patient not in truth_json:
+    for views in patients.values():
+        if len(views) != 2:
             continue
-        try:
-            indices = clinical_indices(
-                {v: m[0] for v, (m, _) in views.items()},
-                {v: m[-1] for v, (m, _) in views.items()},
-                {v: s for v, (_, s) in views.items()},
-            )
-        except ValueError:
-            continue
-        if np.isfinite(indices.ef):
-            errors.append(abs(indices.ef - float(truth_json[patient]["EF"])))
+        spacing = {v: c.spacing for v, c, _ in views}
+        truth = ef_value({v: c.truth for v, c, _ in views}, spacing)
+        found = ef_value({v: o for v, _, o in views}, spacing)
+        if np.isfinite(truth) and np.isfinite(found):
+            errors.append(abs(found - truth))
     return errors
 
 
-def run_method(method: str, pairs: list, smoother_args: dict, truth_json: dict, limit: int | None) -> dict:
-    smoother = make_smoother(method, **smoother_args)
-    outputs, seconds, temporal_ok, valid, frames = {}, [], [], 0, 0
-    decoded: dict[str, int] = {}
-    dice = {s: [] for s in STRUCTURES}
-    hd = {s: [] for s in STRUCTURES}
-    rounds = []
-    for pred, truth in pairs[:limit]:
-        result = smoother(pred.mask, pred.spacing)
-        outputs[pred.ref.name] = result.masks
-        report = result.report
-        seconds.append(report.seconds)
-        temporal_ok.append(bool(report.temporal_ok))
-        valid += report.valid_frames
-        frames += len(result.masks)
-        rounds.append(report.rounds)
-        if report.decoded is not None:
-            decoded[report.decoded] = decoded.get(report.decoded, 0) + 1
-        scores = segmentation_scores(result.masks, truth.mask, pred.spacing)
-        for s in STRUCTURES:
-            dice[s] += scores[s]["dice"].tolist()
-            hd[s] += [v for v in scores[s]["hd_mm"].tolist() if np.isfinite(v)]
-    used = pairs[: len(outputs)]
-    errors = ef_errors(outputs, used, truth_json)
-    per_dice = {s: float(np.mean(v)) for s, v in dice.items()}
-    per_hd = {s: float(np.mean(v)) if v else None for s, v in hd.items()}
+def measure(out: np.ndarray, case, thresholds, truth_curves: dict) -> dict:
+    """The per-sequence measures of an output (module docstring)."""
+    reports = temporal_reports(out, case.spacing, thresholds)
+    scores = segmentation_scores(out, case.truth, case.spacing)
+    hd = [v for s in STRUCTURES for v in scores[s]["hd_mm"].tolist() if np.isfinite(v)]
+    curves = curve_measures(normalised_curves(out, thresholds_at(thresholds, out.shape[1:])), truth_curves)
     return {
-        "sequences": len(outputs),
-        "temporal_pass_pct": 100 * float(np.mean(temporal_ok)),
-        "valid_frames_pct": 100 * valid / frames,
-        "dice_mean": float(np.mean(list(per_dice.values()))),
-        "dice": per_dice,
-        "hd_mm_mean": float(np.mean([v for v in per_hd.values() if v is not None])),
-        "hd_mm": per_hd,
-        "ef_mae": float(np.mean(errors)) if errors else None,
-        "ef_patients": len(errors),
-        "seconds_per_sequence": statistics.mean(seconds),
-        "rounds_mean": statistics.mean(rounds),
-        "decoded": decoded,
+        "consistent": reports[0].sequence_ok,
+        "consistent_grid": reports[-1].sequence_ok,
+        "margin": margin_used(reports[0], thresholds.tau),
+        "valid": check_validity(out).valid,
+        "dice": float(np.mean([np.mean(scores[s]["dice"]) for s in STRUCTURES])),
+        "hd": float(np.mean(hd)) if hd else float("nan"),
+        **curves,
     }
 
 
-def variants(method: str, decodes: list[str]) -> list[tuple[str, str | None]]:
-    """[(result name, decode mode)] of a method: one per decode mode for exact ("exact" for residual)."""
-    if method != "exact":
-        return [(method, None)]
-    return [("exact" if decode == "residual" else f"exact-{decode}", decode) for decode in decodes]
+def summarise(rows: list[dict], errors: list[float], seconds: list[float]) -> dict:
+    valid = np.concatenate([r["valid"] for r in rows])
+    margins = [r["margin"] for r in rows]
+    return {
+        "sequences": len(rows),
+        "consistent_pct": 100 * float(np.mean([r["consistent"] for r in rows])),
+        "consistent_grid_pct": 100 * float(np.mean([r["consistent_grid"] for r in rows])),
+        "margin_max": float(np.max(margins)),
+        "margin_mean": float(np.mean(margins)),
+        "valid_pct": 100 * float(valid.mean()),
+        "dice": float(np.mean([r["dice"] for r in rows])),
+        "hd": float(np.nanmean([r["hd"] for r in rows])),
+        "ef_error": float(np.mean(errors)) if errors else None,
+        "roughness": float(np.mean([r["roughness"] for r in rows])),
+        "curve_error": float(np.mean([r["curve_error"] for r in rows])),
+        "seconds": float(np.mean(seconds)) if seconds else 0.0,
+    }
+
+
+def run_setting(cases, truth_curves, corruption, severity, smoothers, thresholds, args) -> dict:
+    """{method: summary} for one corruption model and severity (``"truth"``: the truth itself)."""
+    inputs = [corrupt(case, corruption, severity, args.seed) for case in cases]
+    entry = {}
+    for name, smoother in smoothers.items():
+        rows, outputs, seconds = [], [], []
+        for case, masks, curves in zip(cases, inputs, truth_curves, strict=True):
+            start = time.process_time()
+            out = smoother(masks, case.spacing).masks if smoother is not None else masks
+            seconds.append(time.process_time() - start)
+            outputs.append(out)
+            rows.append(measure(out, case, thresholds, curves))
+        multi = len(cases[0].truth) > args.frames
+        entry[name] = summarise(rows, [] if multi else ef_errors(cases, outputs), seconds)
+        print(corruption, severity, name, json.dumps({k: _round(v) for k, v in entry[name].items()}), flush=True)
+    return entry
+
+
+def _round(value):
+    return round(value, 4) if isinstance(value, float) else value
+
+
+COLUMNS = (
+    ("consistent_pct", "consistent %", "{:.0f}"),
+    ("consistent_grid_pct", "at 96 px %", "{:.0f}"),
+    ("margin_max", "max abs(d)/tau", "{:.2f}"),
+    ("valid_pct", "valid %", "{:.1f}"),
+    ("dice", "Dice", "{:.4f}"),
+    ("hd", "HD", "{:.2f}"),
+    ("ef_error", "EF err", "{:.2f}"),
+    ("roughness", "roughness", "{:.3f}"),
+    ("curve_error", "curve err", "{:.3f}"),
+    ("seconds", "CPU s", "{:.2f}"),
+)
+
+
+def markdown(results: dict) -> str:
+    """Markdown tables of a results dict, one per source (truth row first)."""
+    lines = []
+    for source, entry in results["sources"].items():
+        lines += [f"### {source} ({entry['frames']} frames)", ""]
+        lines.append("| setting | method | " + " | ".join(title for _, title, _ in COLUMNS) + " |")
+        lines.append("|---|---|" + "---|" * len(COLUMNS))
+        settings = [("truth", {"truth": entry["truth"]})] + [(k, v) for k, v in entry.items() if "/" in k]
+        for setting, methods in settings:
+            for method, row in methods.items():
+                cells = [fmt.format(row[key]) if row.get(key) is not None else "-" for key, _, fmt in COLUMNS]
+                lines.append(f"| {setting} | {method} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="4 sequences a source, low and high severity only")
+    parser.add_argument("--sources", nargs="+", default=["camus", "synthetic", "multibeat"])
+    parser.add_argument("--corruptions", nargs="+", default=list(CORRUPTIONS))
+    parser.add_argument("--severities", nargs="+", default=["low", "medium", "high"])
+    parser.add_argument("--methods", nargs="+", default=["none", "gaussian", "exact"])
+    parser.add_argument("--sequences", type=int, default=16, help="sequences per source (both views a patient)")
+    parser.add_argument("--frames", type=int, default=20, help="frames ED -> ES")
+    parser.add_argument("--size", type=int, default=224, help="synthetic frame size (px)")
+    parser.add_argument("--beats", type=int, default=6, help="cycles of a multibeat sequence")
+    parser.add_argument("--beat-frames", type=int, default=10, help="frames ED -> ES of each multibeat cycle")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--camus", type=Path, default=CAMUS224)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--markdown", type=Path, default=None, help="print the tables of this results file, no run")
+    args = parser.parse_args()
+    if args.quick:
+        args.sequences, args.severities = min(args.sequences, 4), ["low", "high"]
+    return args
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--vae", type=Path, default=None, help="shape model (default: shipped AR-VAE)")
-    parser.add_argument("--patients", type=int, default=16, help="synthetic patients (2 sequences each)")
-    parser.add_argument("--frames", type=int, default=16)
-    parser.add_argument("--size", type=int, default=128)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument(
-        "--sources",
-        nargs="+",
-        default=["low", "medium", "high"],
-        help="corruption severities, and/or 'unet' for the shipped U-Net's predictions",
-    )
-    parser.add_argument("--methods", nargs="+", default=["none", "gaussian", "exact", "snake"])
-    parser.add_argument("--decodes", nargs="+", default=["residual", "full"], help="exact method's decode modes")
-    parser.add_argument("--blends", nargs="+", type=float, default=None, help="residual decode's blend weights")
-    parser.add_argument("--rounds", type=int, default=None, help="tightening rounds (default: the Smoother's)")
-    parser.add_argument("--tighten", type=float, default=None, help="tightening factor (default: the Smoother's)")
-    parser.add_argument("--snake-limit", type=int, default=None, help="snake on the first N sequences only")
-    parser.add_argument("--work", type=Path, default=None, help="working folder (default: a temporary one)")
-    parser.add_argument("--out", type=Path, default=RESULTS)
-    parser.add_argument("--reference", type=Path, default=CAMUS224, help="CAMUS root for the temporal bounds")
-    args = parser.parse_args()
+    args = parse_args()
+    if args.markdown is not None:
+        print(markdown(json.loads(args.markdown.read_text())))
+        return
     logging.basicConfig(level=logging.WARNING)
-    torch.set_num_threads(2)
-    work = args.work or Path(tempfile.mkdtemp(prefix="bench_smoothing_"))
-    root, truth_json = make_data(work, args)
-    from echolatent.latent.codec import DEFAULT_MODEL, load_model
-
-    model = load_model(args.vae)
-    model_file = args.vae or DEFAULT_MODEL
-    stat = Path(model_file).stat()
-    results = {
-        "settings": {k: str(v) for k, v in vars(args).items()},
-        "model_file": {"path": str(model_file), "bytes": stat.st_size, "mtime": time.ctime(stat.st_mtime)},
-        "sources": {},
-    }
-    thresholds = None
+    torch.set_num_threads(1)
+    thresholds = stored_thresholds(None)
+    smoothers = {name: None if name == "none" else make_smoother(name) for name in args.methods}
+    results = {"settings": {k: str(v) for k, v in vars(args).items()}, "thresholds": thresholds.note, "sources": {}}
     for source in args.sources:
-        pairs = load_pairs(make_predictions(root, work, source, args.seed), root)
-        truths = [t.mask for _, t in pairs]
-        thresholds = thresholds or evaluation_thresholds(args.vae, args.reference, truths, model.config.input_size)
-        truth_valid = float(check_validity(np.concatenate(truths)).valid.mean())
-        truth_temporal = [temporal_check(t.mask, t.spacing, thresholds).sequence_ok for _, t in pairs]
-        entry = {
-            "thresholds": thresholds.note,
-            "truth_valid_frames_pct": 100 * truth_valid,
-            "truth_temporal_pass_pct": 100 * float(np.mean(truth_temporal)),
-            "methods": {},
-        }
-        results["sources"][source] = entry
-        for method in args.methods:
-            for name, decode in variants(method, args.decodes):
-                start = time.perf_counter()
-                smoother_args = {"model": model, "thresholds": thresholds}
-                if method == "exact":
-                    tuning = {"max_rounds": args.rounds, "tighten": args.tighten, "decode": decode}
-                    if decode == "residual" and args.blends is not None:
-                        tuning["blends"] = tuple(args.blends)
-                    smoother_args.update({k: v for k, v in tuning.items() if v is not None})
-                limit = args.snake_limit if method == "snake" else None
-                entry["methods"][name] = run_method(method, pairs, smoother_args, truth_json, limit)
-                elapsed = time.perf_counter() - start
-                print(source, name, f"{elapsed:.0f}s", json.dumps(entry["methods"][name]), flush=True)
-                args.out.parent.mkdir(parents=True, exist_ok=True)
-                args.out.write_text(json.dumps(results, indent=2))
+        cases = make_cases(source, args)
+        curves = [normalised_curves(c.truth, thresholds_at(thresholds, c.truth.shape[1:])) for c in cases]
+        truth = [measure(c.truth, c, thresholds, k) for c, k in zip(cases, curves, strict=True)]
+        entry = results["sources"][source] = {"truth": summarise(truth, [], []), "frames": len(cases[0].truth)}
+        print(source, "truth", json.dumps({k: _round(v) for k, v in entry["truth"].items()}), flush=True)
+        for corruption in args.corruptions:
+            for severity in args.severities:
+                key = f"{corruption}/{severity}"
+                entry[key] = run_setting(cases, curves, corruption, severity, smoothers, thresholds, args)
+                write_json_atomic(results, args.out)
     print(f"wrote {args.out}")
+    print(markdown(results))
 
 
 if __name__ == "__main__":

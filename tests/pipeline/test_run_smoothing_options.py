@@ -25,16 +25,16 @@ def test_the_smoothing_options_are_the_same_everywhere(command, monkeypatch, cap
     invoke(monkeypatch, command, "--help")
     text = " ".join(capsys.readouterr().out.split())  # help wraps long lines
     assert all(option in text for option in OPTIONS)
-    assert "[default: 0,1.2]" in text and "[default: residual]" in text
+    assert "[default: 1.5,3]" in text and "[default: residual]" in text
 
 
 def test_run_records_the_options_given(tiny_models, tiny_data, tmp_path, monkeypatch, capsys) -> None:
     out = tmp_path / "out"
     code = invoke(monkeypatch, "run", str(tiny_data), "--out", str(out), "--model", str(tiny_models["model"]),
-                  "--vae", str(tiny_models["vae"]), "--rounds", "2", "--input-sigmas", "0,2")
+                  "--vae", str(tiny_models["vae"]), "--rounds", "3", "--input-sigmas", "0,2")
     assert code == 0, capsys.readouterr().err
     config = json.loads((out / "config.json").read_text())
-    assert config["smoothing"] == {"rounds": 2, "input_sigmas": "0,2"}
+    assert config["smoothing"] == {"rounds": 3, "input_sigmas": "0,2"}
     assert (out / "report.html").is_file()
 
 

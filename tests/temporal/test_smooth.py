@@ -180,11 +180,15 @@ def test_residual_returns_a_consistent_input_unchanged(tiny_model):
     masks = ring_sequence()
     checks = loose_checks(masks, tiny_model.config.input_size)
     unchanged = ExactSettings(free_weight=0.0, attr_weight=0.0)  # nothing to smooth: z' = z
-    result = Smoother(tiny_model, "exact", settings=unchanged, **checks)(masks, (1.0, 1.0))
+    kept = Smoother(tiny_model, "exact", **checks)(masks, (1.0, 1.0))  # far inside the (wide) limits: kept as is
+    np.testing.assert_array_equal(kept.masks, masks)
+    assert kept.report.decoded == "unchanged"
+    raw = {"settings": unchanged, "keep_below": 0.0, "input_sigmas": (0.0,)}  # no shortcut, no input filter
+    result = Smoother(tiny_model, "exact", **raw, **checks)(masks, (1.0, 1.0))
     np.testing.assert_array_equal(result.masks, masks)
     assert result.report.decoded == "residual" and result.report.weights == [0.0] * len(masks)
     assert result.report.temporal_ok and result.report.valid_frames == len(masks)
-    full = Smoother(tiny_model, "exact", settings=unchanged, decode="full", **checks)(masks, (1.0, 1.0))
+    full = Smoother(tiny_model, "exact", settings=unchanged, keep_below=0.0, decode="full", **checks)(masks, (1.0, 1.0))
     assert full.report.decoded == "full"
     assert not np.array_equal(full.masks, masks)  # the random model's decode is not the input
 
@@ -288,7 +292,10 @@ def test_filtered_residual_averages_out_one_frame_noise(tiny_model):
     bump = (noisy[4] == Label.MYO) & (masks[3:6] == Label.BG).all(0)
     smoother = Smoother(tiny_model, "exact", input_sigmas=(0.0, 1.2))
     codes = smoother._encode(noisy)
-    raw, filtered = (clean_masks(out) for out in smoother._residuals(noisy, codes, codes))
+    raw, filtered = np.empty_like(noisy), np.empty_like(noisy)
+    frames = np.arange(len(noisy))
+    for out, level in ((raw, 0), (filtered, 1)):
+        smoother._residual_frames(out, noisy, codes, codes, np.full(len(noisy), level), frames)
     np.testing.assert_array_equal(raw, clean_masks(noisy))
     assert bump.sum() >= 5 and (raw[4][bump] == Label.MYO).all()
     assert (filtered[4][bump] == Label.BG).all()

@@ -30,11 +30,11 @@ Reference = Annotated[Path | None, typer.Option(
 Rounds = Annotated[int, typer.Option("--rounds", min=0, help="Tightening rounds of the exact method.")]
 Decode = Annotated[str, typer.Option("--decode", help=DECODE_HELP)]
 InputSigmas = Annotated[str, typer.Option(
-    "--input-sigmas", help="Residual decode: temporal Gaussian widths (frames) of the input tried in turn, "
-    "comma-separated and increasing; 0 is the input as it is.")]
+    "--input-sigmas", help="Residual decode: temporal Gaussian widths (frames) of the input, the first on every frame, the next ones "
+    "in turn on frames that still fail; comma-separated and increasing; 0 is the input as it is.")]
 
-DEFAULTS = {"method": "exact", "thresholds": None, "validity": None, "reference": None, "rounds": 6,
-            "decode": "residual", "input_sigmas": "0,1.2"}
+DEFAULTS = {"method": "exact", "thresholds": None, "validity": None, "reference": None, "rounds": 2,
+            "decode": "residual", "input_sigmas": "1.5,3"}
 
 
 def build_smoother(vae, method, thresholds, validity, reference, rounds, decode, input_sigmas):

@@ -35,23 +35,21 @@ UNLIMITED = 1e6
 
 @dataclass(frozen=True)
 class ExactSettings:
-    """Smoothness weights (see module docstring), given for a sequence of ``reference_length`` frames.
+    """Smoothness weights (see module docstring), given per frame.
 
-    A weight in frames means a different smoothing for 10 or 200 frames of the same cycle: the weights used
-    are ``weight * (T / reference_length) ** length_exponent``. The defaults (curvature penalty, 3 on free and
-    1.5 on limited dimensions at 20 frames, exponent 1) are, on benchmarks/bench_solver.py's synthetic
-    trajectories for T = 20, 50 and 200, both closer to the observed codes and to the noise-free curves than
-    castor's snake and over 1000x faster. Exponent 3 was more accurate against the noise-free curves at T = 200
-    but further from the observed codes than snake there, and it flattens long recordings of several cycles
-    (the weight grows 1000-fold from 20 to 200 frames); exponent 1 is the compromise. ``attr_weight = 0`` gives
-    the minimal change that meets the limits, and ``length_exponent = 0`` uses the weights as given
-    (``free_weight = 50, penalty = "membrane"`` is castor's).
+    The weights used are ``weight * (T / reference_length) ** length_exponent``; the default exponent 0 uses them
+    as given, so a recording of many cycles is smoothed like each of its half cycles (a weight that grew with T,
+    exponent 1 before, flattened long multi-beat recordings). The defaults (curvature penalty, 3 on free and 1.5
+    on limited dimensions) are, on benchmarks/bench_solver.py's synthetic trajectories for T = 20, both closer to
+    the observed codes and to the noise-free curves than castor's snake and over 1000x faster.
+    ``attr_weight = 0`` gives the minimal change that meets the limits (``free_weight = 50, penalty =
+    "membrane"`` is castor's).
     """
 
     free_weight: float = 3.0
     attr_weight: float = 1.5
     penalty: Penalty = "curvature"
-    length_exponent: float = 1.0
+    length_exponent: float = 0.0
     reference_length: int = 20
 
     def weights(self, length: int) -> tuple[float, float]:

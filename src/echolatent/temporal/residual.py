@@ -8,6 +8,7 @@ weights; time in frames. :class:`echolatent.temporal.smooth.Smoother` strings th
 from __future__ import annotations
 
 import numpy as np
+from scipy import ndimage
 
 from echolatent.cleanup import clean_masks
 from echolatent.labels import NUM_LABELS
@@ -46,6 +47,15 @@ def filtered_onehot(masks: np.ndarray, frames: np.ndarray, sigma: float) -> np.n
     return out
 
 
+def prefiltered(masks: np.ndarray, sigma: float) -> np.ndarray:
+    """``(T, H, W)`` labels -> ``(T, H, W)`` uint8 cleaned arg-max of their one-hot filtered along time by a
+    Gaussian of ``sigma`` frames (a chunk of frames at a time)."""
+    out = np.empty(masks.shape, dtype=np.uint8)
+    for frames in chunks(np.arange(len(masks)), masks.shape[1:]):
+        out[frames] = filtered_onehot(masks, frames, sigma).argmax(1)
+    return clean_masks(out)
+
+
 def blend(residual, onehot, probs, full, weights: np.ndarray) -> np.ndarray:
     """Per-frame mix ``(T, H, W)``: weight 0 -> ``residual``, 1 -> ``full``, w in between -> the cleaned argmax of
     ``(1 - w) onehot + w probs``."""
@@ -65,3 +75,20 @@ _TRUNCATE = 3.0
 def gauss_radius(sigma: float) -> int:
     """Frames on each side that the input filter of ``sigma`` frames reads (scipy's radius for ``truncate``)."""
     return int(_TRUNCATE * sigma + 0.5)
+
+
+class Once:
+    """A value computed on the first call only."""
+
+    def __init__(self, make) -> None:
+        self.make, self.value, self.done = make, None, False
+
+    def __call__(self):
+        if not self.done:
+            self.value, self.done = self.make(), True
+        return self.value
+
+
+def widen(frames: np.ndarray, radius: int) -> np.ndarray:
+    """``(T,)`` bool frames -> those frames and their neighbours within ``radius`` frames."""
+    return ndimage.binary_dilation(frames, iterations=radius) if radius > 0 and frames.any() else frames.copy()

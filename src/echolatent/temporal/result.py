@@ -11,9 +11,9 @@ import numpy as np
 from echolatent.errors import InputError
 from echolatent.labels import MIN_FRAMES, check_labels
 from echolatent.measure.framecache import resize_labels_cached
-from echolatent.measure.sequence import temporal_check
 from echolatent.measure.temporal import TemporalReport, TemporalThresholds
 from echolatent.measure.validity import ValidityReport, ValidityThresholds, check_validity
+from echolatent.temporal.checks import own_check
 
 
 @dataclass
@@ -27,11 +27,13 @@ class SmoothReport:
         temporal: image-space temporal report of the output (None when not checked).
         validity: validity report of the output.
         seconds: wall time of the call.
-        decoded: how the exact method's output was decoded: "residual", "blend" (per-frame ``weights``) or "full"
-            (None for the other methods).
+        decoded: how the exact method's output was decoded: "residual", "blend" (per-frame ``weights``), "full", or
+            "unchanged" (the input already smooth and valid; None for the other methods).
         weights: per frame, the exact method's blend weight: 0 the residual output, 1 the full decode.
         input_sigma: temporal Gaussian width (frames) of the input one-hot under the residual and blended outputs
             (None: not the residual decode).
+        target: fraction of tau the exact method aimed below (None for the other methods).
+        margin: largest |d(t)| / tau of the output at its own resolution (None: not checked); 1 is the limit.
     """
 
     method: str
@@ -43,6 +45,8 @@ class SmoothReport:
     decoded: str | None = None
     weights: list[float] = field(default_factory=list)
     input_sigma: float | None = None
+    target: float | None = None
+    margin: float | None = None
 
     @property
     def temporal_ok(self) -> bool | None:
@@ -78,6 +82,8 @@ class SmoothReport:
             "decoded": self.decoded,
             "weights": self.weights,
             "input_sigma": self.input_sigma,
+            "target": self.target,
+            "margin": None if self.margin is None else round(self.margin, 4),
             "seconds": round(self.seconds, 4),
         }
 
@@ -95,8 +101,9 @@ def check_sequence(masks: np.ndarray, path: str | Path | None = None) -> np.ndar
     some frame, else an :class:`InputError` naming ``path``."""
     masks = check_labels(masks, path, integer_dtype=True, allow_2d=False)
     if masks.shape[0] < MIN_FRAMES:
-        raise InputError(path, f"{masks.shape[0]} frame(s): temporal smoothing needs a sequence of at least "
-                               f"{MIN_FRAMES}")
+        raise InputError(
+            path, f"{masks.shape[0]} frame(s): temporal smoothing needs a sequence of at least {MIN_FRAMES}"
+        )
     if min(masks.shape[1:]) < 8:
         raise InputError(path, f"frames of {masks.shape[1]} x {masks.shape[2]} pixels are too small to smooth")
     if not masks.any():
@@ -121,7 +128,12 @@ def measure_output(
     spacing: tuple[float, float] | None,
     thresholds: TemporalThresholds | None,
     validity_thresholds: ValidityThresholds | None,
+    fraction: float = 1.0,
 ) -> tuple[TemporalReport | None, ValidityReport]:
-    """The temporal report (None without bounds) and the validity report of a smoother's output ``(T, H, W)``."""
-    temporal = temporal_check(masks, spacing, thresholds) if thresholds is not None and thresholds.bounds else None
+    """The temporal report (None without bounds) and the validity report of a smoother's output ``(T, H, W)``,
+    both on the masks as written: the temporal check at their own resolution (the thresholds' bounds carried to
+    it, :func:`.checks.own_check`), taus times ``fraction``."""
+    temporal = None
+    if thresholds is not None and thresholds.bounds:
+        temporal = own_check(masks, spacing, thresholds, fraction)
     return temporal, check_validity(masks, validity_thresholds)

@@ -3,25 +3,23 @@
 A :class:`Smoother` is built once from a shape model (file path or loaded model) and a method, then called on
 sequences ``(T, H, W)``:
 
-* ``exact`` (default): encode every frame (``mu``), normalise each latent dimension by the model's training
-  range, solve :func:`~echolatent.temporal.exact.solve_exact` (limits ``tau`` of the attributes on their latent
-  dimensions, smoothness penalty on the others), decode at the input size, clean up (:mod:`.cleanup`), then
-  measure the output with the image-space temporal check (at the thresholds' grid, the shape model's own) and
-  the validity check. Where a frame still fails, the latent limits around that frame are tightened below the
-  deviation the last solution had there (the failing attribute's dimension; every dimension, free ones too,
-  for an anatomically invalid frame) and the problem solved again, at most ``max_rounds`` times; what was
-  tightened and any residual failure are reported, never hidden.
-  With ``decode="residual"`` (default) the latent correction is applied to the input as a change instead of
-  replacing it by the model's reconstruction: ``argmax(onehot(input) + P(z') - P(z))`` (decoder softmax
-  probabilities resampled to the input size), then the clean-up; a frame whose code did not move comes out as
-  the input. Each round tries that residual output, then the same correction applied to the input's one-hot
-  filtered along time by a Gaussian of ``input_sigmas`` frames (per-frame boundary noise averages out over
-  neighbouring frames, true motion does not at that width), then, while some frames fail a check, moves those
-  frames and their neighbours one step along ``blends`` towards the full decode of ``z'`` (frame t becomes
-  ``argmax((1 - w_t) onehot + w_t P(z'))`` with the most filtered one-hot, cleaned; w_t = 1 is the full decode),
-  and last the full decode of every frame; the first candidate that passes both checks is returned. The
-  tightening follows the full decode's failures, so the loop reaches at least what ``decode="full"`` reaches
-  (the full decode is returned when no candidate passes). Decoding runs a chunk of frames at a time.
+* ``exact`` (default): an estimate of the true sequence that keeps a margin below the published limits. A
+  sequence that is already valid and whose attributes deviate less than ``keep_below`` (0.5) of each tau is
+  returned unchanged. Otherwise the input's one-hot is filtered along time by a Gaussian of ``input_sigmas[0]``
+  frames (per-frame errors average out over neighbouring frames, true motion does not at that width) and the
+  cleaned arg-max is encoded (``mu``), each latent dimension normalised by the model's training range; then
+  :func:`~echolatent.temporal.exact.solve_exact` smooths the codes (curvature penalty, weights per frame, not
+  scaled with the length) under limits ``target * tau`` on the attribute dimensions. The output is the residual
+  decode ``argmax(filtered onehot + P(z') - P(z))`` (decoder softmax probabilities resampled to the input size),
+  cleaned (:mod:`.cleanup`), and it is done when it passes the validity check and the temporal check with taus
+  ``target * tau`` (0.85 by default) on the masks as written, at their own resolution (:mod:`.checks`: the
+  thresholds' bounds carried to that grid). Frames that fail, with their neighbours, get the next wider filter of
+  ``input_sigmas``; then the latent limits around them are tightened below the deviation the last solution had
+  there and the problem solved again (``max_rounds`` times); in the last round, frames that still fail move
+  step by step along ``blends`` towards the full decode of ``z'`` (``argmax((1 - w) onehot + w P(z'))``), and
+  last the full decode of every frame is returned. What was tightened, the margin kept and any residual failure
+  are reported, never hidden. ``decode="full"`` decodes the smoothed codes of the input only. Decoding runs a
+  chunk of frames at a time.
 * ``snake``: castor's pipeline (its solver, decode, clean-up), limits checked in latent space only.
 * ``gaussian`` and ``none``: see :mod:`.baselines`; every method is built by
   :func:`~echolatent.temporal.strategy.make_smoother`.
@@ -34,15 +32,15 @@ import time
 
 import numpy as np
 import torch
-from scipy import ndimage
 
 from echolatent.cleanup import clean_masks
 from echolatent.errors import InputError
 from echolatent.measure.temporal import TemporalReport, TemporalThresholds
 from echolatent.measure.validity import ValidityReport, ValidityThresholds
+from echolatent.temporal.checks import TARGET, margin_used
 from echolatent.temporal.exact import ExactSettings, solve_exact
 from echolatent.temporal.limits import denormalise, deviation, normalise
-from echolatent.temporal.residual import blend, chunks, filtered_onehot
+from echolatent.temporal.residual import Once, blend, chunks, filtered_onehot, prefiltered, widen
 from echolatent.temporal.result import SmoothReport, SmoothResult, check_sequence, measure_output, measured_thresholds
 from echolatent.temporal.snake import solve_snake
 from echolatent.temporal.thresholds import stored_thresholds
@@ -60,10 +58,14 @@ MIN_LIMIT = 1e-6
 WINDOW = 1
 #: A frame whose normalised code moved less than this between two rounds keeps its decoded mask.
 REUSE_TOLERANCE = 1e-6
-#: Temporal Gaussian widths (frames) of the input one-hot tried by the residual decode, in order. 1.2 frames took
-#: the residual output of benchmarks/bench_smoothing.py's low-severity sequences from 0/8 to 8/8 passing (Dice
-#: 0.971 -> 0.996, none 0.994) and raised medium severity's Dice from 0.931 to 0.950 (none 0.947).
-INPUT_SIGMAS = (0.0, 1.2)
+#: Temporal Gaussian widths (frames) of the input one-hot under the residual decode: the first on every frame (it
+#: also makes the masks that are encoded), the next ones step by step on frames that still fail the checks
+#: (docs/smoothing.md has the measurements).
+INPUT_SIGMAS = (1.5, 3.0)
+#: Decoder probabilities kept during one call, at most (bytes): codes decoded again are looked up.
+PROBS_CACHE_BYTES = 256 * 2**20
+#: A sequence that is valid and whose |d(t)| stays below this fraction of every tau is returned unchanged.
+KEEP_BELOW = 0.5
 
 
 class Smoother:
@@ -77,11 +79,13 @@ class Smoother:
         thresholds: TemporalThresholds | None = None,
         validity_thresholds: ValidityThresholds | None = None,
         settings: ExactSettings | None = None,
-        max_rounds: int = 6,
+        max_rounds: int = 2,
         tighten: float = 0.25,
         decode: str = "residual",
-        blends: tuple[float, ...] = (0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95),
+        blends: tuple[float, ...] = (0.6, 0.75, 0.9),
         input_sigmas: tuple[float, ...] = INPUT_SIGMAS,
+        target: float = TARGET,
+        keep_below: float = KEEP_BELOW,
     ) -> None:
         """Args:
         model: a loaded ShapeModel, a model file, or None for the shipped AR-VAE.
@@ -94,34 +98,27 @@ class Smoother:
         blends: residual decode's steps towards the full decode for failing frames, increasing weights w in
             (0.5, 1) of ``(1 - w) onehot(input) + w P(z')`` (a pixel takes the decoder's label where the decoder's
             margin over the input's label exceeds (1 - w) / w).
-        input_sigmas: residual decode's temporal Gaussian widths (frames, increasing, >= 0) of the input one-hot,
-            each tried in turn; the last one is the base of the blends.
+        input_sigmas: residual decode's temporal Gaussian widths (frames, increasing, >= 0) of the input one-hot:
+            the first on every frame (and on the masks that are encoded), the next ones in turn on frames that
+            still fail (and their neighbours); the last one is the base of the blends.
+        target: fraction of each tau the exact method aims below (its margin), at the output's own resolution;
+            the published taus hold at the thresholds' grid.
+        keep_below: a valid input whose |d(t)| stays below this fraction of tau is returned as it is (0: never).
         """
-        if method not in METHODS:
-            raise ValueError(f"unknown smoothing method {method!r}; expected one of {METHODS}")
-        if decode not in DECODES:
-            raise ValueError(f"unknown decode mode {decode!r}; expected one of {DECODES}")
-        if not all(0.5 < weight < 1 for weight in blends) or list(blends) != sorted(set(blends)):
-            raise ValueError(f"blend weights must increase within (0.5, 1), got {blends}")
-        if (
-            not input_sigmas
-            or any(not 0 <= v < 100 for v in input_sigmas)
-            or list(input_sigmas) != sorted(set(input_sigmas))
-        ):
-            raise ValueError(f"input sigmas must increase within [0, 100) frames, got {input_sigmas}")
-        if not 0 < tighten < 1 or max_rounds < 0:
-            raise ValueError(f"need 0 < tighten < 1 and max_rounds >= 0, got {tighten}, {max_rounds}")
+        _check_arguments(method, decode, blends, input_sigmas, target, keep_below, tighten, max_rounds)
         self.method, self.decode, self.blends = method, decode, tuple(blends)
         self.input_sigmas = tuple(float(v) for v in input_sigmas)
         self.settings = settings or ExactSettings()
         self.max_rounds, self.tighten = max_rounds, tighten
+        self.target, self.keep_below = float(target), float(keep_below)
         self.validity_thresholds = validity_thresholds
-        self.model = None
         self.model = _load(model)
         if thresholds is None and not isinstance(model, torch.nn.Module):
             thresholds = stored_thresholds(model, required=True)
         self.thresholds = thresholds
         self._warned = False
+        self._cache: dict = {}
+        self._cache_bytes = 0
 
     def thresholds_for(self, masks: np.ndarray) -> TemporalThresholds | None:
         """The temporal thresholds used on ``masks``: the given or stored ones, else measured on ``masks``.
@@ -147,48 +144,69 @@ class Smoother:
         masks = check_sequence(masks)
         thresholds = self.thresholds_for(masks)
         report = SmoothReport(self.method)
+        self._cache, self._cache_bytes = {}, 0
         if self.method == "exact":
             out = self._exact(masks, spacing, thresholds, report)
         else:
             out = self._decode(solve_snake(self._encode(masks), self._latent_tau()), masks.shape)
             report.rounds = 1
-        if report.validity is None:
-            report.temporal, report.validity = self._measure(out, spacing, thresholds)
+        report.temporal, report.validity = self._measure(out, spacing, thresholds)
+        if report.temporal is not None:
+            report.margin = margin_used(report.temporal, thresholds.tau)
         report.seconds = time.perf_counter() - start
         return SmoothResult(out, report)
 
     # -- exact method -----------------------------------------------------------------------------------
     def _exact(self, masks, spacing, thresholds, report: SmoothReport) -> np.ndarray:
-        codes = self._encode(masks)
+        report.target = self.target
+        if self._already_smooth(masks, spacing, thresholds):
+            report.decoded, report.weights = "unchanged", [0.0] * len(masks)
+            return masks.astype(np.uint8, copy=True)
+        base = masks
+        if self.decode == "residual" and self.input_sigmas[0] > 0:
+            base = prefiltered(masks, self.input_sigmas[0])
+        codes = self._encode(base)
         inputs = (masks, codes) if self.decode == "residual" else None
-        limits = np.tile(self._latent_tau(), (masks.shape[0] - 2, 1))
+        limits = np.tile(self._latent_tau() * self.target, (masks.shape[0] - 2, 1))
         previous, full = None, None
         for round_index in range(self.max_rounds + 1):
             smoothed = solve_exact(codes, limits, self.settings)
-            full = self._decode(smoothed, masks.shape, previous, full)
-            previous = smoothed
+            last = round_index == self.max_rounds
+            if inputs is None:
+                full, previous = self._decode(smoothed, masks.shape, previous, full), smoothed
+            elif last:  # the residual decode falls back on the full decode in the last round only, when reached
+                full = Once(lambda z=smoothed: self._decode(z, masks.shape))
             report.rounds = round_index + 1
             out = self._choose(inputs, smoothed, full, spacing, thresholds, report)
             if out is not None:
                 break
-            out = full
-            if round_index == self.max_rounds or not self._tighten(limits, smoothed, report, round_index + 1):
+            out = full() if isinstance(full, Once) else full
+            if last or not self._tighten(limits, smoothed, report, round_index + 1):
                 break
         residual = report.residual()
         if residual:
             log.info(
-                "exact smoothing left %d failure(s) after %d rounds: %s",
+                "exact smoothing left %d failure(s) at %.2f tau after %d rounds: %s",
                 len(residual),
+                self.target,
                 report.rounds,
                 "; ".join(residual[:3]) + (" ..." if len(residual) > 3 else ""),
             )
         return out
 
+    def _already_smooth(self, masks, spacing, thresholds) -> bool:
+        """True when ``masks`` pass the validity check and every attribute's |d(t)| stays below ``keep_below``
+        times its tau (at the masks' own resolution): no flicker to remove, the input is returned as it is."""
+        if self.keep_below <= 0 or thresholds is None or not thresholds.bounds:
+            return False
+        temporal, validity = self._measure(masks, spacing, thresholds, self.keep_below)
+        return bool(validity.valid.all() and temporal.sequence_ok)
+
     def _choose(self, inputs, smoothed, full, spacing, thresholds, report: SmoothReport) -> np.ndarray | None:
         """The first of this round's candidate outputs that passes both checks, its measures left in ``report``;
         None when none passes (``report`` then measures ``full``)."""
         for weights, candidate in self._candidates(inputs, smoothed, full, report):
-            report.temporal, report.validity = self._measure(candidate, spacing, thresholds)
+            report.temporal, report.validity = self._measure(candidate, spacing, thresholds, self.target)
             report.weights = weights.tolist()
             report.decoded = "residual" if not weights.any() else "full" if (weights == 1).all() else "blend"
             if not report.residual():
@@ -197,42 +215,57 @@ class Smoother:
 
     def _candidates(self, inputs, smoothed, full, report: SmoothReport):
         """Yield ``(per-frame weights (T,), masks (T, H, W))`` in order of closeness to the input: the residual
-        outputs (weights 0, one per input sigma), then, while frames fail (read from the measures :meth:`_choose`
-        left in ``report``), the last one with the failing frames and their neighbours one step further along
-        ``blends`` (then 1, the full decode), and finally the full decode; only the full decode without
-        ``inputs`` (``(masks (T, H, W), normalised codes (T, d))`` of the input)."""
+        output with the first input sigma on every frame; while frames fail (read from the measures
+        :meth:`_choose` left in ``report``), the same with those frames and their neighbours one step further along
+        ``input_sigmas`` (weights 0); when ``full`` (the full decode) is given, then the failing frames one step
+        further along ``blends`` (then 1, the full decode), and finally the full decode; only the full decode
+        without ``inputs`` (``(masks (T, H, W), normalised codes (T, d))`` of the encoded masks)."""
         if inputs is not None:
             masks, codes = inputs
-            residuals = self._residuals(masks, codes, smoothed)
-            for sigma, raw in zip(self.input_sigmas, residuals, strict=True):
-                report.input_sigma = sigma
-                residual = clean_masks(raw)  # cleaned only when reached: the first candidate often passes
-                yield np.zeros(len(full)), residual
-            steps = np.array([0.0, *self.blends, 1.0])
-            level = np.zeros(len(full), dtype=int)
-            out = residual.copy()
-            for _ in range(2 * len(steps)):
-                failing = _widen(self._failing_frames(report), WINDOW) & (level < len(steps) - 1)
+            level = np.zeros(len(masks), dtype=int)
+            residual = np.empty(masks.shape, dtype=np.uint8)
+            frames = np.arange(len(masks))
+            for _ in range(len(self.input_sigmas)):
+                self._residual_frames(residual, masks, codes, smoothed, level, frames)
+                report.input_sigma = self.input_sigmas[level.max()]
+                yield np.zeros(len(masks)), residual.copy()
+                failing = widen(self._failing_frames(report), WINDOW) & (level < len(self.input_sigmas) - 1)
                 if not failing.any():
                     break
                 level[failing] += 1
-                if (level == len(steps) - 1).all():
-                    break
-                self._blend_frames(out, masks, smoothed, full, residual, steps[level], np.flatnonzero(failing))
-                yield steps[level], out.copy()
+                frames = np.flatnonzero(failing)
+            if full is None:
+                return
+            full = full()
+            yield from self._blends(masks, smoothed, full, residual, report)
         report.input_sigma = None
         yield np.ones(len(full)), full
 
-    def _residuals(self, masks: np.ndarray, codes: np.ndarray, smoothed: np.ndarray) -> list[np.ndarray]:
-        """The residual outputs ``(T, H, W)`` before clean-up, one per input sigma: the argmax of the filtered
-        one-hot of the input plus the decoded correction ``P(z') - P(z)``, computed a chunk of frames at a time."""
+    def _blends(self, masks, smoothed, full, residual, report: SmoothReport):
+        """The blend candidates of :meth:`_candidates`: failing frames one step further along ``blends``."""
+        steps = np.array([0.0, *self.blends, 1.0])
+        level = np.zeros(len(full), dtype=int)
+        out = residual.copy()
+        for _ in range(2 * len(steps)):
+            failing = widen(self._failing_frames(report), WINDOW) & (level < len(steps) - 1)
+            if not failing.any():
+                break
+            level[failing] += 1
+            if (level == len(steps) - 1).all():
+                break
+            self._blend_frames(out, masks, smoothed, full, residual, steps[level], np.flatnonzero(failing))
+            yield steps[level], out.copy()
+
+    def _residual_frames(self, out, masks, codes, smoothed, level: np.ndarray, frames: np.ndarray) -> None:
+        """Set ``out[frames]`` (in place) to the cleaned residual output: the argmax of the input's one-hot filtered
+        along time by ``input_sigmas[level[t]]`` plus the decoded correction ``P(z') - P(z)``, a chunk at a time."""
         size = masks.shape[1:]
-        outs = [np.empty(masks.shape, dtype=np.uint8) for _ in self.input_sigmas]
-        for frames in chunks(np.arange(len(masks)), size):
-            correction = self._probs(smoothed[frames], size) - self._probs(codes[frames], size)
-            for out, sigma in zip(outs, self.input_sigmas, strict=True):
-                out[frames] = (filtered_onehot(masks, frames, sigma) + correction).argmax(1)
-        return outs
+        for block in chunks(frames, size):
+            total = self._probs(smoothed[block], size) - self._probs(codes[block], size)
+            for step in np.unique(level[block]):
+                pick = level[block] == step
+                total[pick] += filtered_onehot(masks, block[pick], self.input_sigmas[step])
+            out[block] = clean_masks(total.argmax(1))
 
     def _blend_frames(self, out, masks, smoothed, full, residual, weights: np.ndarray, frames: np.ndarray) -> None:
         """Set ``out[frames]`` (in place) to :func:`.residual.blend` of those frames, a chunk at a time, with the
@@ -243,11 +276,21 @@ class Smoother:
             out[block] = blend(residual[block], onehot, probs, full[block], weights[block])
 
     def _probs(self, codes: np.ndarray, size) -> np.ndarray:
-        """Normalised codes ``(T, d)`` -> ``(T, 4, h, w)`` float32 decoder probabilities at ``size``."""
+        """Normalised codes ``(T, d)`` -> ``(T, 4, h, w)`` float32 decoder probabilities at ``size``; codes decoded
+        before during this call are looked up (up to :data:`PROBS_CACHE_BYTES`)."""
         from echolatent.latent.codec import decode_probs
 
-        latents = denormalise(codes, *self._latent_range()).astype(np.float32)
-        return decode_probs(self.model, latents, tuple(size))
+        keys = [(tuple(size), row.tobytes()) for row in codes]
+        missing = [i for i, key in enumerate(keys) if key not in self._cache]
+        decoded = {}
+        if missing:
+            latents = denormalise(codes[missing], *self._latent_range()).astype(np.float32)
+            decoded = dict(zip(missing, decode_probs(self.model, latents, tuple(size)), strict=True))
+            for i, probs in decoded.items():
+                if self._cache_bytes + probs.nbytes <= PROBS_CACHE_BYTES:
+                    self._cache[keys[i]] = probs
+                    self._cache_bytes += probs.nbytes
+        return np.stack([decoded[i] if i in decoded else self._cache[key] for i, key in enumerate(keys)])
 
     @staticmethod
     def _failing_frames(report: SmoothReport) -> np.ndarray:
@@ -316,13 +359,12 @@ class Smoother:
             out[frames] = clean_masks(decode_latents(self.model, latents, tuple(shape[1:])))
         return out
 
-    def _measure(self, masks, spacing, thresholds) -> tuple[TemporalReport | None, ValidityReport]:
-        return measure_output(masks, spacing, thresholds, self.validity_thresholds)
-
-
-def _widen(frames: np.ndarray, radius: int) -> np.ndarray:
-    """``(T,)`` bool frames -> those frames and their neighbours within ``radius`` frames."""
-    return ndimage.binary_dilation(frames, iterations=radius) if radius > 0 and frames.any() else frames.copy()
+    def _measure(
+        self, masks, spacing, thresholds, fraction: float = 1.0
+    ) -> tuple[TemporalReport | None, ValidityReport]:
+        """Temporal report at the masks' own resolution with taus times ``fraction`` and validity report of
+        ``(T, H, W)`` masks (:func:`.result.measure_output`)."""
+        return measure_output(masks, spacing, thresholds, self.validity_thresholds, fraction)
 
 
 def _load(model):
@@ -334,3 +376,23 @@ def _load(model):
     if not (high > low).all():
         raise InputError(model, "the shape model has no latent range (latent_max <= latent_min on some dims)")
     return loaded
+
+
+def _check_arguments(method, decode, blends, input_sigmas, target, keep_below, tighten, max_rounds) -> None:
+    """Raise ValueError for a :class:`Smoother` argument out of its range (see its docstring)."""
+    if method not in METHODS:
+        raise ValueError(f"unknown smoothing method {method!r}; expected one of {METHODS}")
+    if decode not in DECODES:
+        raise ValueError(f"unknown decode mode {decode!r}; expected one of {DECODES}")
+    if not all(0.5 < weight < 1 for weight in blends) or list(blends) != sorted(set(blends)):
+        raise ValueError(f"blend weights must increase within (0.5, 1), got {blends}")
+    if (
+        not input_sigmas
+        or any(not 0 <= v < 100 for v in input_sigmas)
+        or list(input_sigmas) != sorted(set(input_sigmas))
+    ):
+        raise ValueError(f"input sigmas must increase within [0, 100) frames, got {input_sigmas}")
+    if not 0 < target <= 1 or not 0 <= keep_below <= target:
+        raise ValueError(f"need 0 < target <= 1 and 0 <= keep_below <= target, got {target}, {keep_below}")
+    if not 0 < tighten < 1 or max_rounds < 0:
+        raise ValueError(f"need 0 < tighten < 1 and max_rounds >= 0, got {tighten}, {max_rounds}")

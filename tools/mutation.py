@@ -1,0 +1,163 @@
+"""Mutation testing of the numeric core with mutmut (pinned in the dev extra); writes docs/mutation.md.
+
+Not part of CI (slow). Each module is mutated in its own scratch copy of the project (``.mutation/<name>/``, git
+ignored), and its mutants run against that module's own test files only, one at a time (``--max-children 1``),
+with one thread (``OMP_NUM_THREADS=1``), niced, and bounded: mutmut kills a mutant that runs past 15x its tests'
+clean duration, and the script stops a module's run after ``--budget`` seconds (its unchecked mutants are then
+counted as such, not as killed).
+
+    python tools/mutation.py                      # every module
+    python tools/mutation.py validity clinical    # some modules
+    python tools/mutation.py --report-only        # rebuild docs/mutation.md from the last runs
+
+Score = (killed + timeout) / (mutants - equivalent - not checked). Equivalent mutants (changing nothing that can be
+observed) are listed in :data:`EQUIVALENT` with the reason, and left out of the count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+WORK = ROOT / ".mutation"
+DOC = ROOT / "docs" / "mutation.md"
+
+#: name -> (module file, its test files: globs relative to the project root)
+MODULES = {
+    "validity": ("src/echolatent/measure/validity.py", ["tests/measure/test_measure_validity.py",
+                                                         "tests/measure/test_validity_*.py"]),
+    "clinical": ("src/echolatent/measure/clinical.py", ["tests/measure/test_measure_clinical.py",
+                                                         "tests/measure/test_clinical_*.py"]),
+    "metrics": ("src/echolatent/latent/metrics.py", ["tests/latent/test_metrics.py",
+                                                      "tests/latent/test_metrics_*.py"]),
+    "evaluate": ("src/echolatent/latent/evaluate.py", ["tests/latent/test_evaluate.py",
+                                                        "tests/latent/test_evaluate_*.py"]),
+}
+
+#: mutant name -> why it is equivalent (cannot change anything observable); left out of the score.
+EQUIVALENT: dict[str, str] = {}
+
+_STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped", 36: "timeout",
+           -24: "timeout", 24: "timeout", 152: "timeout", 255: "timeout", None: "not checked"}
+
+
+def _tests(patterns: list[str]) -> list[str]:
+    files = sorted({str(p.relative_to(ROOT)) for pattern in patterns for p in ROOT.glob(pattern)})
+    if not files:
+        raise SystemExit(f"no test files match {patterns}")
+    return files
+
+
+def _stage(name: str, module: str, tests: list[str]) -> Path:
+    """A scratch project: src/, tests/ and a pyproject.toml whose [tool.mutmut] names the module and its tests."""
+    work = WORK / name
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pt", "*.egg-info")
+    shutil.copytree(ROOT / "src", work / "src", ignore=ignore)
+    shutil.copytree(ROOT / "tests", work / "tests", ignore=ignore)
+    config = {
+        "source_paths": ["src"],
+        "only_mutate": [module],
+        "pytest_add_cli_args": ["-p", "no:xdist", "-p", "no:cacheprovider", "-q"],
+        "pytest_add_cli_args_test_selection": tests,
+        "timeout_multiplier": 15.0,
+        "timeout_constant": 5.0,
+        "use_git_change_detection": False,
+    }
+    text = (ROOT / "pyproject.toml").read_text() + "\n[tool.mutmut]\n"
+    text += "".join(f"{key} = {json.dumps(value)}\n" for key, value in config.items())
+    (work / "pyproject.toml").write_text(text)
+    return work
+
+
+def run_module(name: str, budget: float) -> None:
+    module, patterns = MODULES[name]
+    work = _stage(name, module, _tests(patterns))
+    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    env.pop("PYTHONPATH", None)  # mutmut puts mutants/src first and removes src itself
+    log = (work / "mutmut.log").open("w")
+    start = time.monotonic()
+    command = ["nice", "-n", "10", sys.executable, "-m", "mutmut", "run", "--max-children", "1"]
+    process = subprocess.Popen(command, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        process.wait(timeout=budget)
+    except subprocess.TimeoutExpired:
+        process.terminate()
+        process.wait(timeout=30)
+    (work / "elapsed").write_text(f"{time.monotonic() - start:.0f}")
+
+
+def results(name: str) -> dict[str, str] | None:
+    """mutant name -> status, from the module's last run (None: never run)."""
+    module = MODULES[name][0]
+    meta = WORK / name / "mutants" / (module + ".meta")
+    if not meta.exists():
+        return None
+    codes = json.loads(meta.read_text())["exit_code_by_key"]
+    return {key: _STATUS.get(code, "suspicious") for key, code in codes.items()}
+
+
+def score_row(name: str, status: dict[str, str]) -> tuple[str, list[str]]:
+    equivalent = [key for key in status if key in EQUIVALENT]
+    counted = {key: s for key, s in status.items() if key not in EQUIVALENT}
+    killed = sum(s in ("killed", "timeout") for s in counted.values())
+    unchecked = sum(s == "not checked" for s in counted.values())
+    survived = sorted(key for key, s in counted.items() if s not in ("killed", "timeout", "not checked"))
+    tested = len(counted) - unchecked
+    score = 100 * killed / tested if tested else 0.0
+    elapsed = (WORK / name / "elapsed").read_text() if (WORK / name / "elapsed").exists() else "?"
+    row = (f"| {name} | `{MODULES[name][0]}` | {len(status)} | {len(equivalent)} | {unchecked} | {killed} | "
+           f"{len(survived)} | {score:.1f} % | {elapsed} s |")
+    return row, survived
+
+
+def write_doc(names: list[str]) -> None:
+    lines = [
+        "# Mutation testing of the numeric core", "",
+        "Generated by `python tools/mutation.py` (mutmut, pinned in the dev extra; each module's mutants run against "
+        "that module's test files only, one process, `OMP_NUM_THREADS=1`, `nice -n 10`). Score = (killed + timeout) / "
+        "(mutants - equivalent - not checked).", "",
+        "| name | module | mutants | equivalent | not checked | killed | survived | score | run time |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    survivors = {}
+    for name in names:
+        status = results(name)
+        if status is None:
+            lines.append(f"| {name} | `{MODULES[name][0]}` | not run | | | | | | |")
+            continue
+        row, survivors[name] = score_row(name, status)
+        lines.append(row)
+    lines += ["", "## Equivalent mutants (left out of the score)", ""]
+    lines += [f"- `{key}`: {reason}" for key, reason in sorted(EQUIVALENT.items())] or ["- none"]
+    lines += ["", "## Surviving mutants", ""]
+    for name, keys in survivors.items():
+        lines.append(f"- {name}: " + (", ".join(f"`{k}`" for k in keys) if keys else "none"))
+    DOC.write_text("\n".join(lines) + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("modules", nargs="*", help=f"some of {list(MODULES)} (default: all)")
+    parser.add_argument("--budget", type=float, default=1800.0, help="seconds per module before it is stopped")
+    parser.add_argument("--report-only", action="store_true")
+    args = parser.parse_args()
+    names = args.modules or list(MODULES)
+    if unknown := set(names) - set(MODULES):
+        parser.error(f"unknown modules {sorted(unknown)}")
+    if not args.report_only:
+        for name in names:
+            run_module(name, args.budget)
+    write_doc([name for name in MODULES if results(name) is not None or name in names])
+
+
+if __name__ == "__main__":
+    main()

@@ -138,8 +138,8 @@ def score_row(name: str, status: dict[str, str], baseline: bool = False) -> tupl
     score = 100 * killed / tested if tested else 0.0
     elapsed_file = WORK / _key(name, baseline) / "elapsed"
     elapsed = elapsed_file.read_text() if elapsed_file.exists() else "?"
-    row = (f"| {_key(name, baseline)} | `{MODULES[name][0]}` | {len(status)} | {len(equivalent)} | {unchecked} | {killed} | "
-           f"{len(survived)} | {score:.1f} % | {elapsed} s |")
+    row = (f"| {_key(name, baseline)} | `{MODULES[name][0]}` | {len(status)} | {len(equivalent)} | {unchecked} | "
+           f"{killed} | {len(survived)} | {score:.1f} % | {elapsed} s |")
     return row, survived
 
 

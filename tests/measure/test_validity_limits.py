@@ -103,7 +103,9 @@ def test_disconnected_pixels_are_those_outside_the_largest_8_connected_piece():
     assert disconnected_pixels(diagonal) == 0.0
 
 
-@pytest.mark.parametrize(("gap", "min_pixels", "expected"), [(4, 4.0, 0.0), (5, 4.0, 5.0), (5, 5.0, 0.0), (6, 5.0, 6.0)])
+@pytest.mark.parametrize(
+    ("gap", "min_pixels", "expected"), [(4, 4.0, 0.0), (5, 4.0, 5.0), (5, 5.0, 0.0), (6, 5.0, 6.0)]
+)
 def test_holes_between_counts_only_above_the_minimum(gap, min_pixels, expected):
     first = np.zeros((8, 12), bool)  # a U of LV (open at the top) closed by a bar of MYO: a 1 x gap hole
     first[2:4, 1] = first[2:4, 2 + gap] = first[3, 1 : 3 + gap] = True

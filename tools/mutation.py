@@ -42,7 +42,24 @@ MODULES = {
 }
 
 #: mutant name -> why it is equivalent (cannot change anything observable); left out of the score.
-EQUIVALENT: dict[str, str] = {}
+_NUMERIC = "the inputs are numeric arrays and every later operation casts to float64 anyway"
+_M = "echolatent.latent.metrics."
+EQUIVALENT: dict[str, str] = {
+    _M + "x__discretise__mutmut_7": "np.digitize never returns a negative bin: the lower clip is never active",
+    _M + "x__discretise__mutmut_8": "np.digitize over the 19 inner edges returns at most 19 = bins - 1: no upper clip",
+    _M + "x__discretise__mutmut_20": "as _8: indices never exceed bins - 1, so a looser upper clip changes nothing",
+    _M + "x_mutual_information__mutmut_4": "an extra empty row of the joint table adds only zero terms",
+    _M + "x_mutual_information__mutmut_6": "an extra empty column of the joint table adds only zero terms",
+    _M + "x_mutual_information__mutmut_13": "counting 2 per sample is undone by the normalisation of the joint table",
+    _M + "x__check__mutmut_3": "codes dtype: " + _NUMERIC,
+    _M + "x__check__mutmut_5": "codes dtype: " + _NUMERIC,
+    _M + "x__check__mutmut_7": "attributes dtype: " + _NUMERIC,
+    _M + "x__check__mutmut_9": "attributes dtype: " + _NUMERIC,
+    _M + "x_controllability__mutmut_3": "values dtype: " + _NUMERIC,
+    _M + "x_controllability__mutmut_5": "values dtype: " + _NUMERIC,
+    _M + "x_controllability__mutmut_7": "measurements dtype: " + _NUMERIC,
+    _M + "x_controllability__mutmut_9": "measurements dtype: " + _NUMERIC,
+}
 
 _STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped", 36: "timeout",
            -24: "timeout", 24: "timeout", 152: "timeout", 255: "timeout", None: "not checked"}

@@ -91,4 +91,23 @@ def test_controllability_drops_undefined_and_averages_rho():
     too_few = np.array([1.0, np.nan, np.nan, 2.0, np.nan])  # 2 defined: counts as 0
     assert controllability(values, partial[None]) == pytest.approx(0.5)
     assert controllability(values, np.stack([partial, too_few])) == pytest.approx(0.25)
+    assert controllability(values, np.stack([too_few, partial])) == pytest.approx(0.25)  # order does not matter
     assert controllability(values, -values[None]) == pytest.approx(-1.0)
+
+
+def test_three_defined_samples_are_enough_two_are_not():
+    codes = np.stack([np.arange(5.0), np.array([0.0, 2.0, 1.0, 4.0, 3.0])], 1)
+    attrs = np.array([[0.0], [1.0], [2.0], [np.nan], [np.nan]])
+    assert disentanglement(codes, attrs, ["a"])["a"]["samples"] == 3
+    attrs[2] = np.nan
+    with pytest.raises(ValueError, match="^attribute 'a' is defined on fewer than 3 samples$"):
+        disentanglement(codes, attrs, ["a"])
+
+
+def test_bad_shapes_and_values_are_named():
+    with pytest.raises(ValueError, match="expected codes"):
+        disentanglement(np.zeros(5), np.zeros((5, 1)), ["a"])  # 1-D codes, same length
+    with pytest.raises(ValueError, match="expected codes"):
+        disentanglement(np.zeros((5, 2)), np.zeros(5), ["a"])
+    with pytest.raises(ValueError, match="^codes contain NaN or infinite values$"):
+        disentanglement(np.full((5, 2), np.inf), np.zeros((5, 1)), ["a"])

@@ -2,8 +2,8 @@
 
 Not part of CI (slow). Each module is mutated in its own scratch copy of the project (``.mutation/<name>/``, git
 ignored), and its mutants run against that module's own test files only, one at a time (``--max-children 1``),
-with one thread (``OMP_NUM_THREADS=1``), niced, and bounded: mutmut kills a mutant that runs past 15x its tests'
-clean duration, and the script stops a module's run after ``--budget`` seconds (its unchecked mutants are then
+with one thread (``OMP_NUM_THREADS=1``), niced, and bounded: mutmut stops a mutant that uses more than 4x its tests'
+clean CPU time + 10 s (a timeout counts as killed), and the script stops a module's run after ``--budget`` seconds (its unchecked mutants are then
 counted as such, not as killed).
 
     python tools/mutation.py                      # every module
@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -104,8 +105,8 @@ def _stage(name: str, module: str, tests: list[str]) -> Path:
         "only_mutate": [module],
         "pytest_add_cli_args": ["-p", "no:xdist", "-p", "no:cacheprovider", "-q"],
         "pytest_add_cli_args_test_selection": tests,
-        "timeout_multiplier": 15.0,
-        "timeout_constant": 5.0,
+        "timeout_multiplier": 4.0,  # CPU seconds: a looping mutant is stopped at 4x its tests' clean time + 10 s
+        "timeout_constant": 10.0,
         "use_git_change_detection": False,
     }
     text = (ROOT / "pyproject.toml").read_text() + "\n[tool.mutmut]\n"
@@ -122,11 +123,12 @@ def run_module(name: str, budget: float, baseline: bool = False) -> None:
     log = (work / "mutmut.log").open("w")
     start = time.monotonic()
     command = ["nice", "-n", "10", sys.executable, "-m", "mutmut", "run", "--max-children", "1"]
-    process = subprocess.Popen(command, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(command, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT,
+                               start_new_session=True)
     try:
         process.wait(timeout=budget)
     except subprocess.TimeoutExpired:
-        process.terminate()
+        os.killpg(process.pid, signal.SIGKILL)  # mutmut and the mutant it forked (a looping one would stay)
         process.wait(timeout=30)
     (work / "elapsed").write_text(f"{time.monotonic() - start:.0f}")
 
@@ -181,6 +183,16 @@ def write_doc(names: list[str]) -> None:
             lines.append(row)
             if not baseline:
                 survivors[name] = kept
+    lines += ["", "Same mutants before and after (those checked in both runs, equivalent ones left out):", ""]
+    for name in names:
+        before, after = results(name, True), results(name)
+        if before and after:
+            common = [k for k in before if k in after and k not in EQUIVALENT
+                      and "not checked" not in (before[k], after[k])]
+            if common:
+                rate = [100 * sum(run[k] in ("killed", "timeout") for k in common) / len(common)
+                        for run in (before, after)]
+                lines.append(f"- {name}: {len(common)} mutants, {rate[0]:.1f} % before, {rate[1]:.1f} % after")
     lines += ["", "## Equivalent mutants (left out of the score)", ""]
     lines += [f"- `{key}`: {reason}" for key, reason in sorted(EQUIVALENT.items())] or ["- none"]
     lines += ["", "## Surviving mutants", ""]

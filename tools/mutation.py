@@ -3,8 +3,8 @@
 Not part of CI (slow). Each module is mutated in its own scratch copy of the project (``.mutation/<name>/``, git
 ignored), and its mutants run against that module's own test files only, one at a time (``--max-children 1``),
 with one thread (``OMP_NUM_THREADS=1``), niced, and bounded: mutmut stops a mutant that uses more than 4x its tests'
-clean CPU time + 10 s (a timeout counts as killed), and the script stops a module's run after ``--budget`` seconds (its unchecked mutants are then
-counted as such, not as killed).
+clean CPU time + 10 s (a timeout counts as killed), and the script stops a module's run after ``--budget`` seconds
+(its unchecked mutants are then counted as such, not as killed).
 
     python tools/mutation.py                      # every module
     python tools/mutation.py validity clinical    # some modules

@@ -198,6 +198,10 @@ def write_doc(names: list[str]) -> None:
     lines += ["", "## Surviving mutants", ""]
     for name, keys in survivors.items():
         lines.append(f"- {name}: " + (", ".join(f"`{k}`" for k in keys) if keys else "none"))
+    lines += ["", "## Tests that fail when their subject is a constant", "",
+              "`PYTHONPATH=src:tools python tools/spot_check.py` replaces the subject of 10 tests (listed in its "
+              "`CASES`) by a function returning a constant of the right type; each of them must fail (the script "
+              "exits 1 otherwise)."]
     DOC.write_text("\n".join(lines) + "\n")
 
 

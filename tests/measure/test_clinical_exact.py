@@ -128,3 +128,19 @@ def test_single_view_in_pixels_and_in_mm():
     camus = clinical_indices({View.A2C: frame_ed}, {View.A2C: frame_es}, {View.A2C: None}, step="camus")
     assert camus.edv == pytest.approx(pixels.edv, rel=1e-12)
     assert camus.esv == pytest.approx(pixels.esv * 40 / 30, rel=0.02)  # ES disks as high as ED's
+
+
+def test_all_four_masks_are_measured_on_the_finest_grid_of_all(monkeypatch):
+    from echolatent.measure import clinical
+
+    calls = []
+
+    def spy(mask, spacing=None, **kwargs):
+        calls.append((spacing, kwargs.get("iso_spacing")))
+        return lv_geometry(mask, spacing, **kwargs)
+
+    monkeypatch.setattr(clinical, "lv_geometry", spy)
+    spacing = {View.A4C: (0.3, 0.6), View.A2C: (0.5, 0.25)}
+    ed = {View.A4C: half_ellipse(30, 20, spacing[View.A4C]), View.A2C: half_ellipse(30, 15, spacing[View.A2C])}
+    clinical_indices(ed, ed, spacing)
+    assert sorted(calls) == sorted([(spacing[View.A4C], 0.25), (spacing[View.A2C], 0.25)] * 2)

@@ -61,6 +61,26 @@ EQUIVALENT: dict[str, str] = {
     _M + "x_controllability__mutmut_7": "measurements dtype: " + _NUMERIC,
     _M + "x_controllability__mutmut_9": "measurements dtype: " + _NUMERIC,
 }
+_V = "echolatent.measure.validity."
+_RECOMPUTED = "passes no precomputed holes: the callee computes the same holes itself"
+_UNUSED = "computes the holes of a structure that is absent: the value is never used (guarded by the same test)"
+EQUIVALENT.update({
+    _V + "x_check_validity__mutmut_19": "the criteria are Python floats: the array is float64 without the dtype",
+    _V + "x_check_validity__mutmut_21": "the criteria are Python floats: the array is float64 without the dtype",
+    _V + "x_check_validity__mutmut_26": "errstate only silences warnings (NaN comparisons emit none)",
+    _V + "x_frame_criteria__mutmut_17": 'float("NAN") is NaN',
+    _V + "x_width_ratio__mutmut_14": 'float("NAN") is NaN',
+    **{_V + f"x_frame_criteria__mutmut_{i}": _UNUSED for i in (25, 30, 35, 40, 42)},
+    _V + "x_frame_criteria__mutmut_34": _RECOMPUTED,
+    **{_V + f"x_frame_criteria__mutmut_{i}": _RECOMPUTED for i in (86, 88, 109, 111)},
+    **{_V + f"x__own_holes__mutmut_{i}": "every caller passes the holes: the `holes is None` branch is dead"
+       for i in (2, 3, 4, 5)},
+    _V + "x__own_holes__mutmut_22": "hole pixels all have labels > 0: the filter `touched > 0` never removes one",
+    **{_V + f"x_holes_between__mutmut_{i}": _RECOMPUTED for i in (3, 5)},
+    **{_V + f"x__between__mutmut_{i}": _RECOMPUTED for i in (7, 10, 14, 17)},
+    **{_V + f"x__between__mutmut_{i}": "the region is read only when its holes are not given (they always are)"
+       for i in (5, 12)},
+})
 
 _STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped", 36: "timeout",
            -24: "timeout", 24: "timeout", 152: "timeout", 255: "timeout", None: "not checked"}
@@ -81,15 +101,35 @@ def _no_frame_cache_for_mutants(monkeypatch):
     from echolatent.measure import validity
     from echolatent.measure.framecache import FrameCache
 
-    monkeypatch.setattr(validity, "CRITERIA_CACHE", FrameCache(max_bytes=0))
+    monkeypatch.setattr(validity, "CRITERIA_CACHE", FrameCache())  # empty for each test, not disabled
 """
+
+
+def _fresh_caches(work: Path) -> None:
+    conftest = work / "tests" / "conftest.py"
+    text = conftest.read_text()
+    conftest.write_text(("import pytest\n" if "import pytest" not in text else "") + text + _FRESH)
+
+
+def rerun_survivors(name: str, budget: float) -> None:
+    """Run the module's surviving and unchecked mutants again with the current tests (killed ones stay killed:
+    tests were only added or tightened)."""
+    status = results(name)
+    if status is None:
+        raise SystemExit(f"{name}: no previous run to continue")
+    work = WORK / name
+    shutil.rmtree(work / "tests")
+    shutil.copytree(ROOT / "tests", work / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+    _fresh_caches(work)
+    names = [key for key, s in status.items() if s not in ("killed", "timeout") and key not in EQUIVALENT]
+    _mutmut(work, ["run", "--max-children", "1", *names], budget, "mutmut-rerun.log")
 
 
 def _stage(name: str, module: str, tests: list[str]) -> Path:
     """A scratch project: src/, tests/ and a pyproject.toml whose [tool.mutmut] names the module and its tests.
 
-    The per-frame caches are disabled in its tests/conftest.py: mutmut forks every mutant from the process that ran
-    the clean tests, so a cached clean value would hide the mutant.
+    Each test starts with an empty per-frame cache (tests/conftest.py): mutmut forks every mutant from the process
+    that ran the clean tests, so a cached clean value would hide the mutant.
     """
     work = WORK / name
     shutil.rmtree(work, ignore_errors=True)
@@ -97,9 +137,7 @@ def _stage(name: str, module: str, tests: list[str]) -> Path:
     ignore = shutil.ignore_patterns("__pycache__", "*.pt", "*.egg-info")
     shutil.copytree(ROOT / "src", work / "src", ignore=ignore)
     shutil.copytree(ROOT / "tests", work / "tests", ignore=ignore)
-    conftest = work / "tests" / "conftest.py"
-    text = conftest.read_text()
-    conftest.write_text(("import pytest\n" if "import pytest" not in text else "") + text + _FRESH)
+    _fresh_caches(work)
     config = {
         "source_paths": ["src"],
         "only_mutate": [module],
@@ -118,11 +156,16 @@ def _stage(name: str, module: str, tests: list[str]) -> Path:
 def run_module(name: str, budget: float, baseline: bool = False) -> None:
     module, patterns = MODULES[name]
     work = _stage(_key(name, baseline), module, _tests(patterns[:1] if baseline else patterns))
+    start = time.monotonic()
+    _mutmut(work, ["run", "--max-children", "1"], budget, "mutmut.log")
+    (work / "elapsed").write_text(f"{time.monotonic() - start:.0f}")
+
+
+def _mutmut(work: Path, arguments: list[str], budget: float, log_name: str) -> None:
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
     env.pop("PYTHONPATH", None)  # mutmut puts mutants/src first and removes src itself
-    log = (work / "mutmut.log").open("w")
-    start = time.monotonic()
-    command = ["nice", "-n", "10", sys.executable, "-m", "mutmut", "run", "--max-children", "1"]
+    log = (work / log_name).open("w")
+    command = ["nice", "-n", "10", sys.executable, "-m", "mutmut", *arguments]
     process = subprocess.Popen(command, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT,
                                start_new_session=True)
     try:
@@ -130,7 +173,6 @@ def run_module(name: str, budget: float, baseline: bool = False) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)  # mutmut and the mutant it forked (a looping one would stay)
         process.wait(timeout=30)
-    (work / "elapsed").write_text(f"{time.monotonic() - start:.0f}")
 
 
 def _key(name: str, baseline: bool) -> str:
@@ -211,13 +253,17 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=1800.0, help="seconds per module before it is stopped")
     parser.add_argument("--report-only", action="store_true")
     parser.add_argument("--baseline", action="store_true", help="only each module's pre-existing test file")
+    parser.add_argument("--rerun-survivors", action="store_true", help="continue the last run with the current tests")
     args = parser.parse_args()
     names = args.modules or list(MODULES)
     if unknown := set(names) - set(MODULES):
         parser.error(f"unknown modules {sorted(unknown)}")
     if not args.report_only:
         for name in names:
-            run_module(name, args.budget, args.baseline)
+            if args.rerun_survivors:
+                rerun_survivors(name, args.budget)
+            else:
+                run_module(name, args.budget, args.baseline)
     write_doc([name for name in MODULES if results(name) or results(name, True) or name in names])
 
 

@@ -247,7 +247,11 @@ def test_calibration_is_max_times_margin_and_min_times_margin():
         ((100, 100), CAMUS128_THRESHOLDS, None),
         ((160, 160), CAMUS128_THRESHOLDS, None),  # log distance to 128^2: 0.45, to 224^2: 0.67
         ((180, 180), CAMUS224_THRESHOLDS, None),  # 0.68 vs 0.44
-        ((300, 300), CAMUS224_THRESHOLDS, None),  # 0.58 to 224^2, 1.54 to 700 x 600
+        ((131, 219), CAMUS224_THRESHOLDS, None),  # 28689 px: above 128 * 224 (the log midpoint)
+        ((127, 225), CAMUS128_THRESHOLDS, None),  # 28575 px, just below
+        ((300, 100), CAMUS224_THRESHOLDS, None),  # rows times columns, not columns squared
+        ((300, 300), CAMUS224_THRESHOLDS, None),
+        ((370, 370), CAMUS224_THRESHOLDS, None),  # 136900 px, below the midpoint 145167 with 700 x 600  # 0.58 to 224^2, 1.54 to 700 x 600
         ((400, 400), CAMUS224_THRESHOLDS, (224, 224)),  # 1.16 vs 0.97: native size, checked at 224
         ((843, 583), CAMUS224_THRESHOLDS, (224, 224)),
     ],
@@ -255,3 +259,45 @@ def test_calibration_is_max_times_margin_and_min_times_margin():
 def test_default_limits_and_check_grid_by_nearest_pixel_count(grid, limits, check_grid):
     assert default_thresholds(grid) is limits
     assert default_check_grid(grid) == check_grid
+
+
+def test_holes_between_with_diagonal_holes_and_holes_of_the_second():
+    first = _box((7, 7), (1, 4), (1, 4)) & ~_box((7, 7), (2, 3), (2, 3))
+    first[2, 3] = first[3, 2] = True  # its hole: (2, 2) and (3, 3), one 8-connected piece
+    second = np.zeros_like(first)
+    second[2, 2] = True  # inside that hole: the rest of it, (3, 3), is a gap between the two
+    assert holes_between(first, second, 0.0) == 1.0
+    ring = _box((7, 7), (0, 2), (4, 6)) & ~_box((7, 7), (1, 1), (5, 5))  # a second region with its own hole
+    assert holes_between(first, second | ring, 0.0) == 1.0
+    assert holes_between(second | ring, first, 0.0) == 1.0
+
+
+def test_calibration_skips_undefined_and_zero_values():
+    frames = np.stack([heart_frame(), heart_frame(half_width=16, wall=8)])
+    values = check_validity(frames, ValidityThresholds.published()).criteria
+    split = heart_frame()
+    split[60:62][split[60:62] == MYO] = BG  # MYO in two pieces: erosion ratio 0, left out
+    no_myo = heart_frame()
+    no_myo[no_myo == MYO] = BG  # every MYO criterion undefined
+    assert check_validity(split[None], ValidityThresholds.published()).criteria["erosion_ratio_myo"][0] == 0.0
+    tight = ValidityThresholds(frontier_lv_bg=9.0, frontier_myo_la=0.0, width_ratio_lv_myo=0.0, erosion_ratio_myo=9.0)
+    calibrated = ValidityThresholds.calibrate([frames, split[None], no_myo[None]], margin=0.0, base=tight)
+    assert calibrated.erosion_ratio_myo == values["erosion_ratio_myo"].min()
+    only_no_myo = ValidityThresholds.calibrate(no_myo[None], base=tight)
+    assert only_no_myo.erosion_ratio_myo == 9.0 and only_no_myo.width_ratio_lv_myo == 0.0
+    assert only_no_myo.frontier_myo_la == 0.0  # no MYO value at all: the base limits are kept
+
+
+def test_calibration_measures_at_the_references_own_grid():
+    frames = np.repeat(np.repeat(heart_frame()[None], 3, axis=1), 3, axis=2)  # 384 x 384: default would resample
+    native = check_validity(frames, ValidityThresholds.published()).criteria
+    tight = ValidityThresholds(frontier_lv_bg=0.0, frontier_myo_la=0.0, width_ratio_lv_myo=0.0)
+    calibrated = ValidityThresholds.calibrate(frames, margin=0.0, base=tight)
+    assert calibrated.frontier_lv_bg == native["frontier_lv_bg"][0] and calibrated.grid == (384, 384)
+
+
+def test_calibration_names_a_bad_reference():
+    from echolatent.errors import InputError
+
+    with pytest.raises(InputError, match="reference"):
+        ValidityThresholds.calibrate(np.full((1, 8, 8), 9, np.uint8))

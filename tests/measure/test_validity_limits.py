@@ -250,8 +250,8 @@ def test_calibration_is_max_times_margin_and_min_times_margin():
         ((131, 219), CAMUS224_THRESHOLDS, None),  # 28689 px: above 128 * 224 (the log midpoint)
         ((127, 225), CAMUS128_THRESHOLDS, None),  # 28575 px, just below
         ((300, 100), CAMUS224_THRESHOLDS, None),  # rows times columns, not columns squared
-        ((300, 300), CAMUS224_THRESHOLDS, None),
-        ((370, 370), CAMUS224_THRESHOLDS, None),  # 136900 px, below the midpoint 145167 with 700 x 600  # 0.58 to 224^2, 1.54 to 700 x 600
+        ((300, 300), CAMUS224_THRESHOLDS, None),  # 0.58 to 224^2, 1.54 to 700 x 600
+        ((370, 370), CAMUS224_THRESHOLDS, None),  # 136900 px, below the midpoint 145167 with 700 x 600
         ((400, 400), CAMUS224_THRESHOLDS, (224, 224)),  # 1.16 vs 0.97: native size, checked at 224
         ((843, 583), CAMUS224_THRESHOLDS, (224, 224)),
     ],

@@ -64,7 +64,11 @@ EQUIVALENT: dict[str, str] = {
 _V = "echolatent.measure.validity."
 _RECOMPUTED = "passes no precomputed holes: the callee computes the same holes itself"
 _UNUSED = "computes the holes of a structure that is absent: the value is never used (guarded by the same test)"
+_C = "echolatent.measure.clinical."
 EQUIVALENT.update({
+    _C + "x_ejection_fraction__mutmut_12": 'float("NAN") is NaN',
+    **{_C + f"x_clinical_indices__mutmut_{i}": "View is a StrEnum: members sort by their value without the key "
+       "(and the biplane volume is symmetric in the two views)" for i in (19, 21)},
     _V + "x_check_validity__mutmut_19": "the criteria are Python floats: the array is float64 without the dtype",
     _V + "x_check_validity__mutmut_21": "the criteria are Python floats: the array is float64 without the dtype",
     _V + "x_check_validity__mutmut_26": "errstate only silences warnings (NaN comparisons emit none)",

@@ -57,6 +57,7 @@ def test_volume_formulas_by_hand():
 def test_ejection_fraction_by_hand():
     assert ejection_fraction(100.0, 40.0) == 60.0
     assert ejection_fraction(80.0, 100.0) == -25.0
+    assert ejection_fraction(0.5, 0.25) == 50.0  # small volumes (px^3 or mL) are volumes too
     assert math.isnan(ejection_fraction(0.0, 0.0)) and math.isnan(ejection_fraction(-5.0, 1.0))
 
 
@@ -127,7 +128,7 @@ def test_single_view_in_pixels_and_in_mm():
     assert pixels.esv == pytest.approx(2 / 3 * math.pi * 30 * 16 * 16, rel=0.03)
     camus = clinical_indices({View.A2C: frame_ed}, {View.A2C: frame_es}, {View.A2C: None}, step="camus")
     assert camus.edv == pytest.approx(pixels.edv, rel=1e-12)
-    assert camus.esv == pytest.approx(pixels.esv * 40 / 30, rel=0.02)  # ES disks as high as ED's
+    assert camus.esv == pytest.approx(pixels.esv * 40 / 30, rel=0.02)  # ES disks as high as the ED ones
 
 
 def test_all_four_masks_are_measured_on_the_finest_grid_of_all(monkeypatch):
@@ -144,3 +145,14 @@ def test_all_four_masks_are_measured_on_the_finest_grid_of_all(monkeypatch):
     ed = {View.A4C: half_ellipse(30, 20, spacing[View.A4C]), View.A2C: half_ellipse(30, 15, spacing[View.A2C])}
     clinical_indices(ed, ed, spacing)
     assert sorted(calls) == sorted([(spacing[View.A4C], 0.25), (spacing[View.A2C], 0.25)] * 2)
+
+
+def test_camus_step_when_the_es_mask_is_the_longest():
+    spacing = {View.A4C: (0.3, 0.6), View.A2C: (0.5, 0.25)}
+    ed = {View.A4C: half_ellipse(26, 20, spacing[View.A4C]), View.A2C: half_ellipse(26, 15, spacing[View.A2C])}
+    es = {View.A4C: half_ellipse(30, 15, spacing[View.A4C]), View.A2C: half_ellipse(30, 11, spacing[View.A2C])}
+    usual, camus = clinical_indices(ed, es, spacing), clinical_indices(ed, es, spacing, step="camus")
+    assert camus.esv == pytest.approx(usual.esv, rel=1e-12)
+    assert camus.edv == pytest.approx(usual.edv * 30 / 26, rel=0.02)  # ED disks as high as the ES ones
+    one = {View.A4C: ed[View.A4C]}, {View.A4C: es[View.A4C]}, {View.A4C: spacing[View.A4C]}
+    assert clinical_indices(*one, step="camus").edv == pytest.approx(clinical_indices(*one).edv * 30 / 26, rel=0.02)

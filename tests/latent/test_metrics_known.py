@@ -111,3 +111,17 @@ def test_bad_shapes_and_values_are_named():
         disentanglement(np.zeros((5, 2)), np.zeros(5), ["a"])
     with pytest.raises(ValueError, match="^codes contain NaN or infinite values$"):
         disentanglement(np.full((5, 2), np.inf), np.zeros((5, 1)), ["a"])
+
+
+def test_mig_of_a_binary_attribute_and_of_a_constant_one():
+    binary = np.tile([0.0, 1.0], 20)  # entropy log 2 = 0.69 nats (< 1)
+    codes = np.stack([binary * 3, np.full(40, 0.3)], 1)
+    assert disentanglement(codes, binary[:, None], ["b"])["b"]["mig"] == pytest.approx(1.0)
+    with np.errstate(all="ignore"), pytest.warns(Warning):
+        constant = disentanglement(codes, np.ones((40, 1)), ["c"])["c"]
+    assert constant["mig"] == 0.0  # no entropy: no gap
+
+
+def test_sap_with_two_dims_is_their_gap():
+    s = disentanglement(np.stack([HALF, PERM], 1), A[:, None], ["a"])["a"]
+    assert s["sap"] == pytest.approx(_r2(HALF, A) - _r2(PERM, A), rel=1e-9)

@@ -301,3 +301,21 @@ def test_calibration_names_a_bad_reference():
 
     with pytest.raises(InputError, match="reference"):
         ValidityThresholds.calibrate(np.full((1, 8, 8), 9, np.uint8))
+
+
+def test_islands_at_the_far_bottom_and_right_are_counted():
+    frame = heart_frame()
+    frame[127, 127] = LA  # the last row and column of the image: the crop must keep them
+    frame[127, 0] = LV
+    values = frame_criteria(frame)
+    assert values["disconnected_la"] == 1.0 and values["disconnected_lv"] == 1.0
+
+
+def test_a_hole_leaking_diagonally_is_no_hole():
+    frame = heart_frame()
+    ring = _box(frame.shape, (2, 8), (2, 8)) & ~_box(frame.shape, (3, 7), (3, 7))
+    ring[2, 2] = False  # the corner: the inside touches the outside diagonally (8-connected)
+    frame[ring] = LA
+    assert frame_criteria(frame)["holes_la"] == 0.0
+    frame[2, 2] = LA
+    assert frame_criteria(frame)["holes_la"] == 25.0

@@ -70,7 +70,8 @@ EQUIVALENT.update({
     **{_C + f"x_clinical_indices__mutmut_{i}": "View is a StrEnum: members sort by their value without the key "
        "(and the biplane volume is symmetric in the two views)" for i in (19, 21)},
     **{_V + f"x__cached_criteria__mutmut_{i}": "the cache only saves time: a changed but fixed key, a miss or a "
-       "value not stored makes the criteria be computed again, with the same result" for i in (3, 5, 6, 7, 8, 9, 14, 15)},
+       "value not stored makes the criteria be computed again, with the same result"
+       for i in (3, 5, 6, 7, 8, 9, 14, 15)},
     _V + "x__holes__mutmut_23": "pixel [1, 0] of the padded image is padding too: the same outside label as [0, 0]",
     _V + "x__piece_count__mutmut_6": "one piece goes on to the size test, which returns 1 either way",
     _V + "x__piece_count__mutmut_12": "reached with 2+ pieces only: 0 and the count both differ from 1, the loop stops",

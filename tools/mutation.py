@@ -67,6 +67,11 @@ _UNUSED = "computes the holes of a structure that is absent: the value is never 
 _C = "echolatent.measure.clinical."
 EQUIVALENT.update({
     _C + "x_ejection_fraction__mutmut_12": 'float("NAN") is NaN',
+    _C + "x__largest_contour__mutmut_3": "find_contours' default level is (min + max) / 2 = 0.5 on a padded 0..1 mask",
+    _C + "x__largest_contour__mutmut_10": "astype(None) is float64",
+    _C + "x__largest_contour__mutmut_28": "keeping the closing duplicate point adds a zero-length edge that crosses "
+    "no disk line",
+    _C + "x_disk_diameters__mutmut_26": "rolling by +1 instead of -1 gives the same edges, reversed",
     **{_C + f"x_clinical_indices__mutmut_{i}": "View is a StrEnum: members sort by their value without the key "
        "(and the biplane volume is symmetric in the two views)" for i in (19, 21)},
     **{_V + f"x__cached_criteria__mutmut_{i}": "the cache only saves time: a changed but fixed key, a miss or a "

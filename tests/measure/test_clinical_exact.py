@@ -50,7 +50,7 @@ def test_volume_formulas_by_hand():
     assert biplane_volume(four, two, 8.0) == pytest.approx(math.pi / 4 * 20 * 8 / 4, rel=1e-12)
     assert area_length_volume(four) == pytest.approx(8 * 144 / (3 * math.pi * 10), rel=1e-12)
     np.testing.assert_array_equal(four.base_mid, [10.0, 2.0])
-    with pytest.raises(ValueError, match="same number of disks"):
+    with pytest.raises(ValueError, match="^both views need the same number of disks$"):
         biplane_volume(four, _geometry([1, 2, 3], 10.0))
 
 

@@ -16,6 +16,14 @@ def test_mutual_information_and_entropy_of_known_variables():
     assert mutual_information(a, b) == pytest.approx(0.0, abs=1e-12)
 
 
+def _histogram_mi(x, y, bins=20):
+    """Independent mutual information (nats) of two variables binned by numpy's 2-D histogram (equal widths)."""
+    joint = np.histogram2d(x, y, bins=bins)[0] / len(x)
+    outer = joint.sum(1, keepdims=True) * joint.sum(0, keepdims=True)
+    nz = joint > 0
+    return float((joint[nz] * np.log(joint[nz] / outer[nz])).sum())
+
+
 def test_a_linear_dim_is_perfectly_interpretable():
     rng = np.random.default_rng(0)
     codes = rng.standard_normal((400, 4))
@@ -25,7 +33,13 @@ def test_a_linear_dim_is_perfectly_interpretable():
     a, b = scores["a"], scores["b"]
     assert a["interpretability_dim"] == 1 and a["interpretability"] == pytest.approx(1.0)
     assert a["scc"] == pytest.approx(1.0) and a["scc_dim"] == 1 and a["samples"] == 360
-    assert a["sap"] > 0.9 and 0 < a["mig"] <= 1
+    defined = np.isfinite(attrs[:, 0])
+    mi = [_histogram_mi(codes[defined, j], attrs[defined, 0]) for j in range(4)]
+    h = _histogram_mi(attrs[defined, 0], attrs[defined, 0])  # the entropy of the binned attribute
+    assert mi[1] == pytest.approx(h, rel=1e-9)  # 3 z + 2 bins exactly like z
+    assert a["mig"] == pytest.approx((h - max(mi[0], mi[2], mi[3])) / h, rel=1e-9)
+    r2 = sorted(np.corrcoef(codes[defined].T, attrs[defined, 0])[-1, :4] ** 2)
+    assert a["sap"] == pytest.approx(r2[-1] - r2[-2], rel=1e-9)
     assert b["scc_dim"] == 2 and b["scc"] == pytest.approx(1.0)  # monotone: Spearman 1
     assert b["interpretability"] < 1.0  # but not linear
 

@@ -1,0 +1,299 @@
+"""Mutation testing of the numeric core with mutmut (pinned in the dev extra); writes docs/mutation.md.
+
+Not part of CI (slow). Each module is mutated in its own scratch copy of the project (``.mutation/<name>/``, git
+ignored), and its mutants run against that module's own test files only, one at a time (``--max-children 1``),
+with one thread (``OMP_NUM_THREADS=1``), niced, and bounded: mutmut stops a mutant that uses more than 4x its tests'
+clean CPU time + 10 s (a timeout counts as killed), and the script stops a module's run after ``--budget`` seconds
+(its unchecked mutants are then counted as such, not as killed).
+
+    python tools/mutation.py                      # every module
+    python tools/mutation.py validity clinical    # some modules
+    python tools/mutation.py --report-only        # rebuild docs/mutation.md from the last runs
+
+Score = (killed + timeout) / (mutants - equivalent - not checked). Equivalent mutants (changing nothing that can be
+observed) are listed in :data:`EQUIVALENT` with the reason, and left out of the count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+WORK = ROOT / ".mutation"
+DOC = ROOT / "docs" / "mutation.md"
+
+#: name -> (module file, its test files: globs relative to the project root)
+MODULES = {
+    "validity": ("src/echolatent/measure/validity.py", ["tests/measure/test_measure_validity.py",
+                                                         "tests/measure/test_validity_*.py"]),
+    "clinical": ("src/echolatent/measure/clinical.py", ["tests/measure/test_measure_clinical.py",
+                                                         "tests/measure/test_clinical_*.py"]),
+    "metrics": ("src/echolatent/latent/metrics.py", ["tests/latent/test_metrics.py",
+                                                      "tests/latent/test_metrics_*.py"]),
+    "evaluate": ("src/echolatent/latent/evaluate.py", ["tests/latent/test_evaluate.py",
+                                                        "tests/latent/test_evaluate_*.py"]),
+}
+
+#: mutant name -> why it is equivalent (cannot change anything observable); left out of the score.
+_NUMERIC = "the inputs are numeric arrays and every later operation casts to float64 anyway"
+_M = "echolatent.latent.metrics."
+EQUIVALENT: dict[str, str] = {
+    _M + "x__discretise__mutmut_7": "np.digitize never returns a negative bin: the lower clip is never active",
+    _M + "x__discretise__mutmut_8": "np.digitize over the 19 inner edges returns at most 19 = bins - 1: no upper clip",
+    _M + "x__discretise__mutmut_20": "as _8: indices never exceed bins - 1, so a looser upper clip changes nothing",
+    _M + "x_mutual_information__mutmut_4": "an extra empty row of the joint table adds only zero terms",
+    _M + "x_mutual_information__mutmut_6": "an extra empty column of the joint table adds only zero terms",
+    _M + "x_mutual_information__mutmut_13": "counting 2 per sample is undone by the normalisation of the joint table",
+    _M + "x__check__mutmut_3": "codes dtype: " + _NUMERIC,
+    _M + "x__check__mutmut_5": "codes dtype: " + _NUMERIC,
+    _M + "x__check__mutmut_7": "attributes dtype: " + _NUMERIC,
+    _M + "x__check__mutmut_9": "attributes dtype: " + _NUMERIC,
+    _M + "x_controllability__mutmut_3": "values dtype: " + _NUMERIC,
+    _M + "x_controllability__mutmut_5": "values dtype: " + _NUMERIC,
+    _M + "x_controllability__mutmut_7": "measurements dtype: " + _NUMERIC,
+    _M + "x_controllability__mutmut_9": "measurements dtype: " + _NUMERIC,
+}
+_V = "echolatent.measure.validity."
+_RECOMPUTED = "passes no precomputed holes: the callee computes the same holes itself"
+_UNUSED = "computes the holes of a structure that is absent: the value is never used (guarded by the same test)"
+_C = "echolatent.measure.clinical."
+EQUIVALENT.update({
+    _C + "x_ejection_fraction__mutmut_12": 'float("NAN") is NaN',
+    _C + "x__largest_contour__mutmut_3": "find_contours' default level is (min + max) / 2 = 0.5 on a padded 0..1 mask",
+    _C + "x__largest_contour__mutmut_10": "astype(None) is float64",
+    _C + "x__largest_contour__mutmut_28": "keeping the closing duplicate point adds a zero-length edge that crosses "
+    "no disk line",
+    _C + "x_disk_diameters__mutmut_26": "rolling by +1 instead of -1 gives the same edges, reversed",
+    **{_C + f"x_clinical_indices__mutmut_{i}": "View is a StrEnum: members sort by their value without the key "
+       "(and the biplane volume is symmetric in the two views)" for i in (19, 21)},
+    **{_V + f"x__cached_criteria__mutmut_{i}": "the cache only saves time: a changed but fixed key, a miss or a "
+       "value not stored makes the criteria be computed again, with the same result"
+       for i in (3, 5, 6, 7, 8, 9, 14, 15)},
+    _V + "x__holes__mutmut_23": "pixel [1, 0] of the padded image is padding too: the same outside label as [0, 0]",
+    _V + "x__piece_count__mutmut_6": "one piece goes on to the size test, which returns 1 either way",
+    _V + "x__piece_count__mutmut_12": "reached with 2+ pieces only: 0 and the count both differ from 1, the loop stops",
+    _V + "x_disconnected_pixels__mutmut_6": "one piece: total minus largest is 0 either way",
+    _V + "x_erosion_ratio__mutmut_6": "a wider padding changes no distance to the outside",
+    _V + "x_erosion_ratio__mutmut_11": "chessboard is scipy's default metric of distance_transform_cdt",
+    _V + "x_check_validity__mutmut_19": "the criteria are Python floats: the array is float64 without the dtype",
+    _V + "x_check_validity__mutmut_21": "the criteria are Python floats: the array is float64 without the dtype",
+    _V + "x_check_validity__mutmut_26": "errstate only silences warnings (NaN comparisons emit none)",
+    _V + "x_frame_criteria__mutmut_17": 'float("NAN") is NaN',
+    _V + "x_width_ratio__mutmut_14": 'float("NAN") is NaN',
+    **{_V + f"x_frame_criteria__mutmut_{i}": _UNUSED for i in (25, 30, 35, 40, 42)},
+    _V + "x_frame_criteria__mutmut_34": _RECOMPUTED,
+    **{_V + f"x_frame_criteria__mutmut_{i}": _RECOMPUTED for i in (86, 88, 109, 111)},
+    **{_V + f"x__own_holes__mutmut_{i}": "every caller passes the holes: the `holes is None` branch is dead"
+       for i in (2, 3, 4, 5)},
+    _V + "x__own_holes__mutmut_22": "hole pixels all have labels > 0: the filter `touched > 0` never removes one",
+    **{_V + f"x_holes_between__mutmut_{i}": _RECOMPUTED for i in (3, 5)},
+    **{_V + f"x__between__mutmut_{i}": _RECOMPUTED for i in (7, 10, 14, 17)},
+    **{_V + f"x__between__mutmut_{i}": "the region is read only when its holes are not given (they always are)"
+       for i in (5, 12)},
+})
+
+_STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped", 36: "timeout",
+           -24: "timeout", 24: "timeout", 152: "timeout", 255: "timeout", None: "not checked"}
+
+
+def _tests(patterns: list[str]) -> list[str]:
+    files = sorted({str(p.relative_to(ROOT)) for pattern in patterns for p in ROOT.glob(pattern)})
+    if not files:
+        raise SystemExit(f"no test files match {patterns}")
+    return files
+
+
+_FRESH = """
+
+@pytest.fixture(autouse=True)
+def _no_frame_cache_for_mutants(monkeypatch):
+    # added by tools/mutation.py: mutants are forked from a process whose caches hold the clean results
+    from echolatent.measure import validity
+    from echolatent.measure.framecache import FrameCache
+
+    monkeypatch.setattr(validity, "CRITERIA_CACHE", FrameCache())  # empty for each test, not disabled
+"""
+
+
+def _fresh_caches(work: Path) -> None:
+    conftest = work / "tests" / "conftest.py"
+    text = conftest.read_text()
+    conftest.write_text(("import pytest\n" if "import pytest" not in text else "") + text + _FRESH)
+
+
+def rerun_survivors(name: str, budget: float) -> None:
+    """Run the module's surviving and unchecked mutants again with the current tests (killed ones stay killed:
+    tests were only added or tightened)."""
+    status = results(name)
+    if status is None:
+        raise SystemExit(f"{name}: no previous run to continue")
+    work = WORK / name
+    shutil.rmtree(work / "tests")
+    shutil.copytree(ROOT / "tests", work / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+    _fresh_caches(work)
+    names = [key for key, s in status.items() if s not in ("killed", "timeout") and key not in EQUIVALENT]
+    _mutmut(work, ["run", "--max-children", "1", *names], budget, "mutmut-rerun.log")
+
+
+def _stage(name: str, module: str, tests: list[str]) -> Path:
+    """A scratch project: src/, tests/ and a pyproject.toml whose [tool.mutmut] names the module and its tests.
+
+    Each test starts with an empty per-frame cache (tests/conftest.py): mutmut forks every mutant from the process
+    that ran the clean tests, so a cached clean value would hide the mutant.
+    """
+    work = WORK / name
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pt", "*.egg-info")
+    shutil.copytree(ROOT / "src", work / "src", ignore=ignore)
+    shutil.copytree(ROOT / "tests", work / "tests", ignore=ignore)
+    _fresh_caches(work)
+    config = {
+        "source_paths": ["src"],
+        "only_mutate": [module],
+        "pytest_add_cli_args": ["-p", "no:xdist", "-p", "no:cacheprovider", "-q"],
+        "pytest_add_cli_args_test_selection": tests,
+        "timeout_multiplier": 4.0,  # CPU seconds: a looping mutant is stopped at 4x its tests' clean time + 10 s
+        "timeout_constant": 10.0,
+        "use_git_change_detection": False,
+    }
+    text = (ROOT / "pyproject.toml").read_text() + "\n[tool.mutmut]\n"
+    text += "".join(f"{key} = {json.dumps(value)}\n" for key, value in config.items())
+    (work / "pyproject.toml").write_text(text)
+    return work
+
+
+def run_module(name: str, budget: float, baseline: bool = False) -> None:
+    module, patterns = MODULES[name]
+    work = _stage(_key(name, baseline), module, _tests(patterns[:1] if baseline else patterns))
+    start = time.monotonic()
+    _mutmut(work, ["run", "--max-children", "1"], budget, "mutmut.log")
+    (work / "elapsed").write_text(f"{time.monotonic() - start:.0f}")
+
+
+def _mutmut(work: Path, arguments: list[str], budget: float, log_name: str) -> None:
+    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    env.pop("PYTHONPATH", None)  # mutmut puts mutants/src first and removes src itself
+    log = (work / log_name).open("w")
+    command = ["nice", "-n", "10", sys.executable, "-m", "mutmut", *arguments]
+    process = subprocess.Popen(command, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    try:
+        process.wait(timeout=budget)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)  # mutmut and the mutant it forked (a looping one would stay)
+        process.wait(timeout=30)
+
+
+def _key(name: str, baseline: bool) -> str:
+    return f"{name}-baseline" if baseline else name
+
+
+def results(name: str, baseline: bool = False) -> dict[str, str] | None:
+    """mutant name -> status, from the module's last run (None: never run)."""
+    module = MODULES[name][0]
+    meta = WORK / _key(name, baseline) / "mutants" / (module + ".meta")
+    if not meta.exists():
+        return None
+    codes = json.loads(meta.read_text())["exit_code_by_key"]
+    return {key: _STATUS.get(code, "suspicious") for key, code in codes.items()}
+
+
+def score_row(name: str, status: dict[str, str], baseline: bool = False) -> tuple[str, list[str]]:
+    equivalent = [key for key in status if key in EQUIVALENT]
+    counted = {key: s for key, s in status.items() if key not in EQUIVALENT}
+    killed = sum(s in ("killed", "timeout") for s in counted.values())
+    unchecked = sum(s == "not checked" for s in counted.values())
+    survived = sorted(key for key, s in counted.items() if s not in ("killed", "timeout", "not checked"))
+    tested = len(counted) - unchecked
+    score = 100 * killed / tested if tested else 0.0
+    elapsed_file = WORK / _key(name, baseline) / "elapsed"
+    elapsed = elapsed_file.read_text() if elapsed_file.exists() else "?"
+    row = (f"| {_key(name, baseline)} | `{MODULES[name][0]}` | {len(status)} | {len(equivalent)} | {unchecked} | "
+           f"{killed} | {len(survived)} | {score:.1f} % | {elapsed} s |")
+    return row, survived
+
+
+def write_doc(names: list[str]) -> None:
+    lines = [
+        "# Mutation testing of the numeric core", "",
+        "Generated by `python tools/mutation.py` (mutmut, pinned in the dev extra; each module's mutants run against "
+        "that module's test files only, one process, `OMP_NUM_THREADS=1`, `nice -n 10`). Score = (killed + timeout) / "
+        "(mutants - equivalent - not checked). `<name>-baseline`: the module's tests before issue 24 (its first test "
+        "file only); `<name>`: with the tests added for issue 24.", "",
+        "| name | module | mutants | equivalent | not checked | killed | survived | score | run time |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    survivors = {}
+    for name in names:
+        for baseline in (True, False):
+            status = results(name, baseline)
+            if status is None:
+                lines.append(f"| {_key(name, baseline)} | `{MODULES[name][0]}` | not run | | | | | | |")
+                continue
+            row, kept = score_row(name, status, baseline)
+            lines.append(row)
+            if not baseline:
+                survivors[name] = kept
+    lines += ["", "Notes: a run stopped at its `--budget` leaves mutants `not checked` (out of the score); compare "
+              "before and after on the common mutants below. The after runs were continued with `--rerun-survivors` "
+              "(survivors and unchecked mutants only, against the tests as they are now; killed ones stay killed "
+              "since tests were only added or tightened). A timeout counts as killed (a looping mutant). Each test "
+              "starts with an empty per-frame validity cache, so a cached clean value cannot hide a mutant; the "
+              "cache-key mutants are then equivalent (the cache only saves time)."]
+    lines += ["", "Same mutants before and after (those checked in both runs, equivalent ones left out):", ""]
+    for name in names:
+        before, after = results(name, True), results(name)
+        if before and after:
+            common = [k for k in before if k in after and k not in EQUIVALENT
+                      and "not checked" not in (before[k], after[k])]
+            if common:
+                rate = [100 * sum(run[k] in ("killed", "timeout") for k in common) / len(common)
+                        for run in (before, after)]
+                lines.append(f"- {name}: {len(common)} mutants, {rate[0]:.1f} % before, {rate[1]:.1f} % after")
+    lines += ["", "## Equivalent mutants (left out of the score)", ""]
+    lines += [f"- `{key}`: {reason}" for key, reason in sorted(EQUIVALENT.items())] or ["- none"]
+    lines += ["", "## Surviving mutants", ""]
+    for name, keys in survivors.items():
+        lines.append(f"- {name}: " + (", ".join(f"`{k}`" for k in keys) if keys else "none"))
+    lines += ["", "## Tests that fail when their subject is a constant", "",
+              "`PYTHONPATH=src:tools python tools/spot_check.py` replaces the subject of 10 tests (listed in its "
+              "`CASES`) by a function returning a constant of the right type; each of them must fail (the script "
+              "exits 1 otherwise). Last run (2026-12-07): all 10 failed.", ""]
+    sys.path.insert(0, str(ROOT / "tools"))
+    from spot_check import CASES
+
+    lines += [f"- `{node}`: `{name}` -> `{value[:60]}`" for node, name, value in CASES]
+    DOC.write_text("\n".join(lines) + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("modules", nargs="*", help=f"some of {list(MODULES)} (default: all)")
+    parser.add_argument("--budget", type=float, default=1800.0, help="seconds per module before it is stopped")
+    parser.add_argument("--report-only", action="store_true")
+    parser.add_argument("--baseline", action="store_true", help="only each module's pre-existing test file")
+    parser.add_argument("--rerun-survivors", action="store_true", help="continue the last run with the current tests")
+    args = parser.parse_args()
+    names = args.modules or list(MODULES)
+    if unknown := set(names) - set(MODULES):
+        parser.error(f"unknown modules {sorted(unknown)}")
+    if not args.report_only:
+        for name in names:
+            if args.rerun_survivors:
+                rerun_survivors(name, args.budget)
+            else:
+                run_module(name, args.budget, args.baseline)
+    write_doc([name for name in MODULES if results(name) or results(name, True) or name in names])
+
+
+if __name__ == "__main__":
+    main()

@@ -24,6 +24,7 @@ import logging
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.ndimage import gaussian_filter, map_coordinates
 
 from echolatent.errors import InputError
 from echolatent.labels import NUM_LABELS, Label
@@ -32,6 +33,14 @@ log = logging.getLogger(__name__)
 
 #: Frames measured at a time by :func:`measure_attributes` (bounds its float64 temporaries).
 CHUNK = 64
+#: Gaussian sigma (pixels) of the LV, MYO and outside fields whose product marks their junction (basal points).
+JUNCTION_SIGMA = 1.0
+#: Radius (pixels) around the most basal corner pixel over which the junction's weighted centre is taken.
+JUNCTION_RADIUS = 2.5
+#: Levels (pixels towards the apex from a basal point) where the LV wall's sub-pixel edge is found.
+WALL_LEVELS = (0.5, 1.0, 1.5, 2.0)
+#: Half-length (pixels) of the search for that edge around the basal point.
+WALL_SEARCH = 3.0
 ATTRIBUTES = (
     "lv_area",
     "lv_base_width",
@@ -128,17 +137,18 @@ def _measure_block(masks: np.ndarray, spacing: tuple[float, float] | None) -> At
     sy, sx = check_spacing(spacing)
     T, H, W = masks.shape
     lv, myo, la = (masks == Label.LV), (masks == Label.MYO), (masks == Label.LA)
-    rows = np.arange(H, dtype=np.float64)[None, :, None]
-    cols = np.arange(W, dtype=np.float64)[None, None, :]
+    y = np.arange(H, dtype=np.float64)[None, :, None] * sy
+    x = np.arange(W, dtype=np.float64)[None, None, :] * sx
     lv_count = lv.sum((1, 2)).astype(np.float64)
     values = {
         "lv_area": lv_count * sy * sx,
         "myo_area": myo.sum((1, 2)) * sy * sx,
         "la_area": la.sum((1, 2)) * sy * sx,
     }
-    values["epi_center_x"], values["epi_center_y"] = _centre(lv | myo, rows, cols, sy, sx)
-    values["lv_orientation"] = _orientation(lv, lv_count, rows, cols, sy, sx)
-    width, length, reasons = _base_and_length(lv, myo, lv_count, rows, cols, sy, sx)
+    values["epi_center_x"], values["epi_center_y"] = _centre(lv | myo, y, x)
+    frame = lv_frame(lv, myo, lv_count, y, x)
+    values["lv_orientation"] = frame.orientation
+    width, length, reasons = _base_and_length(lv, myo, frame, y, x, (sy, sx))
     values["lv_base_width"], values["lv_length"] = width, length
     values = {name: np.asarray(values[name], dtype=np.float64) for name in ATTRIBUTES}
     empty_epi = np.flatnonzero(~(lv | myo).any((1, 2)))
@@ -150,61 +160,167 @@ def _measure_block(masks: np.ndarray, spacing: tuple[float, float] | None) -> At
     return AttributeResult(values, reasons)
 
 
-def _centre(region, rows, cols, sy, sx) -> tuple[np.ndarray, np.ndarray]:
-    """Centre of mass (x, y) of a boolean ``(T, H, W)`` region, NaN where empty."""
+def _centre(region, y, x) -> tuple[np.ndarray, np.ndarray]:
+    """Centre of mass (x, y) in mm of a boolean ``(T, H, W)`` region, NaN where empty."""
     count = region.sum((1, 2)).astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
-        cx = (region * cols).sum((1, 2)) / count * sx
-        cy = (region * rows).sum((1, 2)) / count * sy
+        cx = (region * x).sum((1, 2)) / count
+        cy = (region * y).sum((1, 2)) / count
     return cx, cy
 
 
-def _orientation(lv, count, rows, cols, sy, sx) -> np.ndarray:
-    """Angle in degrees between the rows axis and the LV's main inertia axis (skimage convention)."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        y = rows * sy
-        x = cols * sx
-        my = (lv * y).sum((1, 2)) / count
-        mx = (lv * x).sum((1, 2)) / count
-        var_y = (lv * y**2).sum((1, 2)) / count - my**2
-        var_x = (lv * x**2).sum((1, 2)) / count - mx**2
-        cov = (lv * (y * x)).sum((1, 2)) / count - my * mx
-    angle = np.degrees(0.5 * np.arctan2(2 * cov, var_y - var_x))
-    angle[count == 0] = np.nan
-    return angle
+@dataclass
+class LVFrame:
+    """The LV's own frame, per frame ``(T,)`` arrays in mm (NaN without an LV pixel).
+
+    Attributes:
+        cy, cx: LV centre of mass (row, column) in mm.
+        ay, ax: unit vector of the main inertia axis pointing from the base to the apex (row, column).
+        orientation: angle of the main inertia axis from the rows axis in (-90, 90] degrees (skimage sign).
+    """
+
+    cy: np.ndarray
+    cx: np.ndarray
+    ay: np.ndarray
+    ax: np.ndarray
+    orientation: np.ndarray
+
+    def along(self, y, x) -> np.ndarray:
+        """Coordinate (mm) towards the apex of points ``y, x`` (broadcast against ``(T, 1, 1)``)."""
+        return (y - self.cy[:, None, None]) * self.ay[:, None, None] + (x - self.cx[:, None, None]) * self.ax[:, None, None]
+
+    def across(self, y, x) -> np.ndarray:
+        """Signed coordinate (mm) across the long axis of points ``y, x`` (positive on the apex's left)."""
+        return (x - self.cx[:, None, None]) * self.ay[:, None, None] - (y - self.cy[:, None, None]) * self.ax[:, None, None]
 
 
-def _base_and_length(lv, myo, lv_count, rows, cols, sy, sx):
-    """Base width and LV length, ``(T,)`` each, with the reasons of their NaNs."""
-    T, H, W = lv.shape
-    outside = ~(lv | myo)
-    near_myo = dilate3(myo)
-    near_out = dilate3(outside)
-    corners = lv & near_myo & near_out
+def lv_frame(lv, myo, count, y, x) -> LVFrame:
+    """The LV's centre, long axis and orientation of boolean ``(T, H, W)`` LV/MYO masks (coordinates in mm).
+
+    The axis points to the apex: away from the LV's opening (LV pixels touching neither LV nor MYO, i.e. the
+    mitral side), or towards the image's top when the LV has no opening.
+    """
     with np.errstate(invalid="ignore", divide="ignore"):
-        centre_col = (lv * cols).sum((1, 2)) / lv_count
-    left_side = cols < centre_col[:, None, None]
-    left = _lowest(corners & left_side, rows, W - cols, W)
-    right = _lowest(corners & ~left_side, rows, cols, W)
-    has_base = (left[0] >= 0) & (right[0] >= 0)
-    dy = (left[0] - right[0]) * sy
-    dx = (left[1] - right[1]) * sx
-    width = np.where(has_base, np.hypot(dy, dx), np.nan)
-    mid_r = (left[0] + right[0]) / 2.0
-    mid_c = (left[1] + right[1]) / 2.0
+        cy, cx = (lv * y).sum((1, 2)) / count, (lv * x).sum((1, 2)) / count
+        var_y = (lv * y**2).sum((1, 2)) / count - cy**2
+        var_x = (lv * x**2).sum((1, 2)) / count - cx**2
+        cov = (lv * (y * x)).sum((1, 2)) / count - cy * cx
+    theta = 0.5 * np.arctan2(2 * cov, var_y - var_x)
+    theta[count == 0] = np.nan
+    ay, ax = np.cos(theta), np.sin(theta)
+    opening = lv & dilate3(~(lv | myo), border=True)
+    n_open = opening.sum((1, 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        open_along = (opening * ((y - cy[:, None, None]) * ay[:, None, None] + (x - cx[:, None, None]) * ax[:, None, None]))
+        open_along = open_along.sum((1, 2)) / n_open
+    flip = np.where(n_open > 0, open_along > 0, ay > 0)
+    sign = np.where(flip, -1.0, 1.0)
+    return LVFrame(cy, cx, ay * sign, ax * sign, np.degrees(theta))
+
+
+def _base_and_length(lv, myo, frame: LVFrame, y, x, spacing):
+    """Base width and LV length, ``(T,)`` each in mm, with the reasons of their NaNs.
+
+    The basal points are the ends of the LV/MYO frontier at the base: LV pixels touching MYO and the outside
+    (neither LV nor MYO), split by the long axis, on each side the most basal one along the axis (the mean of
+    those within ``pixel`` mm of it). A side without such a corner falls back on its LV pixels touching MYO,
+    then on its LV boundary. The length runs from the base's midpoint to the farthest LV boundary pixel on the
+    apex side of the base.
+    """
+    pixel = max(spacing)
     boundary = lv & dilate3(~lv, border=True)
-    above = boundary & (rows < mid_r[:, None, None])
-    dist2 = ((rows - mid_r[:, None, None]) * sy) ** 2 + ((cols - mid_c[:, None, None]) * sx) ** 2
-    far = np.where(above, dist2, -1.0).reshape(T, -1).max(1)
-    length = np.where(has_base & (far >= 0), np.sqrt(np.maximum(far, 0)), np.nan)
+    near_myo = dilate3(myo)
+    corners = boundary & near_myo & dilate3(~(lv | myo), border=True)
+    along, across = frame.along(y, x), frame.across(y, x)
+    smooth_lv, smooth_myo, smooth_out = (
+        gaussian_filter(region.astype(np.float64), (0, JUNCTION_SIGMA, JUNCTION_SIGMA), mode="nearest")
+        for region in (lv, myo, ~(lv | myo))
+    )
+    triple = smooth_lv * smooth_myo * smooth_out
+    points = []
+    for sign, side in ((-1.0, across < 0), (1.0, across >= 0)):
+        point = _most_basal(corners & side, along, y, x, pixel)
+        for fallback in (boundary & near_myo & side, boundary & side):
+            missing = ~np.isfinite(point[0])
+            if missing.any():
+                backup = _most_basal(fallback, along, y, x, pixel)
+                point = tuple(np.where(missing, b, p) for p, b in zip(point, backup))
+        point = _junction(point, triple, y, x, JUNCTION_RADIUS * pixel)
+        points.append(_wall_edge(point, smooth_lv, frame, sign, spacing))
+    (ly, lx), (ry, rx) = points
+    width = np.hypot(ly - ry, lx - rx)
+    my, mx = (ly + ry) / 2.0, (lx + rx) / 2.0
+    base_along = frame.along(my[:, None, None], mx[:, None, None])
+    apical = boundary & (along > base_along)
+    dist2 = (y - my[:, None, None]) ** 2 + (x - mx[:, None, None]) ** 2
+    far = np.where(apical, dist2, -1.0).reshape(len(lv), -1).max(1)
+    length = np.where(np.isfinite(width) & (far >= 0), np.sqrt(np.maximum(far, 0)), np.nan)
+    count = lv.sum((1, 2))
     why_base = {}
-    for t in np.flatnonzero(~has_base):
-        no_corner = "no basal corner (LV touching MYO and outside) on both sides"
-        why_base[int(t)] = "no LV pixel" if lv_count[t] == 0 else no_corner
+    for t in np.flatnonzero(~np.isfinite(width)):
+        why_base[int(t)] = "no LV pixel" if count[t] == 0 else "LV boundary on one side of its long axis only"
     why_length = dict(why_base)
-    for t in np.flatnonzero(has_base & (far < 0)):
-        why_length[int(t)] = "no LV boundary above the base"
+    for t in np.flatnonzero(np.isfinite(width) & (far < 0)):
+        why_length[int(t)] = "no LV boundary on the apex side of the base"
     return width, length, {"lv_base_width": why_base, "lv_length": why_length}
+
+
+def _most_basal(candidates, along, y, x, pixel) -> tuple[np.ndarray, np.ndarray]:
+    """(y, x) mm ``(T,)`` of the most basal candidate along the axis (ties: their mean); NaN where none."""
+    T = len(candidates)
+    score = np.where(candidates, along, np.inf)
+    lowest = score.reshape(T, -1).min(1)
+    near = candidates & (score <= lowest[:, None, None] + 1e-9 * pixel)
+    n = near.sum((1, 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (near * y).sum((1, 2)) / n, (near * x).sum((1, 2)) / n
+
+
+def _wall_edge(point, smooth_lv, frame: LVFrame, sign: float, spacing) -> tuple[np.ndarray, np.ndarray]:
+    """``point`` ((T,) y, (T,) x mm) moved across the long axis onto the LV's sub-pixel edge (``smooth_lv`` = 0.5)
+    just apical of it: the mean crossing on lines across the axis WALL_LEVELS pixels above the point, searched
+    from WALL_SEARCH pixels outside the point inwards (unmoved where no line crosses)."""
+    sy, sx = spacing
+    pixel = max(sy, sx)
+    pa = frame.along(point[0][:, None, None], point[1][:, None, None])[:, 0, 0]
+    pc = frame.across(point[0][:, None, None], point[1][:, None, None])[:, 0, 0]
+    steps = np.arange(0.0, 2 * WALL_SEARCH + 1e-9, 0.25) * pixel  # inwards from pc + sign * WALL_SEARCH px
+    cross = sign * (WALL_SEARCH * pixel - steps)[None, :] + pc[:, None]
+    found = []
+    for level in WALL_LEVELS:
+        al = (pa + level * pixel)[:, None]
+        ys = frame.cy[:, None] + al * frame.ay[:, None] - cross * frame.ax[:, None]
+        xs = frame.cx[:, None] + al * frame.ax[:, None] + cross * frame.ay[:, None]
+        t = np.broadcast_to(np.arange(len(pa))[:, None], ys.shape)
+        coords = np.stack([t, np.nan_to_num(ys / sy, nan=-1e3), np.nan_to_num(xs / sx, nan=-1e3)])
+        v = map_coordinates(smooth_lv, coords.reshape(3, -1), order=1, cval=0.0).reshape(ys.shape)
+        inside = v >= 0.5
+        first = inside.argmax(1)
+        ok = inside.any(1) & (first > 0)
+        i = np.maximum(first, 1)
+        rows = np.arange(len(pa))
+        v0, v1 = v[rows, i - 1], v[rows, i]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            frac = (0.5 - v0) / (v1 - v0)
+        edge = cross[rows, i - 1] + frac * (cross[rows, i] - cross[rows, i - 1])
+        found.append(np.where(ok, edge, np.nan))
+    found = np.stack(found)
+    hits = np.isfinite(found).sum(0)
+    level = np.where(hits > 0, np.nansum(found, 0) / np.maximum(hits, 1), pc)
+    return frame.cy + pa * frame.ay - level * frame.ax, frame.cx + pa * frame.ax + level * frame.ay
+
+
+def _junction(point, weight, y, x, radius) -> tuple[np.ndarray, np.ndarray]:
+    """Sub-pixel refinement of ``point`` ((T,) y, (T,) x mm): the ``weight``-weighted centre of the pixels within
+    ``radius`` mm of it (``point`` itself where they weigh nothing)."""
+    py, px = point
+    close = (y - py[:, None, None]) ** 2 + (x - px[:, None, None]) ** 2 <= radius**2
+    w = np.where(close, weight, 0.0)
+    total = w.sum((1, 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        wy, wx = (w * y).sum((1, 2)) / total, (w * x).sum((1, 2)) / total
+    keep = total > 0
+    return np.where(keep, wy, py), np.where(keep, wx, px)
 
 
 def dilate3(region: np.ndarray, border: bool = False) -> np.ndarray:
@@ -215,13 +331,3 @@ def dilate3(region: np.ndarray, border: bool = False) -> np.ndarray:
     padded = np.pad(region, ((0, 0), (1, 1), (1, 1)), constant_values=border)
     rows = padded[:, :-2] | padded[:, 1:-1] | padded[:, 2:]
     return rows[:, :, :-2] | rows[:, :, 1:-1] | rows[:, :, 2:]
-
-
-def _lowest(candidates, rows, lateral, W) -> tuple[np.ndarray, np.ndarray]:
-    """Row and column ``(T,)`` of the lowest candidate pixel (ties: largest ``lateral``); -1 when none."""
-    T = candidates.shape[0]
-    score = np.where(candidates, rows * (W + 1) + lateral, -1.0).reshape(T, -1)
-    index = score.argmax(1)
-    found = score[np.arange(T), index] >= 0
-    r, c = np.divmod(index, W)
-    return np.where(found, r, -1).astype(np.float64), np.where(found, c, -1).astype(np.float64)

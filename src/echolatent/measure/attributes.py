@@ -1,21 +1,30 @@
 """Per-frame shape attributes of cardiac masks (castor's set plus the LA area), vectorised over frames.
 
-All functions take label arrays ``(T, H, W)`` (apex at the top) and an optional spacing ``(sy, sx)`` in mm.
+All functions take label arrays ``(T, H, W)`` and an optional spacing ``(sy, sx)`` in mm.
 With a spacing, areas are in mm^2 and lengths/centres in mm; without one, in pixels. Angles are in degrees.
 
 Attribute definitions (DESIGN.md section 5):
 
+Everything about the LV's shape is found in the LV's own frame (:func:`lv_frame`): its centre of mass, its main
+inertia axis (computed in mm, so unequal pixel spacing ``sy != sx`` is handled) pointing away from the LV's opening
+(the mitral side). Nothing depends on the image axes, so rotating a heart rotates ``lv_orientation`` by the same
+angle and leaves the base width and length unchanged; resampling scales lengths linearly and areas by the square.
+
 * ``lv_area``, ``myo_area``, ``la_area``: pixel count times pixel area (0 for an absent structure).
-* ``lv_base_width``: distance between the two basal corners of the LV. Corner candidates are LV pixels with a
-  MYO pixel and an outside pixel (neither LV nor MYO) in their 3x3 neighbourhood; they are split left/right of
-  the LV's centre column and each side keeps its lowest pixel (ties: the most lateral one).
-* ``lv_length``: distance from the middle of the base to the farthest LV boundary pixel above that middle.
+* ``lv_base_width``: distance between the two basal points, the ends of the LV/MYO frontier at the base. Corner
+  pixels (LV touching MYO and the outside, i.e. neither LV nor MYO) are split by the long axis; on each side the
+  most basal one along the axis is refined to sub-pixel precision (the junction of the smoothed LV, MYO and outside
+  fields, then the LV's sub-pixel edge across the axis): :func:`lv_landmarks`.
+* ``lv_length``: distance from the middle of the base to the apex, the farthest LV boundary pixel on the apex side
+  of the base.
 * ``lv_orientation``: angle between the image's vertical axis (rows) and the LV's main inertia axis, in
   (-90, 90] degrees, with skimage's ``regionprops.orientation`` sign convention (positive when the axis runs
-  down and to the right, i.e. rows and columns grow together), computed in physical coordinates.
+  down and to the right, i.e. rows and columns grow together; a heart rotated counter-clockwise on screen gains
+  the angle), computed in physical coordinates.
 * ``epi_center_x``, ``epi_center_y``: centre of mass of LV + MYO (column, row), from the image's top-left pixel.
 
-Undefined values are NaN, never an exception: :func:`measure_attributes` also says why, frame by frame.
+Undefined values are NaN, never an exception: :func:`measure_attributes` also says why, frame by frame ("not
+measured" is a result: e.g. "no MYO beside the LV").
 """
 
 from __future__ import annotations
@@ -36,7 +45,7 @@ CHUNK = 64
 #: Gaussian sigma (pixels) of the LV, MYO and outside fields whose product marks their junction (basal points).
 JUNCTION_SIGMA = 1.0
 #: Radius (pixels) around the most basal corner pixel over which the junction's weighted centre is taken.
-JUNCTION_RADIUS = 2.5
+JUNCTION_RADIUS = 2.4
 #: Levels (pixels towards the apex from a basal point) where the LV wall's sub-pixel edge is found.
 WALL_LEVELS = (0.5, 1.0, 1.5, 2.0)
 #: Half-length (pixels) of the search for that edge around the basal point.
@@ -218,15 +227,39 @@ def lv_frame(lv, myo, count, y, x) -> LVFrame:
     return LVFrame(cy, cx, ay * sign, ax * sign, np.degrees(theta))
 
 
-def _base_and_length(lv, myo, frame: LVFrame, y, x, spacing):
-    """Base width and LV length, ``(T,)`` each in mm, with the reasons of their NaNs.
+@dataclass
+class Landmarks:
+    """Basal points and apex of the LV, per frame, in mm (row, column); NaN where not measured.
 
-    The basal points are the ends of the LV/MYO frontier at the base: LV pixels touching MYO and the outside
-    (neither LV nor MYO), split by the long axis, on each side the most basal one along the axis (the mean of
-    those within ``pixel`` mm of it). A side without such a corner falls back on its LV pixels touching MYO,
-    then on its LV boundary. The length runs from the base's midpoint to the farthest LV boundary pixel on the
-    apex side of the base.
+    Attributes:
+        left, right: ``(T, 2)`` basal points on either side of the long axis (``left``: negative ``across``).
+        apex: ``(T, 2)`` the LV boundary pixel farthest from the base's midpoint on the apex side of the base.
+        frame: the LV's own frame (:class:`LVFrame`).
     """
+
+    left: np.ndarray
+    right: np.ndarray
+    apex: np.ndarray
+    frame: LVFrame
+
+
+def lv_landmarks(masks: np.ndarray, spacing: tuple[float, float] | None = None) -> Landmarks:
+    """``(T, H, W)`` labels -> the LV's :class:`Landmarks` in mm (pixels without spacing)."""
+    masks = check_masks(masks)
+    sy, sx = check_spacing(spacing)
+    y = np.arange(masks.shape[1], dtype=np.float64)[None, :, None] * sy
+    x = np.arange(masks.shape[2], dtype=np.float64)[None, None, :] * sx
+    lv, myo = masks == Label.LV, masks == Label.MYO
+    frame = lv_frame(lv, myo, lv.sum((1, 2)).astype(np.float64), y, x)
+    return _landmarks(lv, myo, frame, y, x, (sy, sx))
+
+
+def _landmarks(lv, myo, frame: LVFrame, y, x, spacing) -> Landmarks:
+    """The basal points: the ends of the LV/MYO frontier at the base. Corner pixels (LV touching MYO and the
+    outside, neither LV nor MYO) are split by the long axis; on each side the most basal one along the axis
+    (else the most basal LV pixel touching MYO) is refined to the weighted centre of the LV-MYO-outside junction
+    around it, then moved across the axis onto the LV's sub-pixel edge (:func:`_wall_edge`). The apex is the LV
+    boundary pixel farthest from the base's midpoint on the apex side of the base."""
     pixel = max(spacing)
     boundary = lv & dilate3(~lv, border=True)
     near_myo = dilate3(myo)
@@ -240,27 +273,36 @@ def _base_and_length(lv, myo, frame: LVFrame, y, x, spacing):
     points = []
     for sign, side in ((-1.0, across < 0), (1.0, across >= 0)):
         point = _most_basal(corners & side, along, y, x, pixel)
-        for fallback in (boundary & near_myo & side, boundary & side):
-            missing = ~np.isfinite(point[0])
-            if missing.any():
-                backup = _most_basal(fallback, along, y, x, pixel)
-                point = tuple(np.where(missing, b, p) for p, b in zip(point, backup))
+        missing = ~np.isfinite(point[0])
+        if missing.any():
+            backup = _most_basal(boundary & near_myo & side, along, y, x, pixel)
+            point = tuple(np.where(missing, b, p) for p, b in zip(point, backup))
         point = _junction(point, triple, y, x, JUNCTION_RADIUS * pixel)
-        points.append(_wall_edge(point, smooth_lv, frame, sign, spacing))
-    (ly, lx), (ry, rx) = points
-    width = np.hypot(ly - ry, lx - rx)
-    my, mx = (ly + ry) / 2.0, (lx + rx) / 2.0
-    base_along = frame.along(my[:, None, None], mx[:, None, None])
+        points.append(np.stack(_wall_edge(point, smooth_lv, frame, sign, spacing), axis=1))
+    mid = (points[0] + points[1]) / 2.0
+    base_along = frame.along(mid[:, 0, None, None], mid[:, 1, None, None])
     apical = boundary & (along > base_along)
-    dist2 = (y - my[:, None, None]) ** 2 + (x - mx[:, None, None]) ** 2
-    far = np.where(apical, dist2, -1.0).reshape(len(lv), -1).max(1)
-    length = np.where(np.isfinite(width) & (far >= 0), np.sqrt(np.maximum(far, 0)), np.nan)
+    dist2 = np.where(apical, (y - mid[:, 0, None, None]) ** 2 + (x - mid[:, 1, None, None]) ** 2, -1.0)
+    far = dist2.reshape(len(lv), -1).argmax(1)
+    found = np.isfinite(mid[:, 0]) & apical.reshape(len(lv), -1).any(1)
+    r, c = np.divmod(far, lv.shape[2])
+    apex = np.where(found[:, None], np.stack([r * spacing[0], c * spacing[1]], axis=1), np.nan)
+    return Landmarks(points[0], points[1], apex, frame)
+
+
+def _base_and_length(lv, myo, frame: LVFrame, y, x, spacing):
+    """Base width and LV length ``(T,)`` in mm (:func:`_landmarks`), with the reasons of their NaNs."""
+    marks = _landmarks(lv, myo, frame, y, x, spacing)
+    width = np.hypot(*(marks.left - marks.right).T)
+    length = np.hypot(*(marks.apex - (marks.left + marks.right) / 2.0).T)
     count = lv.sum((1, 2))
+    touches_myo = (lv & dilate3(myo)).any((1, 2))
     why_base = {}
     for t in np.flatnonzero(~np.isfinite(width)):
-        why_base[int(t)] = "no LV pixel" if count[t] == 0 else "LV boundary on one side of its long axis only"
+        why = "no LV/MYO frontier on both sides of the LV's long axis"
+        why_base[int(t)] = "no LV pixel" if count[t] == 0 else ("no MYO beside the LV" if not touches_myo[t] else why)
     why_length = dict(why_base)
-    for t in np.flatnonzero(np.isfinite(width) & (far < 0)):
+    for t in np.flatnonzero(np.isfinite(width) & ~np.isfinite(length)):
         why_length[int(t)] = "no LV boundary on the apex side of the base"
     return width, length, {"lv_base_width": why_base, "lv_length": why_length}
 

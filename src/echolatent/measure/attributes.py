@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 #: Frames measured at a time by :func:`measure_attributes` (bounds its float64 temporaries).
 CHUNK = 64
-#: Gaussian sigma (pixels) of the LV, MYO and outside fields whose product marks their junction (basal points).
+#: Gaussian sigma (pixels along the coarser axis, isotropic in mm) of the LV, MYO and outside fields whose product marks their junction (basal points).
 JUNCTION_SIGMA = 1.0
 #: Radius (pixels) around the most basal corner pixel over which the junction's weighted centre is taken.
 JUNCTION_RADIUS = 2.4
@@ -265,9 +265,9 @@ def _landmarks(lv, myo, frame: LVFrame, y, x, spacing) -> Landmarks:
     near_myo = dilate3(myo)
     corners = boundary & near_myo & dilate3(~(lv | myo), border=True)
     along, across = frame.along(y, x), frame.across(y, x)
+    sigma = (0, JUNCTION_SIGMA * pixel / spacing[0], JUNCTION_SIGMA * pixel / spacing[1])  # isotropic in mm
     smooth_lv, smooth_myo, smooth_out = (
-        gaussian_filter(region.astype(np.float64), (0, JUNCTION_SIGMA, JUNCTION_SIGMA), mode="nearest")
-        for region in (lv, myo, ~(lv | myo))
+        gaussian_filter(region.astype(np.float64), sigma, mode="nearest") for region in (lv, myo, ~(lv | myo))
     )
     triple = smooth_lv * smooth_myo * smooth_out
     points = []

@@ -1,7 +1,7 @@
 """Global longitudinal strain (GLS) of the LV from label masks ``(T, H, W)``.
 
 The endocardial length L(t) is the length of the LV's sub-pixel contour (scikit-image ``find_contours`` on the LV
-indicator smoothed by a Gaussian of :data:`CONTOUR_SIGMA` pixels, at level 0.5) from one basal point to the other
+indicator smoothed by a Gaussian of :data:`CONTOUR_SIGMA` pixels, isotropic in mm, at level 0.5) from one basal point to the other
 through the apex (basal points and apex of :func:`echolatent.measure.attributes.lv_landmarks`), in mm when the
 pixel spacing ``(sy, sx)`` is known (unequal spacing is handled: the contour is scaled to mm before its length is
 taken), else in pixels. The strain curve is ``100 (L(t) - L(ED)) / L(ED)`` in %; GLS is its value at ES, and the
@@ -22,7 +22,8 @@ from echolatent.measure.attributes import check_masks, check_spacing, lv_landmar
 
 log = logging.getLogger(__name__)
 
-#: Gaussian sigma (pixels) applied to the LV indicator before its contour is traced (a staircase-free border).
+#: Gaussian sigma (in pixels along the coarser axis; isotropic in mm) applied to the LV indicator before its contour
+#: is traced (a staircase-free border).
 CONTOUR_SIGMA = 1.0
 
 
@@ -57,7 +58,8 @@ def endocardial_length(
     sy, sx = check_spacing(spacing)
     marks = lv_landmarks(masks, (sy, sx))
     lv = masks == Label.LV
-    smooth = gaussian_filter(lv.astype(np.float64), (0, CONTOUR_SIGMA, CONTOUR_SIGMA))
+    sigma = CONTOUR_SIGMA * max(sy, sx)  # isotropic in mm
+    smooth = gaussian_filter(lv.astype(np.float64), (0, sigma / sy, sigma / sx))
     lengths = np.full(len(masks), np.nan)
     reasons: dict[int, str] = {}
     for t in range(len(masks)):

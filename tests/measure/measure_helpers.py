@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 from scipy.ndimage import affine_transform
 
 from echolatent.labels import NUM_LABELS, Label

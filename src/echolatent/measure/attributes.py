@@ -33,23 +33,18 @@ import logging
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.ndimage import gaussian_filter, map_coordinates
 
 from echolatent.errors import InputError
 from echolatent.labels import NUM_LABELS, Label
+from echolatent.measure.landmarks import Landmarks, LVFrame, dilate3, find_landmarks, lv_frame
 
 log = logging.getLogger(__name__)
 
 #: Frames measured at a time by :func:`measure_attributes` (bounds its float64 temporaries).
 CHUNK = 64
-#: Gaussian sigma (pixels along the coarser axis, isotropic in mm) of the LV, MYO and outside fields whose product marks their junction (basal points).
-JUNCTION_SIGMA = 1.0
-#: Radius (pixels) around the most basal corner pixel over which the junction's weighted centre is taken.
-JUNCTION_RADIUS = 2.4
-#: Levels (pixels towards the apex from a basal point) where the LV wall's sub-pixel edge is found.
-WALL_LEVELS = (0.5, 1.0, 1.5, 2.0)
-#: Half-length (pixels) of the search for that edge around the basal point.
-WALL_SEARCH = 3.0
+#: Margin (pixels along the coarser axis) kept around the heart when frames are cropped for measuring: more than
+#: the junction radius, the wall search and the Gaussian's reach (4 sigma) together.
+CROP_MARGIN = 16
 ATTRIBUTES = (
     "lv_area",
     "lv_base_width",
@@ -144,15 +139,12 @@ def measure_attributes(masks: np.ndarray, spacing: tuple[float, float] | None = 
 def _measure_block(masks: np.ndarray, spacing: tuple[float, float] | None) -> AttributeResult:
     """:func:`measure_attributes` of checked ``(T, H, W)`` uint8 labels, all frames at once."""
     sy, sx = check_spacing(spacing)
-    T, H, W = masks.shape
-    lv, myo, la = (masks == Label.LV), (masks == Label.MYO), (masks == Label.LA)
-    y = np.arange(H, dtype=np.float64)[None, :, None] * sy
-    x = np.arange(W, dtype=np.float64)[None, None, :] * sx
+    lv, myo, y, x = _heart_view(masks, (sy, sx))
     lv_count = lv.sum((1, 2)).astype(np.float64)
     values = {
         "lv_area": lv_count * sy * sx,
         "myo_area": myo.sum((1, 2)) * sy * sx,
-        "la_area": la.sum((1, 2)) * sy * sx,
+        "la_area": (masks == Label.LA).sum((1, 2)) * sy * sx,
     }
     values["epi_center_x"], values["epi_center_y"] = _centre(lv | myo, y, x)
     frame = lv_frame(lv, myo, lv_count, y, x)
@@ -169,6 +161,24 @@ def _measure_block(masks: np.ndarray, spacing: tuple[float, float] | None) -> At
     return AttributeResult(values, reasons)
 
 
+def _heart_view(masks: np.ndarray, spacing: tuple[float, float]):
+    """LV and MYO ``(T, h, w)`` booleans cropped to the box around every frame's LV and MYO (plus a margin that
+    keeps every measurement the same as on the whole image), and the crop's row/column coordinates in mm,
+    ``y (1, h, 1)`` and ``x (1, 1, w)``."""
+    sy, sx = spacing
+    lv, myo = masks == Label.LV, masks == Label.MYO
+    heart = lv | myo
+    rows, cols = np.flatnonzero(heart.any((0, 2))), np.flatnonzero(heart.any((0, 1)))
+    window = []
+    for found, size, step in ((rows, masks.shape[1], sy), (cols, masks.shape[2], sx)):
+        margin = int(np.ceil(CROP_MARGIN * max(spacing) / step))
+        lo, hi = (found[0], found[-1] + 1) if found.size else (0, size)
+        window.append(slice(max(lo - margin, 0), min(hi + margin, size)))
+    y = np.arange(window[0].start, window[0].stop, dtype=np.float64)[None, :, None] * sy
+    x = np.arange(window[1].start, window[1].stop, dtype=np.float64)[None, None, :] * sx
+    return lv[:, window[0], window[1]], myo[:, window[0], window[1]], y, x
+
+
 def _centre(region, y, x) -> tuple[np.ndarray, np.ndarray]:
     """Centre of mass (x, y) in mm of a boolean ``(T, H, W)`` region, NaN where empty."""
     count = region.sum((1, 2)).astype(np.float64)
@@ -178,121 +188,25 @@ def _centre(region, y, x) -> tuple[np.ndarray, np.ndarray]:
     return cx, cy
 
 
-@dataclass
-class LVFrame:
-    """The LV's own frame, per frame ``(T,)`` arrays in mm (NaN without an LV pixel).
-
-    Attributes:
-        cy, cx: LV centre of mass (row, column) in mm.
-        ay, ax: unit vector of the main inertia axis pointing from the base to the apex (row, column).
-        orientation: angle of the main inertia axis from the rows axis in (-90, 90] degrees (skimage sign).
-    """
-
-    cy: np.ndarray
-    cx: np.ndarray
-    ay: np.ndarray
-    ax: np.ndarray
-    orientation: np.ndarray
-
-    def along(self, y, x) -> np.ndarray:
-        """Coordinate (mm) towards the apex of points ``y, x`` (broadcast against ``(T, 1, 1)``)."""
-        return (y - self.cy[:, None, None]) * self.ay[:, None, None] + (x - self.cx[:, None, None]) * self.ax[:, None, None]
-
-    def across(self, y, x) -> np.ndarray:
-        """Signed coordinate (mm) across the long axis of points ``y, x`` (positive on the apex's left)."""
-        return (x - self.cx[:, None, None]) * self.ay[:, None, None] - (y - self.cy[:, None, None]) * self.ax[:, None, None]
-
-
-def lv_frame(lv, myo, count, y, x) -> LVFrame:
-    """The LV's centre, long axis and orientation of boolean ``(T, H, W)`` LV/MYO masks (coordinates in mm).
-
-    The axis points to the apex: away from the LV's opening (LV pixels touching neither LV nor MYO, i.e. the
-    mitral side), or towards the image's top when the LV has no opening.
-    """
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cy, cx = (lv * y).sum((1, 2)) / count, (lv * x).sum((1, 2)) / count
-        var_y = (lv * y**2).sum((1, 2)) / count - cy**2
-        var_x = (lv * x**2).sum((1, 2)) / count - cx**2
-        cov = (lv * (y * x)).sum((1, 2)) / count - cy * cx
-    theta = 0.5 * np.arctan2(2 * cov, var_y - var_x)
-    theta[count == 0] = np.nan
-    ay, ax = np.cos(theta), np.sin(theta)
-    opening = lv & dilate3(~(lv | myo), border=True)
-    n_open = opening.sum((1, 2))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        open_along = (opening * ((y - cy[:, None, None]) * ay[:, None, None] + (x - cx[:, None, None]) * ax[:, None, None]))
-        open_along = open_along.sum((1, 2)) / n_open
-    flip = np.where(n_open > 0, open_along > 0, ay > 0)
-    sign = np.where(flip, -1.0, 1.0)
-    return LVFrame(cy, cx, ay * sign, ax * sign, np.degrees(theta))
-
-
-@dataclass
-class Landmarks:
-    """Basal points and apex of the LV, per frame, in mm (row, column); NaN where not measured.
-
-    Attributes:
-        left, right: ``(T, 2)`` basal points on either side of the long axis (``left``: negative ``across``).
-        apex: ``(T, 2)`` the LV boundary pixel farthest from the base's midpoint on the apex side of the base.
-        frame: the LV's own frame (:class:`LVFrame`).
-    """
-
-    left: np.ndarray
-    right: np.ndarray
-    apex: np.ndarray
-    frame: LVFrame
-
-
 def lv_landmarks(masks: np.ndarray, spacing: tuple[float, float] | None = None) -> Landmarks:
     """``(T, H, W)`` labels -> the LV's :class:`Landmarks` in mm (pixels without spacing)."""
     masks = check_masks(masks)
     sy, sx = check_spacing(spacing)
-    y = np.arange(masks.shape[1], dtype=np.float64)[None, :, None] * sy
-    x = np.arange(masks.shape[2], dtype=np.float64)[None, None, :] * sx
-    lv, myo = masks == Label.LV, masks == Label.MYO
-    frame = lv_frame(lv, myo, lv.sum((1, 2)).astype(np.float64), y, x)
-    return _landmarks(lv, myo, frame, y, x, (sy, sx))
-
-
-def _landmarks(lv, myo, frame: LVFrame, y, x, spacing) -> Landmarks:
-    """The basal points: the ends of the LV/MYO frontier at the base. Corner pixels (LV touching MYO and the
-    outside, neither LV nor MYO) are split by the long axis; on each side the most basal one along the axis
-    (else the most basal LV pixel touching MYO) is refined to the weighted centre of the LV-MYO-outside junction
-    around it, then moved across the axis onto the LV's sub-pixel edge (:func:`_wall_edge`). The apex is the LV
-    boundary pixel farthest from the base's midpoint on the apex side of the base."""
-    pixel = max(spacing)
-    boundary = lv & dilate3(~lv, border=True)
-    near_myo = dilate3(myo)
-    corners = boundary & near_myo & dilate3(~(lv | myo), border=True)
-    along, across = frame.along(y, x), frame.across(y, x)
-    sigma = (0, JUNCTION_SIGMA * pixel / spacing[0], JUNCTION_SIGMA * pixel / spacing[1])  # isotropic in mm
-    smooth_lv, smooth_myo, smooth_out = (
-        gaussian_filter(region.astype(np.float64), sigma, mode="nearest") for region in (lv, myo, ~(lv | myo))
-    )
-    triple = smooth_lv * smooth_myo * smooth_out
-    points = []
-    for sign, side in ((-1.0, across < 0), (1.0, across >= 0)):
-        point = _most_basal(corners & side, along, y, x, pixel)
-        missing = ~np.isfinite(point[0])
-        if missing.any():
-            backup = _most_basal(boundary & near_myo & side, along, y, x, pixel)
-            point = tuple(np.where(missing, b, p) for p, b in zip(point, backup))
-        point = _junction(point, triple, y, x, JUNCTION_RADIUS * pixel)
-        points.append(np.stack(_wall_edge(point, smooth_lv, frame, sign, spacing), axis=1))
-    mid = (points[0] + points[1]) / 2.0
-    base_along = frame.along(mid[:, 0, None, None], mid[:, 1, None, None])
-    apical = boundary & (along > base_along)
-    dist2 = np.where(apical, (y - mid[:, 0, None, None]) ** 2 + (x - mid[:, 1, None, None]) ** 2, -1.0)
-    far = dist2.reshape(len(lv), -1).argmax(1)
-    found = np.isfinite(mid[:, 0]) & apical.reshape(len(lv), -1).any(1)
-    r, c = np.divmod(far, lv.shape[2])
-    apex = np.where(found[:, None], np.stack([r * spacing[0], c * spacing[1]], axis=1), np.nan)
-    return Landmarks(points[0], points[1], apex, frame)
+    parts = []
+    for start in range(0, len(masks), CHUNK):
+        lv, myo, y, x = _heart_view(masks[start:start + CHUNK], (sy, sx))
+        frame = lv_frame(lv, myo, lv.sum((1, 2)).astype(np.float64), y, x)
+        parts.append(find_landmarks(lv, myo, frame, y, x, (sy, sx)))
+    if len(parts) == 1:
+        return parts[0]
+    axes = ("cy", "cx", "ay", "ax", "orientation")
+    frame = LVFrame(**{name: np.concatenate([getattr(p.frame, name) for p in parts]) for name in axes})
+    return Landmarks(*(np.concatenate([getattr(p, name) for p in parts]) for name in ("left", "right", "apex")), frame)
 
 
 def _base_and_length(lv, myo, frame: LVFrame, y, x, spacing):
-    """Base width and LV length ``(T,)`` in mm (:func:`_landmarks`), with the reasons of their NaNs."""
-    marks = _landmarks(lv, myo, frame, y, x, spacing)
+    """Base width and LV length ``(T,)`` in mm, with the reasons of their NaNs (landmarks: :func:`find_landmarks`)."""
+    marks = find_landmarks(lv, myo, frame, y, x, spacing)
     width = np.hypot(*(marks.left - marks.right).T)
     length = np.hypot(*(marks.apex - (marks.left + marks.right) / 2.0).T)
     count = lv.sum((1, 2))
@@ -305,71 +219,3 @@ def _base_and_length(lv, myo, frame: LVFrame, y, x, spacing):
     for t in np.flatnonzero(np.isfinite(width) & ~np.isfinite(length)):
         why_length[int(t)] = "no LV boundary on the apex side of the base"
     return width, length, {"lv_base_width": why_base, "lv_length": why_length}
-
-
-def _most_basal(candidates, along, y, x, pixel) -> tuple[np.ndarray, np.ndarray]:
-    """(y, x) mm ``(T,)`` of the most basal candidate along the axis (ties: their mean); NaN where none."""
-    T = len(candidates)
-    score = np.where(candidates, along, np.inf)
-    lowest = score.reshape(T, -1).min(1)
-    near = candidates & (score <= lowest[:, None, None] + 1e-9 * pixel)
-    n = near.sum((1, 2))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (near * y).sum((1, 2)) / n, (near * x).sum((1, 2)) / n
-
-
-def _wall_edge(point, smooth_lv, frame: LVFrame, sign: float, spacing) -> tuple[np.ndarray, np.ndarray]:
-    """``point`` ((T,) y, (T,) x mm) moved across the long axis onto the LV's sub-pixel edge (``smooth_lv`` = 0.5)
-    just apical of it: the mean crossing on lines across the axis WALL_LEVELS pixels above the point, searched
-    from WALL_SEARCH pixels outside the point inwards (unmoved where no line crosses)."""
-    sy, sx = spacing
-    pixel = max(sy, sx)
-    pa = frame.along(point[0][:, None, None], point[1][:, None, None])[:, 0, 0]
-    pc = frame.across(point[0][:, None, None], point[1][:, None, None])[:, 0, 0]
-    steps = np.arange(0.0, 2 * WALL_SEARCH + 1e-9, 0.25) * pixel  # inwards from pc + sign * WALL_SEARCH px
-    cross = sign * (WALL_SEARCH * pixel - steps)[None, :] + pc[:, None]
-    found = []
-    for level in WALL_LEVELS:
-        al = (pa + level * pixel)[:, None]
-        ys = frame.cy[:, None] + al * frame.ay[:, None] - cross * frame.ax[:, None]
-        xs = frame.cx[:, None] + al * frame.ax[:, None] + cross * frame.ay[:, None]
-        t = np.broadcast_to(np.arange(len(pa))[:, None], ys.shape)
-        coords = np.stack([t, np.nan_to_num(ys / sy, nan=-1e3), np.nan_to_num(xs / sx, nan=-1e3)])
-        v = map_coordinates(smooth_lv, coords.reshape(3, -1), order=1, cval=0.0).reshape(ys.shape)
-        inside = v >= 0.5
-        first = inside.argmax(1)
-        ok = inside.any(1) & (first > 0)
-        i = np.maximum(first, 1)
-        rows = np.arange(len(pa))
-        v0, v1 = v[rows, i - 1], v[rows, i]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            frac = (0.5 - v0) / (v1 - v0)
-        edge = cross[rows, i - 1] + frac * (cross[rows, i] - cross[rows, i - 1])
-        found.append(np.where(ok, edge, np.nan))
-    found = np.stack(found)
-    hits = np.isfinite(found).sum(0)
-    level = np.where(hits > 0, np.nansum(found, 0) / np.maximum(hits, 1), pc)
-    return frame.cy + pa * frame.ay - level * frame.ax, frame.cx + pa * frame.ax + level * frame.ay
-
-
-def _junction(point, weight, y, x, radius) -> tuple[np.ndarray, np.ndarray]:
-    """Sub-pixel refinement of ``point`` ((T,) y, (T,) x mm): the ``weight``-weighted centre of the pixels within
-    ``radius`` mm of it (``point`` itself where they weigh nothing)."""
-    py, px = point
-    close = (y - py[:, None, None]) ** 2 + (x - px[:, None, None]) ** 2 <= radius**2
-    w = np.where(close, weight, 0.0)
-    total = w.sum((1, 2))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        wy, wx = (w * y).sum((1, 2)) / total, (w * x).sum((1, 2)) / total
-    keep = total > 0
-    return np.where(keep, wy, py), np.where(keep, wx, px)
-
-
-def dilate3(region: np.ndarray, border: bool = False) -> np.ndarray:
-    """3x3 binary dilation of each frame of a boolean ``(T, H, W)`` array (separable shifted ORs).
-
-    ``border``: the value assumed outside the image (True makes pixels on the image edge touch the outside).
-    """
-    padded = np.pad(region, ((0, 0), (1, 1), (1, 1)), constant_values=border)
-    rows = padded[:, :-2] | padded[:, 1:-1] | padded[:, 2:]
-    return rows[:, :, :-2] | rows[:, :, 1:-1] | rows[:, :, 2:]

@@ -1,10 +1,10 @@
 """Global longitudinal strain (GLS) of the LV from label masks ``(T, H, W)``.
 
-The endocardial length L(t) is the length of the LV's sub-pixel contour (scikit-image ``find_contours`` on the LV
-indicator smoothed by a Gaussian of :data:`CONTOUR_SIGMA` pixels, isotropic in mm, at level 0.5) from one basal point to the other
-through the apex (basal points and apex of :func:`echolatent.measure.attributes.lv_landmarks`), in mm when the
-pixel spacing ``(sy, sx)`` is known (unequal spacing is handled: the contour is scaled to mm before its length is
-taken), else in pixels. The strain curve is ``100 (L(t) - L(ED)) / L(ED)`` in %; GLS is its value at ES, and the
+The endocardial length L(t) is the length of the LV's sub-pixel contour (scikit-image ``find_contours`` at level 0.5
+on the LV indicator smoothed by a Gaussian of :data:`CONTOUR_SIGMA` pixels, isotropic in mm) from one basal point
+to the other through the apex (basal points and apex of :func:`echolatent.measure.attributes.lv_landmarks`), in
+mm when the pixel spacing ``(sy, sx)`` is known (unequal spacing is handled: the contour is scaled to mm before its
+length is taken), else in pixels. The strain curve is ``100 (L(t) - L(ED)) / L(ED)`` in %; GLS is its value at ES, and the
 peak is its most negative value (DESIGN.md section 9). Frames where L cannot be measured are NaN with a reason.
 """
 
@@ -94,7 +94,6 @@ def arc_length(contour: np.ndarray, first: np.ndarray, second: np.ndarray, throu
         return float("nan")
     if np.allclose(contour[0], contour[-1]):
         contour = contour[:-1]
-    n = len(contour)
     i, j, k = (int(np.argmin(((contour - p) ** 2).sum(1))) for p in (first, second, through))
     i, j = min(i, j), max(i, j)
     steps = np.hypot(*np.diff(np.vstack([contour, contour[:1]]), axis=0).T)

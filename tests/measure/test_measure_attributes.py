@@ -9,7 +9,7 @@ from skimage.measure import regionprops
 
 from echolatent.errors import InputError
 from echolatent.labels import Label
-from echolatent.measure.attributes import ATTRIBUTES, compute_attributes, measure_attributes
+from echolatent.measure.attributes import ATTRIBUTES, compute_attributes, measure_attributes, not_measured_notes
 
 
 @pytest.mark.parametrize("spacing", [(1.0, 1.0), (0.5, 0.25)])
@@ -147,3 +147,13 @@ def test_apex_side_comes_from_the_lv_opening_not_the_image_top():
     upside_down = compute_attributes(heart[:, ::-1])
     for name in ("lv_base_width", "lv_length"):
         assert upside_down[name][0] == pytest.approx(upright[name][0], rel=1e-6)
+
+
+def test_not_measured_notes_say_how_many_frames_and_why():
+    good = heart_frame()
+    no_myo = np.where(good == Label.MYO, 0, good).astype(np.uint8)
+    result = measure_attributes(np.stack([good, no_myo, no_myo, np.zeros_like(good)]))
+    notes = not_measured_notes(result.reasons)
+    assert notes["lv_base_width"] == "not measured on 3 frames: no MYO beside the LV (2); no LV pixel (1)"
+    assert notes["lv_orientation"] == "not measured on 1 frame: no LV pixel"
+    assert "lv_area" not in notes

@@ -105,6 +105,23 @@ def check_spacing(spacing: tuple[float, float] | None) -> tuple[float, float]:
     return values  # type: ignore[return-value]
 
 
+def not_measured_notes(reasons: dict[str, dict[int, str]]) -> dict[str, str]:
+    """``{attribute: {frame: reason}}`` -> ``{attribute: "not measured on N frames: reason"}`` (the most frequent
+    reason first, others with their counts), for the attributes with at least one unmeasured frame."""
+    notes = {}
+    for name, why in reasons.items():
+        if not why:
+            continue
+        tally: dict[str, int] = {}
+        for text in why.values():
+            tally[text] = tally.get(text, 0) + 1
+        ranked = sorted(tally.items(), key=lambda item: -item[1])
+        detail = ranked[0][0] if len(ranked) == 1 else "; ".join(f"{text} ({n})" for text, n in ranked)
+        frames = "frame" if len(why) == 1 else "frames"
+        notes[name] = f"not measured on {len(why)} {frames}: {detail}"
+    return notes
+
+
 def compute_attributes(masks: np.ndarray, spacing: tuple[float, float] | None = None) -> dict[str, np.ndarray]:
     """``(T, H, W)`` uint8 labels -> ``{attribute: (T,) float64}`` (mm, mm^2, degrees; pixels without spacing).
 

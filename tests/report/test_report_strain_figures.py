@@ -17,7 +17,8 @@ def test_an_unmeasured_panel_says_how_many_frames_and_why(tmp_path):
     ax = Figure().subplots()
     fig._note_unmeasured(ax, "lv_base_width", note)
     fig._note_unmeasured(ax, "lv_area", note)
-    assert [" ".join(t.get_text().split()) for t in ax.texts] == ["U-Net: not measured on 5 frames: no MYO beside the LV"]
+    texts = [" ".join(t.get_text().split()) for t in ax.texts]
+    assert texts == ["U-Net: not measured on 5 frames: no MYO beside the LV"]
 
 
 def test_strain_figure_before_and_after_smoothing(tmp_path):

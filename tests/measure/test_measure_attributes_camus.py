@@ -30,16 +30,18 @@ def test_all_attributes_defined_on_every_expert_mask(camus224):
 @pytest.mark.parametrize("scale", [0.5, 1.0, 2.3])
 def test_rotated_expert_masks_keep_their_base_and_length(camus224, scale):
     _, masks, _ = load_frames(camus224, "validation")
-    masks = masks[::25]
-    reference = measure_attributes(transform_labels(masks, 0.0, scale)).values
-    # a pixel of the resampled grid: the floor of any mask-based length (0.5x: a base of ~20 px)
-    pixel_pct = 100.0 / np.minimum(reference["lv_base_width"], reference["lv_length"])
+    masks = masks[:: 25 if scale < 2 else 50]
+    supersample = 1 if scale > 2 else 2  # growing needs no supersampling
+    reference = measure_attributes(transform_labels(masks, 0.0, scale, supersample=supersample)).values
+    # below native size a mask-based base is a few tens of pixels: the measured floor there is 2 px of the grid (full
+    # grid in benchmarks/bench_attributes.py: at 224 px 3.5-5 % of bases move by more than 3 %, at 112 px 13-15 %)
+    floor_pct = 100.0 * 2.0 / np.minimum(reference["lv_base_width"], reference["lv_length"])
+    bound = 3.0 if scale > 2 else np.maximum(3.0, floor_pct)
     for angle in ANGLES:
-        result = measure_attributes(transform_labels(masks, angle, scale))
+        result = measure_attributes(transform_labels(masks, angle, scale, supersample=supersample))
         assert not result.reasons, (angle, result.reasons)
         for name in ("lv_base_width", "lv_length"):
             change = np.abs(result.values[name] / reference[name] - 1) * 100
-            bound = 3.0 if scale >= 1 else np.maximum(3.0, pixel_pct)
             assert (change <= bound).all(), (name, angle, change.round(2))
         turn = result.values["lv_orientation"] - reference["lv_orientation"]
         np.testing.assert_allclose(turn, angle, atol=2.0)

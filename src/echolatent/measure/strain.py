@@ -4,8 +4,9 @@ The endocardial length L(t) is the length of the LV's sub-pixel contour (scikit-
 on the LV indicator smoothed by a Gaussian of :data:`CONTOUR_SIGMA` pixels, isotropic in mm) from one basal point
 to the other through the apex (basal points and apex of :func:`echolatent.measure.attributes.lv_landmarks`), in
 mm when the pixel spacing ``(sy, sx)`` is known (unequal spacing is handled: the contour is scaled to mm before
-its length is taken), else in pixels. The strain curve is ``100 (L(t) - L(ED)) / L(ED)`` in %; GLS is its value at
-ES, and the peak is its most negative value (DESIGN.md section 9). Frames where L cannot be measured are NaN with a reason.
+its length is taken), else in pixels. The strain curve is ``100 (L(t) - L(ED)) / L(ED)`` in %; GLS is its value
+at ES, and the peak is its most negative value (DESIGN.md section 9). Frames where L cannot be measured are NaN
+with a reason.
 """
 
 from __future__ import annotations

@@ -62,6 +62,7 @@ def lv_frame(lv, myo, count, y, x) -> LVFrame:
         var_y = (lv * y**2).sum((1, 2)) / count - cy**2
         var_x = (lv * x**2).sum((1, 2)) / count - cx**2
         cov = (lv * (y * x)).sum((1, 2)) / count - cy * cx
+    cov = np.where(np.abs(cov) <= 1e-12 * (var_y + var_x), 0.0, cov)  # a symmetric LV: no sign from rounding
     theta = 0.5 * np.arctan2(2 * cov, var_y - var_x)
     theta[count == 0] = np.nan
     ay, ax = np.cos(theta), np.sin(theta)

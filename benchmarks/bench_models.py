@@ -11,6 +11,8 @@ For the shipped U-Net (:func:`echolatent.segment.load_segmenter`, 128 x 128 inpu
   :func:`~echolatent.latent.codec.encode_masks` + :func:`~echolatent.latent.codec.decode_latents`), batched and
   one frame at a time; for the AR-VAE also network-only batched with NCHW weights (``fps_network_batched_nchw_weights``:
   the layout before models were loaded channels-last), in the same run;
+* the U-Net network on ONNX Runtime (CPU, exported from the same weights) beside PyTorch on the same frames and
+  batches, with the share of identical output pixels;
 * this machine's float32 matrix-multiply GFLOP/s (``torch.mm`` of 2048 x 2048 matrices) measured in the same run
   at the same thread count, and the ratio achieved GFLOP/s (batched network) / matmul GFLOP/s.
 
@@ -153,6 +155,49 @@ def bench_vae(model, masks: np.ndarray, repeats: int) -> dict:
     return out
 
 
+def onnx_session(segmenter, threads: int):
+    """ONNX Runtime (CPU) session of the U-Net, exported from the loaded weights (batch axis dynamic)."""
+    import io
+
+    import onnxruntime as ort
+
+    buffer = io.BytesIO()
+    size = segmenter.config.input_size
+    model = plain_layout(segmenter.model).eval()
+    torch.onnx.export(model, (torch.zeros(UNET_BATCH, 1, size, size),), buffer, input_names=["x"],
+                      output_names=["logits"], dynamic_axes={"x": {0: "n"}, "logits": {0: "n"}}, dynamo=False)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
+    return ort.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
+
+
+def bench_onnx(segmenter, images: np.ndarray, repeats: int, threads: int) -> dict:
+    """The U-Net network on ONNX Runtime beside PyTorch (same frames, same batches, same run): frames/s and the
+    share of output pixels equal to PyTorch's (softmax resampled to the frame size, argmax)."""
+    from perf_common import median_time
+
+    session = onnx_session(segmenter, threads)
+    size = segmenter.config.input_size
+    grid = normalise_frames(torch.from_numpy(resize_frames(images, (size, size)))).numpy()
+    n = len(images)
+
+    def run_ort():
+        return np.concatenate([session.run(None, {"x": grid[s:s + UNET_BATCH]})[0] for s in range(0, n, UNET_BATCH)])
+
+    def run_torch():
+        with torch.inference_mode():
+            return torch.cat([segmenter.forward(torch.from_numpy(grid[s:s + UNET_BATCH]))
+                              for s in range(0, n, UNET_BATCH)]).numpy()
+
+    masks = {name: resize_probs(torch.softmax(torch.from_numpy(f()), 1), images.shape[1:]).argmax(1).numpy()
+             for name, f in (("ort", run_ort), ("torch", run_torch))}
+    ort_s, _ = median_time(run_ort, repeats)
+    torch_s, _ = median_time(run_torch, repeats)
+    return {"fps_onnxruntime_network_batched": n / ort_s, "fps_torch_network_batched": n / torch_s,
+            "onnxruntime_speedup": torch_s / ort_s,
+            "pixel_agreement_onnxruntime_vs_torch": float((masks["ort"] == masks["torch"]).mean())}
+
+
 def main() -> None:
     from perf_common import machine, synthetic_sequence, write_json
 
@@ -211,6 +256,7 @@ def main() -> None:
             numbers["achieved_gflops_with_prepost_batched"] = (numbers["fps_with_prepost_batched"]
                                                               * result["models"][name]["flops_per_frame"] / 1e9)
             entry[name] = numbers
+        entry["unet_onnxruntime"] = bench_onnx(segmenter, images, args.repeats, threads)
         entry["matmul_gflops_after"] = matmul_gflops(args.repeats)
         result["by_threads"][str(threads)] = entry
         print(f"{threads} thread(s): {json.dumps(entry, indent=1)}")

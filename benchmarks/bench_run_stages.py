@@ -1,7 +1,7 @@
 """Seconds per 20-frame sequence of ``echolatent run``, split by stage; writes benchmarks/results/run_stages.json.
 
 Data: ``echolatent data synth`` with 2 patients x 2 views x 20 frames at 256 px (4 half sequences), shipped
-weights, the default exact smoothing. Each repeat is a fresh process running :func:`echolatent.pipeline.run`
+weights, the default exact smoothing. Each repeat is a fresh process running :func:`echolatent.jobs.run.run_job`
 (what the command does, without its progress bars), so ``import`` and ``load`` are what a user pays. Stages are
 timed by wrapping the functions the job calls, so the same script times older code too (``--git-ref``):
 
@@ -48,11 +48,7 @@ def child(data: Path, out: Path, threads: int) -> dict:
     import torch
 
     import echolatent
-    import echolatent.io.camus as camus
-    import echolatent.report.job as job
-    import echolatent.segment as segment
-    import echolatent.temporal.smooth as smooth
-    from echolatent.pipeline import run
+    import echolatent.jobs.run as job
 
     if threads > 0:
         torch.set_num_threads(threads)
@@ -68,31 +64,25 @@ def child(data: Path, out: Path, threads: int) -> dict:
                 seconds[stage] += time.perf_counter() - start
         return wrapper
 
-    class TimedSmoother(smooth.Smoother):
-        def __init__(self, *args, **kwargs):
-            start = time.perf_counter()
-            super().__init__(*args, **kwargs)
-            seconds["load"] += time.perf_counter() - start
+    original_process_pair = job.process_pair
 
-    original_process_job = job.process_job
-
-    def process_job(*args, **kwargs):
-        result, seq = original_process_job(*args, **kwargs)
+    def process_pair(*args, **kwargs):
+        result, seq = original_process_pair(*args, **kwargs)
         for stage, value in result.seconds.items():
             seconds[stage] += value
         return result, seq
 
-    segment.load_segmenter = timed("load", segment.load_segmenter)
-    smooth.Smoother = TimedSmoother
+    job.load_segmenter = timed("load", job.load_segmenter)
+    job.make_smoother = timed("load", job.make_smoother)
     job.run_thresholds = timed("load", job.run_thresholds)
-    job.find_jobs = timed("load", job.find_jobs)
-    camus.load_sequence = timed("read", camus.load_sequence)
-    camus.write_mask = timed("write", camus.write_mask)
-    job.process_job = process_job
+    job.select_refs = timed("load", job.select_refs)
+    job.load_sequence = timed("read", job.load_sequence)
+    job.write_mask = timed("write", job.write_mask)
+    job.process_pair = process_pair
     job.draw_sequence = timed("figures", job.draw_sequence)
-    job.write_outputs = timed("report", job.write_outputs)
+    job.RunJob.summarise = timed("report", job.RunJob.summarise)
     start = time.perf_counter()
-    summary = run(data, out, overwrite=True)
+    summary = job.run_job(data, out, overwrite=True)
     total = time.perf_counter() - start
     seconds["other"] = total - sum(v for k, v in seconds.items() if k != "import")
     seconds["total"] = total + seconds["import"]

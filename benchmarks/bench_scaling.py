@@ -80,10 +80,10 @@ def child(files: list[Path], spacing: tuple[float, float], repeats: int, threads
 
     from echolatent.pipeline import process_sequence
     from echolatent.segment import load_segmenter
-    from echolatent.temporal.smooth import Smoother
+    from echolatent.temporal.strategy import make_smoother
 
     torch.set_num_threads(threads)
-    segmenter, smoother = load_segmenter(), Smoother(method=method)
+    segmenter, smoother = load_segmenter(), make_smoother(method)
     sequences = [np.load(path) for path in files]
     ready_mb = peak_rss_mb()
     walls, stages, rounds = [], {}, []

@@ -40,11 +40,12 @@ from echolatent.io.camus import find_sequences, load_sequence
 from echolatent.labels import View
 from echolatent.measure.clinical import clinical_indices
 from echolatent.measure.scores import segmentation_scores
-from echolatent.measure.tables import temporal_check
+from echolatent.measure.sequence import temporal_check
 from echolatent.measure.temporal import TemporalThresholds
 from echolatent.measure.validity import check_validity
 from echolatent.resample import resize_labels
-from echolatent.temporal.smooth import Smoother, reference_thresholds, stored_thresholds
+from echolatent.temporal.strategy import make_smoother
+from echolatent.temporal.thresholds import reference_thresholds, stored_thresholds
 
 RESULTS = Path(__file__).parent / "results" / "smoothing.json"
 CAMUS224 = Path(__file__).resolve().parents[2] / "shared" / "data" / "camus224"
@@ -70,7 +71,8 @@ def make_predictions(root: Path, work: Path, source: str, seed: int) -> Path:
     if out.is_dir():
         return out
     if source == "unet":
-        from echolatent.segment import load_segmenter, segment_ref
+        from echolatent.jobs.segment import segment_ref
+        from echolatent.segment import load_segmenter
 
         segmenter = load_segmenter()
         for ref in find_sequences(root, kinds=("half_sequence",), require_image=True):
@@ -130,7 +132,7 @@ def ef_errors(outputs: dict, pairs: list, truth_json: dict) -> list[float]:
 
 
 def run_method(method: str, pairs: list, smoother_args: dict, truth_json: dict, limit: int | None) -> dict:
-    smoother = Smoother(method=method, **smoother_args)
+    smoother = make_smoother(method, **smoother_args)
     outputs, seconds, temporal_ok, valid, frames = {}, [], [], 0, 0
     decoded: dict[str, int] = {}
     dice = {s: [] for s in STRUCTURES}

@@ -61,7 +61,7 @@ def tiny_models(tmp_path_factory) -> dict[str, Path]:
     torch.manual_seed(0)
     unet = UNetConfig(input_size=16, channels=(4, 8), strides=(2,), num_res_units=0)
     shape = ShapeModel(
-        ShapeModelConfig(input_size=16, channels=(4,), bottleneck_channels=2, latent_dim=8, batch_size=2)
+        ShapeModelConfig(input_size=16, channels=(4,), bottleneck_channels=2, latent_dim=8)
     )
     shape.set_latent_range(-torch.ones(8), torch.ones(8))
     return {"model": save_unet(build_unet(unet), unet, folder / "unet.pt"), "vae": save_model(shape, folder / "vae.pt")}

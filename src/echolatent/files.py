@@ -1,29 +1,44 @@
-"""Atomic writers (JSON, CSV): a temporary file in the target folder, then a rename; no heavy imports."""
+"""Atomic writers (any file, text, JSON, CSV): a temporary file in the target folder, then a rename; light imports."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 
-def _write_atomic(path: Path, write) -> Path:
+@contextlib.contextmanager
+def atomic_path(path: str | Path, suffix: str = "") -> Iterator[Path]:
+    """Yield a temporary path beside ``path`` (ending with ``suffix``, for writers that pick the format from it) to
+    write to; it is renamed to ``path`` when the block ends, deleted when it raises. The parent folder is made."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
-            write(handle)
+        yield Path(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return path
+
+
+def _write_atomic(path: Path, write) -> Path:
+    with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as handle:
+        write(handle)
+    return Path(path)
+
+
+def write_text_atomic(text: str, path: str | Path) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` via a temporary file."""
+    return _write_atomic(Path(path), lambda handle: handle.write(text))
 
 
 def _jsonable(value: Any) -> Any:

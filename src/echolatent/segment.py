@@ -2,14 +2,13 @@
 
 Frames of any size are resampled to the network's square input, normalised, segmented in batches;
 the class PROBABILITIES are resampled back to each frame's own size and only then turned into labels,
-so outputs have exactly the input's shape (spacing and orientation are kept by the writers in
-:mod:`echolatent.io.camus`).
+so outputs have exactly the input's shape (folders of files: :mod:`echolatent.jobs.segment`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -157,59 +156,3 @@ def segment_masks(
     for start, stop, batch in _segment_batches(segmenter, images, batch_size, progress):
         masks[start:stop] = batch.numpy().argmax(1)  # NumPy: 6x faster than torch over dim 1
     return masks
-
-
-def default_refs(refs: Sequence[Any]) -> list[Any]:
-    """Per patient and view, the (half) sequences when present, else the ED/ES frames; loose files always.
-
-    ``refs``: :class:`echolatent.io.camus.SequenceRef` items; the order is kept.
-    """
-    with_sequence = {(r.patient, r.view) for r in refs if r.kind in ("half_sequence", "sequence")}
-    keep = ("half_sequence", "sequence", "file")
-    return [r for r in refs if r.kind in keep or (r.patient, r.view) not in with_sequence]
-
-
-def select_refs(source: str | Path, kinds: Sequence[str] | None = None) -> list[Any]:
-    """Images to segment under ``source`` (CAMUS root, patient folder(s) or one image file).
-
-    ``kinds=None`` picks :func:`default_refs`; otherwise only those CAMUS kinds (plus loose files).
-
-    Raises:
-        InputError: missing source, unsupported file, or no image found.
-    """
-    from echolatent.io.camus import find_sequences
-
-    refs = find_sequences(source, kinds=kinds or ("half_sequence", "sequence", "ED", "ES"), require_image=True)
-    refs = default_refs(refs) if kinds is None else list(refs)
-    if not refs:
-        raise InputError(source, "no image files found")
-    return refs
-
-
-def segment_ref(ref: Any, out: str | Path, segmenter: Segmenter, batch_size: int = 16) -> Path:
-    """Segment one :class:`~echolatent.io.camus.SequenceRef` into ``OUT/<patient>/<name>_pred.nii.gz``.
-
-    The mask file has the shape, orientation, spacing and frame order of the input image file.
-
-    Raises:
-        InputError: unreadable or bad image file (naming it).
-    """
-    from echolatent.io.camus import load_sequence, output_path, write_mask
-
-    seq = load_sequence(ref, mask=False)
-    masks = segment_masks(segmenter, seq.image, batch_size=batch_size)
-    path = write_mask(seq, masks, output_path(ref, out, "_pred"))
-    log.debug("%s -> %s", ref.image, path)
-    return path
-
-
-def segment_path(
-    source: str | Path,
-    out: str | Path,
-    segmenter: Segmenter,
-    *,
-    kinds: Sequence[str] | None = None,
-    batch_size: int = 16,
-) -> list[Path]:
-    """Segment every image :func:`select_refs` finds under ``source`` into ``out``; returns the written paths."""
-    return [segment_ref(ref, out, segmenter, batch_size) for ref in select_refs(source, kinds)]

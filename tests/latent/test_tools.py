@@ -45,7 +45,7 @@ def test_encode_decode_any_size(hearts):
 
 def test_codec_rejects_bad_input(hearts):
     model = tiny_model()
-    with pytest.raises(InputError, match="labels outside"):
+    with pytest.raises(InputError, match="outside 0..3"):
         encode_masks(model, hearts + 4)
     with pytest.raises(InputError, match=r"\(T, H, W\)"):
         encode_masks(model, hearts[0])

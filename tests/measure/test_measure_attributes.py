@@ -84,7 +84,7 @@ def test_nan_with_reasons_on_empty_and_broken_frames():
     ("masks", "message"),
     [
         (np.zeros((2, 2, 4, 4), np.uint8), "expected"),
-        (np.full((1, 4, 4), 7, np.uint8), "unknown labels"),
+        (np.full((1, 4, 4), 7, np.uint8), "outside 0..3"),
         (np.full((1, 4, 4), np.nan), "NaN"),
         (np.zeros((0, 4, 4), np.uint8), "empty"),
     ],

@@ -11,9 +11,9 @@ from measure_helpers import heart_frame
 
 from echolatent.errors import InputError
 from echolatent.io.volume import Geometry, write_like
+from echolatent.jobs.evaluate import evaluate
 from echolatent.labels import Label
-from echolatent.measure.evaluate import evaluate
-from echolatent.measure.tables import measure_sequence
+from echolatent.measure.sequence import measure_sequence
 from echolatent.measure.temporal import TemporalThresholds
 
 SPACING = (0.5, 0.5)

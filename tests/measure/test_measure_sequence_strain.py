@@ -8,7 +8,7 @@ from measure_helpers import heart_frame
 
 from echolatent.labels import Label
 from echolatent.measure.summary import summarise
-from echolatent.measure.tables import measure_sequence
+from echolatent.measure.sequence import measure_sequence
 from echolatent.measure.temporal import TemporalThresholds
 
 

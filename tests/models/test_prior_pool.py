@@ -12,7 +12,8 @@ from echolatent.train.prior_pool import PriorPool, build_prior_pool
 from echolatent.train.shape_module import ShapeModule, init_from, reconstruction_loss
 
 torch.set_num_threads(1)
-TINY = {"input_size": 32, "channels": (4, 8), "bottleneck_channels": 4, "latent_dim": 10, "batch_size": 8}
+ARCH = {"input_size": 32, "channels": (4, 8), "bottleneck_channels": 4, "latent_dim": 10}
+TINY = {**ARCH, "batch_size": 8}  # architecture and training settings, as ShapeModule takes them
 
 
 class FixedDecoder(ShapeModel):
@@ -37,7 +38,7 @@ def test_pool_targets_are_cleaned_valid_decodings(heart_maker):
     broken = heart.copy()
     broken[heart == 2] = 0  # no myocardium: the clean-up cannot make it valid
     small = resize_labels(np.stack([island, broken]), (32, 32))
-    model = FixedDecoder(ShapeModelConfig(soft_masks=True, **TINY), small)
+    model = FixedDecoder(ShapeModelConfig(soft_masks=True, **ARCH), small)
     first_dim = torch.randn(64, 10, generator=torch.Generator().manual_seed(0))[:, 0]
     no_cycle = build_prior_pool(model, n=64, seed=0, cycles=0)
     assert len(no_cycle.z) == int((first_dim <= 0).sum())  # only the codes that decode to the island heart
@@ -57,8 +58,8 @@ def test_pool_targets_are_cleaned_valid_decodings(heart_maker):
 
 
 def test_prior_term_is_decoded_with_the_batch(hearts):
-    cfg = ShapeModelConfig(prior_weight=0.5, **TINY)
-    module = ShapeModule(cfg.to_dict())
+    module = ShapeModule({**TINY, "prior_weight": 0.5})
+    cfg = module.train_config
     assert module.prior_batch(4) is None  # no pool before the first epoch
     z = torch.randn(6, 10, generator=torch.Generator().manual_seed(1))
     targets = one_hot(hearts[:6]).half()
@@ -84,16 +85,16 @@ def test_prior_term_is_decoded_with_the_batch(hearts):
 def test_init_from_copies_weights_and_rejects_other_architectures(tmp_path):
     from echolatent.models.shape import save_model
 
-    source = ShapeModel(ShapeModelConfig(**TINY))
+    source = ShapeModel(ShapeModelConfig(**ARCH))
     path = save_model(source, tmp_path / "source.pt")
-    module = ShapeModule(ShapeModelConfig(soft_masks=True, prior_weight=1.0, **TINY).to_dict())
+    module = ShapeModule({**TINY, "soft_masks": True, "prior_weight": 1.0})
     init_from(module, path)
     assert all(torch.equal(a, b) for a, b in zip(source.state_dict().values(), module.model.state_dict().values(),
                                                    strict=True))
-    other = ShapeModule(ShapeModelConfig(**{**TINY, "latent_dim": 12}).to_dict())
+    other = ShapeModule({**TINY, "latent_dim": 12})
     with pytest.raises(ValueError, match="latent_dim is 10, this run's is 12"):
         init_from(other, path)
-    wide = ShapeModule(ShapeModelConfig(encoder_channels=(6, 12), freeze_decoder=True, **TINY).to_dict())
+    wide = ShapeModule({**TINY, "encoder_channels": (6, 12), "freeze_decoder": True})
     with pytest.raises(ValueError, match="encoder_channels is"):
         init_from(wide, path)  # the whole model: the encoders differ
     fresh = {k: v.clone() for k, v in wide.model.encoder.state_dict().items()}
@@ -101,14 +102,14 @@ def test_init_from_copies_weights_and_rejects_other_architectures(tmp_path):
     assert all(torch.equal(a, b) for a, b in zip(source.decoder.state_dict().values(),
                                                    wide.model.decoder.state_dict().values(), strict=True))
     assert all(torch.equal(fresh[k], v) for k, v in wide.model.encoder.state_dict().items())
-    headed = ShapeModule(ShapeModelConfig(head_channels=4, **TINY).to_dict())
+    headed = ShapeModule({**TINY, "head_channels": 4})
     with pytest.raises(ValueError, match="head_channels is 0"):
         init_from(headed, path, decoder_only=True)
 
 
 def test_prior_term_at_loss_size_compares_resampled_probabilities(hearts):
-    cfg = ShapeModelConfig(prior_weight=2.0, loss_size=48, **TINY)
-    module = ShapeModule(cfg.to_dict()).eval()
+    module = ShapeModule({**TINY, "prior_weight": 2.0, "loss_size": 48}).eval()
+    cfg = module.train_config
     z = torch.randn(4, 10, generator=torch.Generator().manual_seed(2))
     prior = (z, torch.from_numpy(resize_labels(hearts[:4], (48, 48))))
     target = torch.from_numpy(resize_labels(hearts[4:8], (48, 48)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,12 +13,14 @@ from echolatent.errors import InputError
 from echolatent.models.shape import (
     DEFAULT_ATTRIBUTES,
     KINDS,
+    LEGACY_TRAINING_KEYS,
     ShapeModel,
     ShapeModelConfig,
     model_from_payload,
     read_model_file,
     save_model,
 )
+from echolatent.train.shape_config import TRAIN_KEYS, ShapeTrainConfig, flat_config, split_config
 
 torch.set_num_threads(1)
 TINY = {"input_size": 32, "channels": (4, 8), "bottleneck_channels": 4, "latent_dim": 10}
@@ -25,6 +28,11 @@ TINY = {"input_size": 32, "channels": (4, 8), "bottleneck_channels": 4, "latent_
 
 def tiny(kind: str, **overrides) -> ShapeModelConfig:
     return ShapeModelConfig(kind=kind, **{**TINY, **overrides})
+
+
+def tiny_configs(kind: str, **overrides) -> tuple[ShapeModelConfig, ShapeTrainConfig]:
+    """Architecture and resolved training settings from one flat set of fields."""
+    return split_config({"kind": kind, **TINY, **overrides})
 
 
 def test_default_attributes_match_the_measure_module():
@@ -35,9 +43,9 @@ def test_default_attributes_match_the_measure_module():
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_kind_defaults_come_from_the_registry(kind):
-    cfg = tiny(kind)
+    cfg, train = tiny_configs(kind)
     spec = KINDS[kind]
-    assert (cfg.beta, cfg.gamma, cfg.delta) == (spec.beta, spec.gamma, spec.delta)
+    assert (train.beta, train.gamma, train.delta) == (spec.beta, spec.gamma, spec.delta)
     assert cfg.attributes == (DEFAULT_ATTRIBUTES if spec.regularised else ())
     model = ShapeModel(cfg)
     assert model.variational == spec.variational
@@ -45,7 +53,8 @@ def test_kind_defaults_come_from_the_registry(kind):
 
 def test_ar_vae_defaults_are_castors():
     cfg = ShapeModelConfig()
-    assert (cfg.kind, cfg.beta, cfg.gamma, cfg.delta) == ("ar-vae", 1e-4, 0.1, 16.0)
+    train = ShapeTrainConfig().resolved(cfg)
+    assert (cfg.kind, train.beta, train.gamma, train.delta) == ("ar-vae", 1e-4, 0.1, 16.0)
     assert cfg.attributes[:8] == DEFAULT_ATTRIBUTES and cfg.latent_dim == 16
 
 
@@ -81,14 +90,26 @@ def test_ar_vae_defaults_are_castors():
 )
 def test_bad_config_values_are_rejected(overrides, message):
     with pytest.raises(ValueError, match=message):
-        tiny(overrides.pop("kind", "ar-vae"), **overrides)
+        tiny_configs(overrides.pop("kind", "ar-vae"), **overrides)
 
 
 def test_config_dict_round_trip_and_unknown_keys():
-    cfg = tiny("ar-vae", beta=0.5)
+    cfg = tiny("ar-vae", head_channels=4)
     assert ShapeModelConfig.from_dict(cfg.to_dict()) == cfg
     with pytest.raises(ValueError, match="unknown shape-model config keys"):
         ShapeModelConfig.from_dict({**cfg.to_dict(), "colour": "red"})
+    with pytest.raises(TypeError):
+        ShapeModelConfig(lr=1e-3)  # training settings are not the architecture's
+
+
+def test_configs_written_before_the_split_read_as_both():
+    train = ShapeTrainConfig(beta=0.5, lr=2e-4, batch_size=4, prior_weight=1.0, loss_size=64)
+    old = {**tiny("ar-vae").to_dict(), **train.to_dict()}  # one flat dict, as files and run folders held it
+    assert set(TRAIN_KEYS) == LEGACY_TRAINING_KEYS
+    assert ShapeModelConfig.from_dict(old) == tiny("ar-vae")
+    model, resolved = split_config(old)
+    assert model == tiny("ar-vae") and resolved == train.resolved(model)
+    assert flat_config(model, resolved) == {**model.to_dict(), **resolved.to_dict()}
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
@@ -180,3 +201,20 @@ def test_decode_in_chunks_outside_training_gives_the_unchunked_logits():
     assert calls[1:] == [DECODE_CHUNK, DECODE_CHUNK, 3, len(z)]
     np.testing.assert_allclose(chunked.numpy(), reference.numpy(), atol=1e-6)
     assert not torch.allclose(whole, reference, atol=1e-3)  # training-mode logits did use the batch's statistics
+
+
+SHIPPED = Path(__file__).resolve().parents[2] / "src" / "echolatent" / "weights"
+
+
+@pytest.mark.parametrize("name", ["ae.pt", "vae.pt", "arvae.pt"])
+def test_shipped_model_files_written_before_the_split_still_load(name):
+    path = SHIPPED / name
+    if not path.is_file():
+        pytest.skip(f"{name} is not shipped in this checkout")
+    payload = read_model_file(path)
+    assert LEGACY_TRAINING_KEYS & set(payload["config"])  # the old flat config, training settings included
+    model = model_from_payload(payload, path)
+    assert model.config == ShapeModelConfig.from_dict(payload["config"])
+    assert model.config.input_size == payload["input_size"] and list(model.config.attributes) == payload["attributes"]
+    codes = model.encode(torch.zeros(1, 4, model.config.input_size, model.config.input_size))[0]
+    assert codes.shape == (1, model.config.latent_dim)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -11,24 +12,31 @@ import numpy as np
 import pytest
 import torch
 
-from echolatent.latent.codec import encode_masks, load_model
+from echolatent.latent.codec import encode_masks, load_model, model_metadata
 from echolatent.models.shape import KINDS, ShapeModelConfig
 from echolatent.resample import resize_labels
 from echolatent.train.mask_data import MaskDataModule, zscore_stats
 from echolatent.train.runner import fit
+from echolatent.train.shape_config import flat_config, split_config
 from echolatent.train.shape_module import ShapeModule, export_model
 
 torch.set_num_threads(1)
 TINY = {"input_size": 32, "channels": (4, 8), "bottleneck_channels": 4, "latent_dim": 10, "batch_size": 8}
 
 
+def configs(**fields) -> tuple[ShapeModelConfig, dict]:
+    """The architecture of ``TINY`` with ``fields``, and architecture + training settings as one flat dict."""
+    model, train = split_config({**TINY, **fields})
+    return model, flat_config(model, train)
+
+
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_one_training_step_per_kind(kind, hearts, tmp_path):
-    cfg = ShapeModelConfig(kind=kind, **TINY)
+    cfg, flat = configs(kind=kind)
     data = MaskDataModule(hearts[:16], hearts[16:], input_size=32, attributes=cfg.attributes, batch_size=8)
-    module = ShapeModule(cfg.to_dict())
+    module = ShapeModule(flat)
     before = [p.detach().clone() for p in module.model.parameters()]
-    trainer, best = fit(module, data, tmp_path / "run", cfg, max_epochs=1, limit_train_batches=1, accelerator="cpu",
+    trainer, best = fit(module, data, tmp_path / "run", flat, max_epochs=1, limit_train_batches=1, accelerator="cpu",
                         limit_val_batches=1, progress=False)
     assert trainer.global_step == 1
     assert any(not torch.equal(a, b) for a, b in zip(before, module.model.parameters(), strict=True))
@@ -56,7 +64,7 @@ def test_datamodule_zscores_attributes_and_keeps_nan(hearts):
 
 
 def test_datamodule_rejects_bad_input(hearts):
-    with pytest.raises(ValueError, match="labels outside"):
+    with pytest.raises(ValueError, match="outside 0..3"):
         MaskDataModule(hearts + 3, hearts, input_size=32, batch_size=4)
     with pytest.raises(ValueError, match="unknown attributes"):
         MaskDataModule(hearts, hearts, input_size=32, attributes=("heart_rate",), batch_size=4)
@@ -135,13 +143,13 @@ def test_soft_masks_prior_term_and_head_in_a_training_run(heart_maker, tmp_path,
     monkeypatch.setattr(shape_module, "build_prior_pool", spy_pool)
 
     big = heart_maker(24, size=64, seed=2)
-    cfg = ShapeModelConfig(soft_masks=True, prior_weight=1.0, prior_pool_size=40, head_channels=4, **TINY)
+    cfg, flat = configs(soft_masks=True, prior_weight=1.0, prior_pool_size=40, head_channels=4)
     data = MaskDataModule(big[:16], big[16:], input_size=32, attributes=cfg.attributes, batch_size=8, soft=True)
     fractions = data.train_inputs.float()
     assert ((fractions > 0) & (fractions < 1)).any() and torch.allclose(fractions.sum(1), torch.ones(16, 32, 32),
                                                                          atol=2e-3)
-    module = ShapeModule(cfg.to_dict(), seed=3)
-    trainer, best = fit(module, data, tmp_path / "run", cfg, max_epochs=1, limit_train_batches=1, accelerator="cpu",
+    module = ShapeModule(flat, seed=3)
+    trainer, best = fit(module, data, tmp_path / "run", flat, max_epochs=1, limit_train_batches=1, accelerator="cpu",
                         limit_val_batches=1, progress=False)
     logged = trainer.callback_metrics
     assert 0.0 <= float(logged["train/prior_valid_raw"]) <= float(logged["train/prior_valid_cleaned"]) <= 1.0
@@ -149,7 +157,8 @@ def test_soft_masks_prior_term_and_head_in_a_training_run(heart_maker, tmp_path,
     assert len(module.prior_pool.z) == round(float(logged["train/prior_kept"]) * 40)
     model = export_model(best, data.train_inputs, tmp_path / "model.pt")
     loaded = load_model(tmp_path / "model.pt")
-    assert loaded.config.soft_masks and loaded.config.prior_weight == 1.0 and loaded.config.head_channels == 4
+    assert loaded.config.soft_masks and loaded.config.head_channels == 4
+    assert model_metadata(tmp_path / "model.pt")["training"]["prior_weight"] == 1.0
     with torch.no_grad():
         direct = loaded.encode(grid_onehot(big[:4], (32, 32), soft=True))[0].numpy()
     np.testing.assert_allclose(encode_masks(loaded, big[:4]), direct, atol=1e-5)  # the codec feeds fractions
@@ -158,50 +167,72 @@ def test_soft_masks_prior_term_and_head_in_a_training_run(heart_maker, tmp_path,
 
 def test_loss_size_trains_against_labels_at_that_size(heart_maker, tmp_path):
     big = heart_maker(24, size=64, seed=4)
-    cfg = ShapeModelConfig(prior_weight=1.0, prior_pool_size=24, loss_size=48, **TINY)
+    cfg, flat = configs(prior_weight=1.0, prior_pool_size=24, loss_size=48)
     data = MaskDataModule(big[:16], big[16:], input_size=32, attributes=cfg.attributes, batch_size=8, loss_size=48)
     inputs, attrs, targets = next(iter(data.val_dataloader()))
     assert inputs.shape == (8, 4, 32, 32) and targets.shape == (8, 48, 48) and targets.dtype == torch.uint8
     assert np.array_equal(targets.numpy(), resize_labels(big[16:], (48, 48)))
-    module = ShapeModule(cfg.to_dict(), seed=1)
-    trainer, best = fit(module, data, tmp_path / "run", cfg, max_epochs=1, limit_train_batches=2, accelerator="cpu",
+    module = ShapeModule(flat, seed=1)
+    trainer, best = fit(module, data, tmp_path / "run", flat, max_epochs=1, limit_train_batches=2, accelerator="cpu",
                         limit_val_batches=1, progress=False)
     assert module.prior_pool.targets.shape[1:] == (48, 48)  # prior targets at 48 px too
     assert all(np.isfinite(float(trainer.callback_metrics[k])) for k in ("train/recon", "val/recon", "val/dice_lv"))
     export_model(best, data.train_inputs, tmp_path / "m.pt")
-    assert load_model(tmp_path / "m.pt").config.loss_size == 48
+    assert model_metadata(tmp_path / "m.pt")["training"]["loss_size"] == 48
     same = MaskDataModule(big[:16], big[16:], input_size=32, batch_size=8, loss_size=32)
     assert len(next(iter(same.train_dataloader()))) == 2  # loss on the model's grid: no extra targets
     with pytest.raises(ValueError, match="loss_size"):
-        ShapeModelConfig(loss_size=16, **TINY)
+        configs(loss_size=16)
 
 
 def test_freeze_decoder_trains_the_encoder_only(hearts, tmp_path):
-    cfg = ShapeModelConfig(freeze_decoder=True, **TINY)
+    cfg, flat = configs(freeze_decoder=True)
     data = MaskDataModule(hearts[:16], hearts[16:], input_size=32, attributes=cfg.attributes, batch_size=8)
-    module = ShapeModule(cfg.to_dict(), seed=2)
+    module = ShapeModule(flat, seed=2)
     before = {k: v.clone() for k, v in module.model.state_dict().items()}
-    fit(module, data, tmp_path / "run", cfg, max_epochs=1, limit_train_batches=2, accelerator="cpu",
+    fit(module, data, tmp_path / "run", flat, max_epochs=1, limit_train_batches=2, accelerator="cpu",
         limit_val_batches=1, progress=False)
     after = module.model.state_dict()
     changed = {k for k in before if not torch.equal(before[k], after[k])}
     assert changed and all(k.startswith(("encoder.", "mu_head.", "logvar_head.")) for k in changed)
     assert any(k.startswith("encoder.") and k.endswith("running_mean") for k in changed)  # its batch norm learns
     with pytest.raises(ValueError, match="freeze_decoder"):
-        ShapeModelConfig(freeze_decoder=True, prior_weight=1.0, **TINY)
+        configs(freeze_decoder=True, prior_weight=1.0)
 
 
 def test_resuming_a_run_folder_with_another_config_is_refused(hearts, tmp_path):
     from echolatent.errors import InputError
 
-    cfg = ShapeModelConfig(**TINY)
+    cfg, flat = configs()
     data = MaskDataModule(hearts[:16], hearts[16:], input_size=32, attributes=cfg.attributes, batch_size=8)
     options = {"limit_train_batches": 1, "limit_val_batches": 1, "accelerator": "cpu", "progress": False}
-    fit(ShapeModule(cfg.to_dict()), data, tmp_path / "run", cfg, max_epochs=1, **options)
+    fit(ShapeModule(flat), data, tmp_path / "run", flat, max_epochs=1, **options)
     recorded = (tmp_path / "run" / "config.json").read_text()
-    other = ShapeModelConfig(**{**TINY, "latent_dim": 12})
+    other, other_flat = configs(latent_dim=12)
     with pytest.raises(InputError, match="latent_dim 10 -> 12"):
-        fit(ShapeModule(other.to_dict()), data, tmp_path / "run", other, max_epochs=2, **options)
+        fit(ShapeModule(other_flat), data, tmp_path / "run", other_flat, max_epochs=2, **options)
     assert (tmp_path / "run" / "config.json").read_text() == recorded  # the run's record is left as it was
-    trainer, _ = fit(ShapeModule(cfg.to_dict()), data, tmp_path / "run", cfg, max_epochs=2, **options)
+    trainer, _ = fit(ShapeModule(flat), data, tmp_path / "run", flat, max_epochs=2, **options)
     assert trainer.current_epoch == 2  # the same config resumes and goes on
+
+
+@pytest.mark.slow
+def test_train_vae_command_records_both_configs(tmp_path):
+    from typer.testing import CliRunner
+
+    from echolatent.cli.app import _register_commands, app
+    from echolatent.synth import write_synthetic_dataset
+
+    _register_commands()
+    root = write_synthetic_dataset(tmp_path / "data", patients=3, frames=4, size=64, previews=0)
+    run = tmp_path / "run"
+    options = ["--input-size", "32", "--channels", "4,8", "--latent-dim", "10", "--epochs", "1", "--batch-size", "4",
+               "--max-steps", "1", "--no-progress", "--accelerator", "cpu", "--lr", "5e-4"]
+    result = CliRunner().invoke(app, ["train", "vae", str(root), "--out", str(run), *options])
+    assert result.exit_code == 0, result.output
+    model = load_model(run / "shape_model.pt")
+    assert model.config.input_size == 32 and model.config.latent_dim == 10
+    training = model_metadata(run / "shape_model.pt")["training"]
+    assert training["lr"] == 5e-4 and training["batch_size"] == 4 and training["beta"] == KINDS["ar-vae"].beta
+    recorded = json.loads((run / "config.json").read_text())["config"]
+    assert recorded["lr"] == 5e-4 and recorded["latent_dim"] == 10  # one flat record: older run folders resume

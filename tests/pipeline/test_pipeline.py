@@ -1,4 +1,4 @@
-"""The pipeline on arrays (process_sequence) and on folders (run): outputs, geometry, staging, refusals."""
+"""The pipeline on arrays (process_sequence) and the run job on folders: outputs, geometry, staging, refusals."""
 
 from __future__ import annotations
 
@@ -11,10 +11,13 @@ import numpy as np
 import pytest
 
 from echolatent.errors import InputError
+from echolatent.io.readers import resolve_spacing
 from echolatent.io.volume import read_image
-from echolatent.pipeline import default_instants, process_sequence, resolve_spacing, run
+from echolatent.jobs.run import run_job as run
+from echolatent.pipeline import default_instants, process_sequence
 from echolatent.segment import load_segmenter
 from echolatent.temporal.smooth import Smoother
+from echolatent.temporal.strategy import make_smoother
 
 SHIPPED = Path(__file__).resolve().parents[2] / "src" / "echolatent" / "weights"
 
@@ -114,12 +117,12 @@ def test_existing_output_is_refused_then_replaced(tiny_models, tiny_data, tmp_pa
 
 
 def test_crash_leaves_no_output(tiny_models, tiny_data, tmp_path, monkeypatch):
-    import echolatent.report.job as job
+    import echolatent.jobs.run as job
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(job, "process_job", broken)
+    monkeypatch.setattr(job, "process_pair", broken)
     with pytest.raises(RuntimeError, match="disk on fire"):
         run(tiny_data, tmp_path / "out", **tiny_models)
     assert list(tmp_path.iterdir()) == []
@@ -185,7 +188,7 @@ def test_cli_unknown_method_is_one_line(tiny_data, tmp_path, monkeypatch, capsys
 
 
 def test_checks_of_the_smoothed_masks_are_taken_from_the_smoother(tiny_models, hearts, monkeypatch):
-    import echolatent.measure.tables as tables
+    import echolatent.measure.sequence as tables
     from echolatent.measure.temporal import TemporalThresholds
     from echolatent.resample import resize_labels
 
@@ -209,5 +212,5 @@ def test_checks_of_the_smoothed_masks_are_taken_from_the_smoother(tiny_models, h
 def test_empty_masks_are_reported_not_smoothed():
     from echolatent.pipeline import smooth_sequence
 
-    post, report, note = smooth_sequence(np.zeros((5, 16, 16), np.uint8), None, Smoother(method="none"))
+    post, report, note = smooth_sequence(np.zeros((5, 16, 16), np.uint8), None, make_smoother("none"))
     assert post is None and report is None and "no heart" in note

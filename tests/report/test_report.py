@@ -16,10 +16,10 @@ from PIL import Image
 
 import echolatent.pipeline as pipeline
 from echolatent.io.camus import find_sequences, load_sequence
+from echolatent.jobs.run import run_demo, run_job
 from echolatent.measure.validity import CRITERIA
 from echolatent.report import figures as fig
 from echolatent.report.html import CRITERIA_WORDS
-from echolatent.report.job import run_demo
 
 
 class _Collector(HTMLParser):
@@ -68,7 +68,7 @@ def oracle_run(tiny_models, tiny_data, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("oracle") / "out"
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(pipeline, "segment_sequence", lambda images, *_: truth[_digest(images)].copy())
-        pipeline.run(tiny_data, out, **tiny_models)
+        run_job(tiny_data, out, **tiny_models)
     return out
 
 

@@ -9,7 +9,9 @@ import pytest
 import SimpleITK as sitk  # noqa: N813
 
 from echolatent.errors import InputError
-from echolatent.segment import default_refs, load_segmenter, segment_path, select_refs
+from echolatent.io.discovery import default_refs, select_refs
+from echolatent.jobs.segment import segment_path
+from echolatent.segment import load_segmenter
 
 from .conftest import echo_like, run_cli, write_sitk
 

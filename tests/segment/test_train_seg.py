@@ -8,9 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from skimage.draw import disk, ellipse
 
 from echolatent.segment import load_segmenter, segment_frames
+from echolatent.train.ef_callback import ValidationEF, dice_by_instant
 from echolatent.train.seg_data import FrameDataset, RandSectord, RandSpeckled, echo_augmentation
 
 from .conftest import run_cli, write_sitk
@@ -108,7 +110,62 @@ def test_one_step_training_run(camus_root, tmp_path, monkeypatch):
     assert (run / "checkpoints" / "last.ckpt").is_file()
     rows = list(csv.DictReader((run / "log" / "metrics.csv").open()))
     assert any(row.get("val/dice") for row in rows)
+    # ED/ES Dice from the callback (one validation patient: too few for EF, which is left out)
+    lv_es = [float(row["val/dice_lv_es"]) for row in rows if row.get("val/dice_lv_es")]
+    assert len(lv_es) == 1 and 0.0 <= lv_es[0] <= 1.0
+    assert not any(row.get("val/ef_mae") for row in rows)
     segmenter = load_segmenter(export)
     assert segmenter.config.input_size == 32
     masks, _ = segment_frames(segmenter, _heart(36, 40)[0][None])
     assert masks.shape == (1, 36, 40)
+
+
+def test_validation_ef_callback_logs_ef_against_the_experts():
+    """Three patients whose predicted ES cavity is too large: EF bias negative, Dice at ES below ED."""
+    truth, pred, ids = [], [], []
+    for p, shift in enumerate((0, 1, 2)):
+        for view in ("2CH", "4CH"):
+            for instant, rows in (("ED", 14), ("ES", 10)):
+                mask = np.zeros((48, 48), np.uint8)
+                mask[ellipse(24, 24 + shift, rows, 7 + p, (48, 48))] = 1
+                big = np.zeros_like(mask)
+                big[ellipse(24, 24 + shift, rows + (2 if instant == "ES" else 0), 7 + p, (48, 48))] = 1
+                truth.append(mask)
+                pred.append(big)
+                ids.append(f"patient{p}_{view}_{instant}")
+    truth, pred = np.stack(truth), np.stack(pred)
+    scores = dice_by_instant(pred, truth, ids)
+    assert scores["lv_ed"] == 1.0 and scores["lv_es"] < 0.95
+
+    logged = {}
+
+    class Module:
+        def log_dict(self, values, **_):
+            logged.update(values)
+
+    class Trainer:
+        sanity_checking = False
+
+    callback = ValidationEF(lambda: (truth, ids))
+    callback.on_validation_epoch_start(Trainer(), Module())
+    for start in range(0, len(pred), 4):
+        callback.on_validation_batch_end(Trainer(), Module(), {"pred": torch.from_numpy(pred[start:start + 4])},
+                                         None, 0)
+    callback.on_validation_epoch_end(Trainer(), Module())
+    assert logged["val/ef_bias"] < -3.0 and logged["val/ef_mae"] == pytest.approx(-logged["val/ef_bias"])
+    assert logged["val/dice_lv_es"] == pytest.approx(scores["lv_es"])
+
+
+def test_init_from_accepts_another_input_size_but_not_another_architecture(tmp_path):
+    from echolatent.models.unet import UNetConfig, save_unet
+    from echolatent.train.seg_module import SegModule, SegTrainConfig, init_from
+
+    small = SegModule.from_configs(UNetConfig(input_size=32), SegTrainConfig())
+    path = save_unet(small.net, small.unet_config, tmp_path / "small.pt", {})
+    larger = SegModule.from_configs(UNetConfig(input_size=64), SegTrainConfig())
+    init_from(larger, path)
+    for name, value in small.net.state_dict().items():
+        assert torch.equal(larger.net.state_dict()[name], value)
+    wider = SegModule.from_configs(UNetConfig(input_size=32, channels=(8, 16, 32, 64, 128)), SegTrainConfig())
+    with pytest.raises(ValueError, match="architecture"):
+        init_from(wider, path)

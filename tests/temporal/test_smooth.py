@@ -9,13 +9,14 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
+from echolatent.cleanup import clean_masks
 from echolatent.errors import InputError
 from echolatent.labels import Label
 from echolatent.measure.validity import check_validity
 from echolatent.models.shape import ShapeModel, ShapeModelConfig, save_model
-from echolatent.temporal.cleanup import clean_masks
 from echolatent.temporal.residual import chunks, filtered_onehot
 from echolatent.temporal.smooth import Smoother, check_sequence
+from echolatent.temporal.strategy import make_smoother
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +55,7 @@ def test_cleanup_keeps_one_piece_without_holes():
 
 def test_none_returns_the_input_and_measures_it():
     masks = ring_sequence()
-    result = Smoother(method="none")(masks, (1.0, 1.0))
+    result = make_smoother("none")(masks, (1.0, 1.0))
     np.testing.assert_array_equal(result.masks, masks)
     assert result.report.validity.valid.shape == (len(masks),)
 
@@ -63,7 +64,7 @@ def test_none_returns_the_input_and_measures_it():
 def test_methods_keep_the_geometry(tiny_model, method):
     masks = ring_sequence()
     before = masks.copy()
-    result = Smoother(tiny_model, method, max_rounds=1)(masks, (1.0, 1.0))
+    result = make_smoother(method, tiny_model, max_rounds=1)(masks, (1.0, 1.0))
     np.testing.assert_array_equal(masks, before)  # input untouched
     assert result.masks.shape == masks.shape and result.masks.dtype == np.uint8
     assert result.masks.max() < 4
@@ -84,7 +85,7 @@ def test_exact_reports_tightening_or_passes(tiny_model):
     [
         (np.zeros((2, 8, 8), np.uint8), "at least 3"),
         (np.zeros((8, 8), np.uint8), "shape"),
-        (np.full((3, 8, 8), 5, np.uint8), "unknown labels"),
+        (np.full((3, 8, 8), 5, np.uint8), "outside 0..3"),
         (np.zeros((3, 8, 8), np.float32), "integer"),
         (np.zeros((4, 16, 16), np.uint8), "empty masks"),
         (np.ones((4, 5, 16), np.uint8), "too small"),
@@ -97,7 +98,7 @@ def test_bad_sequences(masks, message):
 
 def test_unknown_method():
     with pytest.raises(ValueError, match="unknown smoothing method"):
-        Smoother(method="median")
+        make_smoother("median")
 
 
 def test_smooth_command(tmp_path, tiny_model):
@@ -190,7 +191,7 @@ def test_residual_returns_a_consistent_input_unchanged(tiny_model):
 
 @pytest.mark.parametrize("decode", ["residual", "full"])
 def test_report_measures_the_returned_masks(tiny_model, decode):
-    from echolatent.measure.tables import temporal_check
+    from echolatent.measure.sequence import temporal_check
 
     masks = ring_sequence(8)
     jittered = masks.copy()
@@ -320,7 +321,7 @@ def test_smooth_command_input_sigmas_option(tmp_path, tiny_model):
 def test_fill_holes_matches_scipy():
     from scipy import ndimage
 
-    from echolatent.temporal.cleanup import fill_holes
+    from echolatent.cleanup import fill_holes
 
     rng = np.random.default_rng(1)
     for _ in range(50):

@@ -5,6 +5,9 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -22,6 +25,11 @@ latent_app = typer.Typer(help="Explore a shape model's latent space.", no_args_i
 app.add_typer(data_app, name="data")
 app.add_typer(train_app, name="train")
 app.add_typer(latent_app, name="latent")
+
+#: ``--validity``: the anatomical limits of the commands that check validity.
+ValidityOption = Annotated[
+    Path | None, typer.Option("--validity", help="Validity thresholds JSON (default: CAMUS-224 calibrated).")
+]
 
 # Each module registers its commands on the apps above when imported.
 COMMAND_MODULES = (
@@ -45,6 +53,16 @@ def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+
+
+def bar_progress(bar) -> Callable[[str, int, int], None]:
+    """A jobs ``progress(stage, done, total)`` callback that moves the tqdm ``bar``."""
+
+    def progress(_stage: str, done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    return progress
 
 
 def _register_commands() -> None:

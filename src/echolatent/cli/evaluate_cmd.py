@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from tqdm import tqdm
 
-from echolatent.cli.app import app
+from echolatent.cli.app import ValidityOption, app, bar_progress
 
 
 @app.command("evaluate")
@@ -22,26 +22,18 @@ def evaluate_command(
     thresholds: Annotated[
         Path | None, typer.Option("--thresholds", help="Temporal thresholds JSON (default: bounds from --gt).")
     ] = None,
-    validity: Annotated[
-        Path | None, typer.Option("--validity", help="Validity thresholds JSON (default: CAMUS-224 calibrated).")
-    ] = None,
+    validity: ValidityOption = None,
 ) -> None:
     """Measure predicted masks and score them against the ground truth."""
-    from echolatent.measure.evaluate import evaluate
+    from echolatent.jobs.evaluate import evaluate
     from echolatent.measure.temporal import TemporalThresholds
     from echolatent.measure.validity import ValidityThresholds
 
     temporal = TemporalThresholds.load(thresholds) if thresholds else None
     limits = ValidityThresholds.load(validity) if validity else None
     with tqdm(desc="evaluate", unit="seq") as bar:
-
-        def step(done: int, total: int) -> None:
-            bar.total = total
-            bar.update(1)
-
-        summary = evaluate(
-            pred, gt, out, pred_suffix=suffix, thresholds=temporal, validity_thresholds=limits, progress=step
-        )
+        summary = evaluate(pred, gt, out, pred_suffix=suffix, thresholds=temporal, validity_thresholds=limits,
+                           progress=bar_progress(bar))
     print_summary(summary)
     typer.echo(f"wrote {out / 'metrics.csv'}, {out / 'frames.csv'}, {out / 'summary.json'}")
 

@@ -1,4 +1,4 @@
-"""`echolatent run INPUT --out OUT` and `echolatent demo --out OUT`: thin shells over :mod:`echolatent.report.job`."""
+"""`echolatent run INPUT --out OUT` and `echolatent demo --out OUT`: thin shells over :mod:`echolatent.jobs.run`."""
 
 from __future__ import annotations
 
@@ -42,8 +42,8 @@ def stage_bars():
 
 
 def _check_choices(method: str, spacing: str) -> None:
-    from echolatent.pipeline import SPACING_MODES
-    from echolatent.temporal.smooth import METHODS
+    from echolatent.io.readers import SPACING_MODES
+    from echolatent.temporal.strategy import METHODS
 
     # EcholatentError, not typer.BadParameter: main() turns it into a one-line error with exit code 2
     if method not in METHODS:
@@ -76,7 +76,7 @@ def run_command(
     threads: Annotated[int, typer.Option("--threads", min=0, help="Torch CPU threads (0: torch's default).")] = 0,
 ) -> None:
     """Segment, smooth, measure and report: the whole job in one command."""
-    from echolatent.report.job import run_job
+    from echolatent.jobs.run import run_job
 
     _check_choices(method, spacing)
     _set_threads(threads)
@@ -100,7 +100,7 @@ def demo_command(
     threads: Annotated[int, typer.Option("--threads", min=0, help="Torch CPU threads (0: torch's default).")] = 0,
 ) -> None:
     """Write a small synthetic dataset with known truth and run the whole job on it."""
-    from echolatent.report.job import run_demo
+    from echolatent.jobs.run import run_demo
 
     _check_choices(method, "auto")
     _set_threads(threads)

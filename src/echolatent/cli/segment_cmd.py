@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from tqdm import tqdm
 
-from echolatent.cli.app import app
+from echolatent.cli.app import app, bar_progress
 
 KIND_CHOICES = ("half_sequence", "sequence", "ED", "ES")
 KIND_HELP = "Only these CAMUS kinds (repeatable); default: the sequences when present, else the ED/ES frames."
@@ -26,7 +26,8 @@ def segment(
     """Segment every frame of the input images with the U-Net."""
     import torch
 
-    from echolatent.segment import load_segmenter, segment_ref, select_refs
+    from echolatent.jobs.segment import segment_path
+    from echolatent.segment import load_segmenter
 
     unknown = sorted(set(kind or ()) - set(KIND_CHOICES))
     if unknown:
@@ -34,7 +35,8 @@ def segment(
     if threads > 0:
         torch.set_num_threads(threads)
     segmenter = load_segmenter(model)
-    refs = select_refs(source, kind or None)
-    for ref in tqdm(refs, desc="segment", unit="file"):
-        segment_ref(ref, out, segmenter, batch_size)
-    typer.echo(f"wrote {len(refs)} mask file(s) under {out}")
+    with tqdm(desc="segment", unit="file") as bar:
+        written = segment_path(source, out, segmenter, kinds=kind or None, batch_size=batch_size,
+                               progress=bar_progress(bar))
+    typer.echo(f"wrote {len(written)} mask file(s) under {out}")
+

@@ -21,6 +21,9 @@ def train_seg(
     epochs: Annotated[int, typer.Option(help="Training epochs (the cosine schedule spans them).")] = 36,
     batch_size: Annotated[int, typer.Option(help="Frames per batch.")] = 16,
     size: Annotated[int, typer.Option(help="Network input size (pixels, square; multiple of 16).")] = 128,
+    channels: Annotated[
+        str, typer.Option(help="U-Net channels per level, comma-separated (5 levels, strides 2).")
+    ] = "16,32,64,128,256",
     lr: Annotated[float, typer.Option(help="Adam learning rate at the start of the cosine schedule.")] = 1e-3,
     seed: Annotated[int, typer.Option(help="Random seed (weights, shuffling, augmentation).")] = 0,
     devices: Annotated[str, typer.Option(help="Lightning devices: a count or 'auto'.")] = "1",
@@ -41,7 +44,7 @@ def train_seg(
     """Train the U-Net on a CAMUS root's training split, validate on its validation split."""
     import torch
 
-    from echolatent.models.unet import UNetConfig, save_unet
+    from echolatent.train.ef_callback import ValidationEF
     from echolatent.train.runner import fit
     from echolatent.train.seg_data import SegDataModule
     from echolatent.train.seg_module import SegModule, SegTrainConfig, init_from
@@ -50,19 +53,28 @@ def train_seg(
         raise InputError(data, "data folder not found")
     if threads > 0:
         torch.set_num_threads(threads)
-    unet_config = UNetConfig(input_size=size)
-    train_config = SegTrainConfig(lr=lr)
+    unet_config, train_config = _unet_config(size, channels), SegTrainConfig(lr=lr)
     module = SegModule.from_configs(unet_config, train_config)
     if init is not None:
         init_from(module, init)
-    datamodule = SegDataModule(
-        data,
-        size=size,
-        batch_size=batch_size,
-        seed=seed,
-        synthetic=add_synthetic or (),
-        synthetic_every=synthetic_every,
-    )
+    datamodule = SegDataModule(data, size=size, batch_size=batch_size, seed=seed, synthetic=add_synthetic or (),
+                               synthetic_every=synthetic_every)
+    config = _run_config(data, unet_config, train_config, batch_size, add_synthetic, synthetic_every, init)
+    limit = int(limit_batches) if limit_batches > 1 else limit_batches
+    started = time.time()
+    trainer, best = fit(module, datamodule, out, config, max_epochs=epochs, seed=seed,
+                        devices=int(devices) if devices.isdigit() else devices, strategy=strategy,
+                        accelerator=accelerator, monitor="val/dice", mode="max", max_steps=max_steps,
+                        limit_train_batches=limit, callbacks=[ValidationEF(datamodule.validation_frames)])
+    if not trainer.is_global_zero:
+        return
+    typer.echo(f"trained in {time.time() - started:.0f} s; best checkpoint: {best}")
+    if export is not None:
+        _export(module, export, config["command"], out, data, epochs)
+
+
+def _run_config(data, unet_config, train_config, batch_size, add_synthetic, synthetic_every, init) -> dict:
+    """The run folder's ``config.json`` dict (dataclasses as dicts)."""
     config = {
         "data": str(data),
         "unet": unet_config,
@@ -73,33 +85,24 @@ def train_seg(
         "init": str(init) if init else None,
         "command": shlex.join(["echolatent", *sys.argv[1:]]),
     }
-    config = {k: (v.__dict__ if hasattr(v, "__dataclass_fields__") else v) for k, v in config.items()}
-    limit = int(limit_batches) if limit_batches > 1 else limit_batches
-    started = time.time()
-    trainer, best = fit(
-        module,
-        datamodule,
-        out,
-        config,
-        max_epochs=epochs,
-        seed=seed,
-        devices=int(devices) if devices.isdigit() else devices,
-        strategy=strategy,
-        accelerator=accelerator,
-        monitor="val/dice",
-        mode="max",
-        max_steps=max_steps,
-        limit_train_batches=limit,
-    )
-    if not trainer.is_global_zero:
-        return
-    typer.echo(f"trained in {time.time() - started:.0f} s; best checkpoint: {best}")
-    if export is not None:
-        meta = {
-            "training_command": config["command"],
-            "run": str(out),
-            "data": str(data),
-            "epochs": epochs,
-            "weights": "final epoch (no selection on validation)",
-        }
-        typer.echo(f"exported: {save_unet(module.net, module.unet_config, export, meta)}")
+    return {k: (v.__dict__ if hasattr(v, "__dataclass_fields__") else v) for k, v in config.items()}
+
+
+def _export(module, path: Path, command: str, out: Path, data: Path, epochs: int) -> None:
+    """Write the final U-Net (end of the schedule) as one ``.pt`` file."""
+    from echolatent.models.unet import save_unet
+
+    meta = {"training_command": command, "run": str(out), "data": str(data), "epochs": epochs,
+            "weights": "final epoch (no selection on validation)"}
+    typer.echo(f"exported: {save_unet(module.net, module.unet_config, path, meta)}")
+
+
+def _unet_config(size: int, channels: str):
+    """The U-Net's architecture from ``--size`` and ``--channels`` (strides 2); InputError naming the option."""
+    from echolatent.models.unet import UNetConfig
+
+    try:
+        widths = tuple(int(c) for c in channels.split(","))
+        return UNetConfig(input_size=size, channels=widths, strides=(2,) * (len(widths) - 1))
+    except ValueError as error:
+        raise InputError(Path("--channels"), f"{channels!r}: {error}") from None

@@ -24,8 +24,9 @@ import SimpleITK as sitk  # noqa: N813
 
 from echolatent.errors import InputError
 from echolatent.io.cfg import SUBSETS, frame_number, read_cfg, read_split_file
+from echolatent.io.readers import read_recording
 from echolatent.io.volume import SUPPORTED_SUFFIXES, Geometry, image_stem, read_image, write_like
-from echolatent.labels import NUM_LABELS, View
+from echolatent.labels import View, check_labels
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,15 @@ class EchoSequence:
     def num_frames(self) -> int:
         """Number of frames T."""
         return self.geometry.shape[0]
+
+    @property
+    def instants(self) -> list[str]:
+        """``(T,)`` "ED" / "ES" / "" label of each frame (ordered ED -> ES)."""
+        labels = [""] * self.num_frames
+        for name, index in (("ED", self.ed), ("ES", self.es)):
+            if index is not None and index < len(labels):
+                labels[index] = name
+        return labels
 
 
 # ---------------------------------------------------------------------------------------------- discovery
@@ -237,27 +247,9 @@ def _read_geometry(path: Path) -> Geometry:
 
 
 def as_labels(array: np.ndarray, path: Path | None) -> np.ndarray:
-    """``(T, H, W)`` mask of any numeric dtype -> uint8 labels; InputError on non-integers or labels outside 0..3."""
-    if np.issubdtype(array.dtype, np.floating) and not np.array_equal(array, np.round(array)):
-        raise InputError(path, "mask holds non-integer values (expected labels 0..3)")
-    values = np.unique(array)
-    bad = [v.item() for v in values if v < 0 or v >= NUM_LABELS]
-    if bad:
-        shown = ", ".join(str(int(v)) for v in bad[:8])
-        raise InputError(path, f"labels {{{shown}}} outside 0..{NUM_LABELS - 1}")
-    return array.astype(np.uint8, copy=False)
-
-
-def as_uint8_image(array: np.ndarray, path: Path | None) -> np.ndarray:
-    """``(T, H, W)`` intensities -> uint8: kept when already uint8 or within 0..255, else min-max rescaled."""
-    if array.dtype == np.uint8:
-        return array
-    low, high = float(array.min()), float(array.max())
-    if low >= 0 and high <= 255:
-        return np.round(array).astype(np.uint8)
-    log.warning("%s: intensities %.3g..%.3g outside 0..255, rescaled to uint8", path, low, high)
-    scale = 255.0 / (high - low) if high > low else 0.0
-    return np.round((array.astype(np.float64) - low) * scale).astype(np.uint8)
+    """``(T, H, W)`` mask of any numeric dtype -> uint8 labels; InputError naming ``path`` on non-integers or labels
+    outside 0..3 (:func:`echolatent.labels.check_labels`)."""
+    return check_labels(array, path)
 
 
 def _same_geometry(a: Geometry, b: Geometry) -> bool:
@@ -309,8 +301,8 @@ def load_sequence(ref: SequenceRef, *, image: bool = True, mask: bool = True) ->
     image_array = mask_array = None
     geometry = None
     if image and ref.image is not None:
-        raw, geometry = read_image(ref.image)
-        image_array = as_uint8_image(raw, ref.image)
+        recording = read_recording(ref.image)
+        image_array, geometry = recording.frames, recording.geometry
     if mask and ref.mask is not None:
         raw, mask_geometry = read_image(ref.mask)
         mask_array = as_labels(raw, ref.mask)

@@ -149,11 +149,17 @@ class _Checker:
             if mismatch:
                 self.add(path, f"{mismatch} ({image.name})")
 
-    def check_cfg(self, path: Path) -> None:
+    def parsed(self, path: Path, parse):
+        """``parse(path)``, or None with the problem listed when it raises InputError."""
         try:
-            info = read_cfg(path)
+            return parse(path)
         except InputError as err:
             self.add(path, err.problem)
+            return None
+
+    def check_cfg(self, path: Path) -> None:
+        info = self.parsed(path, read_cfg)
+        if info is None:
             return
         view = path.stem.removeprefix("Info_")
         ed, es, nb = (frame_number(info, key, path) for key in ("ED", "ES", "NbFrame"))
@@ -172,10 +178,8 @@ class _Checker:
                     self.add(seq_path, f"{frames} frames, but {path.name} puts {key} at frame {number}")
 
     def check_split(self, path: Path) -> None:
-        try:
-            patients = read_split_file(path)
-        except InputError as err:
-            self.add(path, err.problem)
+        patients = self.parsed(path, read_split_file)
+        if patients is None:
             return
         root = path.parent.parent
         folders = [root / "database_nifti", root / "training", root / "testing"]

@@ -149,6 +149,18 @@ def read_image(path: str | Path) -> tuple[np.ndarray, Geometry]:
     return array, Geometry.from_image(image)
 
 
+def as_uint8_image(array: np.ndarray, path: Path | None) -> np.ndarray:
+    """``(T, H, W)`` intensities -> uint8: kept when already uint8 or within 0..255, else min-max rescaled."""
+    if array.dtype == np.uint8:
+        return array
+    low, high = float(array.min()), float(array.max())
+    if low >= 0 and high <= 255:
+        return np.round(array).astype(np.uint8)
+    log.warning("%s: intensities %.3g..%.3g outside 0..255, rescaled to uint8", path, low, high)
+    scale = 255.0 / (high - low) if high > low else 0.0
+    return np.round((array.astype(np.float64) - low) * scale).astype(np.uint8)
+
+
 def _to_sitk(array: np.ndarray, geometry: Geometry) -> sitk.Image:
     if array.ndim != 3:
         raise ValueError(f"expected a (T, H, W) array, got shape {array.shape}")

@@ -14,8 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from echolatent.errors import InputError
-from echolatent.labels import NUM_LABELS
+from echolatent.labels import check_labels
 from echolatent.measure.framecache import resize_labels_cached
 from echolatent.models.shape import ShapeModel, model_from_payload, read_model_file
 from echolatent.resample import grid_onehot, one_hot, resize_probs
@@ -45,14 +44,7 @@ def model_metadata(path: str | Path | None = None) -> dict:
 
 
 def _check_masks(masks: np.ndarray) -> np.ndarray:
-    masks = np.asarray(masks)
-    if masks.ndim != 3 or min(masks.shape) == 0:
-        raise InputError(None, f"expected label masks (T, H, W), got shape {masks.shape}")
-    if not np.issubdtype(masks.dtype, np.integer):
-        raise InputError(None, f"expected integer label masks, got dtype {masks.dtype}")
-    if masks.min() < 0 or masks.max() >= NUM_LABELS:
-        raise InputError(None, f"labels outside 0..{NUM_LABELS - 1}: {sorted(set(np.unique(masks)) - set(range(4)))}")
-    return masks
+    return check_labels(masks, integer_dtype=True, allow_2d=False)
 
 
 def model_input(model: ShapeModel, masks: np.ndarray) -> torch.Tensor:

@@ -16,13 +16,13 @@ from typing import Any
 
 import numpy as np
 
+from echolatent.cleanup import clean_masks
 from echolatent.labels import Label
 from echolatent.latent.codec import decode_latents, encode_masks
 from echolatent.latent.metrics import controllability, disentanglement
 from echolatent.latent.tools import dim_range, interpolate, measure_decoded, sample_prior, traverse
 from echolatent.models.shape import ATTRIBUTE_GRID, ShapeModel
 from echolatent.resample import resize_labels
-from echolatent.temporal.cleanup import clean_masks
 
 log = logging.getLogger(__name__)
 

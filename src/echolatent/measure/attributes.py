@@ -34,8 +34,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from echolatent.errors import InputError
-from echolatent.labels import NUM_LABELS, Label
+from echolatent.labels import Label, check_labels
 from echolatent.measure.landmarks import Landmarks, LVFrame, dilate3, find_landmarks, lv_frame
 
 log = logging.getLogger(__name__)
@@ -71,28 +70,13 @@ class AttributeResult:
 
 
 def check_masks(masks: np.ndarray, name: str = "masks") -> np.ndarray:
-    """Validate a label array ``(T, H, W)`` (or ``(H, W)``, made ``(1, H, W)``) and return it as uint8.
+    """Validate a label array ``(T, H, W)`` (or ``(H, W)``, made ``(1, H, W)``) and return it as uint8
+    (:func:`echolatent.labels.check_labels`).
 
     Raises:
         InputError: wrong number of dimensions, an empty axis, non-integer or NaN values, labels outside 0..3.
     """
-    arr = np.asarray(masks)
-    if arr.ndim == 2:
-        arr = arr[None]
-    if arr.ndim != 3:
-        raise InputError(None, f"{name}: expected (T, H, W) labels, got shape {arr.shape}")
-    if min(arr.shape) == 0:
-        raise InputError(None, f"{name}: empty array of shape {arr.shape}")
-    if not (np.issubdtype(arr.dtype, np.integer) or arr.dtype == bool):
-        if not np.isfinite(arr).all():
-            raise InputError(None, f"{name}: NaN or infinite labels")
-        if not np.array_equal(arr, np.round(arr)):
-            raise InputError(None, f"{name}: labels must be integers, got dtype {arr.dtype} with fractions")
-    lo, hi = arr.min(), arr.max()
-    if lo < 0 or hi >= NUM_LABELS:
-        bad = sorted({int(v) for v in np.unique(arr) if v < 0 or v >= NUM_LABELS})
-        raise InputError(None, f"{name}: unknown labels {bad} (expected 0..{NUM_LABELS - 1})")
-    return arr.astype(np.uint8, copy=False)
+    return check_labels(masks, name=name)
 
 
 def check_spacing(spacing: tuple[float, float] | None) -> tuple[float, float]:

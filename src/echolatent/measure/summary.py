@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from echolatent.measure.scores import SCORES, STRUCTURES
-from echolatent.measure.tables import SequenceMeasures
+from echolatent.measure.sequence import SequenceMeasures
 from echolatent.measure.temporal import TemporalThresholds
 from echolatent.measure.validity import CRITERIA
 

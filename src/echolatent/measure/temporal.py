@@ -12,22 +12,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from echolatent.files import write_json_atomic
+from echolatent.labels import MIN_FRAMES
+from echolatent.measure.attribute_info import PUBLISHED_TAU
 from echolatent.measure.attributes import ATTRIBUTES, compute_attributes
-
-# Published thresholds in normalised units (castor); la_area has none and borrows lv_area's.
-PUBLISHED_TAU = {
-    "lv_area": 0.016,
-    "lv_base_width": 0.0969,
-    "lv_length": 0.0262,
-    "lv_orientation": 0.0229,
-    "myo_area": 0.0321,
-    "epi_center_x": 0.00456,
-    "epi_center_y": 0.0110,
-    "la_area": 0.016,
-}
 
 
 @dataclass
@@ -97,30 +89,35 @@ class TemporalThresholds:
             thresholds.note += ", fitted taus"
         return thresholds
 
-    def save(self, path: str | Path) -> Path:
-        """Write as JSON (atomically)."""
-        from echolatent.files import write_json_atomic
-
-        data = {
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict, the one format of thresholds files and of shape-model metadata."""
+        return {
             "bounds": {k: list(v) for k, v in self.bounds.items()},
-            "tau": self.tau,
+            "tau": dict(self.tau),
             "grid": list(self.grid) if self.grid else None,
             "spacing": list(self.spacing) if self.spacing else None,
             "note": self.note,
         }
-        return write_json_atomic(data, Path(path))
 
     @classmethod
-    def load(cls, path: str | Path) -> TemporalThresholds:
-        """Read thresholds written by :meth:`save`."""
-        data = json.loads(Path(path).read_text())
+    def from_dict(cls, data: dict[str, Any], note: str = "") -> TemporalThresholds:
+        """Thresholds from :meth:`to_dict`'s format (``note`` when the dict has none)."""
         return cls(
             bounds={k: (float(v[0]), float(v[1])) for k, v in data["bounds"].items()},
             tau={k: float(v) for k, v in data["tau"].items()},
             grid=tuple(data["grid"]) if data.get("grid") else None,
             spacing=tuple(data["spacing"]) if data.get("spacing") else None,
-            note=data.get("note", ""),
+            note=data.get("note", note),
         )
+
+    def save(self, path: str | Path) -> Path:
+        """Write as JSON (atomically)."""
+        return write_json_atomic(self.to_dict(), Path(path))
+
+    @classmethod
+    def load(cls, path: str | Path) -> TemporalThresholds:
+        """Read thresholds written by :meth:`save`."""
+        return cls.from_dict(json.loads(Path(path).read_text()))
 
 
 @dataclass
@@ -173,8 +170,8 @@ def temporal_consistency(attrs: dict[str, np.ndarray], thresholds: TemporalThres
     if len(lengths) != 1:
         raise ValueError(f"attribute curves have different lengths: {sorted(lengths)}")
     T = lengths.pop()
-    if T < 3:
-        raise ValueError(f"temporal consistency needs a sequence of at least 3 frames, got {T}")
+    if T < MIN_FRAMES:
+        raise ValueError(f"temporal consistency needs a sequence of at least {MIN_FRAMES} frames, got {T}")
     d, inconsistent = {}, {}
     for name in names:
         d[name] = second_difference(np.asarray(attrs[name], dtype=np.float64), thresholds.bounds[name])
@@ -198,7 +195,7 @@ def second_difference(curve: np.ndarray, bounds: tuple[float, float]) -> np.ndar
 def _fitted_tau(curves: list[dict[str, np.ndarray]], thresholds: TemporalThresholds) -> dict[str, float]:
     tau = dict(thresholds.tau)
     for name, bounds in thresholds.bounds.items():
-        worst = [np.nanmax(np.abs(second_difference(c[name], bounds))) for c in curves if len(c[name]) >= 3]
+        worst = [np.nanmax(np.abs(second_difference(c[name], bounds))) for c in curves if len(c[name]) >= MIN_FRAMES]
         worst = [w for w in worst if np.isfinite(w)]
         if worst:
             tau[name] = max(tau.get(name, 0.0), float(max(worst)))

@@ -11,8 +11,7 @@ needs only torch.
 from __future__ import annotations
 
 import logging
-import math
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -57,25 +56,25 @@ KINDS: dict[str, KindSpec] = {
 }
 
 
+#: Training settings that model files and run folders written before the architecture / training split carried in
+#: their config (read and dropped when loading; they live in :class:`echolatent.train.shape_config.ShapeTrainConfig`).
+LEGACY_TRAINING_KEYS = frozenset({
+    "beta", "gamma", "delta", "ce_weight", "kl_warmup_epochs", "kl_capacity", "lr", "weight_decay", "batch_size",
+    "prior_weight", "prior_pool_size", "dice_per_frame", "loss_size", "freeze_decoder",
+})
+
+
 @dataclass(frozen=True)
 class ShapeModelConfig:
-    """Architecture and loss weights of a shape model.
+    """Architecture of a shape model (what a model file needs to be rebuilt); the training settings are
+    :class:`echolatent.train.shape_config.ShapeTrainConfig`.
 
-    ``beta``, ``gamma`` and ``delta`` left at ``None`` take the kind's defaults from :data:`KINDS`;
-    ``attributes`` left at ``None`` is the eight default attributes for the AR-VAE and none otherwise.
-    Attribute ``k`` is regularised on latent dimension ``k``; the remaining dimensions are free.
-    ``channels``: widths of the decoder's blocks and, unless ``encoder_channels`` says otherwise, of the encoder's.
-    ``soft_masks``: masks reach the grid as area fractions (partial volume) rather than resampled labels, for the
-    encoder's input and the training targets. ``prior_weight``: weight of the prior-sample term of training
-    (:mod:`echolatent.train.prior_pool`; 0: off), on ``prior_pool_size`` codes drawn each epoch.
-    ``dice_per_frame``: the Dice loss per frame, then averaged (as reconstruction Dice is reported), instead of over
-    the batch's summed areas. ``head_channels`` > 0: the decoder's last upsampling gives that many feature maps at
-    full resolution, then a 3x3 convolution makes the logits (0: the last upsampling makes the logits, castor's
-    layout). ``loss_size`` > 0: the reconstruction losses compare the decoded probabilities, bilinearly resampled to
-    ``loss_size`` pixels as inference resamples them, with the masks at that size (0: on the model's grid).
-    ``freeze_decoder``: train the encoder only, the decoder's weights and batch-norm statistics left as they are
-    (fine-tuning a trained model's encoder towards the codes its decoder reconstructs best; what the decoder makes of
-    prior samples does not change).
+    ``attributes`` left at ``None`` is the eight default attributes for the AR-VAE and none otherwise; attribute ``k``
+    is regularised on latent dimension ``k``, the remaining dimensions are free. ``channels``: widths of the decoder's
+    blocks and, unless ``encoder_channels`` says otherwise, of the encoder's. ``soft_masks``: masks reach the grid as
+    area fractions (partial volume) rather than resampled labels, for the encoder's input and the training targets.
+    ``head_channels`` > 0: the decoder's last upsampling gives that many feature maps at full resolution, then a 3x3
+    convolution makes the logits (0: the last upsampling makes the logits, castor's layout).
     """
 
     kind: str = "ar-vae"
@@ -84,43 +83,21 @@ class ShapeModelConfig:
     bottleneck_channels: int = 32
     encoder_channels: tuple[int, ...] | None = None
     latent_dim: int = 16
-    beta: float | None = None
-    gamma: float | None = None
-    delta: float | None = None
     attributes: tuple[str, ...] | None = None
-    ce_weight: float = 0.1
-    kl_warmup_epochs: int = 0
-    kl_capacity: float = 0.0
-    lr: float = 1e-3
-    weight_decay: float = 5e-4
-    batch_size: int = 16
     soft_masks: bool = False
-    prior_weight: float = 0.0
-    prior_pool_size: int = 512
-    dice_per_frame: bool = False
     head_channels: int = 0
-    loss_size: int = 0
-    freeze_decoder: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"unknown model kind {self.kind!r}; expected one of {sorted(KINDS)}")
-        spec = KINDS[self.kind]
-        defaults = {"beta": spec.beta, "gamma": spec.gamma, "delta": spec.delta,
-                    "attributes": DEFAULT_ATTRIBUTES if spec.regularised else ()}
-        for name, value in defaults.items():
-            if getattr(self, name) is None:
-                object.__setattr__(self, name, value)
+        if self.attributes is None:
+            object.__setattr__(self, "attributes", DEFAULT_ATTRIBUTES if self.spec.regularised else ())
         object.__setattr__(self, "channels", tuple(int(c) for c in self.channels))
         encoder = self.channels if self.encoder_channels is None else self.encoder_channels
         object.__setattr__(self, "encoder_channels", tuple(int(c) for c in encoder))
         object.__setattr__(self, "attributes", tuple(str(a) for a in self.attributes))
         object.__setattr__(self, "soft_masks", bool(self.soft_masks))
-        object.__setattr__(self, "dice_per_frame", bool(self.dice_per_frame))
         object.__setattr__(self, "head_channels", int(self.head_channels))
-        object.__setattr__(self, "prior_pool_size", int(self.prior_pool_size))
-        object.__setattr__(self, "loss_size", int(self.loss_size))
-        object.__setattr__(self, "freeze_decoder", bool(self.freeze_decoder))
         _validate(self)
 
     @property
@@ -143,12 +120,12 @@ class ShapeModelConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ShapeModelConfig:
-        """Inverse of :meth:`to_dict`; unknown keys are rejected."""
+        """Inverse of :meth:`to_dict`; the training keys of older files are dropped, unknown keys rejected."""
         known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
+        unknown = sorted(set(data) - known - LEGACY_TRAINING_KEYS)
         if unknown:
             raise ValueError(f"unknown shape-model config keys {unknown}")
-        data = dict(data)
+        data = {k: v for k, v in data.items() if k in known}
         for key in ("channels", "encoder_channels", "attributes"):
             if data.get(key) is not None:
                 data[key] = tuple(data[key])
@@ -168,27 +145,10 @@ def _validate(cfg: ShapeModelConfig) -> None:
                          f"got {cfg.encoder_channels}")
     if cfg.bottleneck_channels < 1:
         raise ValueError(f"bottleneck_channels must be positive, got {cfg.bottleneck_channels}")
-    if cfg.prior_pool_size < 1:
-        raise ValueError(f"prior_pool_size must be >= 1 (codes drawn per epoch), got {cfg.prior_pool_size}")
     if cfg.head_channels < 0:
         raise ValueError(f"head_channels must be >= 0 (0: no full-resolution block), got {cfg.head_channels}")
-    if cfg.loss_size != 0 and cfg.loss_size < cfg.input_size:
-        raise ValueError(f"loss_size must be 0 (the model's grid) or >= input_size {cfg.input_size}, "
-                         f"got {cfg.loss_size}")
     if cfg.latent_dim < 1:
         raise ValueError(f"latent_dim must be positive, got {cfg.latent_dim}")
-    for name in ("beta", "gamma", "ce_weight", "kl_capacity", "weight_decay", "prior_weight"):
-        value = getattr(cfg, name)
-        if not math.isfinite(value) or value < 0:
-            raise ValueError(f"{name} must be a finite number >= 0, got {value}")
-    for name in ("delta", "lr"):
-        value = getattr(cfg, name)
-        if not math.isfinite(value) or value <= 0:
-            raise ValueError(f"{name} must be a finite number > 0, got {value}")
-    if cfg.kl_warmup_epochs < 0:
-        raise ValueError(f"kl_warmup_epochs must be >= 0, got {cfg.kl_warmup_epochs}")
-    if cfg.batch_size < 2:
-        raise ValueError(f"batch_size must be >= 2 (the attribute loss compares pairs), got {cfg.batch_size}")
     if len(set(cfg.attributes)) != len(cfg.attributes):
         raise ValueError(f"attributes must be distinct, got {cfg.attributes}")
     if len(cfg.attributes) > cfg.latent_dim:
@@ -196,13 +156,6 @@ def _validate(cfg: ShapeModelConfig) -> None:
                          f"got {cfg.latent_dim}")
     if cfg.attributes and not cfg.spec.variational:
         raise ValueError(f"kind {cfg.kind!r} is not variational: attribute regularisation needs a VAE kind")
-    if cfg.prior_weight > 0 and not cfg.spec.variational:
-        raise ValueError(f"prior_weight = {cfg.prior_weight} > 0 needs a variational kind (the AE has no prior)")
-    if cfg.freeze_decoder and cfg.prior_weight > 0:
-        raise ValueError(f"prior_weight = {cfg.prior_weight} > 0 trains the decoder, which freeze_decoder leaves "
-                         f"as it is")
-    if cfg.gamma > 0 and not cfg.attributes:
-        raise ValueError(f"gamma = {cfg.gamma} > 0 but no attributes are declared")
 
 
 def _conv_block(c_in: int, c_out: int, *, stride: int, transpose: bool = False) -> list[nn.Module]:
@@ -351,8 +304,3 @@ def model_from_payload(payload: dict[str, Any], path: str | Path | None = None) 
     except (KeyError, ValueError, RuntimeError) as err:
         raise InputError(path, f"inconsistent model file ({str(err)[:160]})") from None
     return model.to(memory_format=torch.channels_last).eval()
-
-
-def with_overrides(config: ShapeModelConfig, **overrides: Any) -> ShapeModelConfig:
-    """A copy of ``config`` with some fields changed (validated again)."""
-    return replace(config, **overrides)

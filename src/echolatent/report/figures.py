@@ -8,8 +8,6 @@ Arrays follow echolatent's convention: frames and labels ``(T, H, W)``, apex at 
 
 from __future__ import annotations
 
-import os
-import tempfile
 import textwrap
 from pathlib import Path
 
@@ -17,41 +15,21 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from echolatent.files import atomic_path
+from echolatent.measure.attribute_info import ATTRIBUTE_INFO, unit_names
 from echolatent.report.overlays import COLOURS, overlay, overlay_sequence, pick_frames, save_gif
 
 BEFORE, AFTER, TRUTH = "#d62728", "#1f77b4", "#2ca02c"
-ATTRIBUTE_TITLES = {
-    "lv_area": ("LV area", "area"),
-    "lv_base_width": ("LV base width", "length"),
-    "lv_length": ("LV length", "length"),
-    "lv_orientation": ("LV orientation", "angle"),
-    "myo_area": ("Myocardium area", "area"),
-    "epi_center_x": ("Heart centre, x", "length"),
-    "epi_center_y": ("Heart centre, y", "length"),
-    "la_area": ("LA area", "area"),
-}
-
-
-def unit_names(spacing_known: bool) -> dict[str, str]:
-    """``{"area", "length", "angle", "volume"}`` unit strings for mm or pixel measurements."""
-    if spacing_known:
-        return {"area": "mm²", "length": "mm", "angle": "°", "volume": "mL"}
-    return {"area": "px²", "length": "px", "angle": "°", "volume": "px³"}
+#: ``{attribute: (title, unit kind)}`` of the attribute table.
+ATTRIBUTE_TITLES = {name: (info.title, info.unit) for name, info in ATTRIBUTE_INFO.items()}
+__all__ = ["ATTRIBUTE_TITLES", "unit_names"]
 
 
 def save_figure(figure: Figure, path: str | Path, dpi: int = 90) -> Path:
     """Write ``figure`` as PNG through a temporary file in the same folder."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path, ".png") as tmp:
         figure.savefig(tmp, dpi=dpi, format="png")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return Path(path)
 
 
 def _frame_title(t: int, instants: list[str]) -> str:

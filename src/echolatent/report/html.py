@@ -1,6 +1,6 @@
 """``report.html``: one self-contained page (inline CSS, no script, no network) whose pictures lie beside it in
 ``report_files/``. Built from plain data (the summary dict and one entry dict per sequence, see
-:mod:`echolatent.report.job`) so that everything shown is also in ``summary.json``.
+:mod:`echolatent.report.build`) so that everything shown is also in ``summary.json``.
 
 Sections: overview across sequences; clinical indices (EDV, ESV, EF); agreement with the expert masks (Dice,
 Hausdorff, Bland-Altman of EF); one section per sequence (frames before/after smoothing, per-frame validity,
@@ -10,10 +10,9 @@ attribute curves, temporal deviations with their tolerance bands); how to read i
 from __future__ import annotations
 
 import html
-import os
-import tempfile
 from pathlib import Path
 
+from echolatent.files import write_text_atomic
 from echolatent.measure.validity import CRITERIA
 
 CSS = """
@@ -217,6 +216,14 @@ def sequence_section(entry: dict) -> str:
                      "tolerance ±τ; circled points are temporally inconsistent frames. Tolerances: "
                      f"{_e(entry.get('thresholds_note') or 'published')}.</p>")
         parts.append(_img(figures["temporal"], "temporal deviations"))
+    unverified = sorted(set().union(*(entry.get("not_verified") or {}).values()))
+    if unverified:
+        parts.append(f"<p class=note>Not verified (not measured on some frames, never counted consistent): "
+                     f"{_e(', '.join(unverified))}.</p>")
+    if figures.get("strain"):
+        parts.append("<h3>Longitudinal strain</h3><p class=small>Endocardial length from one basal point to the "
+                     "other through the apex, relative to ED, before and after smoothing.</p>")
+        parts.append(_img(figures["strain"], "strain curves"))
     smooth = entry.get("smooth")
     if smooth:
         parts.append(f"<p class=small>Smoothing: method {_e(smooth['method'])}, {smooth['rounds']} solve(s), "
@@ -286,14 +293,4 @@ def render_report(context: dict) -> str:
 
 def write_report(context: dict, path: str | Path) -> Path:
     """Render :func:`render_report` into ``path`` atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(render_report(context))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_text_atomic(render_report(context), path)

@@ -6,14 +6,13 @@ the structure outlines drawn fully opaque so thin errors stay visible.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from echolatent.files import atomic_path
 from echolatent.labels import Label
 
 COLOURS = {Label.LV: (230, 60, 60), Label.MYO: (60, 200, 90), Label.LA: (70, 130, 240)}
@@ -50,10 +49,8 @@ def save_gif(frames_rgb: np.ndarray, path: str | Path, fps: float = 10.0, max_si
     # one palette for all frames (from the first): 4x faster than a palette per frame, and no colour flicker
     first = pictures[0].quantize(colors=255, method=Image.Quantize.MEDIANCUT)
     rest = [picture.quantize(palette=first, dither=Image.Dither.NONE) for picture in pictures[1:]]
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".gif", dir=path.parent)
-    os.close(fd)
-    first.save(tmp, save_all=True, append_images=rest, duration=int(1000 / fps), loop=0)
-    os.replace(tmp, path)
+    with atomic_path(path, ".gif") as tmp:
+        first.save(tmp, save_all=True, append_images=rest, duration=int(1000 / fps), loop=0)
     return path
 
 

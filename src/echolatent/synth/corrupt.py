@@ -19,7 +19,7 @@ from scipy import ndimage
 
 from echolatent.errors import InputError
 from echolatent.io.camus import find_sequences, load_sequence, output_path, write_mask
-from echolatent.labels import NUM_LABELS, Label
+from echolatent.labels import Label, check_labels
 
 log = logging.getLogger(__name__)
 
@@ -151,15 +151,7 @@ def corrupt_frame(mask: np.ndarray, severity: float | str, rng: np.random.Genera
 
 
 def _check_masks(masks: np.ndarray) -> np.ndarray:
-    masks = np.asarray(masks)
-    if masks.ndim != 3 or min(masks.shape) == 0:
-        raise InputError(None, f"expected label masks (T, H, W), got shape {masks.shape}")
-    if np.issubdtype(masks.dtype, np.floating) and not np.isfinite(masks).all():
-        raise InputError(None, "masks contain NaN or infinite values")
-    if masks.min() < 0 or masks.max() >= NUM_LABELS or not np.all(masks == np.round(masks)):
-        bad = sorted({float(v) for v in np.unique(masks) if v < 0 or v >= NUM_LABELS or v != round(float(v))})
-        raise InputError(None, f"unknown labels {bad[:8]} (expected 0..{NUM_LABELS - 1})")
-    return masks
+    return check_labels(masks, allow_2d=False)
 
 
 def corrupt_sequence(masks: np.ndarray, severity: float | str, rng: np.random.Generator) -> np.ndarray:

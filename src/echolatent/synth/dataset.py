@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from echolatent import files
 from echolatent.io.volume import Geometry, write_like
 from echolatent.labels import Label, View
 from echolatent.synth.patient import SyntheticPatient, synthesize_patient
@@ -34,12 +33,7 @@ OVERLAY_COLOURS = {Label.LV: (255, 60, 60), Label.MYO: (60, 200, 60), Label.LA: 
 
 def write_text_atomic(text: str, path: Path) -> Path:
     """Write ``text`` to ``path`` through a temporary file in the same folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
-    return path
+    return files.write_text_atomic(text, path)
 
 
 def cfg_text(patient: SyntheticPatient, view: View, frames: int) -> str:
@@ -105,11 +99,8 @@ def write_preview(patient: SyntheticPatient, path: Path) -> Path:
             tops.append(np.repeat(image[..., None], 3, axis=-1))
             bottoms.append(overlay(image, synthetic.masks[t]))
     grid = np.concatenate([np.concatenate(tops, axis=1), np.concatenate(bottoms, axis=1)], axis=0)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
-    os.close(fd)
-    Image.fromarray(grid).save(tmp, compress_level=1)
-    os.replace(tmp, path)
+    with files.atomic_path(path, ".png") as tmp:
+        Image.fromarray(grid).save(tmp, compress_level=1)
     return path
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
-from echolatent.errors import InputError
-from echolatent.labels import NUM_LABELS
+from echolatent.labels import NUM_LABELS, check_labels
 
 #: Standard deviation of the temporal Gaussian, as a fraction of the number of frames.
 SIGMA_FRACTION = 0.05
@@ -19,11 +18,7 @@ def gaussian_smooth(masks: np.ndarray, sigma_fraction: float = SIGMA_FRACTION) -
         InputError: not ``(T, H, W)`` or labels outside 0..3.
         ValueError: a non-positive ``sigma_fraction``.
     """
-    masks = np.asarray(masks)
-    if masks.ndim != 3:
-        raise InputError(None, f"masks must be (T, H, W), got shape {masks.shape}")
-    if masks.size and (masks.min() < 0 or masks.max() >= NUM_LABELS):
-        raise InputError(None, f"unknown labels {sorted(set(np.unique(masks)) - set(range(NUM_LABELS)))}")
+    masks = check_labels(masks, allow_2d=False)
     if sigma_fraction <= 0:
         raise ValueError(f"sigma_fraction must be positive, got {sigma_fraction}")
     # One label at a time with a running argmax: one (T, H, W) float32 stack in memory instead of four.

@@ -202,15 +202,8 @@ def _interior_point(system: QPSystem, target: np.ndarray, bounds: np.ndarray, fr
             result[active[rows[optimal]]] = polished[optimal]
             if not optimal.all():
                 rest = ~optimal
-                refined, solved = _active_set_steps(
-                    system,
-                    target[rows[rest]],
-                    limits[rows[rest], :m],
-                    dev[rest],
-                    multipliers[rest],
-                    signs[rows[rest]],
-                    CROSSOVER_STEPS,
-                )
+                refined, solved = _active_set_steps(system, target[rows[rest]], limits[rows[rest], :m], dev[rest],
+                                                    multipliers[rest], signs[rows[rest]], CROSSOVER_STEPS)
                 result[active[rows[rest][solved]]] = refined[solved]
             keep = ~converged
             active, new_state, target, limits, signs = _rows(keep, active, new_state, target, limits, signs)

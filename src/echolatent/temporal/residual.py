@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from echolatent.cleanup import clean_masks
 from echolatent.labels import NUM_LABELS
 from echolatent.resample import one_hot
-from echolatent.temporal.cleanup import clean_masks
 
 #: Frames decoded and resampled to the input size at a time, at most: bounds the (chunk, 4, H, W) float32 stacks, so
 #: a sequence of any length smooths in bounded memory; fewer for large frames, so one stack stays under CHUNK_BYTES.

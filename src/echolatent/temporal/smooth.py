@@ -23,39 +23,37 @@ sequences ``(T, H, W)``:
   tightening follows the full decode's failures, so the loop reaches at least what ``decode="full"`` reaches
   (the full decode is returned when no candidate passes). Decoding runs a chunk of frames at a time.
 * ``snake``: castor's pipeline (its solver, decode, clean-up), limits checked in latent space only.
-* ``gaussian``: castor's baseline, a temporal Gaussian filter of the one-hot masks; ``none``: unchanged.
+* ``gaussian`` and ``none``: see :mod:`.baselines`; every method is built by
+  :func:`~echolatent.temporal.strategy.make_smoother`.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 from scipy import ndimage
 
+from echolatent.cleanup import clean_masks
 from echolatent.errors import InputError
-from echolatent.measure.tables import temporal_check
 from echolatent.measure.temporal import TemporalReport, TemporalThresholds
-from echolatent.measure.validity import ValidityReport, ValidityThresholds, check_validity
-from echolatent.resample import resize_labels
-from echolatent.temporal.cleanup import clean_masks
+from echolatent.measure.validity import ValidityReport, ValidityThresholds
 from echolatent.temporal.exact import ExactSettings, solve_exact
-from echolatent.temporal.gaussian import gaussian_smooth
 from echolatent.temporal.limits import denormalise, deviation, normalise
-from echolatent.temporal.report import SmoothReport, SmoothResult, check_sequence
 from echolatent.temporal.residual import blend, chunks, filtered_onehot
+from echolatent.temporal.result import SmoothReport, SmoothResult, check_sequence, measure_output, measured_thresholds
 from echolatent.temporal.snake import solve_snake
+from echolatent.temporal.thresholds import stored_thresholds
 
 log = logging.getLogger(__name__)
 
-METHODS = ("exact", "snake", "gaussian", "none")
+#: The latent methods this class runs (the image-space baselines are in :mod:`.baselines`; all behind
+#: :func:`echolatent.temporal.strategy.make_smoother`).
+METHODS = ("exact", "snake")
 #: Decoding of the exact method: the input changed by the decoded correction, or the model's decode only.
 DECODES = ("residual", "full")
-#: Key of the temporal thresholds (TemporalThresholds.save format) in a shape model's metadata.
-THRESHOLDS_KEY = "temporal_thresholds"
 #: Smallest latent limit the tightening sets (normalised units): near-straight, still strictly feasible.
 MIN_LIMIT = 1e-6
 #: Frames around a failing one that move towards the full decode with it (a temporal deviation spans 3 frames).
@@ -86,7 +84,7 @@ class Smoother:
         input_sigmas: tuple[float, ...] = INPUT_SIGMAS,
     ) -> None:
         """Args:
-        model: a loaded ShapeModel, a model file, or None for the shipped AR-VAE (unused by gaussian/none).
+        model: a loaded ShapeModel, a model file, or None for the shipped AR-VAE.
         thresholds: image-space temporal bounds and taus; None: the model file's metadata, else bounds measured
             on each input sequence at the model's grid (logged; a narrower range than the training data's).
         validity_thresholds: anatomical limits (None: the measure package's default).
@@ -119,10 +117,9 @@ class Smoother:
         self.max_rounds, self.tighten = max_rounds, tighten
         self.validity_thresholds = validity_thresholds
         self.model = None
-        if method in ("exact", "snake"):
-            self.model = _load(model)
+        self.model = _load(model)
         if thresholds is None and not isinstance(model, torch.nn.Module):
-            thresholds = stored_thresholds(model, required=method in ("exact", "snake"))
+            thresholds = stored_thresholds(model, required=True)
         self.thresholds = thresholds
         self._warned = False
 
@@ -134,16 +131,16 @@ class Smoother:
         """
         if self.thresholds is not None:
             return self.thresholds
-        grid = masks.shape[1:] if self.model is None else (self.model.config.input_size,) * 2
-        try:
-            thresholds = TemporalThresholds.from_reference([resize_labels(masks, grid)])
-        except ValueError:
-            return None
-        if not self._warned:
+        thresholds = measured_thresholds(masks, self.grid, "bounds measured on the input sequence itself")
+        if thresholds is not None and not self._warned:
             log.warning("no temporal thresholds given or stored with the model: bounds measured on each input")
             self._warned = True
-        thresholds.note = "bounds measured on the input sequence itself"
         return thresholds
+
+    @property
+    def grid(self) -> tuple[int, int]:
+        """``(S, S)``: the shape model's grid."""
+        return (self.model.config.input_size,) * 2
 
     def __call__(self, masks: np.ndarray, spacing: tuple[float, float] | None = None) -> SmoothResult:
         start = time.perf_counter()
@@ -152,13 +149,9 @@ class Smoother:
         report = SmoothReport(self.method)
         if self.method == "exact":
             out = self._exact(masks, spacing, thresholds, report)
-        elif self.method == "snake":
+        else:
             out = self._decode(solve_snake(self._encode(masks), self._latent_tau()), masks.shape)
             report.rounds = 1
-        elif self.method == "gaussian":
-            out = gaussian_smooth(masks)
-        else:
-            out = masks.astype(np.uint8, copy=True)
         if report.validity is None:
             report.temporal, report.validity = self._measure(out, spacing, thresholds)
         report.seconds = time.perf_counter() - start
@@ -324,24 +317,12 @@ class Smoother:
         return out
 
     def _measure(self, masks, spacing, thresholds) -> tuple[TemporalReport | None, ValidityReport]:
-        temporal = temporal_check(masks, spacing, thresholds) if thresholds is not None and thresholds.bounds else None
-        return temporal, check_validity(masks, self.validity_thresholds)
+        return measure_output(masks, spacing, thresholds, self.validity_thresholds)
 
 
 def _widen(frames: np.ndarray, radius: int) -> np.ndarray:
     """``(T,)`` bool frames -> those frames and their neighbours within ``radius`` frames."""
     return ndimage.binary_dilation(frames, iterations=radius) if radius > 0 and frames.any() else frames.copy()
-
-
-def reference_thresholds(root: str | Path, grid: int, subset: str | None = "training") -> TemporalThresholds:
-    """Temporal bounds of the expert masks of a CAMUS-layout dataset resampled to ``grid x grid`` (the shape
-    model's grid, pixel units), with the published taus."""
-    from echolatent.io.frames import load_frames
-
-    _, masks, ids = load_frames(root, subset, size=(grid, grid))
-    thresholds = TemporalThresholds.from_reference([masks])
-    thresholds.note = f"bounds from {len(ids)} expert masks of {root} ({subset or 'all'}) at {grid}x{grid}"
-    return thresholds
 
 
 def _load(model):
@@ -353,25 +334,3 @@ def _load(model):
     if not (high > low).all():
         raise InputError(model, "the shape model has no latent range (latent_max <= latent_min on some dims)")
     return loaded
-
-
-def stored_thresholds(path: str | Path | None, *, required: bool = True) -> TemporalThresholds | None:
-    """Temporal thresholds stored in a shape model file's metadata (None when absent, or no file and not
-    ``required``)."""
-    from echolatent.latent.codec import model_metadata
-
-    try:
-        stored = model_metadata(path).get(THRESHOLDS_KEY)
-    except InputError:
-        if required:
-            raise
-        return None
-    if not stored:
-        return None
-    return TemporalThresholds(
-        bounds={k: (float(v[0]), float(v[1])) for k, v in stored["bounds"].items()},
-        tau={k: float(v) for k, v in stored["tau"].items()},
-        grid=tuple(stored["grid"]) if stored.get("grid") else None,
-        spacing=tuple(stored["spacing"]) if stored.get("spacing") else None,
-        note=stored.get("note", "stored with the shape model"),
-    )

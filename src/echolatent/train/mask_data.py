@@ -20,7 +20,7 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 from echolatent.errors import InputError
-from echolatent.labels import NUM_LABELS
+from echolatent.labels import NUM_LABELS, check_labels
 from echolatent.models.shape import ATTRIBUTE_GRID
 from echolatent.resample import grid_onehot, resize_labels
 
@@ -53,14 +53,7 @@ def zscore_stats(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def check_label_stack(masks: np.ndarray, name: str) -> np.ndarray:
     """Validate ``(N, H, W)`` integer labels 0..3 and return them as uint8."""
-    masks = np.asarray(masks)
-    if masks.ndim != 3 or min(masks.shape) == 0:
-        raise InputError(None, f"{name}: expected masks (N, H, W), got shape {masks.shape}")
-    if not np.issubdtype(masks.dtype, np.integer):
-        raise InputError(None, f"{name}: expected integer labels, got {masks.dtype}")
-    if masks.min() < 0 or masks.max() >= NUM_LABELS:
-        raise InputError(None, f"{name}: labels outside 0..{NUM_LABELS - 1}")
-    return masks.astype(np.uint8, copy=False)
+    return check_labels(masks, name=name, integer_dtype=True, allow_2d=False)
 
 
 class MaskDataModule(L.LightningDataModule):

@@ -59,10 +59,10 @@ def build_prior_pool(model: ShapeModel, n: int = POOL_SIZE, seed: int = 0, cycle
     running statistics); the model is put back in the mode it was in. ``valid_raw`` / ``valid_cleaned``: the
     share of the draw valid as decoded / after the clean-up alone.
     """
+    from echolatent.cleanup import clean_masks
     from echolatent.latent.codec import decode_latents, encode_masks
     from echolatent.measure.validity import check_validity
     from echolatent.resample import resize_labels
-    from echolatent.temporal.cleanup import clean_masks
     from echolatent.train.mask_data import grid_inputs
 
     was_training = model.training

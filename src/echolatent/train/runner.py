@@ -58,11 +58,13 @@ def fit(
     limit_val_batches: int | float | None = None,
     progress: bool = True,
     precision: str | None = None,
+    callbacks: list[L.Callback] | None = None,
 ) -> tuple[L.Trainer, Path]:
     """Train ``module`` on ``datamodule`` in run folder ``out``; resume from ``out/checkpoints/last.ckpt``.
 
     Writes ``out/config.json`` (``config`` as a dict plus seed and versions), ``out/metrics.csv``
     (Lightning's CSV log, one row per logging step/epoch), ``out/checkpoints/{best,last}.ckpt``.
+    ``callbacks`` are added to the checkpointing and progress ones (e.g. validation metrics).
 
     Returns:
         The trainer (after fitting) and the path of the best checkpoint (the last one when nothing is
@@ -82,23 +84,12 @@ def fit(
     latest = ModelCheckpoint(
         dirpath=out / "checkpoints", filename="last", monitor=None, save_top_k=1, enable_version_counter=False
     )
-    trainer = L.Trainer(
-        default_root_dir=out,
-        max_epochs=max_epochs,
-        max_steps=max_steps,
-        accelerator=accelerator,
-        devices=devices,
-        strategy=strategy,
-        logger=CSVLogger(out, name="", version="log"),
-        callbacks=[checkpoint, latest, TQDMProgressBar(refresh_rate=10)] if progress else [checkpoint, latest],
-        enable_progress_bar=progress,
-        limit_train_batches=limit_train_batches,
-        limit_val_batches=limit_val_batches,
-        precision=precision,
-        deterministic=False,
-        log_every_n_steps=10,
-        enable_model_summary=False,
-    )
+    extra = [*(callbacks or []), *([TQDMProgressBar(refresh_rate=10)] if progress else [])]
+    trainer = L.Trainer(default_root_dir=out, max_epochs=max_epochs, max_steps=max_steps, accelerator=accelerator,
+                        devices=devices, strategy=strategy, logger=CSVLogger(out, name="", version="log"),
+                        callbacks=[checkpoint, latest, *extra], enable_progress_bar=progress,
+                        limit_train_batches=limit_train_batches, limit_val_batches=limit_val_batches,
+                        precision=precision, deterministic=False, log_every_n_steps=10, enable_model_summary=False)
     resume = last if last.is_file() else None
     if resume is not None:
         log.info("resuming from %s", resume)

@@ -32,24 +32,26 @@ from torch.utils.data import ConcatDataset, DataLoader, Dataset
 from echolatent.errors import InputError
 from echolatent.labels import Instant, View
 from echolatent.resample import resize_frames, resize_labels
+from echolatent.train.overlays import RandOverlayd
 
 log = logging.getLogger(__name__)
 
 
 # --------------------------------------------------------------------------------------------- loading
-def load_camus_frames(root: str | Path, subset: str, size: int) -> tuple[np.ndarray, np.ndarray]:
+def load_camus_frames(root: str | Path, subset: str, size: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Expert-annotated ED/ES frames of one split of a CAMUS root, on a ``size x size`` grid.
 
-    Returns ``images (N, size, size)`` float32 in [0, 1] and ``masks (N, size, size)`` uint8.
+    Returns ``images (N, size, size)`` float32 in [0, 1], ``masks (N, size, size)`` uint8 and the frame ids
+    (``patientXXXX_2CH_ED``...).
     """
     from echolatent.io.frames import load_frames
 
-    images, masks, _ids = load_frames(
+    images, masks, ids = load_frames(
         root, subset, views=(View.A2C, View.A4C), instants=(Instant.ED, Instant.ES), size=(size, size)
     )
     if len(images) == 0:
         raise InputError(root, f"no annotated frames in the {subset!r} split")
-    return to_unit_range(images), np.asarray(masks, dtype=np.uint8)
+    return to_unit_range(images), np.asarray(masks, dtype=np.uint8), list(ids)
 
 
 def load_synthetic_frames(root: str | Path, size: int, every: int = 1) -> tuple[np.ndarray, np.ndarray]:
@@ -59,7 +61,7 @@ def load_synthetic_frames(root: str | Path, size: int, every: int = 1) -> tuple[
     Returns ``images (N, size, size)`` float32 in [0, 1] and ``masks (N, size, size)`` uint8.
     """
     from echolatent.io.camus import find_sequences, load_sequence
-    from echolatent.segment import default_refs
+    from echolatent.io.discovery import default_refs
 
     refs = find_sequences(root, kinds=("half_sequence", "sequence", "ED", "ES"), require_image=True)
     refs = [r for r in default_refs(refs) if r.mask is not None]
@@ -152,6 +154,7 @@ def echo_augmentation(seed: int = 0) -> Compose:
                 padding_mode="zeros",
             ),
             RandSectord(keys=("image",), prob=0.25),
+            RandOverlayd(keys=("image",), label_key="label", prob=0.3),
             RandAdjustContrastd(keys=("image",), prob=0.5, gamma=(0.6, 1.6)),
             RandScaleIntensityd(keys=("image",), prob=0.5, factors=0.3),
             RandShiftIntensityd(keys=("image",), prob=0.3, offsets=0.1),
@@ -209,19 +212,20 @@ class SegDataModule(L.LightningDataModule):
         self.train_subset, self.val_subset, self.num_workers = train_subset, val_subset, num_workers
         self.train_set: Dataset | None = None
         self.val_set: Dataset | None = None
+        self.val_ids: list[str] = []
 
     def setup(self, stage: str | None = None) -> None:
         if self.train_set is not None:
             return
         augment = echo_augmentation(self.seed)
-        images, masks = load_camus_frames(self.root, self.train_subset, self.size)
+        images, masks, _ids = load_camus_frames(self.root, self.train_subset, self.size)
         parts = [FrameDataset(images, masks, augment)]
         for root in self.synthetic:
             syn_images, syn_masks = load_synthetic_frames(root, self.size, self.synthetic_every)
             log.info("adding %d synthetic frames from %s", len(syn_images), root)
             parts.append(FrameDataset(syn_images, syn_masks, augment))
         self.train_set = ConcatDataset(parts)
-        val_images, val_masks = load_camus_frames(self.root, self.val_subset, self.size)
+        val_images, val_masks, self.val_ids = load_camus_frames(self.root, self.val_subset, self.size)
         self.val_set = FrameDataset(val_images, val_masks, None)
         log.info("U-Net data: %d training frames, %d validation frames", len(self.train_set), len(self.val_set))
 
@@ -235,6 +239,11 @@ class SegDataModule(L.LightningDataModule):
             generator=generator,
             num_workers=self.num_workers,
         )
+
+    def validation_frames(self) -> tuple[np.ndarray, list[str]]:
+        """Validation masks ``(N, S, S)`` uint8 and their ids, in loader order (after :meth:`setup`)."""
+        self.setup()
+        return self.val_set.masks, self.val_ids
 
     def val_dataloader(self) -> DataLoader:
         return DataLoader(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import lightning as L
@@ -11,7 +11,7 @@ from monai.losses import DiceCELoss
 from monai.metrics import compute_dice
 
 from echolatent.labels import Label
-from echolatent.models.unet import UNetConfig, build_unet, normalise_frames, save_unet
+from echolatent.models.unet import UNetConfig, build_unet, normalise_frames
 from echolatent.resample import one_hot
 
 
@@ -68,7 +68,8 @@ class SegModule(L.LightningModule):
         """``(N, 1, S, S)`` or ``(N, S, S)`` raw intensities -> ``(N, C, S, S)`` logits."""
         return self.net(normalise_frames(images, self.unet_config.normalisation))
 
-    def _step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> torch.Tensor:
+    def _step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """Loss (logged) and logits ``(N, C, S, S)`` of one batch."""
         images, labels = batch
         logits = self(images)
         loss = self.loss(logits, labels[:, None])
@@ -88,13 +89,14 @@ class SegModule(L.LightningModule):
                 self.log(f"val/dice_{name}", value, on_epoch=True, batch_size=len(images), sync_dist=True)
             mean = (scores["lv"] + scores["epi"] + scores["la"]) / 3
             self.log("val/dice", mean, prog_bar=True, on_epoch=True, batch_size=len(images), sync_dist=True)
-        return loss
+        return loss, logits
 
     def training_step(self, batch, batch_idx):  # noqa: D102
-        return self._step(batch, "train")
+        return self._step(batch, "train")[0]
 
     def validation_step(self, batch, batch_idx):  # noqa: D102
-        return self._step(batch, "val")
+        loss, logits = self._step(batch, "val")
+        return {"loss": loss, "pred": logits.detach().argmax(1)}
 
     def configure_optimizers(self):  # noqa: D102
         cfg = self.train_config
@@ -106,18 +108,16 @@ class SegModule(L.LightningModule):
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
 
 
-def export_checkpoint(checkpoint: str | Path, path: str | Path, meta: dict | None = None) -> Path:
-    """Write the U-Net of a Lightning checkpoint as one shippable ``.pt`` file (see :func:`save_unet`)."""
-    module = SegModule.load_from_checkpoint(checkpoint, map_location="cpu")
-    return save_unet(module.net, module.unet_config, path, meta)
-
-
 def init_from(module: SegModule, weights: str | Path) -> SegModule:
-    """Copy the weights of a shipped ``.pt`` U-Net file into ``module`` (same architecture required)."""
+    """Copy the weights of a shipped ``.pt`` U-Net file into ``module``.
+
+    The architecture must be the same; the input size may differ (the network is fully convolutional, so a
+    model trained at 128 px can be fine-tuned at 224 px).
+    """
     from echolatent.models.unet import load_unet
 
     net, config, _ = load_unet(weights)
-    if config != module.unet_config:
+    if replace(config, input_size=module.unet_config.input_size) != module.unet_config:
         raise ValueError(f"{weights}: architecture {config} differs from the module's {module.unet_config}")
     module.net.load_state_dict(net.state_dict())
     return module

@@ -13,6 +13,7 @@ targets finer than the logits (``loss_size``) are compared with the softmax prob
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from echolatent.labels import NUM_LABELS, Label
 from echolatent.models.shape import ShapeModel, ShapeModelConfig, save_model
 from echolatent.resample import resize_probs
 from echolatent.train.prior_pool import PriorPool, build_prior_pool
+from echolatent.train.shape_config import ShapeTrainConfig, flat_config, split_config
 
 log = logging.getLogger(__name__)
 
@@ -102,26 +104,28 @@ class ShapeModule(L.LightningModule):
     and, with ``loss_size``, the labels at that size ``(B, L, L)`` (the reconstruction target)."""
 
     def __init__(self, config: dict[str, Any], seed: int = 0) -> None:
+        """``config``: the architecture and training settings as one flat dict (:func:`.shape_config.flat_config`;
+        the config of checkpoints written before the split reads the same)."""
         super().__init__()
         self.save_hyperparameters({"config": dict(config), "seed": seed})
-        self.config = ShapeModelConfig.from_dict(dict(config))
+        self.config, self.train_config = split_config(dict(config))
         self.model = ShapeModel(self.config)
         self.seed = seed
         self.prior_pool: PriorPool | None = None
-        if self.config.freeze_decoder:
+        if self.train_config.freeze_decoder:
             self.model.decoder.requires_grad_(False)
 
     def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
         """Keep a frozen decoder in eval mode before every step, whatever mode the loops restored: its batch-norm
         statistics are not updated, and it decodes during training as it does at inference."""
-        if self.config.freeze_decoder:
+        if self.train_config.freeze_decoder:
             self.model.decoder.eval()
 
     def kl_weight(self) -> float:
         """beta, ramped linearly over the first ``kl_warmup_epochs`` epochs."""
-        warmup = self.config.kl_warmup_epochs
+        warmup = self.train_config.kl_warmup_epochs
         ramp = min(1.0, (self.current_epoch + 1) / warmup) if warmup else 1.0
-        return self.config.beta * ramp
+        return self.train_config.beta * ramp
 
     def losses(self, onehot: torch.Tensor, attrs: torch.Tensor, sample: bool,
                prior: tuple[torch.Tensor, torch.Tensor] | None = None,
@@ -133,7 +137,7 @@ class ShapeModule(L.LightningModule):
         ``prior``: pooled prior codes ``(m, d)`` and their targets, decoded in the same call as the batch's codes
         (one set of batch-norm statistics for both, so training and inference normalise alike).
         """
-        cfg = self.config
+        cfg, attributes = self.train_config, self.config.attributes
         onehot = onehot.float()
         mu, logvar = self.model.encode(onehot)
         z = mu
@@ -155,9 +159,9 @@ class ShapeModule(L.LightningModule):
             terms["kl"] = kl_divergence(mu, logvar)
             kl_term = (terms["kl"] - cfg.kl_capacity).abs() if cfg.kl_capacity > 0 else terms["kl"]
             total = total + self.kl_weight() * kl_term
-        if cfg.attributes and cfg.gamma > 0:
+        if attributes and cfg.gamma > 0:
             reg = attribute_loss(z, attrs, cfg.delta)
-            terms.update({f"reg_{name}": value for name, value in zip(cfg.attributes, reg, strict=True)})
+            terms.update({f"reg_{name}": value for name, value in zip(attributes, reg, strict=True)})
             terms["reg"] = reg.sum()
             total = total + cfg.gamma * terms["reg"]
         terms["loss"] = total
@@ -165,11 +169,11 @@ class ShapeModule(L.LightningModule):
 
     def on_train_epoch_start(self) -> None:
         """Redraw the prior-sample targets (``prior_weight`` > 0), seeded by seed, epoch and rank."""
-        if self.config.prior_weight <= 0:
+        if self.train_config.prior_weight <= 0:
             return
         seed = self.seed * 100_003 + self.current_epoch * 101 + self.global_rank
-        self.prior_pool = build_prior_pool(self.model, n=self.config.prior_pool_size, seed=seed,
-                                           target_size=self.config.loss_size)
+        self.prior_pool = build_prior_pool(self.model, n=self.train_config.prior_pool_size, seed=seed,
+                                           target_size=self.train_config.loss_size)
         self.log_dict({"train/prior_valid_raw": self.prior_pool.valid_raw,
                        "train/prior_valid_cleaned": self.prior_pool.valid_cleaned,
                        "train/prior_kept": self.prior_pool.kept}, on_step=False, on_epoch=True)
@@ -204,9 +208,10 @@ class ShapeModule(L.LightningModule):
 
     def configure_optimizers(self) -> dict[str, Any]:
         trained = [p for p in self.parameters() if p.requires_grad]
-        optimizer = torch.optim.Adam(trained, lr=self.config.lr, weight_decay=self.config.weight_decay)
+        cfg = self.train_config
+        optimizer = torch.optim.Adam(trained, lr=cfg.lr, weight_decay=cfg.weight_decay)
         epochs = max(1, int(self.trainer.max_epochs or 1)) if self._trainer is not None else 1
-        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs, eta_min=self.config.lr * 0.02)
+        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs, eta_min=cfg.lr * 0.02)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "epoch"}}
 
 
@@ -221,12 +226,13 @@ def latent_range(model: ShapeModel, inputs: torch.Tensor, batch_size: int = 64) 
 def export_model(checkpoint: str | Path, train_inputs: torch.Tensor, path: str | Path,
                  metadata: dict[str, Any] | None = None) -> ShapeModel:
     """Load a training checkpoint, store the latent range of ``train_inputs`` (the training set's encoder inputs
-    ``(N, 4, S, S)``, :attr:`MaskDataModule.train_inputs`) and save a model file."""
+    ``(N, 4, S, S)``, :attr:`MaskDataModule.train_inputs`) and save a model file; its metadata records the training
+    settings (``"training"``) beside ``metadata``."""
     module = ShapeModule.load_from_checkpoint(str(checkpoint), map_location="cpu")
     model = module.model.eval()
     low, high = latent_range(model, train_inputs)
     model.set_latent_range(low, high)
-    save_model(model, path, metadata)
+    save_model(model, path, {"training": module.train_config.to_dict(), **(metadata or {})})
     log.info("saved %s (%s, latent range %s..%s)", path, model.config.kind,
              np.round(low.numpy(), 2).tolist(), np.round(high.numpy(), 2).tolist())
     return model
@@ -264,61 +270,47 @@ def init_from(module: ShapeModule, path: str | Path, decoder_only: bool = False)
 
 
 def train_shape_model(
-    data: str | Path,
-    out: str | Path,
-    config: ShapeModelConfig,
-    *,
-    epochs: int,
-    seed: int = 0,
-    devices: int | str = 1,
-    accelerator: str = "auto",
-    strategy: str = "auto",
-    add_synthetic: str | Path | None = None,
-    max_steps: int = -1,
-    progress: bool = True,
-    metadata: dict[str, Any] | None = None,
-    init: str | Path | None = None,
-    init_decoder: str | Path | None = None,
+    data: str | Path, out: str | Path, config: ShapeModelConfig, train: ShapeTrainConfig | None = None, *,
+    epochs: int, seed: int = 0, devices: int | str = 1, accelerator: str = "auto", strategy: str = "auto",
+    add_synthetic: str | Path | None = None, max_steps: int = -1, progress: bool = True,
+    metadata: dict[str, Any] | None = None, init: str | Path | None = None, init_decoder: str | Path | None = None,
 ) -> Path | None:
-    """Train ``config``'s model on the masks of ``data`` in run folder ``out``; return ``out/shape_model.pt``.
+    """Train ``config``'s model with ``train``'s settings (None: the defaults) on the masks of ``data`` in run folder
+    ``out``; return ``out/shape_model.pt``.
 
     Goes through :func:`echolatent.train.runner.fit` (config, CSV log, checkpoints, resume). The model
-    file (best checkpoint, latent range of the training masks, attribute statistics) is written by the
-    global-zero process only; other DDP ranks return ``None``. ``init``: a model file to start from (fine-tuning;
-    ignored when the run folder resumes from its own checkpoint); ``init_decoder``: a model file whose decoder alone
-    is copied (see :func:`init_from`).
+    file (best checkpoint, latent range of the training masks, attribute statistics, the training settings) is
+    written by the global-zero process only; other DDP ranks return ``None``. ``init``: a model file to start from
+    (fine-tuning; ignored when the run folder resumes from its own checkpoint); ``init_decoder``: a model file whose
+    decoder alone is copied (see :func:`init_from`).
     """
-    import time
-
     from echolatent.train.mask_data import MaskDataModule
     from echolatent.train.runner import fit
 
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
-    datamodule = MaskDataModule.from_dataset(data, input_size=config.input_size, attributes=config.attributes,
-                                             add_synthetic=add_synthetic, batch_size=config.batch_size,
-                                             soft=config.soft_masks, loss_size=config.loss_size)
-    module = ShapeModule(config.to_dict(), seed=seed)
     if init is not None and init_decoder is not None:
         raise ValueError("give init (whole model) or init_decoder (decoder only), not both")
+    train = (train or ShapeTrainConfig()).resolved(config)
+    datamodule = MaskDataModule.from_dataset(data, input_size=config.input_size, attributes=config.attributes,
+                                             add_synthetic=add_synthetic, batch_size=train.batch_size,
+                                             soft=config.soft_masks, loss_size=train.loss_size)
+    module = ShapeModule(flat_config(config, train), seed=seed)
     if init is not None:
         init_from(module, init)
     if init_decoder is not None:
         init_from(module, init_decoder, decoder_only=True)
     start = time.perf_counter()
-    trainer, best = fit(module, datamodule, out, config, max_epochs=epochs, seed=seed, devices=devices,
-                        accelerator=accelerator, strategy=strategy, max_steps=max_steps, progress=progress)
+    trainer, best = fit(module, datamodule, out, flat_config(config, train), max_epochs=epochs, seed=seed,
+                        devices=devices, accelerator=accelerator, strategy=strategy, max_steps=max_steps,
+                        progress=progress)
     if not trainer.is_global_zero:
         return None
     info = {
         "data": str(data), "add_synthetic": str(add_synthetic) if add_synthetic else None, "seed": seed,
         "epochs_done": trainer.current_epoch, "steps_done": trainer.global_step,
         "fit_seconds_this_call": round(time.perf_counter() - start, 1), "checkpoint": best.name,
-        "train_masks": len(datamodule.train_inputs),
-        "reference_masks": datamodule.n_reference, "val_masks": len(datamodule.val_inputs),
-        "attribute_mean": datamodule.attribute_mean.tolist(), "attribute_std": datamodule.attribute_std.tolist(),
-        "attribute_grid": [datamodule.attribute_size] * 2,
-        "temporal_thresholds": temporal_thresholds(datamodule.reference_masks),
+        **_data_metadata(datamodule),
         "init": str(init) if init is not None else None,
         "init_decoder": str(init_decoder) if init_decoder is not None else None,
         **(metadata or {}),
@@ -326,6 +318,17 @@ def train_shape_model(
     path = Path(out) / "shape_model.pt"
     export_model(best, datamodule.train_inputs, path, info)
     return path
+
+
+def _data_metadata(datamodule) -> dict[str, Any]:
+    """What the model file records of its training masks: counts, attribute statistics, temporal thresholds."""
+    return {
+        "train_masks": len(datamodule.train_inputs),
+        "reference_masks": datamodule.n_reference, "val_masks": len(datamodule.val_inputs),
+        "attribute_mean": datamodule.attribute_mean.tolist(), "attribute_std": datamodule.attribute_std.tolist(),
+        "attribute_grid": [datamodule.attribute_size] * 2,
+        "temporal_thresholds": temporal_thresholds(datamodule.reference_masks),
+    }
 
 
 def temporal_thresholds(masks: np.ndarray) -> dict[str, Any]:
@@ -336,6 +339,5 @@ def temporal_thresholds(masks: np.ndarray) -> dict[str, Any]:
     from echolatent.measure.temporal import TemporalThresholds
 
     found = TemporalThresholds.from_reference([masks])
-    return {"bounds": {k: list(v) for k, v in found.bounds.items()}, "tau": dict(found.tau),
-            "grid": list(found.grid) if found.grid else None, "spacing": None,
-            "note": f"bounds from the {len(masks)} training masks at {masks.shape[1]}x{masks.shape[2]}, published taus"}
+    found.note = f"bounds from the {len(masks)} training masks at {masks.shape[1]}x{masks.shape[2]}, published taus"
+    return found.to_dict()

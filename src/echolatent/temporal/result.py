@@ -1,4 +1,5 @@
-"""What a smoothing run returns: the output masks and a report of rounds, tightening and residual failures."""
+"""What a smoothing run returns (the output masks and a report of rounds, tightening and residual failures), and the
+steps every smoother shares: checking its input, choosing the temporal thresholds, measuring its output."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from pathlib import Path
 import numpy as np
 
 from echolatent.errors import InputError
-from echolatent.labels import NUM_LABELS
-from echolatent.measure.temporal import TemporalReport
-from echolatent.measure.validity import ValidityReport
+from echolatent.labels import MIN_FRAMES, check_labels
+from echolatent.measure.framecache import resize_labels_cached
+from echolatent.measure.sequence import temporal_check
+from echolatent.measure.temporal import TemporalReport, TemporalThresholds
+from echolatent.measure.validity import ValidityReport, ValidityThresholds, check_validity
 
 
 @dataclass
@@ -88,20 +91,37 @@ class SmoothResult:
 
 
 def check_sequence(masks: np.ndarray, path: str | Path | None = None) -> np.ndarray:
-    """``(T, H, W)`` integer labels 0..3 with T >= 3, frames of at least 8 x 8 pixels and some heart in some
-    frame, else an :class:`InputError` naming ``path``."""
-    masks = np.asarray(masks)
-    if masks.ndim != 3:
-        raise InputError(path, f"expected a mask sequence (T, H, W), got shape {masks.shape}")
-    if masks.shape[0] < 3:
-        raise InputError(path, f"{masks.shape[0]} frame(s): temporal smoothing needs a sequence of at least 3")
-    if not np.issubdtype(masks.dtype, np.integer):
-        raise InputError(path, f"expected integer labels, got dtype {masks.dtype}")
-    if masks.min() < 0 or masks.max() >= NUM_LABELS:
-        unknown = sorted(int(v) for v in np.unique(masks) if v < 0 or v >= NUM_LABELS)
-        raise InputError(path, f"unknown labels {unknown} (expected 0..{NUM_LABELS - 1})")
+    """``(T, H, W)`` integer labels 0..3 with T >= MIN_FRAMES (3), frames of at least 8 x 8 pixels and some heart in
+    some frame, else an :class:`InputError` naming ``path``."""
+    masks = check_labels(masks, path, integer_dtype=True, allow_2d=False)
+    if masks.shape[0] < MIN_FRAMES:
+        raise InputError(path, f"{masks.shape[0]} frame(s): temporal smoothing needs a sequence of at least "
+                               f"{MIN_FRAMES}")
     if min(masks.shape[1:]) < 8:
         raise InputError(path, f"frames of {masks.shape[1]} x {masks.shape[2]} pixels are too small to smooth")
     if not masks.any():
         raise InputError(path, "empty masks: no LV, MYO or LA in any frame, nothing to smooth")
     return masks
+
+
+def measured_thresholds(masks: np.ndarray, grid: tuple[int, int] | None, note: str) -> TemporalThresholds | None:
+    """Temporal bounds measured on ``(T, H, W)`` masks resampled to ``grid`` (None: their own), published taus,
+    with ``note``; None when no attribute has a range."""
+    grid = tuple(grid) if grid is not None else masks.shape[1:]
+    try:
+        thresholds = TemporalThresholds.from_reference([resize_labels_cached(masks, grid)])
+    except ValueError:
+        return None
+    thresholds.note = note
+    return thresholds
+
+
+def measure_output(
+    masks: np.ndarray,
+    spacing: tuple[float, float] | None,
+    thresholds: TemporalThresholds | None,
+    validity_thresholds: ValidityThresholds | None,
+) -> tuple[TemporalReport | None, ValidityReport]:
+    """The temporal report (None without bounds) and the validity report of a smoother's output ``(T, H, W)``."""
+    temporal = temporal_check(masks, spacing, thresholds) if thresholds is not None and thresholds.bounds else None
+    return temporal, check_validity(masks, validity_thresholds)

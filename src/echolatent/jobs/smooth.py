@@ -1,0 +1,100 @@
+"""``echolatent smooth``: temporally consistent masks ``OUT/<patient>/<name>_post.nii.gz`` for every mask sequence
+under an input, with before/after tables (``metrics.csv``, ``frames.csv``, ``summary.json``).
+
+Sequences the smoother cannot take (too short, empty, bad labels) are skipped with their reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from echolatent.errors import InputError
+from echolatent.io.camus import EchoSequence, SequenceRef, as_labels, load_sequence, output_path, write_mask
+from echolatent.io.discovery import mask_sequences
+from echolatent.jobs import loop
+from echolatent.measure.sequence import SequenceMeasures, measure_sequence
+from echolatent.measure.summary import summarise
+from echolatent.temporal.strategy import SequenceSmoother
+
+log = logging.getLogger(__name__)
+
+
+def load_labels(ref: SequenceRef) -> tuple[EchoSequence, np.ndarray]:
+    """``(sequence, labels (T, H, W))`` of a mask file, or of a plain file read as labels."""
+    if ref.mask is not None:
+        seq = load_sequence(ref, image=False)
+        return seq, seq.mask
+    seq = load_sequence(ref, image=True, mask=False)
+    return seq, as_labels(seq.image, ref.image)
+
+
+@dataclass
+class Smoothed:
+    """One smoothed sequence: its ids, the before/after measures, the smoother's report, its spacing."""
+
+    ids: dict
+    before: SequenceMeasures
+    after: SequenceMeasures
+    report: dict
+    spacing: tuple[float, float] | None
+
+
+@dataclass
+class SmoothJob:
+    """The :class:`~echolatent.jobs.loop.FolderJob` of ``smooth``."""
+
+    source: Path
+    out: Path
+    smoother: SequenceSmoother
+    name: str = "smooth"
+    skip_bad: bool = True
+    suffix: str = field(default="", init=False)
+
+    def find(self) -> list[SequenceRef]:
+        refs, self.suffix = mask_sequences(self.source)
+        if not refs:
+            raise InputError(self.source, "no mask sequences found (_pred, _gt or plain label files)")
+        log.info("smoothing %d sequence(s) (%s masks) with %s", len(refs), self.suffix or "plain", self.smoother.method)
+        return refs
+
+    def process(self, index: int, item: SequenceRef) -> Smoothed:
+        seq, masks = load_labels(item)
+        seq = loop.with_spacing_rule(seq)
+        result = self.smoother(masks, seq.spacing)
+        write_mask(seq, result.masks, output_path(item, self.out, "_post"))
+        measure = {"thresholds": self.smoother.thresholds_for(masks), "instants": seq.instants,
+                   "validity_thresholds": self.smoother.validity_thresholds}
+        before = measure_sequence(masks, seq.spacing, **measure)
+        after = measure_sequence(result.masks, seq.spacing, **measure)
+        return Smoothed(loop.sequence_ids(item), before, after, result.report.as_dict(), seq.spacing)
+
+    def summarise(self, done: list[Smoothed], skipped: dict[str, str]) -> dict:
+        thresholds = self.smoother.thresholds
+        summary = {
+            "method": self.smoother.method,
+            "smoothed": len(done),
+            "skipped": skipped,
+            "thresholds": thresholds.note if thresholds else "measured on each input sequence",
+            "units": loop.units([d.spacing for d in done]),
+            "before": summarise([(d.ids, d.before) for d in done], {}, None, thresholds) if done else None,
+            "after": summarise([(d.ids, d.after) for d in done], {}, None, thresholds) if done else None,
+            "sequences": {d.ids["sequence"]: d.report for d in done},
+        }
+        measured = [(d.ids, stage, m) for d in done for stage, m in (("before", d.before), ("after", d.after))]
+        loop.write_tables(self.out, *loop.table_rows(measured), summary)
+        return summary
+
+
+def smooth_folder(source: str | Path, out: str | Path, smoother: SequenceSmoother,
+                  progress: loop.Progress | None = None) -> dict:
+    """Smooth every mask sequence under ``source`` (``_pred`` masks, else ``_gt``, else plain label files) into
+    ``out``; returns the summary (``smoothed``, ``skipped`` ``{name: reason}``, before/after summaries).
+
+    Raises:
+        InputError: no mask sequence under ``source``.
+    """
+    return loop.run_folder_job(SmoothJob(Path(source), Path(out), smoother), progress)

@@ -77,14 +77,19 @@ def synthetic(size: int = 512, patients: int = 10, frames: int = 20, seed: int =
                 undefined[name] += count
             strain = global_longitudinal_strain(masks, patient.spacing, ed=0, es=len(masks) - 1)
             gls[view.value] = {"gls_es": strain.gls_es, "gls_peak": strain.gls_peak}
-        rows.append({"patient": patient.name, "ef": patient.ef, "views": gls,
+        rows.append({"patient": patient.name, "ef": patient.ef, "shortening": patient.heart.shortening, "views": gls,
                      "gls_es_mean": float(np.mean([v["gls_es"] for v in gls.values()]))})
         print(json.dumps(rows[-1]), flush=True)
     ef = [row["ef"] for row in rows]
-    magnitude = [-row["gls_es_mean"] for row in rows]
+    magnitude = np.array([-row["gls_es_mean"] for row in rows])
+    design = np.c_[np.ones(len(rows)), ef, [row["shortening"] for row in rows]]
+    coef, *_ = np.linalg.lstsq(design, magnitude, rcond=None)
+    r2 = 1 - ((magnitude - design @ coef) ** 2).sum() / ((magnitude - magnitude.mean()) ** 2).sum()
     return {"size": size, "frames": total, "undefined": undefined, "patients": rows,
             "all_gls_negative": bool(all(row["gls_es_mean"] < 0 for row in rows)),
-            "spearman_ef_vs_minus_gls": float(spearmanr(ef, magnitude).statistic)}
+            "spearman_ef_vs_minus_gls": float(spearmanr(ef, magnitude).statistic),
+            "fit_minus_gls_on_ef_and_shortening": {"per_ef_point": float(coef[1]), "per_shortening": float(coef[2]),
+                                                   "r2": float(r2)}}
 
 
 def main() -> None:

@@ -91,11 +91,22 @@ def test_bad_masks_raise_input_error():
 
 
 def test_synthetic_hearts_shorten_more_with_higher_ef():
-    efs, gls = [], []
+    """GLS magnitude rises with the true EF. The generator draws the long-axis shortening apart from the EF, so the
+    rank correlation with EF alone varies with the cohort (seed 0: 0.53 here, 0.62-0.67 in bench_attributes.py;
+    seed 1: 0.84): EF and the true shortening together explain -GLS, each with a positive weight."""
+    efs, shortening, gls = [], [], []
     for index in range(1, 25):
-        patient = synthesize_patient(index, frames=4, size=128, seed=1, images=False)
+        patient = synthesize_patient(index, frames=4, size=128, seed=0, images=False)
         values = [global_longitudinal_strain(v.masks, patient.spacing, es=3).gls_es for v in patient.views.values()]
         efs.append(patient.ef)
+        shortening.append(patient.heart.shortening)
         gls.append(np.mean(values))
-    assert max(gls) < 0
-    assert spearmanr(efs, -np.array(gls)).statistic >= 0.7
+    magnitude = -np.array(gls)
+    assert magnitude.min() > 0
+    design = np.c_[np.ones(len(efs)), efs, shortening]
+    coef, *_ = np.linalg.lstsq(design, magnitude, rcond=None)
+    r2 = 1 - ((magnitude - design @ coef) ** 2).sum() / ((magnitude - magnitude.mean()) ** 2).sum()
+    assert r2 >= 0.85
+    assert coef[1] >= 0.05  # points of GLS per point of EF, at equal long-axis shortening
+    assert coef[2] > 0
+    assert spearmanr(efs, magnitude).statistic > 0.4

@@ -7,8 +7,8 @@ import pytest
 from measure_helpers import heart_frame
 
 from echolatent.labels import Label
-from echolatent.measure.summary import summarise
 from echolatent.measure.sequence import measure_sequence
+from echolatent.measure.summary import summarise
 from echolatent.measure.temporal import TemporalThresholds
 
 

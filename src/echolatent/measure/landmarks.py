@@ -92,7 +92,9 @@ class Landmarks:
 
 
 def find_landmarks(lv, myo, frame: LVFrame, y, x, spacing) -> Landmarks:
-    """The basal points: the ends of the LV/MYO frontier at the base. Corner pixels (LV touching MYO and the
+    """Boolean LV/MYO ``(T, H, W)`` with their mm coordinates ``y (1, H, 1)``, ``x (1, 1, W)`` -> :class:`Landmarks`.
+
+    The basal points are the ends of the LV/MYO frontier at the base. Corner pixels (LV touching MYO and the
     outside, neither LV nor MYO) are split by the long axis; on each side the most basal one along the axis
     (else the most basal LV pixel touching MYO) is refined to the weighted centre of the LV-MYO-outside junction
     around it, then moved across the axis onto the LV's sub-pixel edge (:func:`_wall_edge`). The apex is the LV

@@ -109,7 +109,7 @@ def not_measured_notes(reasons: dict[str, dict[int, str]]) -> dict[str, str]:
 def compute_attributes(masks: np.ndarray, spacing: tuple[float, float] | None = None) -> dict[str, np.ndarray]:
     """``(T, H, W)`` uint8 labels -> ``{attribute: (T,) float64}`` (mm, mm^2, degrees; pixels without spacing).
 
-    NaN where an attribute is undefined (absent LV, no basal corner...); never raises on a bad frame.
+    NaN where an attribute is not measured (no LV, no MYO beside the LV...); never raises on a bad frame.
     See :func:`measure_attributes` for the reasons.
     """
     return measure_attributes(masks, spacing).values

@@ -19,7 +19,7 @@ LAYERS = (
     ("report", "pipeline", "train"),
     ("temporal", "latent", "measure", "segment"),
     ("models", "io", "synth"),
-    ("errors", "files", "labels", "resample", "cleanup", "weights", "echolatent"),
+    ("errors", "files", "labels", "resample", "cleanup", "outdir", "options", "weights", "echolatent"),
 )
 LEVEL = {name: len(LAYERS) - i for i, names in enumerate(LAYERS) for name in names}
 

@@ -104,8 +104,10 @@ def test_cli_bad_inputs_name_file_and_problem(tmp_path, tiny_unet_file, monkeypa
     err = _cli_error(["segment", str(volume), *model], monkeypatch, capsys)
     assert "vol4d.nii.gz" in err and "dimensions" in err
     assert "not found" in _cli_error(["segment", str(tmp_path / "nope"), *model], monkeypatch, capsys)
-    err = _cli_error(["segment", str(empty), "--model", str(text), "--out", str(tmp_path)], monkeypatch, capsys)
+    err = _cli_error(["segment", str(empty), "--model", str(text), "--out", str(tmp_path / "o")], monkeypatch, capsys)
     assert "notes.nii.gz" in err and "model file" in err
+    err = _cli_error(["segment", str(empty), *model[:2], "--out", str(tmp_path)], monkeypatch, capsys)
+    assert "holds the input" in err  # the masks would land beside the inputs
 
 
 def test_folder_without_images(tmp_path, tiny_unet_file):

@@ -9,6 +9,7 @@ import typer
 from tqdm import tqdm
 
 from echolatent.cli.app import data_app
+from echolatent.outdir import guarded_output
 
 
 @data_app.command("synth")
@@ -28,7 +29,7 @@ def synth(
     """Write a synthetic dataset with known volumes and EF, in the CAMUS layout."""
     from echolatent.synth.dataset import write_synthetic_dataset
 
-    with tqdm(total=patients, desc="synth", unit="patient") as bar:
+    with guarded_output(out, command="data synth"), tqdm(total=patients, desc="synth", unit="patient") as bar:
         write_synthetic_dataset(
             out,
             patients=patients,
@@ -56,7 +57,7 @@ def corrupt(
         severity_value(severity)
     except ValueError as err:
         raise typer.BadParameter(str(err), param_hint="--severity") from None
-    with tqdm(desc="corrupt", unit="file") as bar:
+    with guarded_output(out, [masks], command="data corrupt"), tqdm(desc="corrupt", unit="file") as bar:
 
         def advance(done: int, total: int) -> None:
             bar.total = total

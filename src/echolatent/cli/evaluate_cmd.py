@@ -11,6 +11,7 @@ from rich.table import Table
 from tqdm import tqdm
 
 from echolatent.cli.app import ValidityOption, app, bar_progress
+from echolatent.options import check_mask_suffix, load_option_file
 
 
 @app.command("evaluate")
@@ -29,8 +30,9 @@ def evaluate_command(
     from echolatent.measure.temporal import TemporalThresholds
     from echolatent.measure.validity import ValidityThresholds
 
-    temporal = TemporalThresholds.load(thresholds) if thresholds else None
-    limits = ValidityThresholds.load(validity) if validity else None
+    check_mask_suffix(suffix)
+    temporal = load_option_file(thresholds, TemporalThresholds.load, "temporal thresholds") if thresholds else None
+    limits = load_option_file(validity, ValidityThresholds.load, "validity thresholds") if validity else None
     with tqdm(desc="evaluate", unit="seq") as bar:
         summary = evaluate(pred, gt, out, pred_suffix=suffix, thresholds=temporal, validity_thresholds=limits,
                            progress=bar_progress(bar))

@@ -12,6 +12,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 from echolatent.cli.app import app
 from echolatent.errors import EcholatentError
+from echolatent.options import check_threads
 
 METHOD_HELP = "Smoothing: exact (default), snake (castor's solver), gaussian (castor's baseline), none."
 SPACING_HELP = ("auto: the header's pixel size unless it is exactly 1 x 1 mm (files without a known size), "
@@ -73,7 +74,7 @@ def run_command(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a non-empty OUT.")] = False,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Frames per U-Net forward pass.")] = 16,
     spacing: Annotated[str, typer.Option("--spacing", help=SPACING_HELP)] = "auto",
-    threads: Annotated[int, typer.Option("--threads", min=0, help="Torch CPU threads (0: torch's default).")] = 0,
+    threads: Annotated[int, typer.Option("--threads", help="Torch CPU threads (0: torch's default).")] = 0,
 ) -> None:
     """Segment, smooth, measure and report: the whole job in one command."""
     from echolatent.jobs.run import run_job
@@ -97,7 +98,7 @@ def demo_command(
     frames: Annotated[int, typer.Option("--frames", min=3, help="Frames per half sequence (ED -> ES).")] = 20,
     size: Annotated[int, typer.Option("--size", min=32, help="Image size in pixels.")] = 256,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the synthetic data.")] = 0,
-    threads: Annotated[int, typer.Option("--threads", min=0, help="Torch CPU threads (0: torch's default).")] = 0,
+    threads: Annotated[int, typer.Option("--threads", help="Torch CPU threads (0: torch's default).")] = 0,
 ) -> None:
     """Write a small synthetic dataset with known truth and run the whole job on it."""
     from echolatent.jobs.run import run_demo
@@ -111,7 +112,7 @@ def demo_command(
 
 
 def _set_threads(threads: int) -> None:
-    if threads > 0:
+    if check_threads(threads) > 0:
         import torch
 
         torch.set_num_threads(threads)

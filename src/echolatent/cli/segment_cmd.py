@@ -9,6 +9,8 @@ import typer
 from tqdm import tqdm
 
 from echolatent.cli.app import app, bar_progress
+from echolatent.options import check_threads
+from echolatent.outdir import check_output_folder
 
 KIND_CHOICES = ("half_sequence", "sequence", "ED", "ES")
 KIND_HELP = "Only these CAMUS kinds (repeatable); default: the sequences when present, else the ED/ES frames."
@@ -32,8 +34,9 @@ def segment(
     unknown = sorted(set(kind or ()) - set(KIND_CHOICES))
     if unknown:
         raise typer.BadParameter(f"unknown kinds {unknown}; choose from {', '.join(KIND_CHOICES)}", param_hint="--kind")
-    if threads > 0:
+    if check_threads(threads) > 0:
         torch.set_num_threads(threads)
+    check_output_folder(out, [source])  # before the model loads: a bad --out fails at once
     segmenter = load_segmenter(model)
     with tqdm(desc="segment", unit="file") as bar:
         written = segment_path(source, out, segmenter, kinds=kind or None, batch_size=batch_size,

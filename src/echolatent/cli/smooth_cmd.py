@@ -10,6 +10,8 @@ from tqdm import tqdm
 
 from echolatent.cli.app import ValidityOption, app, bar_progress
 from echolatent.errors import InputError
+from echolatent.options import load_option_file
+from echolatent.outdir import check_output_folder
 
 METHOD_HELP = (
     "exact (default): exact latent solver with image-space check; snake: castor's solver; "
@@ -46,6 +48,7 @@ def smooth(
     """Make mask sequences temporally consistent and anatomically plausible in the shape model's latent space."""
     from echolatent.jobs.smooth import smooth_folder
 
+    check_output_folder(out, [source, reference])  # before the model loads: a bad --out fails at once
     smoother = _build_smoother(vae, method, thresholds, validity, reference, rounds, decode, input_sigmas)
     with tqdm(desc=f"smooth ({method})", unit="seq") as bar:
         summary = smooth_folder(source, out, smoother, progress=bar_progress(bar))
@@ -81,12 +84,12 @@ def _build_smoother(vae, method, thresholds, validity, reference, rounds, decode
     except ValueError:
         raise typer.BadParameter(f"expected comma-separated numbers, got {input_sigmas!r}",
                                  param_hint="--input-sigmas") from None
-    temporal = TemporalThresholds.load(thresholds) if thresholds else None
+    temporal = load_option_file(thresholds, TemporalThresholds.load, "temporal thresholds") if thresholds else None
+    limits = load_option_file(validity, ValidityThresholds.load, "validity thresholds") if validity else None
     if reference is not None:
         from echolatent.latent.codec import load_model
 
         temporal = reference_thresholds(reference, load_model(vae).config.input_size)
-    limits = ValidityThresholds.load(validity) if validity else None
     try:
         return make_smoother(method, vae, thresholds=temporal, validity_thresholds=limits, max_rounds=rounds,
                              decode=decode, input_sigmas=sigmas)

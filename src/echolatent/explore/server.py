@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,11 +33,12 @@ MAX_SEED = 2**32 - 1
 
 
 class RequestError(Exception):
-    """A bad request: answered with ``status`` and ``{"error": message}``."""
+    """A bad request: answered with ``status``, ``{"error": message}`` and the extra ``headers``."""
 
-    def __init__(self, status: HTTPStatus, message: str) -> None:
+    def __init__(self, status: HTTPStatus, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.headers = headers or {}
 
 
 def page_html() -> bytes:
@@ -131,6 +133,15 @@ def _integer(text: str | None, key: str, low: int, high: int) -> int:
 GET_ROUTES = {"/api/model": "model", "/api/sample": "sample", "/api/sequences": "sequences",
               "/api/sequence": "sequence", "/api/frame": "frame"}
 POST_ROUTES = {"/api/decode": "decode"}
+PAGES = ("/", "/index.html")
+
+
+def _route_error(path: str, method: str) -> RequestError:
+    """404 for an unknown path, 405 (with ``Allow``) for a known path asked with another method."""
+    allowed = "GET" if path in GET_ROUTES or path in PAGES else "POST" if path in POST_ROUTES else None
+    if allowed is None:
+        return RequestError(HTTPStatus.NOT_FOUND, f"no such route: {path}")
+    return RequestError(HTTPStatus.METHOD_NOT_ALLOWED, f"{path} answers {allowed}, not {method}", {"Allow": allowed})
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -145,19 +156,27 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802
         self._answer(self._post)
 
+    def _other_method(self) -> None:
+        def refuse():
+            raise _route_error(urlsplit(self.path).path, self.command)
+
+        self._answer(refuse)
+
+    do_PUT = do_DELETE = do_PATCH = _other_method  # noqa: N815
+
     def _get(self):
         url = urlsplit(self.path)
-        if url.path in ("/", "/index.html"):
+        if url.path in PAGES:
             return page_html(), "text/html; charset=utf-8"
         if url.path not in GET_ROUTES:
-            raise RequestError(HTTPStatus.NOT_FOUND, f"no such route: {url.path}")
+            raise _route_error(url.path, "GET")
         query = parse_qs(url.query, keep_blank_values=True)
         return getattr(self.server.explorer, GET_ROUTES[url.path])(query), None
 
     def _post(self):
         url = urlsplit(self.path)
         if url.path not in POST_ROUTES:
-            raise RequestError(HTTPStatus.NOT_FOUND, f"no such route: {url.path}")
+            raise _route_error(url.path, "POST")
         return getattr(self.server.explorer, POST_ROUTES[url.path])(self._json_body()), None
 
     def _json_body(self) -> dict:
@@ -177,11 +196,16 @@ class Handler(BaseHTTPRequestHandler):
         return body
 
     def _answer(self, route) -> None:
+        headers: dict[str, str] = {}
         try:
             payload, content_type = route()
             status = HTTPStatus.OK
         except RequestError as err:
-            payload, content_type, status = {"error": str(err)}, None, err.status
+            payload, content_type, status, headers = {"error": str(err)}, None, err.status, err.headers
+        except ConnectionError:  # the client hung up while its body was read: nobody to answer
+            log.debug("explorer: client %s hung up during %s", self.address_string(), self.path)
+            self.close_connection = True
+            return
         except Exception:  # a bug must not leak a traceback to the client
             log.exception("explorer request %s failed", self.path)
             payload, content_type, status = {"error": "internal error (see the server log)"}, None, 500
@@ -189,10 +213,19 @@ class Handler(BaseHTTPRequestHandler):
             payload, content_type = json.dumps(payload, allow_nan=False).encode(), "application/json"
         elif content_type is None:
             content_type = "image/png"
+        try:
+            self._send(status, content_type, payload, headers)
+        except ConnectionError:  # BrokenPipe / reset: the client left before the answer; not a server error
+            log.debug("explorer: client %s hung up before the answer to %s", self.address_string(), self.path)
+            self.close_connection = True
+
+    def _send(self, status: int, content_type: str, payload: bytes, headers: dict[str, str]) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("Cache-Control", "no-store")
+        for key, value in headers.items():
+            self.send_header(key, value)
         self.end_headers()
         self.wfile.write(payload)
 
@@ -212,6 +245,15 @@ class ExplorerServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], explorer: Explorer) -> None:
         super().__init__(address, Handler)
         self.explorer = explorer
+
+    def handle_error(self, request, client_address) -> None:
+        """A client that hangs up is logged at debug level; anything else with its traceback in the log (not
+        printed on stderr by socketserver)."""
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError):
+            log.debug("explorer: client %s hung up (%s)", client_address, type(error).__name__)
+        else:
+            log.error("explorer: request from %s failed", client_address, exc_info=error)
 
     @property
     def url(self) -> str:

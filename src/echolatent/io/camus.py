@@ -25,7 +25,7 @@ import SimpleITK as sitk  # noqa: N813
 from echolatent.errors import InputError
 from echolatent.io.cfg import SUBSETS, frame_number, read_cfg, read_split_file
 from echolatent.io.readers import read_recording
-from echolatent.io.volume import SUPPORTED_SUFFIXES, Geometry, image_stem, read_image, write_like
+from echolatent.io.volume import SUPPORTED_SUFFIXES, Geometry, axis_order_problem, image_stem, read_image, write_like
 from echolatent.labels import View, check_labels
 
 log = logging.getLogger(__name__)
@@ -252,8 +252,13 @@ def as_labels(array: np.ndarray, path: Path | None) -> np.ndarray:
     return check_labels(array, path)
 
 
-def _same_geometry(a: Geometry, b: Geometry) -> bool:
-    return a.shape == b.shape and np.allclose(a.spacing, b.spacing, rtol=1e-3, atol=1e-6)
+def require_same_grid(mask: EchoSequence, other: EchoSequence, what: str = "image") -> None:
+    """InputError on ``mask``'s file when its shape, spacing or orientation differs from ``other``'s (its image,
+    or the ground truth a prediction is scored against): areas and volumes would be measured on the wrong grid."""
+    source = other.ref.image if what == "image" else other.ref.mask
+    mismatch = mask.geometry.mismatch(other.geometry, f"{what} {source.name if source else other.ref.name}:")
+    if mismatch:
+        raise InputError(mask.ref.mask, mismatch)
 
 
 def _instants(ref: SequenceRef, info: dict[str, str], frames: int) -> tuple[int | None, int | None, bool]:
@@ -278,21 +283,38 @@ def _instants(ref: SequenceRef, info: dict[str, str], frames: int) -> tuple[int 
     return ed - 1, es - 1, False
 
 
-def _check_frames(ref: SequenceRef, info: dict[str, str], frames: int) -> None:
+def _check_frames(ref: SequenceRef, info: dict[str, str], shape: tuple[int, int, int]) -> None:
     source = ref.image or ref.mask
+    frames = shape[0]
     if ref.kind in SEQUENCE_KINDS and frames < 2:
         raise InputError(source, "one-frame sequence (a sequence needs at least 2 frames)")
     expected = frame_number(info, "NbFrame", ref.cfg) if ref.kind in SEQUENCE_KINDS else None
+    swapped = axis_order_problem(shape, expected) if frames > 1 else None
+    if swapped:
+        raise InputError(source, swapped)
     if expected is not None and frames < expected:
         raise InputError(source, f"{frames} frames, fewer than NbFrame {expected} in {ref.cfg.name}")
     if expected is not None and frames > expected:
         log.warning("%s: %d frames, more than NbFrame %d in %s", source, frames, expected, ref.cfg.name)
 
 
+def _companion_geometry(image: Path | None) -> Geometry | None:
+    """The header geometry of a mask's image file when it has a readable one (a mask loaded alone is still
+    checked against it), else None."""
+    if image is None:
+        return None
+    try:
+        return _read_geometry(image)
+    except InputError as err:
+        log.debug("%s: no header to check its mask against (%s)", image, err.problem)
+        return None
+
+
 def load_sequence(ref: SequenceRef, *, image: bool = True, mask: bool = True) -> EchoSequence:
     """Load the image and/or mask of ``ref`` as ``(T, H, W)`` uint8 arrays ordered ED -> ES.
 
-    The geometry is the image file's when there is one, else the mask's.
+    The geometry is the image file's when there is one, else the mask's. A mask is checked against its image's
+    geometry even when only the mask is loaded (the image's header is read).
 
     Raises:
         InputError: unreadable file, NaN/inf voxels, labels outside 0..3, image/mask shape or spacing
@@ -306,12 +328,10 @@ def load_sequence(ref: SequenceRef, *, image: bool = True, mask: bool = True) ->
     if mask and ref.mask is not None:
         raw, mask_geometry = read_image(ref.mask)
         mask_array = as_labels(raw, ref.mask)
-        if geometry is not None and not _same_geometry(geometry, mask_geometry):
-            raise InputError(
-                ref.mask,
-                f"shape {mask_geometry.shape} / spacing {mask_geometry.spacing} does not match image "
-                f"{ref.image.name}: shape {geometry.shape} / spacing {geometry.spacing}",
-            )
+        companion = geometry if geometry is not None else _companion_geometry(ref.image)
+        mismatch = mask_geometry.mismatch(companion, f"image {ref.image.name}:") if companion is not None else None
+        if mismatch:
+            raise InputError(ref.mask, mismatch)
         geometry = geometry or mask_geometry
     if geometry is None:
         source = ref.image or ref.mask
@@ -320,7 +340,7 @@ def load_sequence(ref: SequenceRef, *, image: bool = True, mask: bool = True) ->
         geometry = _read_geometry(source)
     info = read_cfg(ref.cfg) if ref.cfg is not None else {}
     frames = geometry.shape[0]
-    _check_frames(ref, info, frames)
+    _check_frames(ref, info, geometry.shape)
     ed, es, flipped = _instants(ref, info, frames)
     if flipped:
         image_array = image_array[::-1].copy() if image_array is not None else None

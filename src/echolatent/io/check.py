@@ -2,8 +2,10 @@
 
 Checked: every image and mask file is readable (not truncated, not garbage), finite, 2D or 2D+time;
 masks hold labels 0..3 and every frame holds LV, MYO and LA; each mask has an image of the same shape,
-spacing and orientation; sequences have at least 2 frames and no fewer than their cfg's NbFrame; cfg
-files parse and their ED/ES fall inside the sequence; split files list existing patients.
+spacing and orientation; sequences have at least 2 frames, no fewer than their cfg's NbFrame, and their
+axes in the order frames x height x width; cfg files parse, their ED/ES differ and fall inside the
+sequence; split files list existing patients. The rules are the loaders' (:mod:`echolatent.io.camus`,
+:func:`echolatent.io.volume.read_image`), so what ``run`` would refuse is listed here.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import numpy as np
 from echolatent.errors import InputError
 from echolatent.io.camus import as_labels, split_mask_suffix
 from echolatent.io.cfg import frame_number, read_cfg, read_split_file
-from echolatent.io.volume import SUPPORTED_SUFFIXES, Geometry, image_stem, read_image
+from echolatent.io.volume import SUPPORTED_SUFFIXES, Geometry, axis_order_problem, image_stem, read_image
 from echolatent.labels import Label
 
 log = logging.getLogger(__name__)
@@ -87,16 +89,6 @@ def structure_problems(labels: np.ndarray) -> list[str]:
     return [f"{_frames_text(frames)}: {message}" for message, frames in by_message.items()]
 
 
-def _geometry_mismatch(mask: Geometry, image: Geometry) -> str | None:
-    if mask.shape != image.shape:
-        return f"shape {mask.shape} (T, H, W) does not match its image's {image.shape}"
-    if not np.allclose(mask.spacing_xyz, image.spacing_xyz, rtol=1e-3, atol=1e-6):
-        return f"spacing {mask.spacing} mm does not match its image's {image.spacing}"
-    if not np.allclose(mask.direction, image.direction, atol=1e-4):
-        return f"orientation {mask.direction} does not match its image's {image.direction}"
-    return None
-
-
 class _Checker:
     """Holds what was read so far (geometries, cfgs) while files are checked one by one."""
 
@@ -112,6 +104,10 @@ class _Checker:
             array, geometry = read_image(path)
         except InputError as err:
             self.add(path, err.problem)
+            return None
+        swapped = axis_order_problem(array.shape) if _sequence_view(path) and len(array) > 1 else None
+        if swapped:
+            self.add(path, swapped)
             return None
         self.geometries[path] = geometry
         if _sequence_view(path) and len(array) < 2:
@@ -145,7 +141,7 @@ class _Checker:
         if image is None:
             self.add(path, f"mask without image (no {base}.nii.gz / .nii / .mhd beside it)")
         elif array is not None and (image in self.geometries or self._read_quietly(image)):
-            mismatch = _geometry_mismatch(self.geometries[path], self.geometries[image])
+            mismatch = self.geometries[path].mismatch(self.geometries[image])
             if mismatch:
                 self.add(path, f"{mismatch} ({image.name})")
 
@@ -166,10 +162,16 @@ class _Checker:
         for key, number in (("ED", ed), ("ES", es)):
             if number is not None and nb is not None and number > nb:
                 self.add(path, f"{key} {number} is past NbFrame {nb}")
+        if ed is not None and ed == es:
+            self.add(path, f"ED and ES are the same frame ({ed})")
         for seq_path, geometry in self.geometries.items():
             if seq_path.parent != path.parent or _sequence_view(seq_path) != view:
                 continue
             frames = geometry.shape[0]
+            swapped = axis_order_problem(geometry.shape, nb) if frames > 1 else None
+            if swapped:
+                self.add(seq_path, swapped)
+                continue
             if nb is not None and frames < nb:
                 self.add(seq_path, f"{frames} frames, fewer than NbFrame {nb} in {path.name}")
                 continue

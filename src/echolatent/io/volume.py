@@ -19,10 +19,12 @@ import numpy as np
 import SimpleITK as sitk  # noqa: N813
 
 from echolatent.errors import InputError
+from echolatent.io.payload import payload_problem
 
 log = logging.getLogger(__name__)
 
 SUPPORTED_SUFFIXES = (".nii.gz", ".nii", ".mhd")
+MIN_FRAME_SIDE = 16  # pixels: a thinner frame is a sequence whose axes were saved in the wrong order
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,19 @@ class Geometry:
             (self.direction[0], self.direction[1], 0.0, self.direction[2], self.direction[3], 0.0, 0.0, 0.0, 1.0),
         )
 
+    def mismatch(self, other: Geometry, other_name: str = "its image's") -> str | None:
+        """Why a mask of this geometry does not fit ``other`` (shape, spacing, orientation), else None.
+
+        ``other_name`` names ``other`` in the message (``"... does not match <other_name> <value>"``).
+        """
+        if self.shape != other.shape:
+            return f"shape {self.shape} (T, H, W) does not match {other_name} {other.shape}"
+        if not np.allclose(self.spacing_xyz, other.spacing_xyz, rtol=1e-3, atol=1e-6):
+            return f"spacing {self.spacing} mm does not match {other_name} {other.spacing}"
+        if not np.allclose(self.direction, other.direction, atol=1e-4):
+            return f"orientation {self.direction} does not match {other_name} {other.direction}"
+        return None
+
     @classmethod
     def from_image(cls, image: sitk.Image) -> Geometry:
         """The geometry of a SimpleITK image."""
@@ -84,6 +99,22 @@ class Geometry:
         if t == 1:
             return cls((w, h), (sx, sy), (0.0, 0.0), (1.0, 0.0, 0.0, 1.0))
         return cls((w, h, t), (sx, sy, 1.0), (0.0, 0.0, 0.0), (1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0))
+
+
+def axis_order_problem(shape: tuple[int, int, int], nb_frame: int | None = None) -> str | None:
+    """Why a sequence of ``shape`` (T, H, W) looks saved with its axes in the wrong order, else None.
+
+    Flagged: a frame side of fewer than :data:`MIN_FRAME_SIDE` pixels with more frames than that side (a W x H x T
+    file read as T x H x W), or a cfg ``NbFrame`` that the frame axis misses but a pixel axis matches.
+    """
+    frames, height, width = shape
+    side = min(height, width)
+    hint = "the axes look swapped (expected frames x height x width: W x H x T on disk)"
+    if side < MIN_FRAME_SIDE and frames > side:
+        return f"{frames} frames of {height} x {width} pixels: {hint}"
+    if nb_frame is not None and frames != nb_frame and nb_frame in (height, width):
+        return f"{frames} frames of {height} x {width} pixels while the cfg's NbFrame is {nb_frame}: {hint}"
+    return None
 
 
 def image_suffix(path: str | Path) -> str:
@@ -112,6 +143,17 @@ def _count_non_finite(path: Path, array: np.ndarray) -> int:
     return int((~np.isfinite(array)).sum())
 
 
+def _require_readable(path: Path) -> None:
+    """InputError naming the reason when ``path`` cannot be opened for reading (permissions, I/O error)."""
+    try:
+        with open(path, "rb") as handle:
+            handle.read(1)
+    except PermissionError:
+        raise InputError(path, "unreadable (permission denied)") from None
+    except OSError as err:
+        raise InputError(path, f"unreadable ({err.strerror or type(err).__name__})") from None
+
+
 def read_image(path: str | Path) -> tuple[np.ndarray, Geometry]:
     """Read a NIfTI or MHD file.
 
@@ -128,6 +170,10 @@ def read_image(path: str | Path) -> tuple[np.ndarray, Geometry]:
         raise InputError(path, "file not found")
     if path.stat().st_size == 0:
         raise InputError(path, "empty file")
+    _require_readable(path)
+    problem = payload_problem(path)
+    if problem:
+        raise InputError(path, problem)
     try:
         image = sitk.ReadImage(str(path))
     except RuntimeError as err:

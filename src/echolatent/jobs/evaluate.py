@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from echolatent.errors import InputError
-from echolatent.io.camus import EchoSequence, SequenceRef, load_sequence
+from echolatent.io.camus import EchoSequence, SequenceRef, load_sequence, require_same_grid
 from echolatent.io.discovery import masks_with_suffix, truth_refs
 from echolatent.jobs import loop
 from echolatent.measure.cohort import clinical_table, truth_temporal, truth_thresholds, truth_validity
@@ -20,6 +20,7 @@ from echolatent.measure.sequence import SequenceMeasures, measure_sequence
 from echolatent.measure.summary import summarise
 from echolatent.measure.temporal import TemporalThresholds
 from echolatent.measure.validity import ValidityThresholds
+from echolatent.outdir import guarded_output
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +75,11 @@ class EvaluateJob:
         ref, gt = item
         pred = loop.with_spacing_rule(load_sequence(ref, image=False))
         if gt is not None:
-            if gt.mask.shape != pred.mask.shape:
-                raise InputError(ref.mask, f"shape {pred.mask.shape} differs from ground truth {gt.mask.shape}")
+            require_same_grid(pred, gt, "ground truth")
             pred = align_to_truth(pred, gt)
+            if not gt.mask.any():
+                log.warning("%s: the ground truth is empty in every frame (no LV, MYO or LA): its scores mean "
+                            "nothing", gt.ref.mask)
         measures = measure_sequence(pred.mask, pred.spacing, gt=gt.mask if gt else None, thresholds=self.thresholds,
                                     validity_thresholds=self.validity_thresholds, instants=pred.instants)
         return Evaluated(loop.sequence_ids(ref), measures, pred, gt)
@@ -109,8 +112,10 @@ def evaluate(
         The summary dict written to ``out/summary.json``.
 
     Raises:
-        InputError: no prediction found, a prediction without ground truth, or mismatched shapes.
+        InputError: no prediction found, a prediction without ground truth, or of another shape, spacing or
+            orientation.
     """
     job = EvaluateJob(Path(pred_root), Path(gt_root) if gt_root is not None else None, Path(out), pred_suffix,
                       gt_suffix, thresholds, validity_thresholds)
-    return loop.run_folder_job(job, progress)
+    with guarded_output(out, [pred_root, gt_root], command="evaluate"):
+        return loop.run_folder_job(job, progress)

@@ -17,6 +17,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from echolatent.errors import InputError
+from echolatent.outdir import guarded_output
 
 
 def check_output(out: Path, overwrite: bool, source: Path | None = None) -> None:
@@ -33,10 +34,16 @@ def check_output(out: Path, overwrite: bool, source: Path | None = None) -> None
 def staged_output(out: str | Path, overwrite: bool = False, source: str | Path | None = None) -> Iterator[Path]:
     """Yield an empty staging folder ``OUT.partial-<pid>`` beside ``out``; rename it to ``out`` on success.
 
-    On error the staging folder is deleted and ``out`` is left as it was.
+    On error the staging folder is deleted and ``out`` is left as it was. The whole block holds ``out``'s lock
+    (:func:`echolatent.outdir.guarded_output`: a second run into ``out`` fails at once).
     """
     out = Path(out)
     check_output(out, overwrite, Path(source) if source is not None else None)
+    with guarded_output(out, [source], command="run"):
+        yield from _staged(out)
+
+
+def _staged(out: Path) -> Iterator[Path]:
     out.parent.mkdir(parents=True, exist_ok=True)
     stage = out.parent / f"{out.name}.partial-{os.getpid()}"
     shutil.rmtree(stage, ignore_errors=True)

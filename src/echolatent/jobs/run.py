@@ -24,7 +24,7 @@ import torch
 
 from echolatent.errors import InputError
 from echolatent.files import write_json_atomic
-from echolatent.io.camus import EchoSequence, SequenceRef, load_sequence, output_path, write_mask
+from echolatent.io.camus import EchoSequence, SequenceRef, load_sequence, output_path, require_same_grid, write_mask
 from echolatent.io.discovery import pair_truth, select_refs
 from echolatent.jobs import loop
 from echolatent.jobs.output import file_log, staged_output, versions
@@ -56,15 +56,18 @@ def process_pair(pair: Pair, out: Path, segmenter: Segmenter, smoother: Sequence
         ``(SequenceResult, the loaded sequence without arrays, with the spacing used)``.
 
     Raises:
-        InputError: unreadable image or ground truth, ground truth of another shape.
+        InputError: unreadable image or ground truth, ground truth of another shape, spacing or orientation.
     """
     ref, gt_ref = pair
     seq = loop.with_spacing_rule(load_sequence(ref, mask=False), spacing_mode)
     gt = None
     if gt_ref is not None:
-        gt = load_sequence(gt_ref, image=False).mask
-        if gt.shape != seq.image.shape:
-            raise InputError(gt_ref.mask, f"shape {gt.shape} differs from image {seq.image.shape}")
+        gt_seq = load_sequence(gt_ref, image=False)
+        require_same_grid(gt_seq, seq)
+        gt = gt_seq.mask
+        if not gt.any():
+            log.warning("%s: the ground truth is empty in every frame (no LV, MYO or LA): its scores mean nothing",
+                        gt_ref.mask)
     result = process_sequence(seq.image, seq.spacing, segmenter, smoother, gt=gt, instants=seq.instants,
                               thresholds=thresholds, batch_size=batch_size, ids=loop.sequence_ids(ref),
                               on_stage=on_stage)

@@ -11,6 +11,7 @@ from pathlib import Path
 from echolatent.io.camus import SequenceRef, load_sequence, output_path, write_mask
 from echolatent.io.discovery import select_refs
 from echolatent.jobs.loop import Progress, run_folder_job
+from echolatent.outdir import guarded_output
 from echolatent.segment import Segmenter, segment_masks
 
 log = logging.getLogger(__name__)
@@ -67,4 +68,5 @@ def segment_path(
         InputError: missing source, no image, a bad image file.
     """
     job = SegmentJob(Path(source), Path(out), segmenter, kinds, batch_size)
-    return [Path(p) for p in run_folder_job(job, progress)["written"]]
+    with guarded_output(out, [source], command="segment"):
+        return [Path(p) for p in run_folder_job(job, progress)["written"]]

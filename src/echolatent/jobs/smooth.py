@@ -18,6 +18,7 @@ from echolatent.io.discovery import mask_sequences
 from echolatent.jobs import loop
 from echolatent.measure.sequence import SequenceMeasures, measure_sequence
 from echolatent.measure.summary import summarise
+from echolatent.outdir import guarded_output
 from echolatent.temporal.strategy import SequenceSmoother
 
 log = logging.getLogger(__name__)
@@ -84,8 +85,9 @@ class SmoothJob:
             "after": summarise([(d.ids, d.after) for d in done], {}, None, thresholds) if done else None,
             "sequences": {d.ids["sequence"]: d.report for d in done},
         }
-        measured = [(d.ids, stage, m) for d in done for stage, m in (("before", d.before), ("after", d.after))]
-        loop.write_tables(self.out, *loop.table_rows(measured), summary)
+        if done:  # nothing smoothed: no tables that would look like a finished job
+            measured = [(d.ids, stage, m) for d in done for stage, m in (("before", d.before), ("after", d.after))]
+            loop.write_tables(self.out, *loop.table_rows(measured), summary)
         return summary
 
 
@@ -97,4 +99,5 @@ def smooth_folder(source: str | Path, out: str | Path, smoother: SequenceSmoothe
     Raises:
         InputError: no mask sequence under ``source``.
     """
-    return loop.run_folder_job(SmoothJob(Path(source), Path(out), smoother), progress)
+    with guarded_output(out, [source], command="smooth"):
+        return loop.run_folder_job(SmoothJob(Path(source), Path(out), smoother), progress)

@@ -40,11 +40,12 @@ def truth_validity(gts, validity_thresholds) -> dict | None:
     """Validity rates of loaded ground-truth sequences (None without any)."""
     if not gts:
         return None
-    report = check_validity(np.concatenate([g.mask for g in gts]), validity_thresholds)
+    reports = [check_validity(g.mask, validity_thresholds) for g in gts]  # one by one: frame sizes may differ
+    valid = np.concatenate([r.valid for r in reports])
     return {
-        "rate": float(report.valid.mean()),
-        "frames": int(report.valid.size),
-        "per_criterion": {k: float(v.mean()) for k, v in report.passed.items()},
+        "rate": float(valid.mean()),
+        "frames": int(valid.size),
+        "per_criterion": {k: float(np.concatenate([r.passed[k] for r in reports]).mean()) for k in reports[0].passed},
     }
 
 

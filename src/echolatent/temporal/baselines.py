@@ -50,8 +50,8 @@ class FilterSmoother:
             raise ValueError(f"unknown filter method {method!r}; expected one of {tuple(FILTERS)}")
         self.method = method
         self.validity_thresholds = validity_thresholds
-        if thresholds is None and not isinstance(model, torch.nn.Module):
-            thresholds = stored_thresholds(model, required=False)
+        if thresholds is None and not isinstance(model, torch.nn.Module):  # a file given must be readable
+            thresholds = stored_thresholds(model, required=model is not None)
         self.thresholds = thresholds
         self._warned = False
 

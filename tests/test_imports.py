@@ -15,11 +15,12 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "echolatent"
 #: (``echolatent`` is the package's own ``__init__``; ``weights`` holds the shipped model files.)
 LAYERS = (
     ("cli",),
+    ("cohort",),
     ("jobs", "explore"),
     ("report", "pipeline", "train"),
     ("temporal", "latent", "measure", "segment"),
     ("models", "io", "synth"),
-    ("errors", "files", "labels", "resample", "cleanup", "outdir", "options", "weights", "echolatent"),
+    ("errors", "files", "labels", "resample", "cleanup", "outdir", "options", "device", "weights", "echolatent"),
 )
 LEVEL = {name: len(LAYERS) - i for i, names in enumerate(LAYERS) for name in names}
 

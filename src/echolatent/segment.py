@@ -19,7 +19,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from echolatent.errors import InputError
-from echolatent.models.unet import UNetConfig, load_unet, normalise_frames
+from echolatent.models.unet import UNetConfig, load_unet_members, normalise_frames
 from echolatent.resample import resize_frames, resize_probs
 
 log = logging.getLogger(__name__)
@@ -31,37 +31,53 @@ MIN_FRAME_SIZE = 8
 
 @dataclass
 class Segmenter:
-    """A U-Net ready for inference: network (eval mode), its config, free-form metadata, source file."""
+    """A U-Net ready for inference: network (eval mode), its config, free-form metadata, source file.
+
+    ``members`` are further networks of an ensemble (each with its own input size): their softmax
+    probabilities, resampled to the main network's grid, are averaged with the main network's.
+    """
 
     model: nn.Module
     config: UNetConfig
     meta: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    members: tuple[tuple[nn.Module, UNetConfig], ...] = ()
 
     @torch.inference_mode()
     def forward(self, grid: torch.Tensor) -> torch.Tensor:
-        """``(N, 1, S, S)`` normalised frames on the network grid -> ``(N, C, S, S)`` float32 logits."""
+        """``(N, 1, S, S)`` normalised frames on the main network's grid -> ``(N, C, S, S)`` float32 logits."""
         return self.model(grid.to(self.device)).float()
+
+    def _softmax(self, model: nn.Module, config: UNetConfig, frames: np.ndarray) -> torch.Tensor:
+        size = (config.input_size, config.input_size)
+        grid = torch.from_numpy(resize_frames(frames, size)).to(self.device)
+        return torch.softmax(model(normalise_frames(grid, config.normalisation)).float(), dim=1).cpu()
 
     @torch.inference_mode()
     def probabilities(self, frames: np.ndarray) -> torch.Tensor:
-        """``(N, H, W)`` raw intensities -> ``(N, C, S, S)`` float32 softmax on the network grid (S = input size)."""
+        """``(N, H, W)`` raw intensities -> ``(N, C, S, S)`` float32 softmax on the main network's grid
+        (S = its input size), averaged over the ensemble's members."""
+        probs = self._softmax(self.model, self.config, frames)
         size = (self.config.input_size, self.config.input_size)
-        grid = torch.from_numpy(resize_frames(frames, size)).to(self.device)
-        return torch.softmax(self.forward(normalise_frames(grid, self.config.normalisation)), dim=1).cpu()
+        for model, config in self.members:
+            probs += resize_probs(self._softmax(model, config, frames), size)
+        return probs / (1 + len(self.members)) if self.members else probs
 
 
 def load_segmenter(path: str | Path | None = None, device: str | torch.device = "cpu") -> Segmenter:
-    """Load a U-Net ``.pt`` file (``None``: the shipped ``weights/unet.pt``) for inference on ``device``.
+    """Load a U-Net ``.pt`` file, one network or an ensemble (``None``: the shipped ``weights/unet.pt``), for
+    inference on ``device``. The member with the largest input size is the main network.
 
     Raises:
         InputError: missing, unreadable or foreign model file.
     """
     path = Path(path) if path is not None else DEFAULT_WEIGHTS
-    model, config, meta = load_unet(path)
+    networks, meta = load_unet_members(path)
     device = torch.device(device)
-    return Segmenter(model.to(device).eval(), config, meta, path, device)
+    networks = sorted(networks, key=lambda member: -member[1].input_size)
+    (model, config), others = networks[0], tuple((m.to(device).eval(), c) for m, c in networks[1:])
+    return Segmenter(model.to(device).eval(), config, meta, path, device, others)
 
 
 def _check_frames(images: np.ndarray) -> np.ndarray:

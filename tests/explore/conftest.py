@@ -12,11 +12,15 @@ import pytest
 import torch
 
 from echolatent.explore.latent_view import LatentView
+from echolatent.explore.map_view import MapView
 from echolatent.explore.results_view import ResultsView
 from echolatent.explore.server import Explorer, ExplorerServer, make_server
 from echolatent.io.volume import Geometry, write_like
 from echolatent.labels import Label
-from echolatent.latent.codec import load_model
+from echolatent.latent.codec import encode_masks, load_model
+from echolatent.latent.map_data import MapData, Trajectory, map_payload, write_map_json
+from echolatent.latent.projection import fit_pca
+from echolatent.measure.attributes import compute_attributes
 
 NAME = "patient0001_4CH_half_sequence"
 
@@ -84,10 +88,12 @@ def serving(explorer: Explorer) -> Iterator[ExplorerServer]:
 
 
 @pytest.fixture(scope="module")
-def server(shipped_view: LatentView, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ExplorerServer]:
-    """The shipped model and a tiny results folder, served on a free port (one per test module)."""
+def server(shipped_view: LatentView, map_file: Path, tmp_path_factory: pytest.TempPathFactory) \
+        -> Iterator[ExplorerServer]:
+    """The shipped model, a tiny results folder and a latent map, served on a free port (one per test module)."""
     results = write_results(tmp_path_factory.mktemp("served") / "results")
-    with serving(Explorer(shipped_view, ResultsView(results))) as running:
+    with serving(Explorer(shipped_view, ResultsView(results), MapView.from_file(map_file, shipped_view.model))) \
+            as running:
         yield running
 
 
@@ -95,3 +101,17 @@ def server(shipped_view: LatentView, tmp_path_factory: pytest.TempPathFactory) -
 def serve():
     """The :func:`serving` context manager, for tests that build their own :class:`Explorer`."""
     return serving
+
+
+def write_map(view: LatentView, folder: Path) -> Path:
+    """``folder/latent_map.json``: a PCA map of 12 synthetic hearts encoded by ``view``'s model, with a trajectory."""
+    masks = np.concatenate([heart_masks(6), heart_masks(6, size=56)[:, 4:52, 4:52]])
+    data = MapData([f"heart{i}" for i in range(12)], encode_masks(view.model, masks),
+                   compute_attributes(masks, (0.5, 0.5)))
+    track = Trajectory(NAME, {"pred": data.codes[:4], "post": data.codes[1:5]})
+    return write_map_json(map_payload(data, fit_pca(data.codes), view.model.config.kind, "hearts", track), folder)
+
+
+@pytest.fixture(scope="session")
+def map_file(shipped_view: LatentView, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_map(shipped_view, tmp_path_factory.mktemp("map"))

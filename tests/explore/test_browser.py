@@ -11,6 +11,7 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from echolatent.explore.results_view import ResultsView
@@ -102,3 +103,27 @@ def test_documentation_screenshot(page, server, shipped_view, serve, tmp_path: P
         target = Path(os.environ["ECHOLATENT_SCREENSHOT"])
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(shot, target)
+
+
+def test_map_panel_places_the_slider_code(page, server, shipped_view, tmp_path: Path) -> None:
+    """The map panel draws the dataset and moves the current code's mark as a slider moves, by the PCA loading."""
+    page.goto(server.url)
+    page.wait_for_selector("body[data-ready='1']", timeout=20000)
+    assert page.is_visible("#map-panel") and page.is_visible("#map-track-legend")
+    assert "LV area (mm²)" in page.inner_text("#map-colour")
+    assert page.text_content("td:has(+ #attr-lv_area)") == "lv_area (px²)"
+    dim = shipped_view.model.config.attributes.index("lv_area")
+    axes = server.explorer.map.pca.components
+    before = (float(page.get_attribute("#map", "data-x")), float(page.get_attribute("#map", "data-y")))
+    assert before == pytest.approx(server.explorer.map.place(shipped_view.reference), abs=1e-4)
+    z_before = np.array(page.evaluate("state.z"))
+    move_slider(page, dim, z_before[dim] + 1.5)
+    z_after = np.array(page.evaluate("state.z"))
+    after = (float(page.get_attribute("#map", "data-x")), float(page.get_attribute("#map", "data-y")))
+    step = z_after - z_before
+    assert np.count_nonzero(step) == 1 and step[dim] == pytest.approx(1.5, abs=0.05)
+    assert np.subtract(after, before) == pytest.approx(axes[:, dim] * step[dim], abs=1e-4)  # moved by the loading
+    page.select_option("#map-colour", "lv_orientation")
+    shot = tmp_path / "map_panel.png"
+    page.locator("#map-panel").screenshot(path=str(shot))
+    assert shot.stat().st_size > 5_000

@@ -9,6 +9,7 @@ import pytest
 
 from echolatent.errors import InputError
 from echolatent.explore.results_view import ResultsView, list_sequences
+from echolatent.io.volume import Geometry, write_like
 from echolatent.measure.attributes import compute_attributes
 
 
@@ -38,6 +39,18 @@ def test_summary_holds_the_attribute_curves(results_folder: Path, sequence_name:
     expected = compute_attributes(make_hearts(4), (0.5, 0.5))["lv_area"]
     np.testing.assert_allclose(summary["attributes"]["post"]["lv_area"], expected)
     assert np.all(np.diff(summary["attributes"]["pred"]["lv_area"]) < 0)  # the test LV shrinks
+    assert summary["units"]["lv_area"] == "mm²" and summary["units"]["lv_orientation"] == "°"
+
+
+def test_a_one_millimetre_header_is_measured_in_pixels(tmp_path: Path, sequence_name: str, make_hearts) -> None:
+    """A 1 x 1 mm header means an unknown pixel size (camus224): the curves are in pixels and say so."""
+    folder = tmp_path / "patient0001"
+    folder.mkdir()
+    masks = make_hearts(4)
+    write_like(masks, Geometry.default(masks.shape, (1.0, 1.0)), folder / f"{sequence_name}_post.nii.gz")
+    summary = ResultsView(tmp_path).summary(sequence_name)
+    assert summary["units"]["lv_area"] == "px²" and summary["units"]["lv_length"] == "px"
+    np.testing.assert_allclose(summary["attributes"]["post"]["lv_area"], compute_attributes(masks)["lv_area"])
 
 
 def test_unknown_name_is_refused(results_folder: Path) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from echolatent.explore.server import MAX_BODY, ExplorerServer
@@ -112,3 +114,23 @@ def test_without_results_folder(shipped_view, serve) -> None:
     with serve(Explorer(shipped_view)) as running:
         assert json.loads(call(running, "/api/sequences")[2]) == {"sequences": []}
         assert call(running, "/api/sequence?name=x")[0] == 404
+
+
+def test_http_map_route_and_decode_position(server, map_file: Path) -> None:
+    status, kind, body = call(server, "/api/map")
+    assert status == 200 and kind == "application/json"
+    served = json.loads(body)
+    assert served["x"] == json.loads(map_file.read_text())["x"] and "pca" not in served
+    assert json.loads(call(server, "/api/model")[2])["map"] is True
+    z = [0.0] * server.explorer.latent.latent_dim
+    status, answer = decode(server, z)
+    assert status == 200 and np.allclose(answer["map"], server.explorer.map.place(np.zeros(len(z))))
+
+
+def test_without_a_map(shipped_view, serve) -> None:
+    from echolatent.explore.server import Explorer
+
+    with serve(Explorer(shipped_view)) as running:
+        assert call(running, "/api/map")[0] == 404
+        status, answer = decode(running, [0.0] * shipped_view.latent_dim)
+        assert status == 200 and "map" not in answer

@@ -92,9 +92,11 @@ def test_cli_rejects_a_bad_model_kind(tmp_path):
     import echolatent.cli.train_cmds  # noqa: F401  (registers the command)
     from echolatent.cli.app import app
 
-    result = CliRunner().invoke(app, ["train", "vae", str(tmp_path), "--out", str(tmp_path / "run"), "--model", "gan"])
+    result = CliRunner().invoke(app, ["train", "vae", str(tmp_path), "--out", str(tmp_path / "run"), "--kind", "gan"])
     assert result.exit_code == 2
     assert "unknown model kind 'gan'" in result.output
+    old = CliRunner().invoke(app, ["train", "vae", str(tmp_path), "--out", str(tmp_path / "run"), "--model", "gan"])
+    assert old.exit_code == 2 and "--model is now --kind" in old.output and "'gan'" in old.output
     both = ["train", "vae", str(tmp_path), "--out", str(tmp_path / "run"), "--init", "a.pt", "--init-decoder", "b.pt"]
     result = CliRunner().invoke(app, both)
     assert result.exit_code == 2 and "not both" in result.output

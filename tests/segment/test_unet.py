@@ -7,7 +7,9 @@ import pytest
 import torch
 
 from echolatent.errors import InputError
-from echolatent.models.unet import UNetConfig, build_unet, load_unet, normalise_frames, save_unet
+from echolatent.models.unet import UNetConfig, build_unet, load_unet, normalise_frames, save_unet, save_unet_ensemble
+from echolatent.resample import resize_probs
+from echolatent.segment import load_segmenter
 
 from .conftest import TINY
 
@@ -68,3 +70,21 @@ def test_load_unet_bad_files(tmp_path):
     torch.save({"weights": np.zeros(3).tolist()}, foreign)
     with pytest.raises(InputError, match="not an echolatent U-Net file"):
         load_unet(foreign)
+
+
+def test_an_ensemble_file_averages_its_members_probabilities(tmp_path):
+    """Two networks of different input sizes in one file: the segmenter's probabilities are their mean."""
+    torch.manual_seed(0)
+    small, large = UNetConfig(input_size=32), UNetConfig(input_size=48)
+    nets = [(build_unet(small).eval(), small), (build_unet(large).eval(), large)]
+    path = save_unet_ensemble(nets, tmp_path / "ens.pt", {"name": "two"})
+    for net, config in nets:
+        save_unet_ensemble([(net, config)], tmp_path / f"one{config.input_size}.pt")
+    frames = np.random.default_rng(0).integers(0, 255, (3, 40, 44)).astype(np.uint8)
+    ensemble = load_segmenter(path)
+    assert ensemble.config.input_size == 48 and len(ensemble.members) == 1  # the larger grid is the main one
+    p_small = load_segmenter(tmp_path / "one32.pt").probabilities(frames)
+    p_large = load_segmenter(tmp_path / "one48.pt").probabilities(frames)
+    expected = (p_large + resize_probs(p_small, (48, 48))) / 2
+    assert torch.allclose(ensemble.probabilities(frames), expected, atol=1e-6)
+    assert not torch.allclose(p_large, expected, atol=1e-3)

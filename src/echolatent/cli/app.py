@@ -12,17 +12,20 @@ from typing import Annotated
 import typer
 
 from echolatent import __version__
+from echolatent.cli.progress import set_quiet
 from echolatent.errors import EcholatentError
 
+# Plain help (rich_markup_mode=None): flags shown as flags, no box drawing or colour codes in redirected output.
+PLAIN = {"no_args_is_help": True, "rich_markup_mode": None}
 app = typer.Typer(
     help="echolatent: anatomically plausible, temporally consistent echocardiography segmentation.",
-    no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    **PLAIN,
 )
-data_app = typer.Typer(help="Synthetic data, corruption and dataset checks.", no_args_is_help=True)
-train_app = typer.Typer(help="Train the segmentation U-Net or a shape model.", no_args_is_help=True)
-latent_app = typer.Typer(help="Explore a shape model's latent space.", no_args_is_help=True)
+data_app = typer.Typer(help="Synthetic data, corruption and dataset checks.", **PLAIN)
+train_app = typer.Typer(help="Train the segmentation U-Net or a shape model.", **PLAIN)
+latent_app = typer.Typer(help="Explore a shape model's latent space.", **PLAIN)
 app.add_typer(data_app, name="data")
 app.add_typer(train_app, name="train")
 app.add_typer(latent_app, name="latent")
@@ -43,6 +46,7 @@ COMMAND_MODULES = (
     "echolatent.cli.segment_cmd",
     "echolatent.cli.smooth_cmd",
     "echolatent.cli.run_cmds",
+    "echolatent.cli.cohort_cmds",
     "echolatent.cli.explore_cmd",
 )
 
@@ -56,11 +60,13 @@ def _print_version(value: bool) -> None:
 @app.callback()
 def _root(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug messages."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars, warnings and errors only."),
     version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
                                  help="Print the version and exit."),
 ) -> None:
+    set_quiet(quiet)
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
+        level=logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO,
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )

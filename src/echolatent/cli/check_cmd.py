@@ -10,12 +10,14 @@ import typer
 from tqdm import tqdm
 
 from echolatent.cli.app import data_app
+from echolatent.cli.progress import progress_bar
 from echolatent.io.check import check_dataset, dataset_files
 
 
 @data_app.command("check")
 def check(
-    data: Annotated[Path, typer.Argument(help="CAMUS root (database_nifti/ or training/), patient folder or a file.")],
+    data: Annotated[Path, typer.Argument(
+        metavar="DATA", help="CAMUS root (database_nifti/ or training/), patient folder or a file.")],
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar on stderr.")] = True,
 ) -> None:
     """Verify a dataset: files readable, shapes, spacing, labels 0-3, structures present, cfg and splits.
@@ -23,7 +25,8 @@ def check(
     Prints one line per problem, ``<file>: <problem>``, then a summary; exit code 1 when any problem, else 0.
     """
     total = len(dataset_files(data)) if data.exists() else 0
-    with tqdm(total=total, desc="checking", unit="file", disable=not progress or total == 0, leave=False) as bar:
+    bar = progress_bar("checking", "file", total, leave=False) if progress and total else tqdm(disable=True)
+    with bar:
         problems = check_dataset(data, on_file=lambda _path: bar.update())
     for problem in problems:
         typer.echo(str(problem))

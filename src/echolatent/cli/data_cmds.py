@@ -6,20 +6,19 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from tqdm import tqdm
 
 from echolatent.cli.app import data_app
+from echolatent.cli.progress import progress_bar
 from echolatent.outdir import guarded_output
 
 
 @data_app.command("synth")
 def synth(
-    out: Annotated[
-        Path, typer.Argument(help="Output root (CAMUS layout: database_nifti/, database_split/, truth.json).")
-    ],
-    patients: Annotated[int, typer.Option("--patients", "-n", min=1, help="Number of patients.")] = 10,
-    frames: Annotated[int, typer.Option("--frames", "-t", min=2, help="Frames per half sequence (ED -> ES).")] = 20,
-    size: Annotated[int, typer.Option("--size", "-s", min=16, help="Square image size in pixels.")] = 256,
+    out: Annotated[Path, typer.Argument(
+        metavar="OUT", help="Output root (CAMUS layout: database_nifti/, database_split/, truth.json).")],
+    patients: Annotated[int, typer.Option("--patients", min=1, help="Number of patients.")] = 10,
+    frames: Annotated[int, typer.Option("--frames", min=2, help="Frames per half sequence (ED -> ES).")] = 20,
+    size: Annotated[int, typer.Option("--size", min=16, help="Square image size in pixels.")] = 256,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, identical files).")] = 0,
     full_cycle: Annotated[bool, typer.Option("--full-cycle", help="Also write full-cycle _sequence files.")] = False,
     previews: Annotated[
@@ -29,7 +28,7 @@ def synth(
     """Write a synthetic dataset with known volumes and EF, in the CAMUS layout."""
     from echolatent.synth.dataset import write_synthetic_dataset
 
-    with guarded_output(out, command="data synth"), tqdm(total=patients, desc="synth", unit="patient") as bar:
+    with guarded_output(out, command="data synth"), progress_bar("synth", "patient", patients) as bar:
         write_synthetic_dataset(
             out,
             patients=patients,
@@ -45,8 +44,9 @@ def synth(
 
 @data_app.command("corrupt")
 def corrupt(
-    masks: Annotated[Path, typer.Argument(help="CAMUS root, patient folder or mask file holding *_gt masks.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output root for <patient>/<name>_pred.nii.gz.")],
+    masks: Annotated[Path, typer.Argument(
+        metavar="MASKS", help="CAMUS root, patient folder or mask file holding *_gt masks.")],
+    out: Annotated[Path, typer.Option("--out", help="Output root for <patient>/<name>_pred.nii.gz.")],
     severity: Annotated[str, typer.Option("--severity", help="low, medium, high or a number in [0, 1].")] = "medium",
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, identical files).")] = 0,
 ) -> None:
@@ -57,7 +57,7 @@ def corrupt(
         severity_value(severity)
     except ValueError as err:
         raise typer.BadParameter(str(err), param_hint="--severity") from None
-    with guarded_output(out, [masks], command="data corrupt"), tqdm(desc="corrupt", unit="file") as bar:
+    with guarded_output(out, [masks], command="data corrupt"), progress_bar("corrupt", "file") as bar:
 
         def advance(done: int, total: int) -> None:
             bar.total = total

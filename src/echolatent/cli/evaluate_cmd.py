@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
-from tqdm import tqdm
 
 from echolatent.cli.app import ValidityOption, app, bar_progress
+from echolatent.cli.progress import progress_bar
 from echolatent.options import check_mask_suffix, load_option_file
 
 
@@ -33,7 +33,7 @@ def evaluate_command(
     check_mask_suffix(suffix)
     temporal = load_option_file(thresholds, TemporalThresholds.load, "temporal thresholds") if thresholds else None
     limits = load_option_file(validity, ValidityThresholds.load, "validity thresholds") if validity else None
-    with tqdm(desc="evaluate", unit="seq") as bar:
+    with progress_bar("evaluate", "seq") as bar:
         summary = evaluate(pred, gt, out, pred_suffix=suffix, thresholds=temporal, validity_thresholds=limits,
                            progress=bar_progress(bar))
     print_summary(summary)

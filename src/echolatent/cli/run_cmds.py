@@ -10,11 +10,14 @@ import typer
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
+from echolatent.cli import smoothing
 from echolatent.cli.app import app
+from echolatent.cli.cohort_cmds import DEVICE_HELP, FIGURES_HELP, check_figures, run_cohort_command
+from echolatent.cli.progress import progress_bar
 from echolatent.errors import EcholatentError
 from echolatent.options import check_threads
+from echolatent.outdir import check_output_folder
 
-METHOD_HELP = "Smoothing: exact (default), snake (castor's solver), gaussian (castor's baseline), none."
 SPACING_HELP = ("auto: the header's pixel size unless it is exactly 1 x 1 mm (files without a known size), "
                 "header: always the header's, none: measure in pixels.")
 
@@ -27,7 +30,7 @@ def stage_bars():
     def progress(stage: str, done: int, total: int) -> None:
         unit = "patient" if stage == "synth" else "seq"
         if stage not in bars:
-            bars[stage] = tqdm(total=total, desc=f"{stage:>8}", unit=unit, position=len(bars), leave=True)
+            bars[stage] = progress_bar(f"{stage:>8}", unit, total, position=len(bars), leave=True)
         bar = bars[stage]
         bar.total = total
         bar.update(done - bar.n)
@@ -42,13 +45,10 @@ def stage_bars():
             bar.close()
 
 
-def _check_choices(method: str, spacing: str) -> None:
+def _check_spacing(spacing: str) -> None:
     from echolatent.io.readers import SPACING_MODES
-    from echolatent.temporal.strategy import METHODS
 
     # EcholatentError, not typer.BadParameter: main() turns it into a one-line error with exit code 2
-    if method not in METHODS:
-        raise EcholatentError(f"--method: unknown method {method!r}; choose from {', '.join(METHODS)}")
     if spacing not in SPACING_MODES:
         raise EcholatentError(f"--spacing: unknown mode {spacing!r}; choose from {', '.join(SPACING_MODES)}")
 
@@ -68,22 +68,53 @@ def run_command(
     out: Annotated[Path, typer.Option("--out", help="Output folder (report.html, masks, tables).")],
     model: Annotated[Path | None, typer.Option("--model", help="U-Net .pt file (default: shipped weights).")] = None,
     vae: Annotated[Path | None, typer.Option("--vae", help="Shape model file (default: shipped AR-VAE).")] = None,
-    method: Annotated[str, typer.Option("--method", help=METHOD_HELP)] = "exact",
+    method: smoothing.Method = "exact",
+    thresholds: smoothing.Thresholds = None,
+    validity: smoothing.Validity = None,
+    reference: smoothing.Reference = None,
+    rounds: smoothing.Rounds = 6,
+    decode: smoothing.Decode = "residual",
+    input_sigmas: smoothing.InputSigmas = "0,1.2",
     gt: Annotated[Path | None, typer.Option("--gt", help="Ground truth root (default: _gt files beside the images).")]
     = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a non-empty OUT.")] = False,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Frames per U-Net forward pass.")] = 16,
     spacing: Annotated[str, typer.Option("--spacing", help=SPACING_HELP)] = "auto",
-    threads: Annotated[int, typer.Option("--threads", help="Torch CPU threads (0: torch's default).")] = 0,
+    threads: Annotated[int, typer.Option("--threads", help="Torch CPU threads (0: torch's default; "
+                                                          "1 per Dask worker).")] = 0,
+    workers: Annotated[int, typer.Option("--workers", min=0, help="Local Dask worker processes (0: none).")] = 0,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Address of a running Dask scheduler.")]
+    = None,
+    num_parts: Annotated[int, typer.Option("--num-parts", min=1, help="Split the sequences into K parts.")] = 1,
+    part_id: Annotated[int, typer.Option("--part-id", min=0, help="The part this run processes (0..K-1).")] = 0,
+    resume: Annotated[bool, typer.Option("--resume", help="Skip the sequences already complete in OUT.")] = False,
+    figures: Annotated[str, typer.Option("--figures", help=FIGURES_HELP)] = "all",
+    device: Annotated[str, typer.Option("--device", help=DEVICE_HELP)] = "cpu",
 ) -> None:
-    """Segment, smooth, measure and report: the whole job in one command."""
+    """Segment, smooth, measure and report: the whole job in one command (one process, or a cohort)."""
     from echolatent.jobs.run import run_job
 
-    _check_choices(method, spacing)
+    _check_spacing(spacing)
+    check_figures(figures)
     _set_threads(threads)
+    check_output_folder(out, [source, reference])  # before the models load: a bad --out fails at once
+    options = {"thresholds": thresholds, "validity": validity, "reference": reference, "rounds": rounds,
+               "decode": decode, "input_sigmas": input_sigmas}
+    smoother = smoothing.build_smoother(vae, method, **options)
+    if workers or scheduler or num_parts > 1 or resume:
+        changed = ", ".join("--" + k.replace("_", "-") for k in smoothing.given(**options))
+        if changed:
+            raise EcholatentError(f"--workers/--scheduler/--num-parts/--resume run the default smoothing options "
+                                  f"only; drop {changed}")
+        run_cohort_command(source, out, workers=workers, scheduler=scheduler, num_parts=num_parts, part_id=part_id,
+                           resume=resume, overwrite=overwrite, gt=gt, model=model, vae=vae, method=method,
+                           spacing=spacing, batch_size=batch_size, figures=figures, device=device,
+                           threads=threads or 1)
+        return
     with stage_bars() as progress:
         summary = run_job(source, out, model=model, vae=vae, method=method, gt=gt, overwrite=overwrite,
-                          batch_size=batch_size, spacing=spacing, progress=progress)
+                          batch_size=batch_size, spacing=spacing, progress=progress, smoother=smoother,
+                          smoothing=smoothing.given(**options), figures=figures, device=device)
     _report_line(summary, out)
 
 
@@ -93,7 +124,13 @@ def demo_command(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a non-empty OUT.")] = False,
     model: Annotated[Path | None, typer.Option("--model", help="U-Net .pt file (default: shipped weights).")] = None,
     vae: Annotated[Path | None, typer.Option("--vae", help="Shape model file (default: shipped AR-VAE).")] = None,
-    method: Annotated[str, typer.Option("--method", help=METHOD_HELP)] = "exact",
+    method: smoothing.Method = "exact",
+    thresholds: smoothing.Thresholds = None,
+    validity: smoothing.Validity = None,
+    reference: smoothing.Reference = None,
+    rounds: smoothing.Rounds = 6,
+    decode: smoothing.Decode = "residual",
+    input_sigmas: smoothing.InputSigmas = "0,1.2",
     patients: Annotated[int, typer.Option("--patients", min=1, help="Synthetic patients.")] = 2,
     frames: Annotated[int, typer.Option("--frames", min=3, help="Frames per half sequence (ED -> ES).")] = 20,
     size: Annotated[int, typer.Option("--size", min=32, help="Image size in pixels.")] = 256,
@@ -103,11 +140,15 @@ def demo_command(
     """Write a small synthetic dataset with known truth and run the whole job on it."""
     from echolatent.jobs.run import run_demo
 
-    _check_choices(method, "auto")
     _set_threads(threads)
+    check_output_folder(out, [reference])
+    options = {"thresholds": thresholds, "validity": validity, "reference": reference, "rounds": rounds,
+               "decode": decode, "input_sigmas": input_sigmas}
+    smoother = smoothing.build_smoother(vae, method, **options)
     with stage_bars() as progress:
         summary = run_demo(out, overwrite=overwrite, model=model, vae=vae, method=method, patients=patients,
-                           frames=frames, size=size, seed=seed, progress=progress)
+                           frames=frames, size=size, seed=seed, progress=progress, smoother=smoother,
+                           smoothing=smoothing.given(**options))
     _report_line(summary, out)
 
 

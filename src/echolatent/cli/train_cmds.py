@@ -22,7 +22,7 @@ def _csv_ints(text: str) -> tuple[int, ...]:
 
 #: Help of the options whose text does not fit the signature's line.
 HELP = {
-    "--add-synthetic": "Add every mask frame found here.",
+    "--add-synthetic": "Synthetic dataset whose every mask frame is added to training; repeat for more.",
     "--encoder-channels": "Encoder widths, comma-separated (default: --channels).",
     "--head-channels": "Feature maps of a full-resolution decoder block before the logits (0: none).",
     "--loss-size": "Compute the reconstruction loss on probabilities resampled to this side (pixels), where inference "
@@ -50,29 +50,33 @@ def _opt(flag: str):
 
 @train_app.command("vae")
 def train_vae(
-    data: Annotated[Path, typer.Argument(help="Dataset root (CAMUS layout): training and validation splits.")],
+    data: Annotated[Path, typer.Argument(
+        metavar="DATA", help="Dataset root (CAMUS layout): training and validation splits.")],
     out: Annotated[Path, typer.Option("--out", help="Run folder (resumes from its last checkpoint).")],
-    model: Annotated[str, typer.Option("--model", help=f"Model kind: {', '.join(KINDS)}.")] = "ar-vae",
-    epochs: Annotated[int, typer.Option("--epochs", min=1)] = 30,
-    batch_size: Annotated[int, typer.Option("--batch-size", min=2)] = 16,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
+    kind: Annotated[str, typer.Option("--kind", help=f"Shape model kind: {', '.join(KINDS)}.")] = "ar-vae",
+    old_kind: Annotated[str | None, typer.Option(
+        "--model", hidden=True, help="Former name of --kind (elsewhere --model is a U-Net file).")] = None,
+    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Training epochs.")] = 30,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=2, help="Masks per batch.")] = 16,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (weights, batches, prior samples).")] = 0,
     devices: Annotated[str, typer.Option("--devices", help="Number of devices (or 'auto').")] = "1",
     strategy: Annotated[str, typer.Option("--strategy", help="Lightning strategy, e.g. ddp.")] = "auto",
     accelerator: Annotated[str, typer.Option("--accelerator", help="cpu, gpu or auto.")] = "auto",
-    add_synthetic: Annotated[Path | None, _opt("--add-synthetic")] = None,
+    add_synthetic: Annotated[list[Path] | None, _opt("--add-synthetic")] = None,
     input_size: Annotated[int, _opt("--input-size")] = 96,
     channels: Annotated[str, typer.Option("--channels", help="Encoder widths, comma-separated.")] = "16,32,64,128",
     encoder_channels: Annotated[str | None, _opt("--encoder-channels")] = None,
     head_channels: Annotated[int, _opt("--head-channels")] = 0,
     loss_size: Annotated[int, _opt("--loss-size")] = 0,
-    latent_dim: Annotated[int, typer.Option("--latent-dim")] = 16,
+    latent_dim: Annotated[int, typer.Option("--latent-dim", min=1, help="Size of the latent code.")] = 16,
     beta: Annotated[float | None, typer.Option("--beta", help="KL weight (default: the kind's).")] = None,
     gamma: Annotated[float | None, _opt("--gamma")] = None,
     delta: Annotated[float | None, typer.Option("--delta", help="tanh sharpness of the attribute loss.")] = None,
     no_attributes: Annotated[bool, typer.Option("--no-attributes", help="No attribute terms.")] = False,
-    lr: Annotated[float, typer.Option("--lr")] = 1e-3,
-    weight_decay: Annotated[float, typer.Option("--weight-decay")] = 5e-4,
-    kl_warmup_epochs: Annotated[int, typer.Option("--kl-warmup-epochs", min=0)] = 0,
+    lr: Annotated[float, typer.Option("--lr", help="Adam learning rate.")] = 1e-3,
+    weight_decay: Annotated[float, typer.Option("--weight-decay", help="Adam weight decay.")] = 5e-4,
+    kl_warmup_epochs: Annotated[int, typer.Option(
+        "--kl-warmup-epochs", min=0, help="Epochs over which the KL weight ramps up from 0.")] = 0,
     soft_masks: Annotated[bool, _opt("--soft-masks/--hard-masks")] = False,
     prior_weight: Annotated[float, _opt("--prior-weight")] = 0.0,
     prior_pool_size: Annotated[int, _opt("--prior-pool-size")] = 512,
@@ -81,19 +85,23 @@ def train_vae(
     init: Annotated[Path | None, _opt("--init")] = None,
     init_decoder: Annotated[Path | None, _opt("--init-decoder")] = None,
     max_steps: Annotated[int, _opt("--max-steps")] = -1,
-    threads: Annotated[int | None, typer.Option("--threads", help="torch CPU threads per process.")] = None,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+    threads: Annotated[int | None, typer.Option(
+        "--threads", help="torch CPU threads per process (default: torch's).")] = None,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Lightning's progress bar.")] = True,
 ) -> None:
     """Train a shape model; writes RUN/shape_model.pt (weights, config, latent range) beside the checkpoints."""
     import torch
 
     from echolatent.train.shape_module import train_shape_model
 
+    if old_kind is not None:
+        typer.echo("note: --model is now --kind for `train vae` (--model names a U-Net file elsewhere)", err=True)
+        kind = old_kind
     if threads is not None:
         torch.set_num_threads(threads)
     if init is not None and init_decoder is not None:
         raise typer.BadParameter("give --init (whole model) or --init-decoder (decoder only), not both")
-    architecture = {"kind": model, "input_size": input_size, "channels": channels, "latent_dim": latent_dim,
+    architecture = {"kind": kind, "input_size": input_size, "channels": channels, "latent_dim": latent_dim,
                     "encoder_channels": encoder_channels, "soft_masks": soft_masks, "head_channels": head_channels}
     training = {"beta": beta, "gamma": gamma, "delta": delta, "lr": lr, "weight_decay": weight_decay,
                 "kl_warmup_epochs": kl_warmup_epochs, "batch_size": batch_size, "prior_weight": prior_weight,
@@ -103,7 +111,7 @@ def train_vae(
     command = "echolatent " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     path = train_shape_model(
         data, out, config, train, epochs=epochs, seed=seed, devices=int(devices) if devices.isdigit() else devices,
-        accelerator=accelerator, strategy=strategy, add_synthetic=add_synthetic, max_steps=max_steps,
+        accelerator=accelerator, strategy=strategy, add_synthetic=add_synthetic or (), max_steps=max_steps,
         progress=progress, metadata={"command": command}, init=init, init_decoder=init_decoder,
     )
     if path is not None:

@@ -16,7 +16,8 @@ from echolatent.errors import InputError
 
 @train_app.command("seg")
 def train_seg(
-    data: Annotated[Path, typer.Argument(help="CAMUS root with database_nifti/ and database_split/ (e.g. camus224).")],
+    data: Annotated[Path, typer.Argument(
+        metavar="DATA", help="CAMUS root with database_nifti/ and database_split/ (e.g. camus224).")],
     out: Annotated[Path, typer.Option("--out", help="Run folder (resumes from its last checkpoint if present).")],
     epochs: Annotated[int, typer.Option(help="Training epochs (the cosine schedule spans them).")] = 36,
     batch_size: Annotated[int, typer.Option(help="Frames per batch.")] = 16,

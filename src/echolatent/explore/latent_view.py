@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image
 
 from echolatent.latent.codec import decode_latents
+from echolatent.measure.attribute_info import attribute_unit
 from echolatent.measure.attributes import ATTRIBUTES, compute_attributes
 from echolatent.measure.validity import check_validity
 from echolatent.models.shape import ShapeModel
@@ -96,7 +97,8 @@ class LatentView:
         return self.model.config.latent_dim
 
     def describe(self) -> dict:
-        """JSON description: kind, size, one entry per dimension (name, attribute, slider range), attributes."""
+        """JSON description: kind, size, one entry per dimension (name, attribute, slider range), attributes and
+        their units (pixels of the model's grid: the decoded mask has no physical size)."""
         cfg = self.model.config
         low, high = self.model.latent_min.numpy(), self.model.latent_max.numpy()
         dims = []
@@ -108,7 +110,8 @@ class LatentView:
                          "reference": float(self.reference[k])})
         colours = {label.name: "#{:02x}{:02x}{:02x}".format(*colour) for label, colour in COLOURS.items()}
         return {"kind": cfg.kind, "input_size": cfg.input_size, "latent_dim": cfg.latent_dim, "z_limit": Z_LIMIT,
-                "dims": dims, "attributes": list(ATTRIBUTES), "colours": colours, "sample_kinds": list(SAMPLE_KINDS)}
+                "dims": dims, "attributes": list(ATTRIBUTES), "colours": colours, "sample_kinds": list(SAMPLE_KINDS),
+                "units": {name: attribute_unit(name, False) for name in ATTRIBUTES}}  # decoded on the model's grid
 
     def decode(self, code: np.ndarray) -> dict:
         """``(d,)`` validated code -> {png (base64), attributes, valid, failed criteria, milliseconds}."""

@@ -17,8 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from echolatent.errors import InputError
+from echolatent.io.readers import resolve_spacing
 from echolatent.io.volume import read_image
-from echolatent.measure.attributes import check_masks, compute_attributes
+from echolatent.measure.attribute_info import attribute_unit
+from echolatent.measure.attributes import ATTRIBUTES, check_masks, compute_attributes
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +36,8 @@ class LoadedSequence:
         masks: ``{stage: (T, H, W) uint8}`` for the stages present ("pred", "post").
         image: ``(T, H, W)`` uint8 echo frames, or None when not found.
         spacing: ``(sy, sx)`` mm from the mask header.
-        attributes: ``{stage: {attribute: (T,) float64}}`` re-measured on the masks.
+        attributes: ``{stage: {attribute: (T,) float64}}`` re-measured on the masks, in mm (pixels when the header
+            says 1 x 1 mm, i.e. the pixel size is unknown).
     """
 
     masks: dict[str, np.ndarray]
@@ -94,12 +97,14 @@ class ResultsView:
         return self._load(name)
 
     def summary(self, name: str) -> dict:
-        """JSON: frame count, stages, whether images were found, spacing and the attribute curves per stage."""
+        """JSON: frame count, stages, whether images were found, spacing, the attribute curves per stage and their
+        units."""
         seq = self.load(name)
         curves = {stage: {attr: [None if not np.isfinite(v) else float(v) for v in values]
                           for attr, values in attrs.items()} for stage, attrs in seq.attributes.items()}
         return {"name": name, "frames": seq.frames, "stages": list(seq.masks), "image": seq.image is not None,
-                "spacing": list(seq.spacing), "attributes": curves}
+                "spacing": list(seq.spacing), "attributes": curves,
+                "units": {name: attribute_unit(name, resolve_spacing(seq.spacing) is not None) for name in ATTRIBUTES}}
 
     def _read(self, name: str) -> LoadedSequence:
         masks, spacing = {}, None
@@ -110,7 +115,7 @@ class ResultsView:
             shapes = {m.shape for m in masks.values()}
             if len(shapes) > 1:
                 raise InputError(path, f"mask shape {array.shape} differs from the other stage's {shapes}")
-        attributes = {stage: compute_attributes(m, spacing) for stage, m in masks.items()}
+        attributes = {stage: compute_attributes(m, resolve_spacing(spacing)) for stage, m in masks.items()}
         image = self._image(name, next(iter(masks.values())).shape)
         return LoadedSequence(masks, image, spacing, attributes)
 

@@ -9,6 +9,8 @@ Routes (all answers JSON unless noted; a bad request gets a 4xx with ``{"error":
 * ``GET /api/sequences``: names of the results folder's sequences (empty without ``--results``).
 * ``GET /api/sequence?name=NAME``: frame count, stages and attribute curves of one listed sequence.
 * ``GET /api/frame?name=NAME&stage=pred|post&t=N``: the frame's overlay as ``image/png``.
+* ``GET /api/map``: the latent map's points, attributes and unit labels (404 without ``--map``); with a map, each
+  decode answer also holds ``"map": [x, y]``, the code's place on it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from echolatent.errors import EcholatentError
 from echolatent.explore.latent_view import LatentView, mask_png, parse_code
+from echolatent.explore.map_view import MapView
 from echolatent.explore.results_view import STAGES, ResultsView
 
 log = logging.getLogger(__name__)
@@ -47,24 +50,38 @@ def page_html() -> bytes:
 
 
 class Explorer:
-    """What the handler serves: a :class:`LatentView`, an optional :class:`ResultsView`, and one decode lock."""
+    """What the handler serves: a :class:`LatentView`, an optional :class:`ResultsView` and :class:`MapView`, and
+    one decode lock."""
 
-    def __init__(self, latent: LatentView, results: ResultsView | None = None) -> None:
+    def __init__(self, latent: LatentView, results: ResultsView | None = None, latent_map: MapView | None = None) \
+            -> None:
         self.latent = latent
         self.results = results
+        self.map = latent_map
         self.lock = threading.Lock()  # torch calls one at a time: concurrent ones only fight for the 2 cores
 
     # --- latent routes
     def model(self, _query: dict) -> dict:
-        return self.latent.describe() | {"results": self.results is not None}
+        return self.latent.describe() | {"results": self.results is not None, "map": self.map is not None}
+
+    def latent_map(self, _query: dict) -> dict:
+        if self.map is None:
+            raise RequestError(HTTPStatus.NOT_FOUND, "no latent map: start with --map OUT/latent_map.json")
+        return self.map.describe()
+
+    def _decoded(self, code) -> dict:
+        with self.lock:
+            answer = self.latent.decode(code)
+        if self.map is not None:
+            answer["map"] = self.map.place(code)
+        return answer
 
     def decode(self, body: dict) -> dict:
         try:
             code = parse_code(body.get("z"), self.latent.latent_dim)
         except ValueError as err:
             raise RequestError(HTTPStatus.UNPROCESSABLE_ENTITY, str(err)) from None
-        with self.lock:
-            return self.latent.decode(code)
+        return self._decoded(code)
 
     def sample(self, query: dict) -> dict:
         kind = _one(query, "kind", "prior")
@@ -74,8 +91,7 @@ class Explorer:
             code = self.latent.sample(kind, seed)
         except ValueError as err:
             raise RequestError(HTTPStatus.BAD_REQUEST, str(err)) from None
-        with self.lock:
-            return self.latent.decode(code)
+        return self._decoded(code)
 
     # --- results routes
     def sequences(self, _query: dict) -> dict:
@@ -131,7 +147,7 @@ def _integer(text: str | None, key: str, low: int, high: int) -> int:
 
 
 GET_ROUTES = {"/api/model": "model", "/api/sample": "sample", "/api/sequences": "sequences",
-              "/api/sequence": "sequence", "/api/frame": "frame"}
+              "/api/sequence": "sequence", "/api/frame": "frame", "/api/map": "latent_map"}
 POST_ROUTES = {"/api/decode": "decode"}
 PAGES = ("/", "/index.html")
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from echolatent.device import resolve_device
 from echolatent.errors import InputError
 from echolatent.files import write_json_atomic
 from echolatent.io.camus import EchoSequence, SequenceRef, load_sequence, output_path, require_same_grid, write_mask
@@ -38,6 +39,7 @@ from echolatent.pipeline import SequenceResult, process_sequence, run_thresholds
 from echolatent.report.build import FILES, draw_sequence, sequence_entry, write_run_report
 from echolatent.segment import Segmenter, load_segmenter
 from echolatent.synth.dataset import write_synthetic_dataset
+from echolatent.temporal.smooth import Smoother
 from echolatent.temporal.strategy import SequenceSmoother, make_smoother
 
 log = logging.getLogger(__name__)
@@ -77,6 +79,16 @@ def process_pair(pair: Pair, out: Path, segmenter: Segmenter, smoother: Sequence
     return result, replace(seq, image=None)
 
 
+def instants_source(seq: EchoSequence) -> str:
+    """Where a sequence's ED/ES frames come from: ``"cfg"`` (Info_*.cfg), ``"file"`` (a single ED or ES frame named
+    so), ``"assumed"`` (a half sequence without cfg: first frame ED, last ES) or ``"none"``."""
+    if seq.ed is None and seq.es is None:
+        return "none"
+    if seq.ref.kind in ("ED", "ES"):
+        return "file"
+    return "cfg" if "ED" in seq.info and "ES" in seq.info else "assumed"
+
+
 def keep_small(result: SequenceResult, seq: EchoSequence, figures: dict) -> dict:
     """What the tables and the report need of a sequence, without its full arrays (ED/ES frames kept)."""
     frames = [t for t in (seq.ed, seq.es) if t is not None]
@@ -86,7 +98,8 @@ def keep_small(result: SequenceResult, seq: EchoSequence, figures: dict) -> dict
         return None if masks is None else replace(seq, mask=masks[frames], image=None, **picked)
 
     return {"result": replace(result, images=None, pred=result.pred[:0], post=None, gt=None),
-            "smoothed": result.post is not None, "figures": figures,
+            "smoothed": result.post is not None, "figures": figures, "has_gt": result.gt is not None,
+            "instants_source": instants_source(seq),
             "seq_pred": at_instants(result.pred), "seq_post": at_instants(result.post),
             "seq_gt": at_instants(result.gt)}
 
@@ -117,6 +130,12 @@ class RunJob:
         if self.progress is not None:
             self.progress(name, self.done[name], self.total)
 
+    @property
+    def reference(self) -> str:
+        """What the ground truth is called in the report: ``"truth"`` for synthetic data (a truth.json near the
+        ground truth or the input), else ``"expert"``."""
+        return "truth" if find_truth_root(self.gt if self.gt is not None else self.source) is not None else "expert"
+
     def find(self) -> list[Pair]:
         pairs = pair_truth(select_refs(self.source), self.gt)
         self.total = len(pairs)
@@ -131,7 +150,7 @@ class RunJob:
         if index < self.max_figures:
             truth = (compute_attributes(result.gt, result.spacing)
                      if result.gt is not None and result.frames >= MIN_FRAMES else None)
-            figures = draw_sequence(result, self.stage / FILES, index, truth)
+            figures = draw_sequence(result, self.stage / FILES, index, truth, self.reference)
         self.advance("report")
         log.info("%s: %d frames, valid %d -> %s", result.name, result.frames, int(result.before.validity.valid.sum()),
                  "-" if result.after is None else int(result.after.validity.valid.sum()))
@@ -156,7 +175,7 @@ class RunJob:
                    "sequences": [{**r.ids, "frames": r.frames, "note": r.note, "smoothing": r.smooth,
                                   "seconds": {k: round(v, 3) for k, v in r.seconds.items()}} for r in results]}
         entries = [sequence_entry(item, i) for i, item in enumerate(done)]
-        write_run_report(entries, summary, clinical, self.config, self.title, self.stage)
+        write_run_report(entries, summary, clinical, self.config, self.title, self.stage, self.reference)
         return summary
 
 
@@ -206,20 +225,36 @@ def run_demo(out: str | Path, *, overwrite: bool = False, patients: int = 2, fra
                         title="echolatent demo: synthetic hearts with known truth", command="demo", **options)
 
 
+NO_GT = "none given (_gt files beside the images, where present)"
+
+
 def run_config(source, stage: Path, final: Path, **settings) -> dict:
     """The ``config.json`` dict of a run: command, paths as they will read in ``final``, settings, versions."""
     gt = settings.pop("gt")
     return {"command": settings.pop("command"), "input": str(_shown(source, stage, final)),
             "output": str(final.resolve()), "model": str(settings.pop("model") or "shipped U-Net"),
             "vae": str(settings.pop("vae") or "shipped AR-VAE"), "method": settings.pop("method"),
-            "gt": str(_shown(gt, stage, final)) if gt is not None else "beside the images", **settings,
+            "gt": str(_shown(gt, stage, final)) if gt is not None else NO_GT, **settings,
             "started": datetime.now(UTC).isoformat(timespec="seconds"), "versions": versions()}
+
+
+def load_networks(model=None, vae=None, method: str = "exact", device: str = "cpu",
+                  smoother: SequenceSmoother | None = None) -> tuple:
+    """``(segmenter, smoother, run thresholds)``: the U-Net ``model`` and the shape model ``vae`` (files; None: the
+    shipped weights) with their networks on ``device`` ("cpu" or "cuda"), and :func:`run_thresholds`.
+    A ``smoother`` already built (non-default options) is used as it is, its networks moved to ``device``."""
+    segmenter = load_segmenter(model, device=device)
+    smoother = smoother if smoother is not None else make_smoother(method, vae)
+    if isinstance(smoother, Smoother):  # a latent method: its shape model runs beside the U-Net
+        smoother.model.to(segmenter.device)
+    return segmenter, smoother, run_thresholds(smoother, vae)
 
 
 def run_into(source: str | Path, stage: Path, *, final: Path | None = None, model: str | Path | None = None,
              vae: str | Path | None = None, method: str = "exact", gt: str | Path | None = None, batch_size: int = 16,
              spacing: str = "auto", seed: int = 0, max_figures: int = 40, progress: loop.Progress | None = None,
-             title: str = "echolatent report", command: str = "run") -> dict:
+             title: str = "echolatent report", command: str = "run", smoother: SequenceSmoother | None = None,
+             smoothing: dict | None = None, figures: str = "all", device: str = "cpu") -> dict:
     """Segment, smooth, measure and report every sequence under ``source`` into the folder ``stage``.
 
     Args:
@@ -231,23 +266,25 @@ def run_into(source: str | Path, stage: Path, *, final: Path | None = None, mode
         max_figures: sequences with figures in the report (all are in the tables).
         progress: called with ``(stage, done, total)``; stages "segment", "smooth", "measure", "report".
         title, command: the report's title and the command named in config.json.
+        smoother: a smoother built with non-default options (default: ``make_smoother(method, vae)``);
+        smoothing: those options, for config.json.
+        figures: all (per-sequence figures), summary (the cohort figures only), none; device: cpu, cuda or auto.
     """
     started = time.perf_counter()
     final = Path(final or stage)
     with file_log(stage / "run.log"):
         torch.manual_seed(seed)
         config = run_config(source, stage, final, command=command, model=model, vae=vae, method=method, gt=gt,
-                            batch_size=batch_size, spacing=spacing, seed=seed, max_figures=max_figures)
+                            batch_size=batch_size, spacing=spacing, seed=seed, max_figures=max_figures,
+                            smoothing=smoothing or {}, figures=figures, device=device)
         write_json_atomic(config, stage / "config.json")
         log.info("%s %s -> %s (method %s)", command, config["input"], final, method)
-        segmenter = load_segmenter(model)
-        smoother = make_smoother(method, vae)
-        thresholds = run_thresholds(smoother, vae)
+        segmenter, smoother, thresholds = load_networks(model, vae, method, resolve_device(device), smoother)
         if thresholds is None:
             log.warning("no temporal thresholds stored with the shape model: each sequence is checked against "
                         "bounds measured on its own U-Net masks")
         job = RunJob(Path(source), stage, segmenter, smoother, config, thresholds, Path(gt) if gt is not None else None,
-                     batch_size, max_figures, title, progress)
+                     batch_size, max_figures if figures == "all" else 0, title, progress)
         summary = loop.run_folder_job(job)
         summary["seconds"] = round(time.perf_counter() - started, 2)
         write_json_atomic(summary, stage / "summary.json")

@@ -133,11 +133,14 @@ def evaluate_model(
 
 def evaluate_dataset(model: ShapeModel, data: str | Path, out: str | Path, *, subset: str = "validation",
                      **kwargs: Any) -> tuple[dict[str, Any], Path]:
-    """Evaluate on the ``subset`` masks of dataset ``data``; write ``out/latent_metrics.json``."""
+    """Evaluate on the ``subset`` masks of dataset ``data`` (``all``: every patient); write
+    ``out/latent_metrics.json``. A split the dataset lacks raises InputError listing the splits it has."""
     from echolatent.errors import InputError
     from echolatent.files import write_json_atomic
     from echolatent.io.frames import load_frames
+    from echolatent.io.splits import resolve_subset
 
+    subset = resolve_subset(data, subset)
     try:
         _, masks, ids = load_frames(data, subset)
     except InputError as err:
@@ -146,6 +149,6 @@ def evaluate_dataset(model: ShapeModel, data: str | Path, out: str | Path, *, su
         log.warning("%s; resampling every mask to 224 x 224", err)
         _, masks, ids = load_frames(data, subset, size=(224, 224))
     metrics = evaluate_model(model, masks, **kwargs)
-    metrics["data"] = {"root": str(data), "subset": subset, "frames": len(ids)}
+    metrics["data"] = {"root": str(data), "subset": subset or "all", "frames": len(ids)}
     path = write_json_atomic(metrics, Path(out) / "latent_metrics.json")
     return metrics, path

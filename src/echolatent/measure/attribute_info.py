@@ -43,3 +43,20 @@ def unit_names(spacing_known: bool) -> dict[str, str]:
     if spacing_known:
         return {"area": "mm²", "length": "mm", "angle": "°", "volume": "mL"}
     return {"area": "px²", "length": "px", "angle": "°", "volume": "px³"}
+
+
+def attribute_unit(name: str, spacing_known: bool) -> str:
+    """The unit of attribute ``name``: e.g. ``lv_area`` -> ``mm²`` (``px²`` without spacing).
+
+    Raises:
+        ValueError: an unknown attribute.
+    """
+    if name not in ATTRIBUTE_INFO:
+        raise ValueError(f"unknown attribute {name!r}; expected one of {list(ATTRIBUTE_INFO)}")
+    return unit_names(spacing_known)[ATTRIBUTE_INFO[name].unit]
+
+
+def attribute_label(name: str, spacing_known: bool) -> str:
+    """Axis or colour-bar label with the unit: ``"LV area (mm²)"``."""
+    unit = attribute_unit(name, spacing_known)
+    return f"{ATTRIBUTE_INFO[name].title} ({unit})"

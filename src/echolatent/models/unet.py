@@ -112,13 +112,29 @@ def save_unet(model: nn.Module, config: UNetConfig, path: str | Path, meta: dict
     return path
 
 
-def load_unet(path: str | Path) -> tuple[nn.Module, UNetConfig, dict[str, Any]]:
-    """Read a file written by :func:`save_unet`: ``(model in eval mode on CPU, config, meta)``.
+def save_unet_ensemble(
+    members: list[tuple[nn.Module, UNetConfig]], path: str | Path, meta: dict[str, Any] | None = None
+) -> Path:
+    """Write several U-Nets (an ensemble whose probabilities are averaged) to one ``.pt`` file atomically.
 
-    Raises:
-        InputError: missing or unreadable file, or not an echolatent U-Net file.
+    The first member is also stored as the file's main network, so :func:`load_unet` reads it alone.
     """
+    if not members:
+        raise ValueError("an ensemble needs at least one member")
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    entries = [{"config": asdict(config), "state_dict": {k: v.detach().cpu().clone() for k, v in
+                                                         model.state_dict().items()}} for model, config in members]
+    payload = {"format": FORMAT, "version": FORMAT_VERSION, **entries[0], "members": entries[1:],
+               "meta": dict(meta or {})}
+    tmp = path.with_name(f".{path.name}.tmp")
+    torch.save(payload, tmp)
+    tmp.replace(path)
+    log.info("saved a U-Net ensemble of %d to %s", len(members), path)
+    return path
+
+
+def _read_payload(path: Path) -> dict:
     if not path.is_file():
         raise InputError(path, "model file not found")
     try:
@@ -127,11 +143,41 @@ def load_unet(path: str | Path) -> tuple[nn.Module, UNetConfig, dict[str, Any]]:
         raise InputError(path, f"cannot read model file ({type(err).__name__}: {str(err)[:120]})") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise InputError(path, f"not an echolatent U-Net file (expected format {FORMAT!r})")
+    return payload
+
+
+def _build(path: Path, entry: dict) -> tuple[nn.Module, UNetConfig]:
     try:
-        config = UNetConfig.from_dict(payload["config"])
+        config = UNetConfig.from_dict(entry["config"])
         model = build_unet(config)
-        model.load_state_dict(payload["state_dict"])
+        model.load_state_dict(entry["state_dict"])
     except (KeyError, RuntimeError, TypeError, ValueError) as err:
         raise InputError(path, f"inconsistent U-Net file ({str(err)[:160]})") from None
-    model.eval()
+    return model.eval(), config
+
+
+def load_unet(path: str | Path) -> tuple[nn.Module, UNetConfig, dict[str, Any]]:
+    """Read a file written by :func:`save_unet`: ``(model in eval mode on CPU, config, meta)`` (of an ensemble
+    file, its first member).
+
+    Raises:
+        InputError: missing or unreadable file, or not an echolatent U-Net file.
+    """
+    path = Path(path)
+    payload = _read_payload(path)
+    model, config = _build(path, payload)
     return model, config, dict(payload.get("meta", {}))
+
+
+def load_unet_members(path: str | Path) -> tuple[list[tuple[nn.Module, UNetConfig]], dict[str, Any]]:
+    """Every network of a U-Net file (one for a single model, all members of an ensemble), and its meta.
+
+    Raises:
+        InputError: as :func:`load_unet`, or a member that does not load.
+    """
+    path = Path(path)
+    payload = _read_payload(path)
+    members = payload.get("members", [])
+    if not isinstance(members, list):
+        raise InputError(path, "inconsistent U-Net file (members is not a list)")
+    return [_build(path, payload)] + [_build(path, entry) for entry in members], dict(payload.get("meta", {}))

@@ -23,17 +23,19 @@ log = logging.getLogger(__name__)
 FILES = "report_files"
 
 
-def draw_sequence(result: SequenceResult, folder: Path, index: int, truth_attributes: dict | None = None) -> dict:
+def draw_sequence(result: SequenceResult, folder: Path, index: int, truth_attributes: dict | None = None,
+                  reference: str = "expert") -> dict:
     """Figures of one sequence into ``folder``; returns ``{kind: path relative to the report}``.
 
-    ``truth_attributes``: ``{attribute: (T,)}`` of the ground truth, drawn with the other curves.
+    ``truth_attributes``: ``{attribute: (T,)}`` of the ground truth, drawn with the other curves and labelled
+    ``reference`` ("truth" for synthetic data, "expert" for expert masks).
     """
     stem = f"{index:03d}_{result.name}"
     rows = {"U-Net": result.pred}
     if result.post is not None:
         rows["smoothed"] = result.post
     if result.gt is not None:
-        rows["expert"] = result.gt
+        rows[reference] = result.gt
     figures = {"strip": fig.strip_figure(result.images, rows, result.instants, folder / f"{stem}_strip.png")}
     if result.frames >= 2:
         figures["gif"] = fig.comparison_gif(result.images, list(rows.values()), folder / f"{stem}.gif")
@@ -44,7 +46,7 @@ def draw_sequence(result: SequenceResult, folder: Path, index: int, truth_attrib
         if result.after is not None:
             curves["smoothed"] = result.after.attributes
         if truth_attributes is not None:
-            curves["expert"] = truth_attributes
+            curves[reference] = truth_attributes
         measured = {label: m for label, m in (("U-Net", result.before), ("smoothed", result.after)) if m is not None}
         notes = {label: not_measured_notes(m.reasons) for label, m in measured.items()}
         figures["attributes"] = fig.attribute_figure(curves, result.instants, units, folder / f"{stem}_attributes.png",
@@ -92,6 +94,7 @@ def sequence_entry(item: dict, index: int) -> dict:
     return {
         "ids": result.ids, "anchor": f"seq{index}", "frames": result.frames, "instants": result.instants,
         "note": result.note, "smoothed": item["smoothed"], "figures": item["figures"],
+        "has_gt": item.get("has_gt", False), "instants_source": item.get("instants_source", "none"),
         "remark": "" if item["smoothed"] else f"not smoothed ({result.frames} frame{'s' * (result.frames > 1)})",
         "spacing_text": f"{spacing[0]:.3g} x {spacing[1]:.3g} mm" if spacing else "unknown (measured in pixels)",
         "valid": {"before": int(before.validity.valid.sum()),
@@ -113,21 +116,27 @@ def _nanmean(values) -> float | None:
     return float(values.mean()) if values.size else None
 
 
-def write_run_report(entries: list[dict], summary: dict, clinical: dict, config: dict, title: str, out: Path) -> Path:
+def write_run_report(entries: list[dict], summary: dict, clinical: dict, config: dict, title: str, out: Path,
+                     reference: str = "expert") -> Path:
     """``out/report.html`` (and the Bland-Altman figure) from :func:`sequence_entry` items, the ``summary.json`` dict
-    (with its ``units``), the clinical tables ``{"before"/"after": {patient: row}}`` and the run's config."""
+    (with its ``units``), the clinical tables ``{"before"/"after": {patient: row}}`` and the run's config;
+    ``reference`` names the ground truth ("truth" for synthetic data, "expert")."""
     units = summary["units"]
-    figures = {"bland_altman": _bland_altman(clinical, out / FILES)}
+    adjective = "true" if reference == "truth" else "expert"
+    drawn = config.get("figures", "all") != "none"  # --figures none: no figure at all
+    path, n = _bland_altman(clinical, out / FILES, adjective) if drawn else (None, 0)
+    figures = {"bland_altman": path, "bland_altman_n": n}
     notes = [f"{sum(not e['smoothed'] for e in entries)} sequence(s) were not smoothed (fewer than {MIN_FRAMES} "
              "frames); their U-Net masks are measured as they are."] if not all(e["smoothed"] for e in entries) else []
     context = {"title": title, "entries": entries, "summary": summary, "clinical": clinical, "units": units,
-               "figures": figures, "config": config, "notes": notes,
+               "figures": figures, "config": config, "notes": notes, "reference": reference,
                "subtitle": f"{len(entries)} sequence(s) from {config['input']}; smoothing method {config['method']}; "
                            f"made {config['started']}."}
     return write_report(context, out / "report.html")
 
 
-def _bland_altman(clinical: dict, folder: Path) -> str | None:
+def _bland_altman(clinical: dict, folder: Path, adjective: str) -> tuple[str | None, int]:
+    """The EF Bland-Altman figure (path relative to the report, or None) and its number of patients."""
     truth, measured = {}, {}
     for label, name in (("before", "U-Net"), ("after", "smoothed")):
         for patient, row in clinical[label].items():
@@ -135,6 +144,6 @@ def _bland_altman(clinical: dict, folder: Path) -> str | None:
                 truth[patient] = row["truth"]["EF"]
                 measured.setdefault(name, {})[patient] = row["pred"]["ef"]
     if not truth:
-        return None
-    path = fig.bland_altman_figure(measured, truth, folder / "bland_altman_ef.png")
-    return f"{FILES}/{path.name}"
+        return None, 0
+    path = fig.bland_altman_figure(measured, truth, folder / "bland_altman_ef.png", reference=adjective)
+    return f"{FILES}/{path.name}", len(truth)

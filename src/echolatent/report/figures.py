@@ -20,6 +20,9 @@ from echolatent.measure.attribute_info import ATTRIBUTE_INFO, unit_names
 from echolatent.report.overlays import COLOURS, overlay, overlay_sequence, pick_frames, save_gif
 
 BEFORE, AFTER, TRUTH = "#d62728", "#1f77b4", "#2ca02c"
+SERIES_COLOURS = {"U-Net": BEFORE, "smoothed": AFTER, "expert": TRUTH, "truth": TRUTH}
+#: Fewest patients for which 95 % limits of agreement (bias +- 1.96 SD) are drawn: the SD of 2 is no estimate.
+LIMITS_MIN_N = 3
 #: ``{attribute: (title, unit kind)}`` of the attribute table.
 ATTRIBUTE_TITLES = {name: (info.title, info.unit) for name, info in ATTRIBUTE_INFO.items()}
 __all__ = ["ATTRIBUTE_TITLES", "unit_names"]
@@ -100,7 +103,8 @@ def attribute_figure(
     not_measured: dict[str, dict[str, str]] | None = None,
 ) -> Path:
     """Attribute curves over time, one panel per attribute, one line per entry of ``curves``
-    (``{"U-Net": {name: (T,)}, "smoothed": {...}, "expert": {...}}``); ED/ES frames marked.
+    (``{"U-Net": {name: (T,)}, "smoothed": {...}, "expert" or "truth": {...}}``); ED/ES frames marked; the unit
+    in each panel's title and on its y axis.
 
     ``not_measured``: ``{curve: {name: "not measured on N frames: reason"}}``, written in the panel (never an
     empty axis without a word)."""
@@ -108,14 +112,14 @@ def attribute_figure(
     figure = Figure(figsize=(11, 1.2 + 1.9 * ((len(names) + 3) // 4)))
     axes = figure.subplots((len(names) + 3) // 4, 4, squeeze=False).ravel()
     frames = np.arange(1, len(instants) + 1)
-    colours = {"U-Net": BEFORE, "smoothed": AFTER, "expert": TRUTH}
     for ax, name in zip(axes, names, strict=False):
         title, kind = ATTRIBUTE_TITLES.get(name, (name, "length"))
         for label, values in curves.items():
             if name in values:
-                ax.plot(frames, values[name], marker=".", ms=3, lw=1.2, label=label, color=colours.get(label))
+                ax.plot(frames, values[name], marker=".", ms=3, lw=1.2, label=label, color=SERIES_COLOURS.get(label))
         _mark_instants(ax, instants)
         ax.set_title(f"{title} ({units[kind]})", fontsize=9)
+        ax.set_ylabel(units[kind], fontsize=7)
         _frame_axis(ax, len(instants))
         _note_unmeasured(ax, name, not_measured)
     return _finish_grid(figure, axes, len(names), path)
@@ -155,14 +159,17 @@ def _mark_instants(ax, instants: list[str]) -> None:
                         ha="center", va="bottom")
 
 
+DEVIATION_UNIT = "d (fraction of range)"
+
+
 def temporal_figure(
     deviations: dict[str, dict[str, np.ndarray]],
     tau: dict[str, float],
     path: str | Path,
     not_measured: dict[str, dict[str, str]] | None = None,
 ) -> Path:
-    """Temporal deviation d(t) of each attribute (normalised units) with its tolerance band +-tau shaded;
-    points outside the band (temporally inconsistent frames) circled.
+    """Temporal deviation d(t) of each attribute (normalised units: a fraction of the attribute's range, the y axis
+    says so) with its tolerance band +-tau shaded; points outside the band (temporally inconsistent frames) circled.
 
     Args:
         deviations: ``{"U-Net": {name: (T,) d(t)}, "smoothed": {...}}`` (NaN at the first and last frames).
@@ -175,7 +182,6 @@ def temporal_figure(
     rows = (len(names) + 3) // 4
     figure = Figure(figsize=(11, 1.2 + 1.9 * rows))
     axes = figure.subplots(rows, 4, squeeze=False).ravel()
-    colours = {"U-Net": BEFORE, "smoothed": AFTER, "expert": TRUTH}
     for ax, name in zip(axes, names, strict=False):
         ax.axhspan(-tau[name], tau[name], color="#2ca02c", alpha=0.15, lw=0, label="tolerance ±τ")
         for label, values in deviations.items():
@@ -183,11 +189,12 @@ def temporal_figure(
                 continue
             d = np.asarray(values[name], dtype=np.float64)
             frames = np.arange(1, len(d) + 1)
-            ax.plot(frames, d, marker=".", ms=3, lw=1.1, color=colours.get(label), label=label)
+            ax.plot(frames, d, marker=".", ms=3, lw=1.1, color=SERIES_COLOURS.get(label), label=label)
             with np.errstate(invalid="ignore"):
                 out = np.abs(d) > tau[name]
-            ax.plot(frames[out], d[out], "o", mfc="none", mec=colours.get(label), ms=6)
+            ax.plot(frames[out], d[out], "o", mfc="none", mec=SERIES_COLOURS.get(label), ms=6)
         ax.set_title(f"{ATTRIBUTE_TITLES[name][0]} (τ = {tau[name]:.3g})", fontsize=9)
+        ax.set_ylabel(DEVIATION_UNIT, fontsize=7)
         _frame_axis(ax, len(d))
         _note_unmeasured(ax, name, not_measured)
     return _finish_grid(figure, axes, len(names), path)
@@ -227,17 +234,20 @@ def bland_altman_figure(
     truth: dict[str, float],
     path: str | Path,
     quantity: str = "EF (%)",
+    reference: str = "true",
 ) -> Path:
-    """Bland-Altman plot: difference (measured - truth) against the mean of the two, per patient.
+    """Bland-Altman plot: difference (measured - reference) against the mean of the two, per patient.
 
     Args:
         measured: ``{"U-Net": {patient: value}, "smoothed": {...}}``; truth: ``{patient: value}``.
-        One series per method, each with its bias (solid) and 95 % limits of agreement (dashed, bias +- 1.96 SD).
+        reference: the reference's adjective in the axis labels ("true" for synthetic truth, "expert").
+        One series per method, each with its bias (solid) and, from :data:`LIMITS_MIN_N` patients on, its 95 %
+        limits of agreement (dashed, bias +- 1.96 SD); with fewer the legend says why there are none.
     """
     figure = Figure(figsize=(6.2, 4.2))
     ax = figure.subplots()
     styles = {"U-Net": (BEFORE, "o"), "smoothed": (AFTER, "s")}
-    plotted = 0
+    counts = []
     for label, values in measured.items():
         patients = [p for p in values if p in truth and np.isfinite(values[p]) and np.isfinite(truth[p])]
         if not patients:
@@ -248,19 +258,22 @@ def bland_altman_figure(
         colour, marker = styles.get(label, (None, "o"))
         bias = float(diff.mean())
         text = f"{label}: bias {bias:+.1f}"
-        if len(diff) > 1:
+        if len(diff) >= LIMITS_MIN_N:
             sd = float(diff.std(ddof=1))
             text += f", 95 % limits {bias - 1.96 * sd:+.1f} to {bias + 1.96 * sd:+.1f}"
             for limit in (bias - 1.96 * sd, bias + 1.96 * sd):
                 ax.axhline(limit, color=colour, lw=0.8, ls="--")
+        else:
+            text += f" (no limits of agreement: n = {len(diff)} < {LIMITS_MIN_N})"
         ax.scatter(mean, diff, s=28, color=colour, marker=marker, alpha=0.75, label=text)
         ax.axhline(bias, color=colour, lw=1)
-        plotted += len(patients)
+        counts.append(len(patients))
     ax.axhline(0, color="0.3", lw=0.6)
-    ax.set_xlabel(f"mean of measured and true {quantity}")
-    ax.set_ylabel(f"measured - true {quantity}")
-    ax.set_title(f"Bland-Altman: {quantity} ({plotted} measurements)", fontsize=10)
-    if plotted:
+    ax.set_xlabel(f"mean of measured and {reference} {quantity}")
+    ax.set_ylabel(f"measured − {reference} {quantity}")
+    n = max(counts, default=0)
+    ax.set_title(f"Bland-Altman: {quantity}, n = {n} patient{'s' * (n != 1)}", fontsize=10)
+    if counts:
         ax.legend(fontsize=8, loc="best")
     figure.tight_layout()
     return save_figure(figure, path)

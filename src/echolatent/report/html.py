@@ -14,6 +14,8 @@ from pathlib import Path
 
 from echolatent.files import write_text_atomic
 from echolatent.measure.validity import CRITERIA
+from echolatent.report.figures import DEVIATION_UNIT, LIMITS_MIN_N
+from echolatent.report.inputs import inputs_section
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:0;color:#1d2330;
@@ -65,10 +67,11 @@ def _arrow(before, after, fmt) -> str:
 # ------------------------------------------------------------------------------------------------ sections
 
 
-def overview_section(entries: list[dict], has_gt: bool) -> str:
+def overview_section(entries: list[dict], has_gt: bool, units: dict) -> str:
     header = ["sequence", "frames", "anatomically valid frames", "temporally inconsistent frames"]
-    header += ["LV Dice", "LV Hausdorff"] if has_gt else []
-    header += ["remark"]
+    header += ["LV Dice (0–1)", f"LV Hausdorff ({_e(units['length'])})"] if has_gt else []
+    remarks = any(entry["remark"] for entry in entries)
+    header += ["remark"] if remarks else []
     rows = []
     for entry in entries:
         v_before, v_after = entry["valid"]["before"], entry["valid"]["after"]
@@ -83,7 +86,8 @@ def overview_section(entries: list[dict], has_gt: bool) -> str:
                            else None, lambda v: _num(v, 3)),
                     _arrow(lv.get("before", {}).get("hd_mm"), lv.get("after", {}).get("hd_mm") if entry["smoothed"]
                            else None, lambda v: _num(v, 1))]
-        row.append(f'<span class="muted">{_e(entry["remark"])}</span>')
+        if remarks:
+            row.append(f'<span class="muted">{_e(entry["remark"])}</span>')
         rows.append(row)
     return ("<h2>Overview</h2><p>Each row is one image sequence. Arrows read <b>U-Net → after smoothing</b>. "
             "A frame is <i>anatomically valid</i> when its masks pass every plausibility check; it is "
@@ -123,7 +127,7 @@ def clinical_section(clinical: dict, units: dict, all_patients: list[str]) -> st
     return text + _table(header, rows, left=2) + why
 
 
-def scores_section(summary: dict, bland_altman: str | None) -> str:
+def scores_section(summary: dict, figures: dict, reference: str | None) -> str:
     before = summary["before"]["scores"]
     after = (summary.get("after") or {}).get("scores") or {}
     if not before:
@@ -137,11 +141,12 @@ def scores_section(summary: dict, bland_altman: str | None) -> str:
                          _arrow(values["hd_mm"], post.get("hd_mm"), lambda v: _num(v, 2)),
                          _arrow(values["assd_mm"], post.get("assd_mm"), lambda v: _num(v, 2))])
     unit = summary["units"]["length"]
-    text = ("<h2>Agreement with the expert masks</h2><p>Dice overlap (1 = identical), Hausdorff distance (the "
+    masks = "the synthetic truth (not an expert's masks)" if reference == "truth" else "the expert masks"
+    text = (f"<h2>Agreement with {masks}</h2><p>Dice overlap (0 to 1, 1 = identical), Hausdorff distance (the "
             f"largest boundary disagreement) and mean boundary distance, in {_e(unit)}; EPI is the LV cavity plus "
             "myocardium. Arrows read <b>U-Net → after smoothing</b> (after smoothing only on sequences of 3 frames "
             "or more).</p>")
-    text += _table(["structure", "frames", "n", "Dice", f"Hausdorff ({unit})", f"mean distance ({unit})"], rows,
+    text += _table(["structure", "frames", "n", "Dice (0–1)", f"Hausdorff ({unit})", f"mean distance ({unit})"], rows,
                    left=2)
     mae = summary["before"]["clinical"]["mae"]
     if mae:
@@ -153,8 +158,14 @@ def scores_section(summary: dict, bland_altman: str | None) -> str:
                 for k, v in mae.items()]
         text += ("<h3>Clinical errors against the reference</h3>"
                  + _table(["index", "mean absolute error", "mean signed error (bias)"], rows))
-    if bland_altman:
-        text += "<h3>Ejection fraction against the reference</h3>" + _img(bland_altman, "Bland-Altman plot of EF")
+    if figures.get("bland_altman"):
+        n = figures.get("bland_altman_n", 0)
+        caption = (f"n = {n} patient{'s' * (n != 1)}. Dashed lines: 95 % limits of agreement (bias ± 1.96 SD)."
+                   if n >= LIMITS_MIN_N else
+                   f"n = {n} patient{'s' * (n != 1)}: too few for limits of agreement (a standard deviation of fewer "
+                   f"than {LIMITS_MIN_N} differences is no estimate), so only the bias is drawn.")
+        text += ("<h3>Ejection fraction against the reference</h3>" + _img(figures["bland_altman"],
+                 "Bland-Altman plot of EF") + f"<p class=small id=bland-altman-n>{_e(caption)}</p>")
     return text
 
 
@@ -212,7 +223,8 @@ def sequence_section(entry: dict) -> str:
         parts.append("<h3>Shape measurements over time</h3>" + _img(figures["attributes"], "attribute curves"))
     if figures.get("temporal"):
         parts.append("<h3>Temporal consistency</h3><p class=small>Each panel shows how far a measurement departs "
-                     "from the average of its two neighbouring frames (normalised units). The green band is the "
+                     "from the average of its two neighbouring frames, as a fraction of the measurement's range "
+                     f"({_e(DEVIATION_UNIT)}). The green band is the "
                      "tolerance ±τ; circled points are temporally inconsistent frames. Tolerances: "
                      f"{_e(entry.get('thresholds_note') or 'published')}.</p>")
         parts.append(_img(figures["temporal"], "temporal deviations"))
@@ -261,7 +273,8 @@ myocardium of plausible thickness and proportions (Painchaud et al., TMI 2020).<
 <dt>Temporally consistent</dt><dd>no shape measurement (LV area, length, base width, orientation, myocardium and
 atrium areas, heart centre) departs from the average of its neighbouring frames by more than its tolerance τ
 (Painchaud et al., TMI 2022).</dd>
-<dt>Dice, Hausdorff</dt><dd>overlap (0 to 1) and largest boundary distance between a mask and the expert's.</dd>
+<dt>Dice, Hausdorff</dt><dd>overlap (0 to 1) and largest boundary distance between a mask and the reference
+(the expert's masks, or the generator's truth for synthetic data).</dd>
 <dt>EDV, ESV, EF</dt><dd>LV volumes at end-diastole and end-systole, ejection fraction, by the method of disks.</dd>
 </dl>"""
 
@@ -278,11 +291,12 @@ def render_report(context: dict) -> str:
     has_gt = bool(summary["before"]["scores"])
     body = [f"<h1>{_e(context['title'])}</h1>",
             f"<p class=muted>{_e(context['subtitle'])}</p>"]
+    body.append(inputs_section(entries, context.get("reference")))
     body += [f"<p class=note>{_e(note)}</p>" for note in context.get("notes", [])]
-    body.append(overview_section(entries, has_gt))
+    body.append(overview_section(entries, has_gt, context["units"]))
     patients = list(dict.fromkeys(entry["ids"]["patient"] for entry in entries))
     body.append(clinical_section(context["clinical"], context["units"], patients))
-    body.append(scores_section(summary, context["figures"].get("bland_altman")))
+    body.append(scores_section(summary, context["figures"], context.get("reference")))
     body += [sequence_section(entry) for entry in entries]
     body.append(GLOSSARY)
     body.append(config_section(context["config"]))

@@ -174,5 +174,5 @@ def write_synthetic_dataset(
     for subset, members in split_patients(names, seed).items():
         write_text_atomic("".join(f"{name}\n" for name in members), out / "database_split" / f"subgroup_{subset}.txt")
     write_text_atomic(json.dumps(truth, indent=1) + "\n", out / "truth.json")
-    log.info("wrote %d synthetic patients to %s", patients, out)
+    log.debug("wrote %d synthetic patients to %s", patients, out)
     return out

@@ -143,13 +143,13 @@ class MaskDataModule(L.LightningDataModule):
         *,
         input_size: int,
         attributes: Sequence[str] = (),
-        add_synthetic: str | Path | None = None,
+        add_synthetic: Sequence[str | Path] | str | Path | None = None,
         batch_size: int = 32,
         num_workers: int = 0,
         soft: bool = False,
         loss_size: int = 0,
     ) -> MaskDataModule:
-        """Training split (plus every frame of ``add_synthetic``'s sequences) and validation split of ``root``.
+        """Training split (plus every frame of the sequences of each ``add_synthetic`` folder) and validation split.
 
         Masks are loaded at :data:`ATTRIBUTE_GRID` (attributes) and resampled to ``input_size`` (network); the
         temporal bounds are later measured on the training split of ``root`` only, never on the added frames.
@@ -165,8 +165,9 @@ class MaskDataModule(L.LightningDataModule):
             keep = np.arange(len(train)) % 10 != 0
             train, val = train[keep], train[~keep]
         n_reference = len(train)
-        if add_synthetic is not None:
-            train = np.concatenate([train, sequence_masks(add_synthetic, size)])
+        extra = [add_synthetic] if isinstance(add_synthetic, str | Path) else list(add_synthetic or ())
+        if extra:
+            train = np.concatenate([train, *(sequence_masks(folder, size) for folder in extra)])
         return cls(train, val, input_size=input_size, attributes=attributes, batch_size=batch_size,
                    num_workers=num_workers, n_reference=n_reference, soft=soft, loss_size=loss_size)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -272,7 +273,7 @@ def init_from(module: ShapeModule, path: str | Path, decoder_only: bool = False)
 def train_shape_model(
     data: str | Path, out: str | Path, config: ShapeModelConfig, train: ShapeTrainConfig | None = None, *,
     epochs: int, seed: int = 0, devices: int | str = 1, accelerator: str = "auto", strategy: str = "auto",
-    add_synthetic: str | Path | None = None, max_steps: int = -1, progress: bool = True,
+    add_synthetic: Sequence[str | Path] | str | Path | None = None, max_steps: int = -1, progress: bool = True,
     metadata: dict[str, Any] | None = None, init: str | Path | None = None, init_decoder: str | Path | None = None,
 ) -> Path | None:
     """Train ``config``'s model with ``train``'s settings (None: the defaults) on the masks of ``data`` in run folder
@@ -307,7 +308,8 @@ def train_shape_model(
     if not trainer.is_global_zero:
         return None
     info = {
-        "data": str(data), "add_synthetic": str(add_synthetic) if add_synthetic else None, "seed": seed,
+        "data": str(data), "add_synthetic": [str(p) for p in ([add_synthetic] if isinstance(add_synthetic, str | Path)
+                                                                    else add_synthetic or ())], "seed": seed,
         "epochs_done": trainer.current_epoch, "steps_done": trainer.global_step,
         "fit_seconds_this_call": round(time.perf_counter() - start, 1), "checkpoint": best.name,
         **_data_metadata(datamodule),

@@ -1,0 +1,76 @@
+"""The smoothing options, declared once and shared by ``smooth``, ``run`` and ``demo`` (same names, help and
+defaults everywhere), and the smoother they build."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from echolatent.cli.app import ValidityOption
+from echolatent.errors import InputError
+from echolatent.options import load_option_file
+
+METHOD_HELP = (
+    "Smoothing: exact (default): exact latent solver with image-space check; snake: castor's solver; "
+    "gaussian: castor's baseline; none: measure only."
+)
+DECODE_HELP = (
+    "exact method's output: residual (default): the input changed by the decoded latent correction, falling back "
+    "to the full decode where that fails the checks; full: the shape model's decode of the smoothed codes."
+)
+
+Method = Annotated[str, typer.Option("--method", help=METHOD_HELP)]
+Thresholds = Annotated[Path | None, typer.Option(
+    "--thresholds", help="Temporal thresholds JSON (default: stored with the shape model).")]
+Validity = ValidityOption
+Reference = Annotated[Path | None, typer.Option(
+    "--reference", help="CAMUS root whose expert masks (training split) give the temporal bounds.")]
+Rounds = Annotated[int, typer.Option("--rounds", min=0, help="Tightening rounds of the exact method.")]
+Decode = Annotated[str, typer.Option("--decode", help=DECODE_HELP)]
+InputSigmas = Annotated[str, typer.Option(
+    "--input-sigmas", help="Residual decode: temporal Gaussian widths (frames) of the input tried in turn, "
+    "comma-separated and increasing; 0 is the input as it is.")]
+
+DEFAULTS = {"method": "exact", "thresholds": None, "validity": None, "reference": None, "rounds": 6,
+            "decode": "residual", "input_sigmas": "0,1.2"}
+
+
+def build_smoother(vae, method, thresholds, validity, reference, rounds, decode, input_sigmas):
+    """The smoother the options ask for; typer.BadParameter on bad options, InputError on unreadable files."""
+    from echolatent.measure.temporal import TemporalThresholds
+    from echolatent.measure.validity import ValidityThresholds
+    from echolatent.temporal.smooth import DECODES
+    from echolatent.temporal.strategy import METHODS, make_smoother
+    from echolatent.temporal.thresholds import reference_thresholds
+
+    if method not in METHODS:
+        raise typer.BadParameter(f"unknown method {method!r}; choose from {', '.join(METHODS)}", param_hint="--method")
+    if decode not in DECODES:
+        raise typer.BadParameter(f"unknown decode {decode!r}; choose from {', '.join(DECODES)}", param_hint="--decode")
+    if thresholds and reference:
+        raise typer.BadParameter("give --thresholds or --reference, not both", param_hint="--reference")
+    try:
+        sigmas = tuple(float(v) for v in input_sigmas.split(",") if v.strip())
+    except ValueError:
+        raise typer.BadParameter(f"expected comma-separated numbers, got {input_sigmas!r}",
+                                 param_hint="--input-sigmas") from None
+    temporal = load_option_file(thresholds, TemporalThresholds.load, "temporal thresholds") if thresholds else None
+    if reference is not None:
+        from echolatent.latent.codec import load_model
+
+        temporal = reference_thresholds(reference, load_model(vae).config.input_size)
+    limits = load_option_file(validity, ValidityThresholds.load, "validity thresholds") if validity else None
+    try:
+        return make_smoother(method, vae, thresholds=temporal, validity_thresholds=limits, max_rounds=rounds,
+                             decode=decode, input_sigmas=sigmas)
+    except InputError:
+        raise
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from None
+
+
+def given(**options) -> dict:
+    """The smoothing options that differ from their defaults, as plain values for config.json."""
+    return {k: (str(v) if isinstance(v, Path) else v) for k, v in options.items() if DEFAULTS.get(k, object()) != v}

@@ -96,15 +96,20 @@ def strain_summary(measures: list[tuple[dict, SequenceMeasures]]) -> dict:
     for ids, m in measures:
         if m.strain is not None:
             per_sequence[ids.get("sequence", str(len(per_sequence)))] = {
-                "gls_es": m.strain.gls_es, "gls_peak": m.strain.gls_peak, "ed": m.strain.ed, "es": m.strain.es,
-                "frames_not_measured": len(m.strain.reasons)}
-    values = [v["gls_es"] for v in per_sequence.values()]
+                "gls_es": _finite(m.strain.gls_es), "gls_peak": _finite(m.strain.gls_peak), "ed": m.strain.ed,
+                "es": m.strain.es, "frames_not_measured": len(m.strain.reasons)}
+    gls = [v["gls_es"] for v in per_sequence.values() if v["gls_es"] is not None]
     return {
         "sequences": per_sequence,
-        "mean_gls_es": _mean(values),
-        "mean_gls_peak": _mean([v["gls_peak"] for v in per_sequence.values()]),
-        "not_measured": [name for name, v in per_sequence.items() if not np.isfinite(v["gls_es"])],
+        "mean_gls_es": _mean(gls),
+        "mean_gls_peak": _mean([v["gls_peak"] for v in per_sequence.values() if v["gls_peak"] is not None]),
+        "not_measured": [name for name, v in per_sequence.items() if v["gls_es"] is None],
     }
+
+
+def _finite(value: float) -> float | None:
+    """``value`` as a float, None when not finite (JSON has no NaN; "not measured")."""
+    return float(value) if np.isfinite(value) else None
 
 
 def clinical_summary(clinical: dict) -> dict:

@@ -26,7 +26,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from echolatent.errors import InputError
+from echolatent.io.sector import apply_sector
 from echolatent.labels import MIN_FRAMES
+from echolatent.measure.beats import BeatDetection, find_beats, lv_area_curve
 from echolatent.measure.sequence import SequenceMeasures, measure_sequence
 from echolatent.measure.temporal import TemporalThresholds
 from echolatent.segment import Segmenter, segment_masks
@@ -54,6 +56,9 @@ class SequenceResult:
         smooth: the smoother's report as a dict (None when not smoothed).
         note: plain-words remark for the report ("" when none).
         seconds: wall time per stage.
+        beats: ED/ES found on the LV area curve of ``post`` (else ``pred``) when asked for, else None.
+        sector: ``(H, W)`` bool ultrasound fan the frames and masks were cut to, None when not cut.
+        recording: what was read, given or assumed about the recording (format, spacing, fps, view, ED/ES sources).
     """
 
     ids: dict
@@ -69,6 +74,9 @@ class SequenceResult:
     smooth: dict | None = None
     note: str = ""
     seconds: dict[str, float] = field(default_factory=dict)
+    beats: BeatDetection | None = None
+    sector: np.ndarray | None = None
+    recording: dict = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -161,6 +169,9 @@ def process_sequence(
     batch_size: int = 16,
     ids: dict | None = None,
     on_stage=None,
+    sector: np.ndarray | None = None,
+    fps: float | None = None,
+    find_instants: bool = False,
 ) -> SequenceResult:
     """Segment, smooth and measure one sequence of frames ``(T, H, W)`` (spacing ``(sy, sx)`` mm or None).
 
@@ -171,6 +182,9 @@ def process_sequence(
         instants: ``(T,)`` "ED"/"ES"/"" labels (default: first frame ED, last ES for T >= 2).
         thresholds: temporal thresholds (default: :func:`sequence_thresholds`).
         on_stage: called with "segment", "smooth", "measure" as each stage ends (progress bars).
+        sector: ``(H, W)`` bool fan (:func:`echolatent.io.sector.detect_sector`): frames and every mask are cut to it.
+        fps, find_instants: find ED/ES of every beat on the smoothed LV area curve instead of using ``instants``
+            (:func:`echolatent.measure.beats.find_beats`; ``fps`` bounds the heart rate).
 
     Raises:
         InputError: bad frames (not (T, H, W), NaN...), ground truth of another shape.
@@ -183,12 +197,14 @@ def process_sequence(
     instants = list(instants) if instants is not None else default_instants(images.shape[0])
     seconds = {}
     start = time.perf_counter()
-    pred = segment_sequence(images, segmenter, batch_size)
+    shown = apply_sector(images, sector) if sector is not None else images
+    pred = segment_sequence(shown, segmenter, batch_size)
+    pred = apply_sector(pred, sector) if sector is not None else pred
     seconds["segment"] = time.perf_counter() - start
     if on_stage is not None:
         on_stage("segment")
     result = smooth_and_measure(pred, spacing, smoother, gt=gt, instants=instants, thresholds=thresholds, ids=ids,
-                                on_stage=on_stage)
+                                on_stage=on_stage, sector=sector, fps=fps, find_instants=find_instants)
     result.images = images
     result.seconds = {**seconds, **result.seconds}
     return result
@@ -204,30 +220,37 @@ def smooth_and_measure(
     thresholds: TemporalThresholds | None = None,
     ids: dict | None = None,
     on_stage=None,
+    sector: np.ndarray | None = None,
+    fps: float | None = None,
+    find_instants: bool = False,
 ) -> SequenceResult:
-    """Smooth and measure given U-Net labels ``(T, H, W)``; the second half of :func:`process_sequence`."""
+    """Smooth and measure given U-Net labels ``(T, H, W)``; the second half of :func:`process_sequence` (``sector``,
+    ``fps`` and ``find_instants`` as there)."""
     instants = list(instants) if instants is not None else default_instants(pred.shape[0])
     start = time.perf_counter()
     smoothed_result, note = _smooth(pred, spacing, smoother)
     post = report = None
     if smoothed_result is not None:
         post, report = smoothed_result.masks, smoothed_result.report.as_dict()
+        post = apply_sector(post, sector) if sector is not None else post
     smoothed = time.perf_counter()
     if on_stage is not None:
         on_stage("smooth")
+    beats = find_beats(lv_area_curve(pred if post is None else post, spacing), fps) if find_instants else None
+    instants = beats.instants() if beats is not None else instants
     thresholds = thresholds or sequence_thresholds(pred, smoother)
     measure = {"gt": gt, "thresholds": thresholds, "instants": instants}
     before = measure_sequence(pred, spacing, **measure)
     after = None
     if post is not None:
-        known = _smoother_checks(smoothed_result, smoother, thresholds)
+        known = _smoother_checks(smoothed_result, smoother, thresholds) if sector is None else {}
         after = measure_sequence(post, spacing, **measure, **known)
     seconds = {"smooth": smoothed - start, "measure": time.perf_counter() - smoothed}
     if on_stage is not None:
         on_stage("measure")
     ids = dict(ids or {"sequence": "sequence", "patient": "", "view": "", "kind": ""})
     return SequenceResult(ids, None, pred, post, gt, spacing, instants, thresholds, before, after, report, note,
-                          seconds)
+                          seconds, beats, sector)
 
 
 def default_instants(frames: int) -> list[str]:

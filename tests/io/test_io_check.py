@@ -16,6 +16,7 @@ from echolatent.cli.app import app
 from echolatent.io.camus import find_sequences, load_sequence
 from echolatent.io.check import check_dataset, structure_problems
 from echolatent.io.volume import Geometry, write_like
+from echolatent.synth.export import UltrasoundRegion, dicom_dataset, write_dicom, write_dicom_series, write_video
 
 PATIENT = "patient0001"
 
@@ -212,3 +213,36 @@ def test_single_mask_file_is_compared_with_its_image(patient):
     (problem,) = check_dataset(broken)
     assert problem.path == broken and "spacing (0.5, 0.5) mm does not match" in problem.message
     assert check_dataset(patient / f"{PATIENT}_4CH_ED_gt.nii.gz") == []
+
+
+# ------------------------------------------------------------------------------------------ recordings (DICOM, video)
+
+
+def test_check_lists_recording_problems(tmp_path: Path) -> None:
+    frames = np.random.default_rng(0).integers(0, 255, (3, 20, 24)).astype(np.uint8)
+    root = tmp_path / "clinic"
+    good = UltrasoundRegion((0, 0, 23, 19), (0.3, 0.3))
+    write_dicom(frames, root / "ok.dcm", regions=(good,), fps=30)
+    write_dicom(frames, root / "uncalibrated.dcm", fps=30)
+    write_dicom_series(frames, root / "series", regions=(good,), fps=30)
+    (root / "broken.dcm").write_bytes((root / "ok.dcm").read_bytes()[:-700])
+    ds = dicom_dataset(frames)
+    ds.NumberOfFrames = 0
+    ds.save_as(root / "zero.dcm", enforce_file_format=True)
+    write_video(frames, root / "clip.avi", fps=25)
+    problems = [(p.path.name, p.message) for p in check_dataset(root)]
+    names = [name for name, _ in problems]
+    assert "ok.dcm" not in names and "series" not in names and not any(n.startswith("IM_") for n in names)
+    assert any(n == "uncalibrated.dcm" and "no pixel size" in m for n, m in problems)
+    assert any(n == "zero.dcm" and "zero frames" in m for n, m in problems)
+    assert any(n == "broken.dcm" and ("DICOM" in m or "pixel data" in m) for n, m in problems)
+    assert [m for n, m in problems if n == "clip.avi"] == [
+        "no pixel size (a video holds no pixel size): volumes in pixels unless --spacing is given"]
+
+
+def test_check_echonet_layout_lists_missing_videos(tmp_path: Path) -> None:
+    root = tmp_path / "echonet"
+    write_video(np.zeros((3, 16, 16), np.uint8) + 40, root / "Videos" / "0XA.avi", fps=50)
+    (root / "FileList.csv").write_text("FileName,EF,Split\n0XA,50,TEST\n0XB,40,TEST\n")
+    problems = [str(p) for p in check_dataset(root)]
+    assert any("FileList.csv: 1 listed video(s) missing under Videos/ (0XB)" in p for p in problems)

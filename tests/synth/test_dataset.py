@@ -129,3 +129,26 @@ def test_layout_resembles_camus224_masks():
             lv_width.append((cols.max() - cols.min()) / SIZE)
             la_below.append(np.nonzero(mask == Label.LA)[0].mean() > rows.mean())
     assert 0.4 < np.mean(lv_len) < 0.6 and 0.18 < np.mean(lv_width) < 0.35 and all(la_below)
+
+
+def test_several_beats_with_truth_per_beat_and_screen_overlays(tmp_path):
+    out = write_synthetic_dataset(tmp_path / "beats", patients=1, frames=5, size=48, seed=2, previews=0, beats=3,
+                                  overlays=True)
+    truth = json.loads((out / "truth.json").read_text())
+    assert (truth["beats"], truth["overlays"]) == (3, True)
+    patient = truth["patients"]["patient0001"]
+    beats, volumes = patient["beats"], np.array(patient["sequence_volumes"])
+    assert len(beats) == 3 and [b["ED"] for b in beats[1:]] == [b["next_ED"] for b in beats[:-1]]
+    for beat in beats:
+        window = volumes[beat["ED"]: beat["next_ED"] + 1]
+        assert beat["ED"] < beat["ES"] < beat["next_ED"]
+        assert volumes[beat["ES"]] == pytest.approx(window.min()) and beat["EDV"] == pytest.approx(volumes[beat["ED"]])
+        assert beat["EF"] == pytest.approx(100 * (beat["EDV"] - beat["ESV"]) / beat["EDV"])
+    folder = out / "database_nifti" / "patient0001"
+    images = read_image(folder / "patient0001_4CH_sequence.nii.gz")[0]
+    masks = read_image(folder / "patient0001_4CH_sequence_gt.nii.gz")[0]
+    assert len(images) == len(volumes) == beats[-1]["next_ED"] + 1 and masks.shape == images.shape
+    clean = synthesize_patient(1, frames=5, size=48, seed=2, beats=3).views[View.A4C].cycle_images
+    fan = (clean > 0).all(axis=0)
+    assert ((images > 0) & ~fan).any(axis=0).sum() > 20  # the overlays
+    assert np.array_equal(images[:, fan], clean[:, fan])  # drawn outside the fan only

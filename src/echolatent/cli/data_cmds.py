@@ -24,6 +24,12 @@ def synth(
     previews: Annotated[
         int, typer.Option("--previews", min=0, help="Patients with a PNG preview in OUT/previews.")
     ] = 4,
+    beats: Annotated[
+        int, typer.Option("--beats", min=0, help="Write _sequence files of N cardiac cycles (truth per beat).")
+    ] = 0,
+    overlays: Annotated[
+        bool, typer.Option("--overlays", help="Draw screen overlays (grey bar, text, ECG) outside the sector.")
+    ] = False,
 ) -> None:
     """Write a synthetic dataset with known volumes and EF, in the CAMUS layout."""
     from echolatent.synth.dataset import write_synthetic_dataset
@@ -38,6 +44,8 @@ def synth(
             full_cycle=full_cycle,
             previews=previews,
             progress=lambda done: bar.update(done - bar.n),
+            beats=beats,
+            overlays=overlays,
         )
     typer.echo(f"wrote {patients} patients to {out} (truth in {out / 'truth.json'})")
 

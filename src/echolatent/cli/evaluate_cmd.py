@@ -13,12 +13,15 @@ from echolatent.cli.app import ValidityOption, app, bar_progress
 from echolatent.cli.progress import progress_bar
 from echolatent.options import check_mask_suffix, load_option_file
 
+PRED_HELP = "Folder of predicted masks (<stem>_pred.nii.gz); with an EchoNet-Dynamic --gt, the output folder of a run."
+
 
 @app.command("evaluate")
 def evaluate_command(
-    pred: Annotated[Path, typer.Argument(metavar="PRED", help="Folder of predicted masks (<stem>_pred.nii.gz).")],
+    pred: Annotated[Path, typer.Argument(metavar="PRED", help=PRED_HELP)],
     out: Annotated[Path, typer.Option("--out", help="Output folder: metrics.csv, frames.csv, summary.json.")],
-    gt: Annotated[Path | None, typer.Option("--gt", help="Ground truth: CAMUS root or patient folder(s).")] = None,
+    gt: Annotated[Path | None, typer.Option("--gt", help=("Ground truth: CAMUS root or patient folder(s); or an "
+                                                          "EchoNet-Dynamic root (EF against FileList.csv)."))] = None,
     suffix: Annotated[str, typer.Option("--suffix", help="Suffix of the predicted masks.")] = "_pred",
     thresholds: Annotated[
         Path | None, typer.Option("--thresholds", help="Temporal thresholds JSON (default: bounds from --gt).")
@@ -26,7 +29,16 @@ def evaluate_command(
     validity: ValidityOption = None,
 ) -> None:
     """Measure predicted masks and score them against the ground truth."""
+    from echolatent.io.echonet import is_echonet_root
+    from echolatent.jobs.echonet_eval import echonet_agreement
     from echolatent.jobs.evaluate import evaluate
+
+    if gt is not None and is_echonet_root(gt):
+        agreement = echonet_agreement(pred, gt, out)["agreement"]
+        typer.echo(f"EF of {agreement['n']} video(s) against FileList.csv: MAE {_fmt(agreement['mae'])}, "
+                   f"bias {_fmt(agreement['bias'])}, r {_fmt(agreement['r'])}")
+        typer.echo(f"wrote {out / 'echonet_ef.csv'}, {out / 'summary.json'}")
+        return
     from echolatent.measure.temporal import TemporalThresholds
     from echolatent.measure.validity import ValidityThresholds
 

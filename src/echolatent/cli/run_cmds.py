@@ -14,12 +14,21 @@ from echolatent.cli import smoothing
 from echolatent.cli.app import app
 from echolatent.cli.cohort_cmds import DEVICE_HELP, FIGURES_HELP, check_figures, run_cohort_command
 from echolatent.cli.progress import progress_bar
+from echolatent.cli.recording_opts import (
+    EdOption,
+    EsOption,
+    FpsOption,
+    SectorOption,
+    SpacingOption,
+    ViewOption,
+    recording_options,
+)
 from echolatent.errors import EcholatentError
 from echolatent.options import check_threads
 from echolatent.outdir import check_output_folder
 
-SPACING_HELP = ("auto: the header's pixel size unless it is exactly 1 x 1 mm (files without a known size), "
-                "header: always the header's, none: measure in pixels.")
+INPUT_HELP = ("CAMUS root, patient folder(s), NIfTI/MHD files, DICOM files or series folders, videos "
+              "(AVI/MP4), an EchoNet-Dynamic root.")
 
 
 @contextlib.contextmanager
@@ -45,14 +54,6 @@ def stage_bars():
             bar.close()
 
 
-def _check_spacing(spacing: str) -> None:
-    from echolatent.io.readers import SPACING_MODES
-
-    # EcholatentError, not typer.BadParameter: main() turns it into a one-line error with exit code 2
-    if spacing not in SPACING_MODES:
-        raise EcholatentError(f"--spacing: unknown mode {spacing!r}; choose from {', '.join(SPACING_MODES)}")
-
-
 def _report_line(summary: dict, out: Path) -> None:
     before, after = summary["before"], summary.get("after")
     line = f"{len(summary['sequences'])} sequence(s); valid frames {100 * before['validity']['rate']:.1f} %"
@@ -64,7 +65,7 @@ def _report_line(summary: dict, out: Path) -> None:
 
 @app.command("run")
 def run_command(
-    source: Annotated[Path, typer.Argument(metavar="INPUT", help="CAMUS root, patient folder(s) or image file.")],
+    source: Annotated[Path, typer.Argument(metavar="INPUT", help=INPUT_HELP)],
     out: Annotated[Path, typer.Option("--out", help="Output folder (report.html, masks, tables).")],
     model: Annotated[Path | None, typer.Option("--model", help="U-Net .pt file (default: shipped weights).")] = None,
     vae: Annotated[Path | None, typer.Option("--vae", help="Shape model file (default: shipped AR-VAE).")] = None,
@@ -79,7 +80,12 @@ def run_command(
     = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a non-empty OUT.")] = False,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Frames per U-Net forward pass.")] = 16,
-    spacing: Annotated[str, typer.Option("--spacing", help=SPACING_HELP)] = "auto",
+    spacing: SpacingOption = "auto",
+    view: ViewOption = None,
+    fps: FpsOption = None,
+    ed: EdOption = None,
+    es: EsOption = None,
+    sector: SectorOption = "auto",
     threads: Annotated[int, typer.Option("--threads", help="Torch CPU threads (0: torch's default; "
                                                           "1 per Dask worker).")] = 0,
     workers: Annotated[int, typer.Option("--workers", min=0, help="Local Dask worker processes (0: none).")] = 0,
@@ -94,7 +100,7 @@ def run_command(
     """Segment, smooth, measure and report: the whole job in one command (one process, or a cohort)."""
     from echolatent.jobs.run import run_job
 
-    _check_spacing(spacing)
+    spacing, recording = recording_options(view, spacing, fps, ed, es, sector)
     check_figures(figures)
     _set_threads(threads)
     check_output_folder(out, [source, reference])  # before the models load: a bad --out fails at once
@@ -103,9 +109,10 @@ def run_command(
     smoother = smoothing.build_smoother(vae, method, **options)
     if workers or scheduler or num_parts > 1 or resume:
         changed = ", ".join("--" + k.replace("_", "-") for k in smoothing.given(**options))
+        changed = changed or ("--view/--spacing MM/--fps/--ed/--es/--sector" if recording != type(recording)() else "")
         if changed:
-            raise EcholatentError(f"--workers/--scheduler/--num-parts/--resume run the default smoothing options "
-                                  f"only; drop {changed}")
+            raise EcholatentError(f"--workers/--scheduler/--num-parts/--resume run the default smoothing and "
+                                  f"recording options only; drop {changed}")
         run_cohort_command(source, out, workers=workers, scheduler=scheduler, num_parts=num_parts, part_id=part_id,
                            resume=resume, overwrite=overwrite, gt=gt, model=model, vae=vae, method=method,
                            spacing=spacing, batch_size=batch_size, figures=figures, device=device,
@@ -114,7 +121,7 @@ def run_command(
     with stage_bars() as progress:
         summary = run_job(source, out, model=model, vae=vae, method=method, gt=gt, overwrite=overwrite,
                           batch_size=batch_size, spacing=spacing, progress=progress, smoother=smoother,
-                          smoothing=smoothing.given(**options), figures=figures, device=device)
+                          smoothing=smoothing.given(**options), figures=figures, device=device, recording=recording)
     _report_line(summary, out)
 
 

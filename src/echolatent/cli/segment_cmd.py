@@ -10,6 +10,7 @@ import typer
 from echolatent.cli.app import app, bar_progress
 from echolatent.cli.cohort_cmds import DEVICE_HELP
 from echolatent.cli.progress import progress_bar
+from echolatent.cli.recording_opts import SectorOption
 from echolatent.options import check_threads
 from echolatent.outdir import check_output_folder
 
@@ -20,21 +21,27 @@ KIND_HELP = ("Only these CAMUS file kinds (repeatable): half_sequence, sequence,
 
 @app.command("segment")
 def segment(
-    source: Annotated[Path, typer.Argument(metavar="INPUT", help="CAMUS root, patient folder(s) or image file.")],
+    source: Annotated[Path, typer.Argument(metavar="INPUT", help=("CAMUS root, patient folder(s), NIfTI/MHD, DICOM or "
+                                                                  "video files and folders."))],
     out: Annotated[Path, typer.Option("--out", help="Output folder: OUT/<patient>/<stem>_pred.nii.gz.")],
     model: Annotated[Path | None, typer.Option("--model", help="U-Net .pt file (default: shipped weights).")] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Frames per forward pass.")] = 16,
     kind: Annotated[list[str] | None, typer.Option("--file-kind", help=KIND_HELP)] = None,
     threads: Annotated[int, typer.Option(help="Torch CPU threads (0: torch's default).")] = 0,
     device: Annotated[str, typer.Option("--device", help=DEVICE_HELP)] = "cpu",
+    sector: SectorOption = "auto",
 ) -> None:
     """Segment every frame of the input images with the U-Net."""
     import torch
 
     from echolatent.device import resolve_device
+    from echolatent.io.sector import SECTOR_MODES
     from echolatent.jobs.segment import segment_path
     from echolatent.segment import load_segmenter
 
+    if sector not in SECTOR_MODES:
+        raise typer.BadParameter(f"unknown mode {sector!r}; choose from {', '.join(SECTOR_MODES)}",
+                                 param_hint="--sector")
     unknown = sorted(set(kind or ()) - set(KIND_CHOICES))
     if unknown:
         raise typer.BadParameter(f"unknown kinds {unknown}; choose from {', '.join(KIND_CHOICES)}",
@@ -45,6 +52,6 @@ def segment(
     segmenter = load_segmenter(model, device=resolve_device(device))
     with progress_bar("segment", "file") as bar:
         written = segment_path(source, out, segmenter, kinds=kind or None, batch_size=batch_size,
-                               progress=bar_progress(bar))
+                               progress=bar_progress(bar), sector=sector)
     typer.echo(f"wrote {len(written)} mask file(s) under {out}")
 

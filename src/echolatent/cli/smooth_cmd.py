@@ -11,7 +11,8 @@ from echolatent.cli import smoothing
 from echolatent.cli.app import app, bar_progress
 from echolatent.cli.cohort_cmds import DEVICE_HELP
 from echolatent.cli.progress import progress_bar
-from echolatent.errors import InputError
+from echolatent.cli.recording_opts import EdOption, EsOption, FpsOption, SpacingOption, ViewOption, recording_options
+from echolatent.errors import EcholatentError, InputError
 from echolatent.outdir import check_output_folder
 
 
@@ -28,18 +29,26 @@ def smooth(
     decode: smoothing.Decode = "residual",
     input_sigmas: smoothing.InputSigmas = "0,1.2",
     device: Annotated[str, typer.Option("--device", help=DEVICE_HELP)] = "cpu",
+    view: ViewOption = None,
+    spacing: SpacingOption = "auto",
+    fps: FpsOption = None,
+    ed: EdOption = None,
+    es: EsOption = None,
 ) -> None:
     """Make mask sequences temporally consistent and anatomically plausible in the shape model's latent space."""
     from echolatent.device import resolve_device
     from echolatent.jobs.smooth import smooth_folder
     from echolatent.temporal.smooth import Smoother
 
+    mode, options = recording_options(view, spacing, fps, ed, es)
+    if mode != "auto":
+        raise EcholatentError("--spacing: smooth takes a pixel size (MM or MMxMM) for files without one")
     check_output_folder(out, [source, reference])  # before the model loads: a bad --out fails at once
     smoother = smoothing.build_smoother(vae, method, thresholds, validity, reference, rounds, decode, input_sigmas)
     if isinstance(smoother, Smoother):  # a latent method: its shape model runs on --device
         smoother.model.to(resolve_device(device))
     with progress_bar(f"smooth ({method})", "seq") as bar:
-        summary = smooth_folder(source, out, smoother, progress=bar_progress(bar))
+        summary = smooth_folder(source, out, smoother, progress=bar_progress(bar), options=options)
     for name, problem in summary["skipped"].items():
         typer.secho(f"skipped {name}: {problem}", fg=typer.colors.YELLOW, err=True)
     if not summary["smoothed"]:

@@ -5,7 +5,8 @@ masks hold labels 0..3 and every frame holds LV, MYO and LA; each mask has an im
 spacing and orientation; sequences have at least 2 frames, no fewer than their cfg's NbFrame, and their
 axes in the order frames x height x width; cfg files parse, their ED/ES differ and fall inside the
 sequence; split files list existing patients. The rules are the loaders' (:mod:`echolatent.io.camus`,
-:func:`echolatent.io.volume.read_image`), so what ``run`` would refuse is listed here.
+:func:`echolatent.io.volume.read_image`), so what ``run`` would refuse is listed here. DICOM files, series
+folders and videos are read as ``run`` reads them (:mod:`echolatent.io.check_recordings`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 from echolatent.errors import InputError
 from echolatent.io.camus import as_labels, split_mask_suffix
 from echolatent.io.cfg import frame_number, read_cfg, read_split_file
+from echolatent.io.check_recordings import echonet_problems, is_recording_file, recording_items, recording_problems
 from echolatent.io.volume import SUPPORTED_SUFFIXES, Geometry, axis_order_problem, image_stem, read_image
 from echolatent.labels import Label
 
@@ -61,7 +63,7 @@ def dataset_files(path: str | Path) -> list[Path]:
             continue
         is_cfg = file.name.startswith("Info_") and file.suffix == ".cfg"
         is_split = file.parent.name == "database_split" and file.suffix == ".txt"
-        if _is_image_file(file) or (file.is_file() and (is_cfg or is_split)):
+        if _is_image_file(file) or (file.is_file() and (is_cfg or is_split)) or is_recording_file(file):
             files.append(file)
     return files
 
@@ -201,8 +203,17 @@ def check_dataset(path: str | Path, *, on_file: Callable[[Path], None] | None = 
         return [Problem(path, "not found")]
     files = dataset_files(path)
     if not files:
-        return [Problem(path, "no image, mask, cfg or split files found")]
+        return [Problem(path, "no image, mask, cfg, split, DICOM or video files found")]
     checker = _Checker()
+    recordings = [f for f in files if is_recording_file(f) and not _is_image_file(f)]
+    for item in recording_items(recordings):
+        for problem_path, message in recording_problems(item):
+            checker.add(problem_path, message)
+    for problem_path, message in echonet_problems(path):
+        checker.add(problem_path, message)
+    for file in recordings if on_file is not None else ():
+        on_file(file)
+    files = [f for f in files if f not in set(recordings)]
     images = [f for f in files if _is_image_file(f) and not split_mask_suffix(image_stem(f))[1]]
     masks = [f for f in files if _is_image_file(f) and split_mask_suffix(image_stem(f))[1]]
     others = [f for f in files if not _is_image_file(f)]

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from echolatent.errors import InputError
 from echolatent.io.camus import SEQUENCE_KINDS, SequenceRef, find_sequences
+from echolatent.io.echonet import is_echonet_root
+from echolatent.io.recordings import is_recording, recording_refs
 
 log = logging.getLogger(__name__)
 
@@ -30,15 +32,21 @@ def default_refs(refs: Sequence[SequenceRef]) -> list[SequenceRef]:
 
 
 def select_refs(source: str | Path, kinds: Sequence[str] | None = None) -> list[SequenceRef]:
-    """Images to segment under ``source`` (CAMUS root, patient folder(s) or one image file).
+    """Images to segment under ``source`` (CAMUS root, patient folder(s), image files, DICOM files and series folders,
+    videos, an EchoNet-Dynamic root).
 
-    ``kinds=None`` picks :func:`default_refs`; otherwise only those CAMUS kinds (plus loose files).
+    ``kinds=None`` picks :func:`default_refs`; otherwise only those CAMUS kinds (plus loose files and recordings).
 
     Raises:
         InputError: missing source, unsupported file, or no image found.
     """
-    refs = find_sequences(source, kinds=kinds or IMAGE_KINDS, require_image=True)
-    refs = default_refs(refs) if kinds is None else list(refs)
+    source = Path(source)
+    if (source.is_file() and is_recording(source)) or is_echonet_root(source):
+        refs = recording_refs(source)
+    else:
+        refs = find_sequences(source, kinds=kinds or IMAGE_KINDS, require_image=True)
+        refs = default_refs(refs) if kinds is None else list(refs)
+        refs += recording_refs(source) if source.is_dir() else []
     if not refs:
         raise InputError(source, "no image files found")
     return refs

@@ -27,7 +27,10 @@ from echolatent.errors import InputError
 from echolatent.files import write_json_atomic
 from echolatent.io.camus import EchoSequence, SequenceRef, load_sequence, output_path, require_same_grid, write_mask
 from echolatent.io.discovery import pair_truth, select_refs
+from echolatent.io.recordings import RecordingOptions, load_any
+from echolatent.io.sector import outline_sector
 from echolatent.jobs import loop
+from echolatent.jobs import recording_steps as steps
 from echolatent.jobs.output import file_log, staged_output, versions
 from echolatent.labels import MIN_FRAMES
 from echolatent.measure.attributes import compute_attributes
@@ -50,7 +53,7 @@ Pair = tuple[SequenceRef, SequenceRef | None]
 
 def process_pair(pair: Pair, out: Path, segmenter: Segmenter, smoother: SequenceSmoother | None, *,
                  thresholds: TemporalThresholds | None = None, spacing_mode: str = "auto", batch_size: int = 16,
-                 on_stage=None) -> tuple[SequenceResult, EchoSequence]:
+                 on_stage=None, options: RecordingOptions | None = None) -> tuple[SequenceResult, EchoSequence]:
     """Load, segment, smooth and measure one image (with its ground truth ref or None); write ``_pred`` (and
     ``_post``) masks under ``out``.
 
@@ -61,7 +64,10 @@ def process_pair(pair: Pair, out: Path, segmenter: Segmenter, smoother: Sequence
         InputError: unreadable image or ground truth, ground truth of another shape, spacing or orientation.
     """
     ref, gt_ref = pair
-    seq = loop.with_spacing_rule(load_sequence(ref, mask=False), spacing_mode)
+    options = options or RecordingOptions()
+    loaded = load_any(ref, options, spacing_mode)
+    sector = steps.sector_of(loaded, options.sector)
+    seq = loaded.seq
     gt = None
     if gt_ref is not None:
         gt_seq = load_sequence(gt_ref, image=False)
@@ -71,8 +77,11 @@ def process_pair(pair: Pair, out: Path, segmenter: Segmenter, smoother: Sequence
             log.warning("%s: the ground truth is empty in every frame (no LV, MYO or LA): its scores mean nothing",
                         gt_ref.mask)
     result = process_sequence(seq.image, seq.spacing, segmenter, smoother, gt=gt, instants=seq.instants,
-                              thresholds=thresholds, batch_size=batch_size, ids=loop.sequence_ids(ref),
-                              on_stage=on_stage)
+                              thresholds=thresholds, batch_size=batch_size, ids=loop.sequence_ids(seq.ref),
+                              on_stage=on_stage, sector=sector, fps=loaded.fps,
+                              find_instants=loaded.find_instants)
+    seq = steps.settle_instants(seq, result, loaded.facts)
+    result.recording = loaded.facts
     write_mask(seq, result.pred, output_path(ref, out, "_pred"))
     if result.post is not None:
         write_mask(seq, result.post, output_path(ref, out, "_post"))
@@ -100,6 +109,7 @@ def keep_small(result: SequenceResult, seq: EchoSequence, figures: dict) -> dict
     return {"result": replace(result, images=None, pred=result.pred[:0], post=None, gt=None),
             "smoothed": result.post is not None, "figures": figures, "has_gt": result.gt is not None,
             "instants_source": instants_source(seq),
+            "beats": steps.beats_of(result), "beat_masks": steps.beat_masks(result),
             "seq_pred": at_instants(result.pred), "seq_post": at_instants(result.post),
             "seq_gt": at_instants(result.gt)}
 
@@ -120,6 +130,7 @@ class RunJob:
     max_figures: int = 40
     title: str = "echolatent report"
     progress: loop.Progress | None = None
+    options: RecordingOptions = field(default_factory=RecordingOptions)
     name: str = "run"
     skip_bad: bool = False
     done: dict = field(default_factory=lambda: dict.fromkeys(STAGES, 0))
@@ -145,12 +156,14 @@ class RunJob:
     def process(self, index: int, item: Pair) -> dict:
         result, seq = process_pair(item, self.stage, self.segmenter, self.smoother, thresholds=self.thresholds,
                                    spacing_mode=self.config["spacing"], batch_size=self.batch_size,
-                                   on_stage=self.advance)
+                                   on_stage=self.advance, options=self.options)
         figures = {}
         if index < self.max_figures:
             truth = (compute_attributes(result.gt, result.spacing)
                      if result.gt is not None and result.frames >= MIN_FRAMES else None)
-            figures = draw_sequence(result, self.stage / FILES, index, truth, self.reference)
+            shown = result if result.sector is None else replace(
+                result, images=outline_sector(result.images, result.sector))
+            figures = draw_sequence(shown, self.stage / FILES, index, truth, self.reference)
         self.advance("report")
         log.info("%s: %d frames, valid %d -> %s", result.name, result.frames, int(result.before.validity.valid.sum()),
                  "-" if result.after is None else int(result.after.validity.valid.sum()))
@@ -173,7 +186,10 @@ class RunJob:
                    "before": _summarise(results, "before", clinical["before"], gts),
                    "after": _summarise(results, "after", clinical["after"], gts),
                    "sequences": [{**r.ids, "frames": r.frames, "note": r.note, "smoothing": r.smooth,
-                                  "seconds": {k: round(v, 3) for k, v in r.seconds.items()}} for r in results]}
+                                  "recording": r.recording,
+                                  "beats": [vars(b) for b in steps.beats_of(r)],
+                                  "seconds": {k: round(v, 3) for k, v in r.seconds.items()}} for r in results],
+                   "beats": steps.beat_table(done)}
         entries = [sequence_entry(item, i) for i, item in enumerate(done)]
         write_run_report(entries, summary, clinical, self.config, self.title, self.stage, self.reference)
         return summary
@@ -254,7 +270,8 @@ def run_into(source: str | Path, stage: Path, *, final: Path | None = None, mode
              vae: str | Path | None = None, method: str = "exact", gt: str | Path | None = None, batch_size: int = 16,
              spacing: str = "auto", seed: int = 0, max_figures: int = 40, progress: loop.Progress | None = None,
              title: str = "echolatent report", command: str = "run", smoother: SequenceSmoother | None = None,
-             smoothing: dict | None = None, figures: str = "all", device: str = "cpu") -> dict:
+             smoothing: dict | None = None, figures: str = "all", device: str = "cpu",
+             recording: RecordingOptions | None = None) -> dict:
     """Segment, smooth, measure and report every sequence under ``source`` into the folder ``stage``.
 
     Args:
@@ -269,14 +286,17 @@ def run_into(source: str | Path, stage: Path, *, final: Path | None = None, mode
         smoother: a smoother built with non-default options (default: ``make_smoother(method, vae)``);
         smoothing: those options, for config.json.
         figures: all (per-sequence figures), summary (the cohort figures only), none; device: cpu, cuda or auto.
+        recording: ``--view``, ``--spacing MM``, ``--fps``, ``--ed/--es``, ``--sector`` for what files do not say.
     """
     started = time.perf_counter()
+    recording = recording or RecordingOptions()
     final = Path(final or stage)
     with file_log(stage / "run.log"):
         torch.manual_seed(seed)
         config = run_config(source, stage, final, command=command, model=model, vae=vae, method=method, gt=gt,
                             batch_size=batch_size, spacing=spacing, seed=seed, max_figures=max_figures,
-                            smoothing=smoothing or {}, figures=figures, device=device)
+                            smoothing=smoothing or {}, figures=figures, device=device,
+                            recording=recording.as_config())
         write_json_atomic(config, stage / "config.json")
         log.info("%s %s -> %s (method %s)", command, config["input"], final, method)
         segmenter, smoother, thresholds = load_networks(model, vae, method, resolve_device(device), smoother)
@@ -284,7 +304,7 @@ def run_into(source: str | Path, stage: Path, *, final: Path | None = None, mode
             log.warning("no temporal thresholds stored with the shape model: each sequence is checked against "
                         "bounds measured on its own U-Net masks")
         job = RunJob(Path(source), stage, segmenter, smoother, config, thresholds, Path(gt) if gt is not None else None,
-                     batch_size, max_figures if figures == "all" else 0, title, progress)
+                     batch_size, max_figures if figures == "all" else 0, title, progress, options=recording)
         summary = loop.run_folder_job(job)
         summary["seconds"] = round(time.perf_counter() - started, 2)
         write_json_atomic(summary, stage / "summary.json")

@@ -8,8 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from echolatent.io.camus import SequenceRef, load_sequence, output_path, write_mask
+from echolatent.io.camus import SequenceRef, output_path, write_mask
 from echolatent.io.discovery import select_refs
+from echolatent.io.recordings import load_any
+from echolatent.io.sector import apply_sector, cut_masks, detect_sector
 from echolatent.jobs.loop import Progress, run_folder_job
 from echolatent.outdir import guarded_output
 from echolatent.segment import Segmenter, segment_masks
@@ -17,14 +19,22 @@ from echolatent.segment import Segmenter, segment_masks
 log = logging.getLogger(__name__)
 
 
-def segment_ref(ref: SequenceRef, out: str | Path, segmenter: Segmenter, batch_size: int = 16) -> Path:
-    """Segment one image into ``OUT/<patient>/<name>_pred.nii.gz``; returns the mask file.
+def segment_ref(ref: SequenceRef, out: str | Path, segmenter: Segmenter, batch_size: int = 16,
+                sector: str = "auto") -> Path:
+    """Segment one image (any format) into ``OUT/<patient>/<name>_pred.nii.gz``; returns the mask file.
+
+    ``sector``: auto|cut|off: cut the frames and the masks to the detected ultrasound fan when
+    :func:`echolatent.io.sector.cut_masks` says so.
 
     Raises:
         InputError: unreadable or bad image file (naming it).
     """
-    seq = load_sequence(ref, mask=False)
-    masks = segment_masks(segmenter, seq.image, batch_size=batch_size)
+    seq = load_any(ref).seq
+    fan = detect_sector(seq.image).mask if sector != "off" else None
+    fan = fan if fan is not None and cut_masks(sector, seq.image, fan) else None
+    images = seq.image if fan is None else apply_sector(seq.image, fan)
+    masks = segment_masks(segmenter, images, batch_size=batch_size)
+    masks = masks if fan is None else apply_sector(masks, fan)
     path = write_mask(seq, masks, output_path(ref, out, "_pred"))
     log.debug("%s -> %s", ref.image, path)
     return path
@@ -39,6 +49,7 @@ class SegmentJob:
     segmenter: Segmenter
     kinds: Sequence[str] | None = None
     batch_size: int = 16
+    sector: str = "auto"
     name: str = "segment"
     skip_bad: bool = False
 
@@ -46,7 +57,7 @@ class SegmentJob:
         return select_refs(self.source, self.kinds)
 
     def process(self, index: int, item: SequenceRef) -> Path:
-        return segment_ref(item, self.out, self.segmenter, self.batch_size)
+        return segment_ref(item, self.out, self.segmenter, self.batch_size, self.sector)
 
     def summarise(self, done: list[Path], skipped: dict[str, str]) -> dict:
         return {"written": [str(p) for p in done], "skipped": skipped}
@@ -60,6 +71,7 @@ def segment_path(
     kinds: Sequence[str] | None = None,
     batch_size: int = 16,
     progress: Progress | None = None,
+    sector: str = "auto",
 ) -> list[Path]:
     """Segment every image :func:`~echolatent.io.discovery.select_refs` finds under ``source`` into ``out``
     (``kinds=None``: the sequences when present, else the ED/ES frames); returns the written paths.
@@ -67,6 +79,6 @@ def segment_path(
     Raises:
         InputError: missing source, no image, a bad image file.
     """
-    job = SegmentJob(Path(source), Path(out), segmenter, kinds, batch_size)
+    job = SegmentJob(Path(source), Path(out), segmenter, kinds, batch_size, sector)
     with guarded_output(out, [source], command="segment"):
         return [Path(p) for p in run_folder_job(job, progress)["written"]]

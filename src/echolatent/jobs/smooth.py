@@ -15,7 +15,9 @@ import numpy as np
 from echolatent.errors import InputError
 from echolatent.io.camus import EchoSequence, SequenceRef, as_labels, load_sequence, output_path, write_mask
 from echolatent.io.discovery import mask_sequences
+from echolatent.io.recordings import RecordingOptions, cfg_fps, resolve
 from echolatent.jobs import loop
+from echolatent.measure.beats import find_beats, lv_area_curve
 from echolatent.measure.sequence import SequenceMeasures, measure_sequence
 from echolatent.measure.summary import summarise
 from echolatent.outdir import guarded_output
@@ -42,6 +44,7 @@ class Smoothed:
     after: SequenceMeasures
     report: dict
     spacing: tuple[float, float] | None
+    recording: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -51,6 +54,7 @@ class SmoothJob:
     source: Path
     out: Path
     smoother: SequenceSmoother
+    options: RecordingOptions = field(default_factory=RecordingOptions)
     name: str = "smooth"
     skip_bad: bool = True
     suffix: str = field(default="", init=False)
@@ -64,14 +68,20 @@ class SmoothJob:
 
     def process(self, index: int, item: SequenceRef) -> Smoothed:
         seq, masks = load_labels(item)
-        seq = loop.with_spacing_rule(seq)
+        loaded = resolve(seq, cfg_fps(seq.info), None, {"format": "masks"}, self.options)
+        seq = loaded.seq
         result = self.smoother(masks, seq.spacing)
         write_mask(seq, result.masks, output_path(item, self.out, "_post"))
-        measure = {"thresholds": self.smoother.thresholds_for(masks), "instants": seq.instants,
+        instants = seq.instants
+        if loaded.find_instants:
+            beats = find_beats(lv_area_curve(result.masks, seq.spacing), loaded.fps)
+            instants = beats.instants()
+            loaded.facts["beats"] = [vars(beat) for beat in beats.beats]
+        measure = {"thresholds": self.smoother.thresholds_for(masks), "instants": instants,
                    "validity_thresholds": self.smoother.validity_thresholds}
         before = measure_sequence(masks, seq.spacing, **measure)
         after = measure_sequence(result.masks, seq.spacing, **measure)
-        return Smoothed(loop.sequence_ids(item), before, after, result.report.as_dict(), seq.spacing)
+        return Smoothed(loop.sequence_ids(seq.ref), before, after, result.report.as_dict(), seq.spacing, loaded.facts)
 
     def summarise(self, done: list[Smoothed], skipped: dict[str, str]) -> dict:
         thresholds = self.smoother.thresholds
@@ -84,6 +94,8 @@ class SmoothJob:
             "before": summarise([(d.ids, d.before) for d in done], {}, None, thresholds) if done else None,
             "after": summarise([(d.ids, d.after) for d in done], {}, None, thresholds) if done else None,
             "sequences": {d.ids["sequence"]: d.report for d in done},
+            "recordings": {d.ids["sequence"]: d.recording for d in done},
+            "options": self.options.as_config(),
         }
         if done:  # nothing smoothed: no tables that would look like a finished job
             measured = [(d.ids, stage, m) for d in done for stage, m in (("before", d.before), ("after", d.after))]
@@ -92,12 +104,15 @@ class SmoothJob:
 
 
 def smooth_folder(source: str | Path, out: str | Path, smoother: SequenceSmoother,
-                  progress: loop.Progress | None = None) -> dict:
+                  progress: loop.Progress | None = None, options: RecordingOptions | None = None) -> dict:
     """Smooth every mask sequence under ``source`` (``_pred`` masks, else ``_gt``, else plain label files) into
     ``out``; returns the summary (``smoothed``, ``skipped`` ``{name: reason}``, before/after summaries).
+    ``options``: ``--view``, ``--spacing MM``, ``--fps``, ``--ed/--es`` for what the files do not say (without a cfg
+    or ``--ed/--es``, ED/ES are found on the smoothed LV area curve).
 
     Raises:
         InputError: no mask sequence under ``source``.
     """
     with guarded_output(out, [source], command="smooth"):
-        return loop.run_folder_job(SmoothJob(Path(source), Path(out), smoother), progress)
+        return loop.run_folder_job(SmoothJob(Path(source), Path(out), smoother, options or RecordingOptions()),
+                                   progress)

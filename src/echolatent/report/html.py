@@ -285,6 +285,26 @@ def config_section(config: dict) -> str:
     return "<h2>Run</h2>" + _table(["setting", "value"], rows, left=2)
 
 
+def beats_section(beats: dict, units: dict) -> str:
+    """EDV / ESV / EF per beat with their mean ± SD, per patient (``summary.json``'s ``beats``); "" without beats."""
+    if not beats:
+        return ""
+    volume = units["volume"]
+    header = ["patient", "beat", "frames (from 1)", f"EDV ({volume})", f"ESV ({volume})", "EF (%)"]
+    rows = []
+    for patient, table in beats.items():
+        for row in table["beats"]:
+            frames = ", ".join(f"{k} {v + 1}" for k, v in row.items() if k in ("ED", "ES") or k[:3] in ("ED_", "ES_"))
+            rows.append([_e(patient), str(row["beat"]), frames, _num(row["EDV"]), _num(row["ESV"]), _num(row["EF"])])
+        mean, sd = table["mean"], table["sd"]
+        rows.append([f"{_e(patient)} <span class=muted>{_e(table['method'])}</span>", "mean ± SD", "",
+                     f"{_num(mean['EDV'])} ± {_num(sd['EDV'])}", f"{_num(mean['ESV'])} ± {_num(sd['ESV'])}",
+                     f"{_num(mean['EF'])} ± {_num(sd['EF'])}"])
+    text = ("<h2>Every beat</h2><p>ED (largest LV cavity) and ES (smallest) found on the smoothed LV area curve of "
+            "each beat; volumes by the method of disks (biplane when both views of a patient have beats).</p>")
+    return text + _table(header, rows, left=3)
+
+
 def render_report(context: dict) -> str:
     """The whole page as a string; ``context``: title, summary, entries, clinical, units, figures, config."""
     entries, summary = context["entries"], context["summary"]
@@ -296,6 +316,7 @@ def render_report(context: dict) -> str:
     body.append(overview_section(entries, has_gt, context["units"]))
     patients = list(dict.fromkeys(entry["ids"]["patient"] for entry in entries))
     body.append(clinical_section(context["clinical"], context["units"], patients))
+    body.append(beats_section(summary.get("beats") or {}, context["units"]))
     body.append(scores_section(summary, context["figures"], context.get("reference")))
     body += [sequence_section(entry) for entry in entries]
     body.append(GLOSSARY)

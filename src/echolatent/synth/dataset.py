@@ -24,6 +24,7 @@ from PIL import Image
 from echolatent import files
 from echolatent.io.volume import Geometry, write_like
 from echolatent.labels import Label, View
+from echolatent.synth.overlays import draw_overlays
 from echolatent.synth.patient import SyntheticPatient, synthesize_patient
 
 log = logging.getLogger(__name__)
@@ -65,17 +66,26 @@ def _write_pair(images: np.ndarray, masks: np.ndarray, spacing, folder: Path, st
     write_like(masks, geometry, folder / f"{stem}_gt.nii.gz")
 
 
-def write_patient(patient: SyntheticPatient, database: Path) -> Path:
-    """Write one patient's files under ``database/<name>/``; returns that folder."""
+def write_patient(patient: SyntheticPatient, database: Path, overlays: bool = False) -> Path:
+    """Write one patient's files under ``database/<name>/``; returns that folder.
+
+    ``overlays`` draws screen overlays (grey bar, text, ECG trace) outside the sector of every image.
+    """
     folder = database / patient.name
     for view, synthetic in patient.views.items():
         stem = f"{patient.name}_{view.value}"
         frames = len(synthetic.images)
-        _write_pair(synthetic.images, synthetic.masks, patient.spacing, folder, f"{stem}_half_sequence")
-        _write_pair(synthetic.images[:1], synthetic.masks[:1], patient.spacing, folder, f"{stem}_ED")
-        _write_pair(synthetic.images[-1:], synthetic.masks[-1:], patient.spacing, folder, f"{stem}_ES")
+        sector = (synthetic.images > 0).all(axis=0)  # the images are 0 outside the fan, 1..255 inside
+
+        def shown(images: np.ndarray, sector=sector) -> np.ndarray:
+            return draw_overlays(images, sector) if overlays else images
+
+        _write_pair(shown(synthetic.images), synthetic.masks, patient.spacing, folder, f"{stem}_half_sequence")
+        _write_pair(shown(synthetic.images[:1]), synthetic.masks[:1], patient.spacing, folder, f"{stem}_ED")
+        _write_pair(shown(synthetic.images[-1:]), synthetic.masks[-1:], patient.spacing, folder, f"{stem}_ES")
         if synthetic.cycle_images is not None:
-            _write_pair(synthetic.cycle_images, synthetic.cycle_masks, patient.spacing, folder, f"{stem}_sequence")
+            _write_pair(shown(synthetic.cycle_images), synthetic.cycle_masks, patient.spacing, folder,
+                        f"{stem}_sequence")
         write_text_atomic(cfg_text(patient, view, frames), folder / f"Info_{view.value}.cfg")
     return folder
 
@@ -118,6 +128,9 @@ def split_patients(names: list[str], seed: int) -> dict[str, list[str]]:
     return {key: sorted(value) for key, value in subsets.items()}
 
 
+TRUTH_UNITS = {"EDV": "mL", "ESV": "mL", "EF": "%", "volumes": "mL", "spacing": "mm (sy, sx)", "frame_rate": "1/s"}
+
+
 def write_synthetic_dataset(
     out: str | Path,
     patients: int = 10,
@@ -128,6 +141,8 @@ def write_synthetic_dataset(
     *,
     previews: int = 4,
     progress: Callable[[int], None] | None = None,
+    beats: int = 0,
+    overlays: bool = False,
 ) -> Path:
     """Generate ``patients`` synthetic patients and write them in the CAMUS layout under ``out``.
 
@@ -138,6 +153,8 @@ def write_synthetic_dataset(
         size: square image size in pixels (spacing = image depth / size, ~0.6 mm at 256).
         seed: random seed; the same seed gives identical files.
         full_cycle: also write ``_sequence`` files covering ED -> ES -> next ED.
+        beats: write ``_sequence`` files of this many cycles (> 1; truth.json gives each beat's ED, ES, EF).
+        overlays: draw screen overlays (grey bar, text, ECG trace) outside the sector of every image.
         previews: number of patients with a PNG preview in ``out/previews``.
         progress: called with the number of patients done after each patient.
 
@@ -152,18 +169,13 @@ def write_synthetic_dataset(
         raise ValueError(f"size must be at least 16 px, got {size}")
     out = Path(out)
     database = out / "database_nifti"
-    truth = {
-        "seed": seed,
-        "frames": frames,
-        "size": size,
-        "full_cycle": full_cycle,
-        "units": {"EDV": "mL", "ESV": "mL", "EF": "%", "volumes": "mL", "spacing": "mm (sy, sx)", "frame_rate": "1/s"},
-        "patients": {},
-    }
+    cycles = max(beats, 1) if (full_cycle or beats > 0) else 0
+    truth = {"seed": seed, "frames": frames, "size": size, "full_cycle": cycles > 0, "beats": cycles,
+             "overlays": overlays, "units": TRUTH_UNITS, "patients": {}}
     names = []
     for index in range(1, patients + 1):
-        patient = synthesize_patient(index, frames=frames, size=size, seed=seed, full_cycle=full_cycle)
-        write_patient(patient, database)
+        patient = synthesize_patient(index, frames=frames, size=size, seed=seed, full_cycle=full_cycle, beats=beats)
+        write_patient(patient, database, overlays)
         if index <= previews:
             write_preview(patient, out / "previews" / f"{patient.name}.png")
         truth["patients"][patient.name] = patient.truth()

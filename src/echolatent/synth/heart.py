@@ -218,6 +218,40 @@ def full_cycle_phases(heart: Heart, frames: int) -> np.ndarray:
     return phases
 
 
+def cycle_phases(heart: Heart, frames: int, beats: int = 1) -> np.ndarray:
+    """Phases (in [0, 1], wrapping at each ED) of ``beats`` whole cycles at the frame rate of a ``frames``-frame half
+    sequence; one beat is :func:`full_cycle_phases`. The unwrapped phase of frame ``i`` is ``i * step``."""
+    if beats < 1:
+        raise ValueError(f"beats must be at least 1, got {beats}")
+    if beats == 1:
+        return full_cycle_phases(heart, frames)
+    step = heart.systole / (frames - 1)
+    count = int(np.floor(beats / step + 1e-9)) + 1
+    return (np.arange(count) * step) % 1.0
+
+
+def beat_frames(volume: np.ndarray, step: float, beats: int) -> list[dict]:
+    """Per beat ``k``: ED = the largest volume among frames of unwrapped phase in ``[k - 1/2, k + 1/2)``, ES = the
+    smallest in ``[k, k + 1)``, next ED likewise at ``k + 1``; with EDV, ESV (mL) and EF (%) of those frames.
+
+    ``volume`` ``(T,)`` mL of frames at unwrapped phases ``i * step``.
+    """
+    unwrapped = np.arange(len(volume)) * step
+    last = len(volume) - 1 if beats == 1 else None  # one beat: its last frame is the next ED (phase 1)
+
+    def pick(low: float, high: float, best) -> int:
+        inside = np.flatnonzero((unwrapped >= low - 1e-9) & (unwrapped < high - 1e-9))
+        return int(inside[best(volume[inside])])
+
+    out = []
+    for k in range(beats):
+        ed, es = pick(k - 0.5, k + 0.5, np.argmax), pick(k, k + 1, np.argmin)
+        next_ed = last if last is not None else pick(k + 0.5, k + 1.5, np.argmax)
+        edv, esv = float(volume[ed]), float(volume[es])
+        out.append({"ED": ed, "ES": es, "next_ED": next_ed, "EDV": edv, "ESV": esv, "EF": 100.0 * (edv - esv) / edv})
+    return out
+
+
 def frame_rate(heart: Heart, frames: int) -> float:
     """Frames per second of a half sequence of ``frames`` frames from ED to ES."""
     return (frames - 1) / (heart.systole * 60.0 / heart.heart_rate)

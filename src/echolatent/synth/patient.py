@@ -11,8 +11,9 @@ from echolatent.synth.echo import EchoStyle, simulate_view
 from echolatent.synth.heart import (
     Heart,
     HeartState,
+    beat_frames,
+    cycle_phases,
     frame_rate,
-    full_cycle_phases,
     half_cycle_phases,
     heart_state,
     sample_heart,
@@ -39,12 +40,13 @@ class SyntheticPatient:
     name: str
     heart: Heart
     half: HeartState  # frames ED -> ES
-    cycle: HeartState | None  # ED -> ES -> next ED, when asked for
+    cycle: HeartState | None  # ED -> ES -> next ED (``beats`` times), when asked for
     views: dict[View, SyntheticView]
     spacing: tuple[float, float]  # (sy, sx) mm
     frame_rate: float  # frames per second
     sex: str = "M"
     age: int = 60
+    beats: int = 1  # cardiac cycles in ``cycle``
 
     @property
     def edv(self) -> float:
@@ -78,8 +80,11 @@ class SyntheticPatient:
         }
         if self.cycle is not None:
             out["sequence_volumes"] = self.cycle.volume.tolist()
-            out["sequence_ed"] = [0, len(self.cycle.volume) - 1]
-            out["sequence_es"] = len(self.half.volume) - 1
+            step = float(self.half.phase[1] - self.half.phase[0])
+            out["beats"] = beat_frames(self.cycle.volume, step, self.beats)
+            out["sequence_ed"] = [out["beats"][0]["ED"]] + [beat["next_ED"] for beat in out["beats"]]
+            out["sequence_es"] = (len(self.half.volume) - 1 if self.beats == 1
+                                  else [beat["ES"] for beat in out["beats"]])
         return out
 
 
@@ -96,8 +101,11 @@ def synthesize_patient(
     seed: int = 0,
     full_cycle: bool = False,
     images: bool = True,
+    beats: int = 0,
 ) -> SyntheticPatient:
     """Build patient ``index`` (1-based name ``patient{index:04d}``): heart, masks and (optionally) images.
+
+    ``full_cycle`` adds one cardiac cycle (ED -> ES -> next ED), ``beats`` (> 1) that many cycles, same heart rate.
 
     Raises:
         ValueError: fewer than 2 frames or an image smaller than 16 px.
@@ -110,7 +118,9 @@ def synthesize_patient(
     heart = sample_heart(rng)
     placements = sample_placements(heart, rng)
     # with the full cycle, the half sequence is its first frames (same images, same speckle)
-    phases = full_cycle_phases(heart, frames) if full_cycle else half_cycle_phases(heart, frames)
+    beats = max(int(beats), 1 if full_cycle else 0)
+    full_cycle = beats > 0
+    phases = cycle_phases(heart, frames, beats) if full_cycle else half_cycle_phases(heart, frames)
     state = heart_state(heart, phases)
     half = heart_state(heart, phases[:frames])
     views = {}
@@ -132,4 +142,5 @@ def synthesize_patient(
         frame_rate=frame_rate(heart, frames),
         sex="M" if rng.random() < 0.6 else "F",
         age=int(rng.integers(20, 90)),
+        beats=max(beats, 1),
     )

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy.ndimage import affine_transform
 
-from echolatent.labels import Label
+from echolatent.labels import NUM_LABELS, Label
 
 
 def ellipse(shape, centre, semi_axes, angle=0.0, spacing=(1.0, 1.0)) -> np.ndarray:
@@ -40,3 +41,25 @@ def heart_frame(size=128, length=50, half_width=20, wall=6, la_height=22, base_r
     la &= (np.arange(size)[None, :] >= cols[0]) & (np.arange(size)[None, :] <= cols[-1])
     frame[la] = Label.LA
     return frame
+
+
+def transform_labels(masks: np.ndarray, angle: float, scale: float, margin: float = 1.2, supersample: int = 2):
+    """``(N, H, W)`` labels rotated by ``angle`` degrees (counter-clockwise on screen) about the image centre and
+    resampled by ``scale``, on a square canvas ``margin`` times the scaled size: each label's one-hot is warped
+    bilinearly onto a grid ``supersample`` times finer, area-averaged onto the canvas, then argmax."""
+    n, h, w = masks.shape
+    side = int(round(max(h, w) * scale * margin))
+    k = supersample
+    scale, fine = scale * k, side * k
+    t = np.radians(angle)
+    forward = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]]) * scale
+    matrix = np.linalg.inv(forward)
+    centre_in = np.array([(h - 1) / 2, (w - 1) / 2])
+    centre_out = np.array([(fine - 1) / 2, (fine - 1) / 2])
+    offset = centre_in - matrix @ centre_out
+    out = np.empty((n, side, side), np.uint8)
+    for i, mask in enumerate(masks):
+        probs = [affine_transform((mask == c).astype(np.float32), matrix, offset, (fine, fine), order=1)
+                 for c in range(NUM_LABELS)]
+        out[i] = np.argmax(np.reshape(probs, (NUM_LABELS, side, k, side, k)).mean((2, 4)), axis=0)
+    return out

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from measure_helpers import ellipse, heart_frame
+from measure_helpers import ellipse, heart_frame, transform_labels
 from skimage.measure import regionprops
 
 from echolatent.errors import InputError
 from echolatent.labels import Label
-from echolatent.measure.attributes import ATTRIBUTES, compute_attributes, measure_attributes
+from echolatent.measure.attributes import ATTRIBUTES, compute_attributes, measure_attributes, not_measured_notes
 
 
 @pytest.mark.parametrize("spacing", [(1.0, 1.0), (0.5, 0.25)])
@@ -76,7 +76,7 @@ def test_nan_with_reasons_on_empty_and_broken_frames():
     assert np.isnan(result.values["lv_base_width"][1]) and np.isnan(result.values["lv_orientation"][1])
     assert "no LV" in result.reasons["lv_base_width"][1]
     assert np.isnan(result.values["lv_base_width"][2]) and np.isnan(result.values["lv_length"][2])
-    assert "basal corner" in result.reasons["lv_base_width"][2]
+    assert result.reasons["lv_base_width"][2] == "no MYO beside the LV"
     assert np.isfinite(result.values["lv_orientation"][2])
 
 
@@ -97,3 +97,63 @@ def test_bad_input_raises_input_error(masks, message):
 def test_bad_spacing_raises():
     with pytest.raises(ValueError, match="spacing"):
         compute_attributes(heart_frame()[None], (0.0, 1.0))
+
+
+ANGLES = (-40.0, -20.0, 20.0, 40.0)
+
+
+@pytest.mark.parametrize("scale", [0.5, 1.0, 2.3])
+def test_drawn_heart_rotated_and_resampled_keeps_its_lengths(scale):
+    heart = heart_frame(size=160, length=70, half_width=26, wall=7, la_height=24, base_row=115)[None]
+    reference = compute_attributes(transform_labels(heart, 0.0, scale))
+    assert compute_attributes(heart)["lv_base_width"][0] == pytest.approx(52, rel=0.03)
+    for angle in ANGLES:
+        rotated = compute_attributes(transform_labels(heart, angle, scale))
+        assert all(np.isfinite(v[0]) for v in rotated.values())
+        for name in ("lv_base_width", "lv_length"):
+            assert rotated[name][0] == pytest.approx(reference[name][0], rel=0.03), (name, angle)
+        assert rotated["lv_orientation"][0] - reference["lv_orientation"][0] == pytest.approx(angle, abs=2.0)
+        assert rotated["lv_area"][0] == pytest.approx(reference["lv_area"][0], rel=0.03)
+
+
+def test_lengths_and_areas_follow_resampling():
+    heart = heart_frame(size=160, length=70, half_width=26, wall=7, la_height=24, base_row=115)[None]
+    one = compute_attributes(transform_labels(heart, 20.0, 1.0))
+    big = compute_attributes(transform_labels(heart, 20.0, 2.3))
+    for name in ("lv_base_width", "lv_length"):
+        assert big[name][0] == pytest.approx(2.3 * one[name][0], rel=0.03)
+    assert big["lv_area"][0] == pytest.approx(2.3**2 * one["lv_area"][0], rel=0.03)
+    assert big["lv_orientation"][0] == pytest.approx(one["lv_orientation"][0], abs=1.0)
+
+
+@pytest.mark.parametrize("spacing", [(0.5, 1.0), (1.0, 0.4)])
+def test_tilted_heart_with_unequal_spacing_measures_in_mm(spacing):
+    """Rows (or columns) resampled by the spacing ratio: the same heart in mm, drawn on unequal pixels."""
+    heart = transform_labels(heart_frame(size=160, length=70, half_width=26, wall=7, la_height=24, base_row=115)[None],
+                             30.0, 1.0)
+    square = compute_attributes(heart)
+    ry, rx = 1.0 / spacing[0], 1.0 / spacing[1]
+    rows = np.clip(np.round((np.arange(int(heart.shape[1] * ry)) + 0.5) / ry - 0.5).astype(int), 0, heart.shape[1] - 1)
+    cols = np.clip(np.round((np.arange(int(heart.shape[2] * rx)) + 0.5) / rx - 0.5).astype(int), 0, heart.shape[2] - 1)
+    stretched = compute_attributes(heart[:, rows][:, :, cols], spacing)
+    for name in ("lv_base_width", "lv_length", "lv_area"):
+        assert stretched[name][0] == pytest.approx(square[name][0], rel=0.03), name
+    assert stretched["lv_orientation"][0] == pytest.approx(square["lv_orientation"][0], abs=1.0)
+
+
+def test_apex_side_comes_from_the_lv_opening_not_the_image_top():
+    heart = heart_frame(size=160, length=70, half_width=26, wall=7, la_height=24, base_row=115)[None]
+    upright = compute_attributes(heart)
+    upside_down = compute_attributes(heart[:, ::-1])
+    for name in ("lv_base_width", "lv_length"):
+        assert upside_down[name][0] == pytest.approx(upright[name][0], rel=1e-6)
+
+
+def test_not_measured_notes_say_how_many_frames_and_why():
+    good = heart_frame()
+    no_myo = np.where(good == Label.MYO, 0, good).astype(np.uint8)
+    result = measure_attributes(np.stack([good, no_myo, no_myo, np.zeros_like(good)]))
+    notes = not_measured_notes(result.reasons)
+    assert notes["lv_base_width"] == "not measured on 3 frames: no MYO beside the LV (2); no LV pixel (1)"
+    assert notes["lv_orientation"] == "not measured on 1 frame: no LV pixel"
+    assert "lv_area" not in notes

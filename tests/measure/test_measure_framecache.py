@@ -71,6 +71,6 @@ def test_chunked_attributes_equal_whole_sequence(masks, monkeypatch):
     whole = attributes.measure_attributes(masks, (0.3, 0.4))
     monkeypatch.setattr(attributes, "CHUNK", 4)
     chunked = attributes.measure_attributes(masks, (0.3, 0.4))
-    for name in attributes.ATTRIBUTES:
-        assert np.array_equal(whole.values[name], chunked.values[name], equal_nan=True)
+    for name in attributes.ATTRIBUTES:  # each chunk is measured on its own crop of the heart: equal to rounding
+        np.testing.assert_allclose(chunked.values[name], whole.values[name], rtol=1e-12, atol=0)
     assert whole.reasons == chunked.reasons and 3 in chunked.reasons["lv_orientation"]

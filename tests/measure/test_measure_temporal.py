@@ -59,3 +59,16 @@ def test_fit_tau_takes_the_largest_reference_deviation():
     report = temporal_consistency({"lv_area": np.array([(f == 1).sum() for f in frames], dtype=float)}, thresholds)
     assert thresholds.tau["lv_area"] == pytest.approx(np.nanmax(np.abs(report.d["lv_area"])))
     assert report.sequence_ok
+
+
+def test_an_unmeasured_attribute_leaves_the_sequence_not_verified():
+    thresholds = TemporalThresholds.published({"lv_area": (0.0, 10.0), "lv_base_width": (0.0, 10.0)})
+    width = np.linspace(2, 6, 6)
+    width[3] = np.nan
+    report = temporal_consistency({"lv_area": np.linspace(9, 1, 6), "lv_base_width": width}, thresholds)
+    assert report.frame_ok.all() and report.counts()["any"] == 0  # nothing found inconsistent ...
+    assert not report.sequence_ok  # ... but not verified: never counted consistent
+    assert report.not_verified == ["lv_base_width"]
+    assert report.unmeasured_counts() == {"lv_area": 0, "lv_base_width": 1}
+    whole = temporal_consistency({"lv_area": np.linspace(9, 1, 6), "lv_base_width": np.linspace(2, 6, 6)}, thresholds)
+    assert whole.sequence_ok and whole.not_verified == []

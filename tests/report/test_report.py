@@ -82,6 +82,7 @@ def test_report_parses_and_every_picture_exists(oracle_run):
     assert anchors and set(anchors) <= set(report.ids)
     assert any(s.endswith(".gif") for s in report.sources)
     assert any("bland_altman" in s for s in report.sources)
+    assert sum(s.endswith("_strain.png") for s in report.sources) == 2  # a strain curve per sequence
 
 
 def test_report_known_answers_with_expert_masks(oracle_run):
@@ -95,6 +96,9 @@ def test_report_known_answers_with_expert_masks(oracle_run):
     text = (oracle_run / "report.html").read_text()
     assert "Clinical indices" in text and "EDV (mL)" in text and "Bland-Altman" in text
     assert text.count('<section class="seq"') == 2
+    assert summary["before"]["not_measured"] == {} and summary["before"]["temporal"]["not_verified"] == {}
+    strain = summary["before"]["strain"]
+    assert len(strain["sequences"]) == 2 and strain["mean_gls_es"] < 0 and not strain["not_measured"]
 
 
 def test_demo_end_to_end(tiny_models, tmp_path):

@@ -3,7 +3,9 @@ clinical indices, segmentation scores, the rows of the tables the commands write
 
 Modules (imported lazily, so ``import echolatent.measure.attributes`` stays light):
 
-* :mod:`~echolatent.measure.attributes` - :func:`compute_attributes`, :data:`ATTRIBUTES`
+* :mod:`~echolatent.measure.attributes` - :func:`compute_attributes`, :data:`ATTRIBUTES`, :func:`lv_landmarks`
+* :mod:`~echolatent.measure.landmarks` - the LV's own frame, basal points and apex
+* :mod:`~echolatent.measure.strain` - :func:`global_longitudinal_strain` (GLS)
 * :mod:`~echolatent.measure.validity` - :func:`check_validity`, :class:`ValidityThresholds`
 * :mod:`~echolatent.measure.temporal` - :class:`TemporalThresholds`, :func:`temporal_consistency`
 * :mod:`~echolatent.measure.clinical` - :func:`lv_geometry`, :func:`clinical_indices`
@@ -22,6 +24,10 @@ _EXPORTS = {
     "ATTRIBUTES": "attributes",
     "compute_attributes": "attributes",
     "measure_attributes": "attributes",
+    "lv_landmarks": "attributes",
+    "not_measured_notes": "attributes",
+    "StrainResult": "strain",
+    "global_longitudinal_strain": "strain",
     "CRITERIA": "validity",
     "ValidityReport": "validity",
     "ValidityThresholds": "validity",

@@ -1,21 +1,30 @@
 """Per-frame shape attributes of cardiac masks (castor's set plus the LA area), vectorised over frames.
 
-All functions take label arrays ``(T, H, W)`` (apex at the top) and an optional spacing ``(sy, sx)`` in mm.
+All functions take label arrays ``(T, H, W)`` and an optional spacing ``(sy, sx)`` in mm.
 With a spacing, areas are in mm^2 and lengths/centres in mm; without one, in pixels. Angles are in degrees.
 
 Attribute definitions (DESIGN.md section 5):
 
+Everything about the LV's shape is found in the LV's own frame (:func:`lv_frame`): its centre of mass, its main
+inertia axis (computed in mm, so unequal pixel spacing ``sy != sx`` is handled) pointing away from the LV's opening
+(the mitral side). Nothing depends on the image axes, so rotating a heart rotates ``lv_orientation`` by the same
+angle and leaves the base width and length unchanged; resampling scales lengths linearly and areas by the square.
+
 * ``lv_area``, ``myo_area``, ``la_area``: pixel count times pixel area (0 for an absent structure).
-* ``lv_base_width``: distance between the two basal corners of the LV. Corner candidates are LV pixels with a
-  MYO pixel and an outside pixel (neither LV nor MYO) in their 3x3 neighbourhood; they are split left/right of
-  the LV's centre column and each side keeps its lowest pixel (ties: the most lateral one).
-* ``lv_length``: distance from the middle of the base to the farthest LV boundary pixel above that middle.
+* ``lv_base_width``: distance between the two basal points, the ends of the LV/MYO frontier at the base. Corner
+  pixels (LV touching MYO and the outside, i.e. neither LV nor MYO) are split by the long axis; on each side the
+  most basal one along the axis is refined to sub-pixel precision (the junction of the smoothed LV, MYO and outside
+  fields, then the LV's sub-pixel edge across the axis): :func:`lv_landmarks`.
+* ``lv_length``: distance from the middle of the base to the apex, the farthest LV boundary pixel on the apex side
+  of the base.
 * ``lv_orientation``: angle between the image's vertical axis (rows) and the LV's main inertia axis, in
   (-90, 90] degrees, with skimage's ``regionprops.orientation`` sign convention (positive when the axis runs
-  down and to the right, i.e. rows and columns grow together), computed in physical coordinates.
+  down and to the right, i.e. rows and columns grow together; a heart rotated counter-clockwise on screen gains
+  the angle), computed in physical coordinates.
 * ``epi_center_x``, ``epi_center_y``: centre of mass of LV + MYO (column, row), from the image's top-left pixel.
 
-Undefined values are NaN, never an exception: :func:`measure_attributes` also says why, frame by frame.
+Undefined values are NaN, never an exception: :func:`measure_attributes` also says why, frame by frame ("not
+measured" is a result: e.g. "no MYO beside the LV").
 """
 
 from __future__ import annotations
@@ -26,11 +35,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from echolatent.labels import Label, check_labels
+from echolatent.measure.landmarks import Landmarks, LVFrame, dilate3, find_landmarks, lv_frame
 
 log = logging.getLogger(__name__)
 
 #: Frames measured at a time by :func:`measure_attributes` (bounds its float64 temporaries).
 CHUNK = 64
+#: Margin (pixels along the coarser axis) kept around the heart when frames are cropped for measuring: more than
+#: the junction radius, the wall search and the Gaussian's reach (4 sigma) together.
+CROP_MARGIN = 16
 ATTRIBUTES = (
     "lv_area",
     "lv_base_width",
@@ -76,10 +89,27 @@ def check_spacing(spacing: tuple[float, float] | None) -> tuple[float, float]:
     return values  # type: ignore[return-value]
 
 
+def not_measured_notes(reasons: dict[str, dict[int, str]]) -> dict[str, str]:
+    """``{attribute: {frame: reason}}`` -> ``{attribute: "not measured on N frames: reason"}`` (the most frequent
+    reason first, others with their counts), for the attributes with at least one unmeasured frame."""
+    notes = {}
+    for name, why in reasons.items():
+        if not why:
+            continue
+        tally: dict[str, int] = {}
+        for text in why.values():
+            tally[text] = tally.get(text, 0) + 1
+        ranked = sorted(tally.items(), key=lambda item: -item[1])
+        detail = ranked[0][0] if len(ranked) == 1 else "; ".join(f"{text} ({n})" for text, n in ranked)
+        frames = "frame" if len(why) == 1 else "frames"
+        notes[name] = f"not measured on {len(why)} {frames}: {detail}"
+    return notes
+
+
 def compute_attributes(masks: np.ndarray, spacing: tuple[float, float] | None = None) -> dict[str, np.ndarray]:
     """``(T, H, W)`` uint8 labels -> ``{attribute: (T,) float64}`` (mm, mm^2, degrees; pixels without spacing).
 
-    NaN where an attribute is undefined (absent LV, no basal corner...); never raises on a bad frame.
+    NaN where an attribute is not measured (no LV, no MYO beside the LV...); never raises on a bad frame.
     See :func:`measure_attributes` for the reasons.
     """
     return measure_attributes(masks, spacing).values
@@ -110,19 +140,17 @@ def measure_attributes(masks: np.ndarray, spacing: tuple[float, float] | None = 
 def _measure_block(masks: np.ndarray, spacing: tuple[float, float] | None) -> AttributeResult:
     """:func:`measure_attributes` of checked ``(T, H, W)`` uint8 labels, all frames at once."""
     sy, sx = check_spacing(spacing)
-    T, H, W = masks.shape
-    lv, myo, la = (masks == Label.LV), (masks == Label.MYO), (masks == Label.LA)
-    rows = np.arange(H, dtype=np.float64)[None, :, None]
-    cols = np.arange(W, dtype=np.float64)[None, None, :]
+    lv, myo, y, x = _heart_view(masks, (sy, sx))
     lv_count = lv.sum((1, 2)).astype(np.float64)
     values = {
         "lv_area": lv_count * sy * sx,
         "myo_area": myo.sum((1, 2)) * sy * sx,
-        "la_area": la.sum((1, 2)) * sy * sx,
+        "la_area": (masks == Label.LA).sum((1, 2)) * sy * sx,
     }
-    values["epi_center_x"], values["epi_center_y"] = _centre(lv | myo, rows, cols, sy, sx)
-    values["lv_orientation"] = _orientation(lv, lv_count, rows, cols, sy, sx)
-    width, length, reasons = _base_and_length(lv, myo, lv_count, rows, cols, sy, sx)
+    values["epi_center_x"], values["epi_center_y"] = _centre(lv | myo, y, x)
+    frame = lv_frame(lv, myo, lv_count, y, x)
+    values["lv_orientation"] = frame.orientation
+    width, length, reasons = _base_and_length(lv, myo, frame, y, x, (sy, sx))
     values["lv_base_width"], values["lv_length"] = width, length
     values = {name: np.asarray(values[name], dtype=np.float64) for name in ATTRIBUTES}
     empty_epi = np.flatnonzero(~(lv | myo).any((1, 2)))
@@ -134,78 +162,61 @@ def _measure_block(masks: np.ndarray, spacing: tuple[float, float] | None) -> At
     return AttributeResult(values, reasons)
 
 
-def _centre(region, rows, cols, sy, sx) -> tuple[np.ndarray, np.ndarray]:
-    """Centre of mass (x, y) of a boolean ``(T, H, W)`` region, NaN where empty."""
+def _heart_view(masks: np.ndarray, spacing: tuple[float, float]):
+    """LV and MYO ``(T, h, w)`` booleans cropped to the box around every frame's LV and MYO (plus a margin that
+    keeps every measurement the same as on the whole image), and the crop's row/column coordinates in mm,
+    ``y (1, h, 1)`` and ``x (1, 1, w)``."""
+    sy, sx = spacing
+    lv, myo = masks == Label.LV, masks == Label.MYO
+    heart = lv | myo
+    rows, cols = np.flatnonzero(heart.any((0, 2))), np.flatnonzero(heart.any((0, 1)))
+    window = []
+    for found, size, step in ((rows, masks.shape[1], sy), (cols, masks.shape[2], sx)):
+        margin = int(np.ceil(CROP_MARGIN * max(spacing) / step))
+        lo, hi = (found[0], found[-1] + 1) if found.size else (0, size)
+        window.append(slice(max(lo - margin, 0), min(hi + margin, size)))
+    y = np.arange(window[0].start, window[0].stop, dtype=np.float64)[None, :, None] * sy
+    x = np.arange(window[1].start, window[1].stop, dtype=np.float64)[None, None, :] * sx
+    return lv[:, window[0], window[1]], myo[:, window[0], window[1]], y, x
+
+
+def _centre(region, y, x) -> tuple[np.ndarray, np.ndarray]:
+    """Centre of mass (x, y) in mm of a boolean ``(T, H, W)`` region, NaN where empty."""
     count = region.sum((1, 2)).astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
-        cx = (region * cols).sum((1, 2)) / count * sx
-        cy = (region * rows).sum((1, 2)) / count * sy
+        cx = (region * x).sum((1, 2)) / count
+        cy = (region * y).sum((1, 2)) / count
     return cx, cy
 
 
-def _orientation(lv, count, rows, cols, sy, sx) -> np.ndarray:
-    """Angle in degrees between the rows axis and the LV's main inertia axis (skimage convention)."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        y = rows * sy
-        x = cols * sx
-        my = (lv * y).sum((1, 2)) / count
-        mx = (lv * x).sum((1, 2)) / count
-        var_y = (lv * y**2).sum((1, 2)) / count - my**2
-        var_x = (lv * x**2).sum((1, 2)) / count - mx**2
-        cov = (lv * (y * x)).sum((1, 2)) / count - my * mx
-    angle = np.degrees(0.5 * np.arctan2(2 * cov, var_y - var_x))
-    angle[count == 0] = np.nan
-    return angle
+def lv_landmarks(masks: np.ndarray, spacing: tuple[float, float] | None = None) -> Landmarks:
+    """``(T, H, W)`` labels -> the LV's :class:`Landmarks` in mm (pixels without spacing)."""
+    masks = check_masks(masks)
+    sy, sx = check_spacing(spacing)
+    parts = []
+    for start in range(0, len(masks), CHUNK):
+        lv, myo, y, x = _heart_view(masks[start:start + CHUNK], (sy, sx))
+        frame = lv_frame(lv, myo, lv.sum((1, 2)).astype(np.float64), y, x)
+        parts.append(find_landmarks(lv, myo, frame, y, x, (sy, sx)))
+    if len(parts) == 1:
+        return parts[0]
+    axes = ("cy", "cx", "ay", "ax", "orientation")
+    frame = LVFrame(**{name: np.concatenate([getattr(p.frame, name) for p in parts]) for name in axes})
+    return Landmarks(*(np.concatenate([getattr(p, name) for p in parts]) for name in ("left", "right", "apex")), frame)
 
 
-def _base_and_length(lv, myo, lv_count, rows, cols, sy, sx):
-    """Base width and LV length, ``(T,)`` each, with the reasons of their NaNs."""
-    T, H, W = lv.shape
-    outside = ~(lv | myo)
-    near_myo = dilate3(myo)
-    near_out = dilate3(outside)
-    corners = lv & near_myo & near_out
-    with np.errstate(invalid="ignore", divide="ignore"):
-        centre_col = (lv * cols).sum((1, 2)) / lv_count
-    left_side = cols < centre_col[:, None, None]
-    left = _lowest(corners & left_side, rows, W - cols, W)
-    right = _lowest(corners & ~left_side, rows, cols, W)
-    has_base = (left[0] >= 0) & (right[0] >= 0)
-    dy = (left[0] - right[0]) * sy
-    dx = (left[1] - right[1]) * sx
-    width = np.where(has_base, np.hypot(dy, dx), np.nan)
-    mid_r = (left[0] + right[0]) / 2.0
-    mid_c = (left[1] + right[1]) / 2.0
-    boundary = lv & dilate3(~lv, border=True)
-    above = boundary & (rows < mid_r[:, None, None])
-    dist2 = ((rows - mid_r[:, None, None]) * sy) ** 2 + ((cols - mid_c[:, None, None]) * sx) ** 2
-    far = np.where(above, dist2, -1.0).reshape(T, -1).max(1)
-    length = np.where(has_base & (far >= 0), np.sqrt(np.maximum(far, 0)), np.nan)
+def _base_and_length(lv, myo, frame: LVFrame, y, x, spacing):
+    """Base width and LV length ``(T,)`` in mm, with the reasons of their NaNs (landmarks: :func:`find_landmarks`)."""
+    marks = find_landmarks(lv, myo, frame, y, x, spacing)
+    width = np.hypot(*(marks.left - marks.right).T)
+    length = np.hypot(*(marks.apex - (marks.left + marks.right) / 2.0).T)
+    count = lv.sum((1, 2))
+    touches_myo = (lv & dilate3(myo)).any((1, 2))
     why_base = {}
-    for t in np.flatnonzero(~has_base):
-        no_corner = "no basal corner (LV touching MYO and outside) on both sides"
-        why_base[int(t)] = "no LV pixel" if lv_count[t] == 0 else no_corner
+    for t in np.flatnonzero(~np.isfinite(width)):
+        why = "no LV/MYO frontier on both sides of the LV's long axis"
+        why_base[int(t)] = "no LV pixel" if count[t] == 0 else ("no MYO beside the LV" if not touches_myo[t] else why)
     why_length = dict(why_base)
-    for t in np.flatnonzero(has_base & (far < 0)):
-        why_length[int(t)] = "no LV boundary above the base"
+    for t in np.flatnonzero(np.isfinite(width) & ~np.isfinite(length)):
+        why_length[int(t)] = "no LV boundary on the apex side of the base"
     return width, length, {"lv_base_width": why_base, "lv_length": why_length}
-
-
-def dilate3(region: np.ndarray, border: bool = False) -> np.ndarray:
-    """3x3 binary dilation of each frame of a boolean ``(T, H, W)`` array (separable shifted ORs).
-
-    ``border``: the value assumed outside the image (True makes pixels on the image edge touch the outside).
-    """
-    padded = np.pad(region, ((0, 0), (1, 1), (1, 1)), constant_values=border)
-    rows = padded[:, :-2] | padded[:, 1:-1] | padded[:, 2:]
-    return rows[:, :, :-2] | rows[:, :, 1:-1] | rows[:, :, 2:]
-
-
-def _lowest(candidates, rows, lateral, W) -> tuple[np.ndarray, np.ndarray]:
-    """Row and column ``(T,)`` of the lowest candidate pixel (ties: largest ``lateral``); -1 when none."""
-    T = candidates.shape[0]
-    score = np.where(candidates, rows * (W + 1) + lateral, -1.0).reshape(T, -1)
-    index = score.argmax(1)
-    found = score[np.arange(T), index] >= 0
-    r, c = np.divmod(index, W)
-    return np.where(found, r, -1).astype(np.float64), np.where(found, c, -1).astype(np.float64)

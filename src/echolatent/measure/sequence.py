@@ -5,21 +5,23 @@ Two row kinds, both lists of flat dicts (CSV-ready):
 
 * structure rows (``metrics.csv``): one per frame and structure (LV, MYO, EPI, LA): area and, with a ground
   truth, dice / hd_mm / assd_mm; plus the frame's validity and temporal verdicts;
-* frame rows (``frames.csv``): one per frame: the attributes, the value of every validity criterion, the
-  failed criteria and the temporal deviations d(t).
+* frame rows (``frames.csv``): one per frame: the attributes and why any is not measured (``not_measured``),
+  the endocardial length and longitudinal strain (``endo_length``, ``strain_pct``), the value of every validity
+  criterion, the failed criteria and the temporal deviations d(t).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from echolatent.labels import NUM_LABELS
-from echolatent.measure.attributes import ATTRIBUTES, check_masks, check_spacing, compute_attributes
+from echolatent.measure.attributes import ATTRIBUTES, check_masks, check_spacing, compute_attributes, measure_attributes
 from echolatent.measure.framecache import resize_labels_cached
 from echolatent.measure.scores import SCORES, STRUCTURES, segmentation_scores
+from echolatent.measure.strain import StrainResult, global_longitudinal_strain
 from echolatent.measure.temporal import TemporalReport, TemporalThresholds, temporal_consistency
 from echolatent.measure.validity import CRITERIA, ValidityReport, ValidityThresholds, check_validity
 
@@ -37,6 +39,8 @@ class SequenceMeasures:
         temporal: temporal consistency (None for fewer than 3 frames, or without thresholds holding bounds).
         scores: ``{structure: {score: (T,)}}`` against the ground truth (None without one).
         instants: ``(T,)`` "ED" / "ES" / "" labels of the frames.
+        reasons: ``{attribute: {frame: reason}}`` for every attribute not measured on a frame (NaN).
+        strain: endocardial length and longitudinal strain (None for a single frame).
     """
 
     attributes: dict[str, np.ndarray]
@@ -45,6 +49,8 @@ class SequenceMeasures:
     temporal: TemporalReport | None
     scores: dict[str, dict[str, np.ndarray]] | None
     instants: list[str]
+    reasons: dict[str, dict[int, str]] = field(default_factory=dict)
+    strain: StrainResult | None = None
 
     @property
     def frames(self) -> int:
@@ -69,6 +75,9 @@ class SequenceMeasures:
         for t in range(self.frames):
             row = {**ids, "frame": t, "instant": self.instants[t]}
             row.update({name: self.attributes[name][t] for name in ATTRIBUTES})
+            row["not_measured"] = "; ".join(f"{name}: {why[t]}" for name, why in self.reasons.items() if t in why)
+            row["endo_length"] = self.strain.length[t] if self.strain else float("nan")
+            row["strain_pct"] = self.strain.strain[t] if self.strain else float("nan")
             row["valid"] = bool(self.validity.valid[t])
             row["failed"] = " ".join(self.validity.failures(t))
             row.update({name: self.validity.criteria[name][t] for name in CRITERIA})
@@ -110,7 +119,9 @@ def measure_sequence(
     instants = list(instants) if instants is not None else [""] * T
     if len(instants) != T:
         raise ValueError(f"{len(instants)} instant labels for {T} frames")
-    attributes = compute_attributes(masks, spacing)
+    measured = measure_attributes(masks, spacing)
+    attributes = measured.values
+    strain = sequence_strain(masks, spacing, instants) if T >= 2 else None
     sy, sx = check_spacing(spacing)
     counts = label_counts(masks)
     areas = {name: counts[:, list(labels)].sum(1) * sy * sx for name, labels in STRUCTURES.items()}
@@ -122,7 +133,15 @@ def measure_sequence(
     checkable = thresholds is not None and bool(thresholds.bounds) and T >= 3
     if temporal is None or not checkable:
         temporal = temporal_check(masks, spacing, thresholds) if checkable else None
-    return SequenceMeasures(attributes, areas, validity, temporal, scores, instants)
+    return SequenceMeasures(attributes, areas, validity, temporal, scores, instants, measured.reasons, strain)
+
+
+def sequence_strain(masks: np.ndarray, spacing: tuple[float, float] | None, instants: list[str]) -> StrainResult:
+    """Longitudinal strain of a sequence from its ED frame (the first one labelled "ED", else frame 0) to its ES
+    frame (the first "ES" after it, else the frame of the smallest LV)."""
+    ed = instants.index("ED") if "ED" in instants else 0
+    es = instants.index("ES", ed) if "ES" in instants[ed:] else None
+    return global_longitudinal_strain(masks, spacing, ed=ed, es=es)
 
 
 def label_counts(masks: np.ndarray, chunk: int = 64) -> np.ndarray:

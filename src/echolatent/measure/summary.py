@@ -1,5 +1,5 @@
 """Summaries of measured sequences for ``summary.json``: score means per structure and instant, validity rates,
-temporal verdicts, clinical errors."""
+temporal verdicts, unmeasured attributes, longitudinal strain, clinical errors."""
 
 from __future__ import annotations
 
@@ -59,14 +59,57 @@ def temporal_summary(measures: list[tuple[dict, SequenceMeasures]], thresholds: 
         for name, count in report.counts().items():
             counts[name] = counts.get(name, 0) + count
     interior = sum(max(len(r.frame_ok) - 2, 0) for _, r in checked)
+    not_verified: dict[str, list[str]] = {}
+    for ids, report in checked:
+        for name in report.not_verified:
+            not_verified.setdefault(name, []).append(ids["sequence"])
     return {
         "checked": len(checked),
         "sequences_ok": sum(r.sequence_ok for _, r in checked),
-        "inconsistent_sequences": [ids["sequence"] for ids, r in checked if not r.sequence_ok],
+        "inconsistent_sequences": [ids["sequence"] for ids, r in checked if r.counts()["any"]],
+        "not_verified": not_verified,
         "interior_frames": interior,
         "inconsistent_frames": counts,
         "thresholds": {"note": thresholds.note if thresholds else "", "grid": thresholds.grid if thresholds else None},
     }
+
+
+def not_measured_summary(measures: list[tuple[dict, SequenceMeasures]]) -> dict:
+    """``{attribute: {"frames": n, "sequences": m, "reasons": {reason: frames}}}`` over the attributes not measured
+    on at least one frame (an empty dict when every attribute was measured everywhere)."""
+    table: dict = {}
+    for _, m in measures:
+        for name, why in m.reasons.items():
+            if not why:
+                continue
+            entry = table.setdefault(name, {"frames": 0, "sequences": 0, "reasons": {}})
+            entry["frames"] += len(why)
+            entry["sequences"] += 1
+            for text in why.values():
+                entry["reasons"][text] = entry["reasons"].get(text, 0) + 1
+    return table
+
+
+def strain_summary(measures: list[tuple[dict, SequenceMeasures]]) -> dict:
+    """GLS at ES and peak (%) per sequence, their means, and the sequences where it is not measured."""
+    per_sequence = {}
+    for ids, m in measures:
+        if m.strain is not None:
+            per_sequence[ids.get("sequence", str(len(per_sequence)))] = {
+                "gls_es": _finite(m.strain.gls_es), "gls_peak": _finite(m.strain.gls_peak), "ed": m.strain.ed,
+                "es": m.strain.es, "frames_not_measured": len(m.strain.reasons)}
+    gls = [v["gls_es"] for v in per_sequence.values() if v["gls_es"] is not None]
+    return {
+        "sequences": per_sequence,
+        "mean_gls_es": _mean(gls),
+        "mean_gls_peak": _mean([v["gls_peak"] for v in per_sequence.values() if v["gls_peak"] is not None]),
+        "not_measured": [name for name, v in per_sequence.items() if v["gls_es"] is None],
+    }
+
+
+def _finite(value: float) -> float | None:
+    """``value`` as a float, None when not finite (JSON has no NaN; "not measured")."""
+    return float(value) if np.isfinite(value) else None
 
 
 def clinical_summary(clinical: dict) -> dict:
@@ -92,5 +135,7 @@ def summarise(measures, clinical: dict, gt_validity: dict | None, thresholds: Te
         "validity": validity_summary(measures),
         "validity_ground_truth": gt_validity,
         "temporal": temporal_summary(measures, thresholds),
+        "not_measured": not_measured_summary(measures),
+        "strain": strain_summary(measures),
         "clinical": clinical_summary(clinical),
     }

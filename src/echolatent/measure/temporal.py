@@ -128,14 +128,26 @@ class TemporalReport:
         d: ``{attribute: (T,)}`` second-difference deviation in normalised units; NaN on the first and last
             frames and where the attribute is undefined.
         inconsistent: ``{attribute: (T,) bool}`` ``|d| > tau``.
-        frame_ok: ``(T,)`` bool, consistent for every attribute.
-        sequence_ok: no inconsistent frame.
+        frame_ok: ``(T,)`` bool, no attribute found inconsistent on the frame.
+        sequence_ok: no inconsistent frame and every attribute verified: a sequence with an attribute that is not
+            measured on some frame (NaN) is "not verified" for it, never counted as consistent.
+        unmeasured: ``{attribute: (T,) bool}`` frames where the attribute is not measured (NaN).
     """
 
     d: dict[str, np.ndarray]
     inconsistent: dict[str, np.ndarray]
     frame_ok: np.ndarray
     sequence_ok: bool
+    unmeasured: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def not_verified(self) -> list[str]:
+        """Attributes not measured on at least one frame: their consistency is not verified."""
+        return [name for name, flags in self.unmeasured.items() if flags.any()]
+
+    def unmeasured_counts(self) -> dict[str, int]:
+        """Frames where each checked attribute is not measured."""
+        return {name: int(flags.sum()) for name, flags in self.unmeasured.items()}
 
     def counts(self) -> dict[str, int]:
         """Inconsistent frames per attribute, plus ``"any"`` (frames inconsistent for at least one)."""
@@ -166,7 +178,9 @@ def temporal_consistency(attrs: dict[str, np.ndarray], thresholds: TemporalThres
         with np.errstate(invalid="ignore"):
             inconsistent[name] = np.abs(d[name]) > thresholds.tau[name]
     frame_ok = ~np.logical_or.reduce([inconsistent[n] for n in names])
-    return TemporalReport(d, inconsistent, frame_ok, bool(frame_ok.all()))
+    unmeasured = {name: ~np.isfinite(np.asarray(attrs[name], dtype=np.float64)) for name in names}
+    verified = not any(flags.any() for flags in unmeasured.values())
+    return TemporalReport(d, inconsistent, frame_ok, bool(frame_ok.all()) and verified, unmeasured)
 
 
 def second_difference(curve: np.ndarray, bounds: tuple[float, float]) -> np.ndarray:

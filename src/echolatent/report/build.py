@@ -13,6 +13,7 @@ import numpy as np
 
 from echolatent.labels import MIN_FRAMES
 from echolatent.measure.attribute_info import unit_names
+from echolatent.measure.attributes import not_measured_notes
 from echolatent.pipeline import SequenceResult
 from echolatent.report import figures as fig
 from echolatent.report.html import write_report
@@ -46,13 +47,26 @@ def draw_sequence(result: SequenceResult, folder: Path, index: int, truth_attrib
             curves["smoothed"] = result.after.attributes
         if truth_attributes is not None:
             curves[reference] = truth_attributes
-        figures["attributes"] = fig.attribute_figure(curves, result.instants, units, folder / f"{stem}_attributes.png")
-        deviations = {label: m.temporal.d for label, m in (("U-Net", result.before), ("smoothed", result.after))
-                      if m is not None and m.temporal is not None}
+        measured = {label: m for label, m in (("U-Net", result.before), ("smoothed", result.after)) if m is not None}
+        notes = {label: not_measured_notes(m.reasons) for label, m in measured.items()}
+        figures["attributes"] = fig.attribute_figure(curves, result.instants, units, folder / f"{stem}_attributes.png",
+                                                     not_measured=notes)
+        deviations = {label: m.temporal.d for label, m in measured.items() if m.temporal is not None}
         if deviations and result.thresholds is not None:
             figures["temporal"] = fig.temporal_figure(deviations, result.thresholds.tau,
-                                                      folder / f"{stem}_temporal.png")
+                                                      folder / f"{stem}_temporal.png", not_measured=notes)
+        figures.update(_strain_figure(measured, result.instants, folder / f"{stem}_strain.png"))
     return {k: f"{FILES}/{Path(v).name}" if isinstance(v, Path) else v for k, v in figures.items()}
+
+
+def _strain_figure(measured: dict, instants: list[str], path: Path) -> dict:
+    """``{"strain": path}`` of the strain curves of the measured stages (``{}`` when none has one)."""
+    strains = {label: m.strain for label, m in measured.items() if m.strain is not None}
+    if not strains:
+        return {}
+    notes = {label: not_measured_notes({"strain": s.reasons})["strain"] for label, s in strains.items() if s.reasons}
+    gls = {label: s.gls_es for label, s in strains.items()}
+    return {"strain": fig.strain_figure({k: s.strain for k, s in strains.items()}, gls, instants, path, notes)}
 
 
 def sequence_entry(item: dict, index: int) -> dict:
@@ -67,6 +81,9 @@ def sequence_entry(item: dict, index: int) -> dict:
 
     def inconsistent(measures):
         return None if measures is None or measures.temporal is None else int((~measures.temporal.frame_ok).sum())
+
+    def not_verified(measures):
+        return [] if measures is None or measures.temporal is None else measures.temporal.not_verified
 
     scores = {}
     for label, measures in (("before", before), ("after", after)):
@@ -83,6 +100,7 @@ def sequence_entry(item: dict, index: int) -> dict:
         "valid": {"before": int(before.validity.valid.sum()),
                   "after": None if after is None else int(after.validity.valid.sum())},
         "inconsistent": {"before": inconsistent(before), "after": inconsistent(after)},
+        "not_verified": {"before": not_verified(before), "after": not_verified(after)},
         "validity": {"before": before.validity.valid.tolist(),
                      "after": None if after is None else after.validity.valid.tolist(),
                      "failures_before": failures(before), "failures_after": failures(after)},

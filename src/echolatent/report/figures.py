@@ -8,6 +8,7 @@ Arrays follow echolatent's convention: frames and labels ``(T, H, W)``, apex at 
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -99,10 +100,14 @@ def attribute_figure(
     units: dict[str, str],
     path: str | Path,
     names: list[str] | None = None,
+    not_measured: dict[str, dict[str, str]] | None = None,
 ) -> Path:
     """Attribute curves over time, one panel per attribute, one line per entry of ``curves``
     (``{"U-Net": {name: (T,)}, "smoothed": {...}, "expert" or "truth": {...}}``); ED/ES frames marked; the unit
-    in each panel's title and on its y axis."""
+    in each panel's title and on its y axis.
+
+    ``not_measured``: ``{curve: {name: "not measured on N frames: reason"}}``, written in the panel (never an
+    empty axis without a word)."""
     names = names or [n for n in ATTRIBUTE_TITLES if any(n in c for c in curves.values())]
     figure = Figure(figsize=(11, 1.2 + 1.9 * ((len(names) + 3) // 4)))
     axes = figure.subplots((len(names) + 3) // 4, 4, squeeze=False).ravel()
@@ -116,7 +121,17 @@ def attribute_figure(
         ax.set_title(f"{title} ({units[kind]})", fontsize=9)
         ax.set_ylabel(units[kind], fontsize=7)
         _frame_axis(ax, len(instants))
+        _note_unmeasured(ax, name, not_measured)
     return _finish_grid(figure, axes, len(names), path)
+
+
+def _note_unmeasured(ax, name: str, not_measured: dict[str, dict[str, str]] | None) -> None:
+    """Write each curve's "not measured on N frames: reason" for attribute ``name`` in the panel."""
+    lines = [f"{label}: {notes[name]}" for label, notes in (not_measured or {}).items() if name in notes]
+    if lines:
+        ax.text(0.5, 0.5, "\n".join(textwrap.fill(line, 48) for line in lines), transform=ax.transAxes,
+                ha="center", va="center", fontsize=6, color="0.25", wrap=True,
+                bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "0.7", "lw": 0.5})
 
 
 def _finish_grid(figure, axes, used: int, path):
@@ -151,6 +166,7 @@ def temporal_figure(
     deviations: dict[str, dict[str, np.ndarray]],
     tau: dict[str, float],
     path: str | Path,
+    not_measured: dict[str, dict[str, str]] | None = None,
 ) -> Path:
     """Temporal deviation d(t) of each attribute (normalised units: a fraction of the attribute's range, the y axis
     says so) with its tolerance band +-tau shaded; points outside the band (temporally inconsistent frames) circled.
@@ -158,6 +174,7 @@ def temporal_figure(
     Args:
         deviations: ``{"U-Net": {name: (T,) d(t)}, "smoothed": {...}}`` (NaN at the first and last frames).
         tau: ``{name: tau}``.
+        not_measured: ``{curve: {name: "not measured on N frames: reason"}}`` (those frames are not verified).
     """
     names = [n for n in ATTRIBUTE_TITLES if n in tau and any(n in d for d in deviations.values())]
     if not names:
@@ -179,7 +196,37 @@ def temporal_figure(
         ax.set_title(f"{ATTRIBUTE_TITLES[name][0]} (τ = {tau[name]:.3g})", fontsize=9)
         ax.set_ylabel(DEVIATION_UNIT, fontsize=7)
         _frame_axis(ax, len(d))
+        _note_unmeasured(ax, name, not_measured)
     return _finish_grid(figure, axes, len(names), path)
+
+
+def strain_figure(
+    curves: dict[str, np.ndarray],
+    gls: dict[str, float],
+    instants: list[str],
+    path: str | Path,
+    not_measured: dict[str, str] | None = None,
+) -> Path:
+    """Longitudinal strain curves (%) over time, one line per entry of ``curves`` (``{"U-Net": (T,), "smoothed":
+    (T,)}``), GLS at ES of each in the legend, ED/ES marked; ``not_measured``: ``{curve: note}`` in the panel."""
+    figure = Figure(figsize=(6, 3.2))
+    ax = figure.subplots()
+    colours = {"U-Net": BEFORE, "smoothed": AFTER, "expert": TRUTH}
+    frames = np.arange(1, len(instants) + 1)
+    for label, strain in curves.items():
+        value = gls.get(label, float("nan"))
+        text = f"{label} (GLS {value:.1f} %)" if np.isfinite(value) else f"{label} (GLS not measured)"
+        ax.plot(frames, strain, marker=".", ms=3, lw=1.2, color=colours.get(label), label=text)
+    ax.axhline(0, color="0.6", lw=0.6)
+    _mark_instants(ax, instants)
+    _frame_axis(ax, len(instants))
+    ax.set_ylabel("strain (%)", fontsize=8)
+    ax.set_title("Global longitudinal strain, (L(t) - L(ED)) / L(ED)", fontsize=9)
+    if not_measured:
+        _note_unmeasured(ax, "strain", {label: {"strain": note} for label, note in not_measured.items()})
+    ax.legend(fontsize=7, frameon=False)
+    figure.subplots_adjust(left=0.12, right=0.98, top=0.88, bottom=0.16)
+    return save_figure(figure, path)
 
 
 def bland_altman_figure(

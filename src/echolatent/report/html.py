@@ -228,6 +228,14 @@ def sequence_section(entry: dict) -> str:
                      "tolerance ±τ; circled points are temporally inconsistent frames. Tolerances: "
                      f"{_e(entry.get('thresholds_note') or 'published')}.</p>")
         parts.append(_img(figures["temporal"], "temporal deviations"))
+    unverified = sorted(set().union(*(entry.get("not_verified") or {}).values()))
+    if unverified:
+        parts.append(f"<p class=note>Not verified (not measured on some frames, never counted consistent): "
+                     f"{_e(', '.join(unverified))}.</p>")
+    if figures.get("strain"):
+        parts.append("<h3>Longitudinal strain</h3><p class=small>Endocardial length from one basal point to the "
+                     "other through the apex, relative to ED, before and after smoothing.</p>")
+        parts.append(_img(figures["strain"], "strain curves"))
     smooth = entry.get("smooth")
     if smooth:
         parts.append(f"<p class=small>Smoothing: method {_e(smooth['method'])}, {smooth['rounds']} solve(s), "

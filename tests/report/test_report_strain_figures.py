@@ -1,0 +1,28 @@
+"""Report panels for unmeasured attributes and the strain curve."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from echolatent.report import figures as fig
+
+
+def test_an_unmeasured_panel_says_how_many_frames_and_why(tmp_path):
+    width = np.full(5, np.nan)
+    note = {"U-Net": {"lv_base_width": "not measured on 5 frames: no MYO beside the LV"}}
+    path = fig.attribute_figure({"U-Net": {"lv_base_width": width, "lv_area": np.arange(5.0)}}, [""] * 5,
+                                fig.unit_names(True), tmp_path / "a.png", not_measured=note)
+    assert path.stat().st_size > 0
+    ax = Figure().subplots()
+    fig._note_unmeasured(ax, "lv_base_width", note)
+    fig._note_unmeasured(ax, "lv_area", note)
+    texts = [" ".join(t.get_text().split()) for t in ax.texts]
+    assert texts == ["U-Net: not measured on 5 frames: no MYO beside the LV"]
+
+
+def test_strain_figure_before_and_after_smoothing(tmp_path):
+    curves = {"U-Net": np.array([0.0, -5.0, -9.0, np.nan]), "smoothed": np.array([0.0, -4.0, -8.0, -12.0])}
+    path = fig.strain_figure(curves, {"U-Net": float("nan"), "smoothed": -12.0}, ["ED", "", "", "ES"],
+                             tmp_path / "s.png", not_measured={"U-Net": "not measured on 1 frame: no LV pixel"})
+    assert path.read_bytes()[:4] == b"\x89PNG"

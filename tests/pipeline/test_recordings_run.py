@@ -52,10 +52,12 @@ def files(clip, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def runs(files, tmp_path_factory):
+def runs(clip, files, tmp_path_factory):
+    """Each format run as a user would: the view given; the NIfTI, which holds no frame rate, with ``--fps`` (the
+    DICOM and the videos carry theirs), so every run finds its beats with the same heart-rate bound."""
     out = tmp_path_factory.mktemp("runs")
-    options = RecordingOptions(view=View.A4C)
-    return {name: (run_job(path, out / name, method="gaussian", max_figures=1, recording=options), out / name)
+    options = {name: RecordingOptions(view=View.A4C, fps=clip[6] if name == "nifti" else None) for name in files}
+    return {name: (run_job(path, out / name, method="gaussian", max_figures=1, recording=options[name]), out / name)
             for name, path in files.items()}
 
 
@@ -92,7 +94,8 @@ def test_what_was_read_given_or_found_is_recorded(runs, clip):
     assert facts["dicom"]["fps"] == pytest.approx(fps) and facts["dicom"]["view_source"] == "DICOM description"
     assert facts["avi"]["spacing"] is None and facts["avi"]["view_source"] == "--view"
     assert facts["avi"]["fps"] == pytest.approx(fps, rel=1e-3)
-    assert facts["nifti"]["spacing_source"] == "header" and facts["nifti"]["fps"] is None
+    assert facts["nifti"]["spacing_source"] == "header" and facts["nifti"]["fps"] == pytest.approx(fps)
+    assert facts["nifti"]["fps_source"] == "--fps"
     assert all(f["instants_source"] == "found on the smoothed LV area curve" for f in facts.values())
     assert all(f["sector"].startswith("cone") and f["beats_found"] == 2 for f in facts.values())
     assert all(f["sector"].endswith("masks cut to it") for f in facts.values())  # the overlays show

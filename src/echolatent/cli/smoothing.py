@@ -30,8 +30,8 @@ Reference = Annotated[Path | None, typer.Option(
 Rounds = Annotated[int, typer.Option("--rounds", min=0, help="Tightening rounds of the exact method.")]
 Decode = Annotated[str, typer.Option("--decode", help=DECODE_HELP)]
 InputSigmas = Annotated[str, typer.Option(
-    "--input-sigmas", help="Residual decode: temporal Gaussian widths (frames) of the input, the first on every frame, the next ones "
-    "in turn on frames that still fail; comma-separated and increasing; 0 is the input as it is.")]
+    "--input-sigmas", help="Residual decode: temporal Gaussian widths (frames) of the input, the first on every "
+    "frame, the next ones in turn on frames that still fail; comma-separated and increasing; 0 is the input as it is.")]
 
 DEFAULTS = {"method": "exact", "thresholds": None, "validity": None, "reference": None, "rounds": 2,
             "decode": "residual", "input_sigmas": "1.5,3"}

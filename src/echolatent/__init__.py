@@ -2,6 +2,6 @@
 
 from echolatent.labels import Instant, Label, View
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = ["Instant", "Label", "View", "__version__"]

@@ -63,14 +63,15 @@ def matmul_gflops(repeats: int) -> float:
 
 
 def reference_segment(segmenter, images: np.ndarray) -> np.ndarray:
-    """``(T, H, W)`` labels the plain way: NCHW, ``no_grad``, full-size probabilities, then argmax."""
-    size = (segmenter.config.input_size,) * 2
-    model = segmenter.model
+    """``(T, H, W)`` labels the plain way: NCHW, ``no_grad``, each network's probabilities resampled to the frame size
+    and averaged over the ensemble's members (the library averages on the main network's grid), then argmax."""
+    probs = []
     with torch.no_grad():
-        grid = torch.from_numpy(resize_frames(images, size))
-        logits = model(normalise_frames(grid.contiguous(), segmenter.config.normalisation))
-        probs = resize_probs(torch.softmax(logits.float(), 1), images.shape[1:])
-    return probs.argmax(1).numpy().astype(np.uint8)
+        for model, config in ((segmenter.model, segmenter.config), *segmenter.members):
+            grid = torch.from_numpy(resize_frames(images, (config.input_size,) * 2))
+            logits = model(normalise_frames(grid.contiguous(), config.normalisation))
+            probs.append(resize_probs(torch.softmax(logits.float(), 1), images.shape[1:]))
+    return torch.stack(probs).mean(0).argmax(1).numpy().astype(np.uint8)
 
 
 def plain_layout(model):
@@ -230,6 +231,8 @@ def main() -> None:
         "benchmark": "network FLOPs and throughput vs this machine's matmul peak",
         "models": {
             "unet": {"input": [1, unet_size, unet_size], "channels": list(segmenter.config.channels),
+                     "ensemble_member_inputs": [c.input_size for _, c in segmenter.members],
+                     "note": "network-only figures are the main member's; with pre/post runs every member",
                      "parameters": sum(p.numel() for p in segmenter.model.parameters()),
                      "flops_per_frame": flops["unet"], "gflop_per_frame": flops["unet"] / 1e9},
             "arvae": {"input": [4, vae_size, vae_size], "channels": list(vae.config.channels),

@@ -12,8 +12,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from echolatent.errors import InputError
-from echolatent.io.dicom import DICOM_READER, is_dicom_file, read_dataset
+from echolatent.io.dicom import DICOM_READER, is_dicom_file
 from echolatent.io.echonet import FILE_LIST, is_echonet_root, read_file_list
+from echolatent.io.recordings import is_one_series
 from echolatent.io.video import VIDEO_READER, is_video_file
 
 log = logging.getLogger(__name__)
@@ -22,20 +23,6 @@ log = logging.getLogger(__name__)
 def is_recording_file(path: Path) -> bool:
     """A DICOM (by suffix or content) or video file."""
     return path.is_file() and (is_video_file(path) or is_dicom_file(path))
-
-
-def _one_series(files: list[Path]) -> bool:
-    """True when ``files`` are single-frame DICOMs of one series (read as one recording)."""
-    series = set()
-    for path in files:
-        try:
-            ds = read_dataset(path, pixels=False)
-        except InputError:
-            return False
-        if int(ds.get("NumberOfFrames", 1) or 1) > 1:
-            return False
-        series.add(str(ds.get("SeriesInstanceUID", "")))
-    return len(series) == 1
 
 
 def recording_items(files: Iterable[Path]) -> list[Path]:
@@ -49,7 +36,7 @@ def recording_items(files: Iterable[Path]) -> list[Path]:
         else:
             by_folder.setdefault(path.parent, []).append(path)
     for folder, group in by_folder.items():
-        items += [folder] if len(group) > 1 and _one_series(group) else group
+        items += [folder] if len(group) > 1 and is_one_series(group) else group
     return sorted(items)
 
 

@@ -133,8 +133,13 @@ def recording_refs(source: str | Path) -> list[SequenceRef]:
 
 def _single_series(folder: Path) -> bool:
     """A folder whose DICOM files are single frames of one series."""
+    return is_one_series(series_files(folder))
+
+
+def is_one_series(files: list[Path]) -> bool:
+    """True when ``files`` are single-frame DICOMs of one series (read as one recording)."""
     series = set()
-    for path in series_files(folder):
+    for path in files:
         try:
             ds = read_dataset(path, pixels=False)
         except InputError:

@@ -74,5 +74,6 @@ class ValidationEF(L.Callback):
         values = {f"val/ef_{k}": agreement[k] for k in ("mae", "bias", "r", "within_5")}
         values |= {f"val/dice_{k}": v for k, v in dice_by_instant(pred, masks, ids).items()}
         pl_module.log_dict({k: float(v) for k, v in values.items() if v is not None}, sync_dist=False)
-        log.info("validation EF: MAE %.2f, bias %+.2f, r %.3f (n=%d)", agreement["mae"] or np.nan,
-                 agreement["bias"] or np.nan, agreement["r"] or np.nan, agreement["n"])
+        if agreement["mae"] is not None:
+            log.info("validation EF: MAE %.2f, bias %+.2f, r %.3f (n=%d)", agreement["mae"], agreement["bias"],
+                     agreement["r"], agreement["n"])

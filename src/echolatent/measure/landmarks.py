@@ -98,8 +98,8 @@ def find_landmarks(lv, myo, frame: LVFrame, y, x, spacing) -> Landmarks:
     Everything is found on the LV's sub-pixel contour (:func:`lv_contour`), each point of which borders MYO or the
     outside (neither LV nor MYO). The LV's opening is the longest stretch of contour along the outside; its two ends
     (the junctions, interpolated where the MYO and outside fields cross) are the basal points, ``left`` the one with
-    the smaller ``across`` coordinate. An LV with no opening (MYO all around) has
-    the most basal contour point on each side of the long axis. The apex is the contour point farthest from the
+    the smaller ``across`` coordinate. An LV with no opening (MYO all around) has its basal corners: on each side of
+    the long axis, the contour point farthest across the axis and towards the base (largest ``|across| - along``). The apex is the contour point farthest from the
     base's midpoint on the apex side of the base."""
     sy, sx = spacing
     pixel = max(spacing)
@@ -112,8 +112,8 @@ def find_landmarks(lv, myo, frame: LVFrame, y, x, spacing) -> Landmarks:
             continue
         side = _side(lv[t], myo[t], contour, spacing)
         points = origin + contour * np.array([sy, sx])
-        axis = np.array([frame.ay[t], frame.ax[t]])
-        marks[:2, t] = _basal_points(points, side, axis)
+        axis, centre = np.array([frame.ay[t], frame.ax[t]]), np.array([frame.cy[t], frame.cx[t]])
+        marks[:2, t] = _basal_points(points - centre, side, axis) + centre
         marks[2, t] = _apex(points, marks[0, t], marks[1, t], axis, pixel)
     return Landmarks(marks[0], marks[1], marks[2], frame)
 
@@ -138,16 +138,17 @@ def lv_contour(smooth_lv: np.ndarray) -> np.ndarray:
 
 
 def _basal_points(points, side, axis) -> np.ndarray:
-    """``(2, 2)`` left and right basal points (mm) of a contour ``points (N, 2)`` whose ``side`` is > 0 along MYO and
-    <= 0 along the outside; ``axis`` ``(2,)`` the unit long axis (row, col) towards the apex."""
+    """``(2, 2)`` left and right basal points (mm) of a contour ``points (N, 2)`` (relative to the LV's centre) whose
+    ``side`` is > 0 along MYO and <= 0 along the outside; ``axis`` ``(2,)`` the unit long axis (row, col) towards the
+    apex."""
     across_unit = np.array([-axis[1], axis[0]])
     along, across = points @ axis, points @ across_unit
     on_myo = side > 0
-    if on_myo.all():  # no opening: the most basal contour point on each side of the axis
+    if on_myo.all():  # no opening: on each side of the axis, the basal corner (largest |across| - along)
         out = np.full((2, 2), np.nan)
         for k, half in enumerate((across < 0, across >= 0)):
             if half.any():
-                out[k] = points[np.flatnonzero(half)[np.argmin(along[half])]]
+                out[k] = points[np.flatnonzero(half)[np.argmax(np.abs(across[half]) - along[half])]]
         return out
     n = len(points)
     starts = np.flatnonzero(~on_myo & np.roll(on_myo, 1))  # first outside point of each outside stretch

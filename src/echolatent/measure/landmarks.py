@@ -120,11 +120,17 @@ def find_landmarks(lv, myo, frame: LVFrame, y, x, spacing) -> Landmarks:
 
 def _side(lv, myo, contour, spacing) -> np.ndarray:
     """``(N,)`` smoothed MYO minus smoothed outside indicator (sigma :data:`SIDE_SIGMA`) at the ``contour (N, 2)``
-    pixels of boolean ``(H, W)`` LV and MYO masks: > 0 where the contour borders MYO."""
+    pixels of boolean ``(H, W)`` LV and MYO masks: > 0 where the contour borders MYO. Where that finds MYO nowhere
+    (a MYO a pixel or two thick around a tiny LV), the indicators are smoothed by :data:`CONTOUR_SIGMA` only."""
     sy, sx = spacing
-    sigma = max(SIDE_SIGMA * np.sqrt(lv.sum() * sy * sx), SIDE_SIGMA_MIN * max(sy, sx))  # mm
     difference = myo.astype(np.float64) - ~(lv | myo)
-    return map_coordinates(gaussian_filter(difference, (sigma / sy, sigma / sx), mode="nearest"), contour.T, order=1)
+    wide = max(SIDE_SIGMA * np.sqrt(lv.sum() * sy * sx), SIDE_SIGMA_MIN * max(sy, sx))  # mm
+    for sigma in (wide, CONTOUR_SIGMA * max(sy, sx)):
+        side = map_coordinates(gaussian_filter(difference, (sigma / sy, sigma / sx), mode="nearest"), contour.T,
+                               order=1)
+        if (side > 0).any():
+            break
+    return side
 
 
 def lv_contour(smooth_lv: np.ndarray) -> np.ndarray:
@@ -144,6 +150,8 @@ def _basal_points(points, side, axis) -> np.ndarray:
     across_unit = np.array([-axis[1], axis[0]])
     along, across = points @ axis, points @ across_unit
     on_myo = side > 0
+    if not on_myo.any():  # MYO nowhere beside the LV
+        return np.full((2, 2), np.nan)
     if on_myo.all():  # no opening: on each side of the axis, the basal corner (largest |across| - along)
         out = np.full((2, 2), np.nan)
         for k, half in enumerate((across < 0, across >= 0)):

@@ -64,7 +64,7 @@ class HeartState:
     wall_apex: np.ndarray
     la_radius: np.ndarray
     la_length: np.ndarray
-    valve_closed: np.ndarray  # bool, mitral valve closed (systole)
+    valve_closed: np.ndarray  # bool, mitral valve closed (systole, isovolumic relaxation, closure before ED)
 
     @property
     def frames(self) -> int:
@@ -131,6 +131,17 @@ def _epi_volume(heart: Heart, length, radius, scale) -> np.ndarray:
     return np.pi * semi1 * semi2 * (length + heart.wall_apex * scale) * integral / 1000.0
 
 
+RELAXATION = 0.06  # isovolumic relaxation after ES, fraction of the cycle (volume constant, mitral valve closed)
+MITRAL_CLOSING = 0.04  # the mitral valve closes over the end of the atrial kick, fraction of the cycle before ED
+
+
+def mitral_closed(heart: Heart, phase: np.ndarray) -> np.ndarray:
+    """``(T,)`` bool: the mitral valve is closed from its closure just before ED (phase ``1 - MITRAL_CLOSING``) through
+    systole and isovolumic relaxation (to ``systole + RELAXATION``); open while the LV fills."""
+    phase = np.asarray(phase, dtype=np.float64)
+    return (phase <= heart.systole + RELAXATION) | (phase >= 1.0 - MITRAL_CLOSING)
+
+
 def _smooth_ramp(x: np.ndarray) -> np.ndarray:
     x = np.clip(x, 0.0, 1.0)
     return 0.5 - 0.5 * np.cos(np.pi * x)
@@ -145,7 +156,7 @@ def filling_curve(heart: Heart, phase: np.ndarray) -> np.ndarray:
     phase = np.asarray(phase, dtype=np.float64)
     sys = heart.systole
     ejection = 1.0 - _smooth_ramp((phase / sys) ** 0.75)
-    relax_end = sys + 0.06
+    relax_end = sys + RELAXATION
     early_end = relax_end + 0.16
     kick_start = 0.84
     diastasis = heart.early_filling + 0.08 * (1.0 - heart.early_filling)
@@ -198,7 +209,7 @@ def heart_state(heart: Heart, phase: np.ndarray) -> HeartState:
         wall_apex=heart.wall_apex * scale,
         la_radius=heart.la_radius * la_scale,
         la_length=heart.la_length * la_scale,
-        valve_closed=phase <= heart.systole,
+        valve_closed=mitral_closed(heart, phase),
     )
 
 

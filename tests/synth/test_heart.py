@@ -130,3 +130,16 @@ def test_long_axis_shortening_follows_ef_and_leaves_ed_alone():
         state = heart_state(heart, np.array([0.0, heart.systole]))
         assert state.length[0] == pytest.approx(heart.length_ed)
         assert state.length[1] == pytest.approx(heart.length_ed * (1 - heart.shortening))
+
+
+def test_mitral_valve_closed_in_systole_relaxation_and_at_each_ed():
+    """The valve closes at ED (the end of the atrial kick) and opens only when the LV starts to fill again, after
+    isovolumic relaxation: a multi-beat clip's every ED frame shows a closed valve, like a half sequence's first."""
+    heart = sample_heart(np.random.default_rng(2))
+    sys = heart.systole
+    phase = np.array([0.0, sys / 2, sys, sys + 0.05, sys + 0.07, 0.6, 0.9, 0.97, 0.999, 1.0])
+    state = heart_state(heart, phase)
+    assert state.valve_closed.tolist() == [True, True, True, True, False, False, False, True, True, True]
+    # the valve stays closed while the volume does not change (isovolumic relaxation) and opens as it rises
+    assert np.all(np.diff(state.volume[2:4]) == pytest.approx(0.0, abs=1e-9)) and state.volume[4] > state.volume[3]
+    assert heart_state(heart, half_cycle_phases(heart, 12)).valve_closed.all()

@@ -7,8 +7,8 @@ at ``u = uc`` and narrows to ``rb`` at the mitral plane (``u = 1``). Its volume 
 ``pi * R^2 * ex * ey * L * I`` with ``I = integral of f over [0, 1]`` (closed form in :func:`profile_integral`).
 The epicardium is the same profile over ``[-wa, L]`` with semi-axes ``R ex + w1`` and ``R ey + w2``; the wall
 thickens in systole so that the myocardial volume stays constant. The cavity shortens along the long axis by a
-fraction that rises with the EF (:func:`long_axis_shortening`), as mitral annular excursion does in real hearts. The LA is a spheroid below the mitral
-plane whose size varies in anti-phase with the LV.
+fraction that rises with the EF (:func:`long_axis_shortening`), as mitral annular excursion does in real hearts.
+The LA is a spheroid below the mitral plane whose size varies in anti-phase with the LV.
 
 Axes: ``e1`` lies in the 4CH plane, ``e2`` is perpendicular to it; a view plane at angle ``phi`` (radians)
 around the long axis contains the direction ``cos(phi) e1 + sin(phi) e2``.
@@ -65,7 +65,7 @@ class HeartState:
     wall_apex: np.ndarray
     la_radius: np.ndarray
     la_length: np.ndarray
-    valve_closed: np.ndarray  # bool, mitral valve closed (systole)
+    valve_closed: np.ndarray  # bool, mitral valve closed (systole, isovolumic relaxation, closure before ED)
 
     @property
     def frames(self) -> int:
@@ -146,6 +146,17 @@ def _epi_volume(heart: Heart, length, radius, scale) -> np.ndarray:
     return np.pi * semi1 * semi2 * (length + heart.wall_apex * scale) * integral / 1000.0
 
 
+RELAXATION = 0.06  # isovolumic relaxation after ES, fraction of the cycle (volume constant, mitral valve closed)
+MITRAL_CLOSING = 0.04  # the mitral valve closes over the end of the atrial kick, fraction of the cycle before ED
+
+
+def mitral_closed(heart: Heart, phase: np.ndarray) -> np.ndarray:
+    """``(T,)`` bool: the mitral valve is closed from its closure just before ED (phase ``1 - MITRAL_CLOSING``) through
+    systole and isovolumic relaxation (to ``systole + RELAXATION``); open while the LV fills."""
+    phase = np.asarray(phase, dtype=np.float64)
+    return (phase <= heart.systole + RELAXATION) | (phase >= 1.0 - MITRAL_CLOSING)
+
+
 def _smooth_ramp(x: np.ndarray) -> np.ndarray:
     x = np.clip(x, 0.0, 1.0)
     return 0.5 - 0.5 * np.cos(np.pi * x)
@@ -160,7 +171,7 @@ def filling_curve(heart: Heart, phase: np.ndarray) -> np.ndarray:
     phase = np.asarray(phase, dtype=np.float64)
     sys = heart.systole
     ejection = 1.0 - _smooth_ramp((phase / sys) ** 0.75)
-    relax_end = sys + 0.06
+    relax_end = sys + RELAXATION
     early_end = relax_end + 0.16
     kick_start = 0.84
     diastasis = heart.early_filling + 0.08 * (1.0 - heart.early_filling)
@@ -213,7 +224,7 @@ def heart_state(heart: Heart, phase: np.ndarray) -> HeartState:
         wall_apex=heart.wall_apex * scale,
         la_radius=heart.la_radius * la_scale,
         la_length=heart.la_length * la_scale,
-        valve_closed=phase <= heart.systole,
+        valve_closed=mitral_closed(heart, phase),
     )
 
 

@@ -124,7 +124,7 @@ def test_long_axis_shortening_follows_ef_and_leaves_ed_alone():
     shortening = np.array([h.shortening for h in hearts])
     centre = SHORTENING_BASE + SHORTENING_PER_EF * ef  # 8 % at EF 25 %, 16 % at EF 75 %
     assert np.all(np.abs(shortening - centre) <= SHORTENING_SPREAD + 1e-12)
-    # r = sd(0.16 EF) / sqrt(sd(0.16 EF)^2 + sd(spread)^2) = 0.0231 / sqrt(0.0231^2 + 0.0144^2) = 0.85 for EF ~ U(.25, .75)
+    # EF ~ U(.25, .75): r = sd(0.16 EF) / sqrt(sd(0.16 EF)^2 + sd(spread)^2) = 0.0231 / sqrt(0.0231^2 + 0.0144^2) = 0.85
     assert np.corrcoef(ef, shortening)[0, 1] == pytest.approx(0.85, abs=0.05)
     for heart in hearts[:5]:  # ED is the drawn heart; ES is shorter by the coupled fraction
         state = heart_state(heart, np.array([0.0, heart.systole]))

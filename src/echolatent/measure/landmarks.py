@@ -99,8 +99,8 @@ def find_landmarks(lv, myo, frame: LVFrame, y, x, spacing) -> Landmarks:
     outside (neither LV nor MYO). The LV's opening is the longest stretch of contour along the outside; its two ends
     (the junctions, interpolated where the MYO and outside fields cross) are the basal points, ``left`` the one with
     the smaller ``across`` coordinate. An LV with no opening (MYO all around) has its basal corners: on each side of
-    the long axis, the contour point farthest across the axis and towards the base (largest ``|across| - along``). The apex is the contour point farthest from the
-    base's midpoint on the apex side of the base."""
+    the long axis, the contour point farthest across the axis and towards the base (largest ``|across| - along``).
+    The apex is the contour point farthest from the base's midpoint on the apex side of the base."""
     sy, sx = spacing
     pixel = max(spacing)
     smooth_lv = gaussian_filter(lv.astype(np.float64), (0, CONTOUR_SIGMA * pixel / sy, CONTOUR_SIGMA * pixel / sx))

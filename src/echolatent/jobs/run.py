@@ -91,10 +91,11 @@ def process_pair(pair: Pair, out: Path, segmenter: Segmenter, smoother: Sequence
 def instants_source(seq: EchoSequence, facts: dict | None = None) -> str:
     """Where a sequence's ED/ES frames come from: ``"cfg"`` (Info_*.cfg), ``"file"`` (a single ED or ES frame named
     so), ``"found"`` (on the LV area curve), ``"given"`` (``--ed/--es``), ``"assumed"`` (a half sequence without cfg:
-    first frame ED, last ES) or ``"none"``; ``facts``: the recording's (``instants_source``), when read so."""
+    first frame ED, last ES), ``"not found"`` (searched on the LV area curve, no beat there) or ``"none"``;
+    ``facts``: the recording's (``instants_source``), when read so."""
     told = (facts or {}).get("instants_source")
     if seq.ed is None and seq.es is None:
-        return "none"
+        return "not found" if told == "found on the smoothed LV area curve" else "none"
     if told in ("found on the smoothed LV area curve", "--ed/--es"):
         return "found" if told.startswith("found") else "given"
     if seq.ref.kind in ("ED", "ES"):

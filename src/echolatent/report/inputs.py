@@ -13,6 +13,7 @@ INSTANT_WORDS = {
     "assumed": "<b>assumed</b>: first frame = ED, last frame = ES (no Info_*.cfg beside the images)",
     "none": "<b>unknown</b> (not a CAMUS half sequence and no cfg): no clinical indices",
     "found": "found on the smoothed LV area curve: every beat's ED (largest LV) and ES (smallest LV)",
+    "not found": "<b>none</b> found on the smoothed LV area curve (no cfg, no beat there): no clinical indices",
     "given": "given with --ed / --es",
 }
 VIEW_WORDS = {"file name": "from the file names", "DICOM description": "from the DICOM series description",

@@ -29,17 +29,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / ".mutation"
 DOC = ROOT / "docs" / "mutation.md"
+#: every run's status per mutant and run time, kept with the note (the scratch copies are not)
+RUNS = ROOT / "docs" / "mutation-runs.json"
+_IO_BEFORE = ["tests/io/test_readers.py", "tests/io/test_io_bad_files.py", "tests/io/test_io_camus.py"]
 
-#: name -> (module file, its test files: globs relative to the project root)
+#: name -> (module file, its tests before issue 24, the tests added for it: globs relative to the project root)
 MODULES = {
-    "validity": ("src/echolatent/measure/validity.py", ["tests/measure/test_measure_validity.py",
-                                                         "tests/measure/test_validity_*.py"]),
-    "clinical": ("src/echolatent/measure/clinical.py", ["tests/measure/test_measure_clinical.py",
-                                                         "tests/measure/test_clinical_*.py"]),
-    "metrics": ("src/echolatent/latent/metrics.py", ["tests/latent/test_metrics.py",
-                                                      "tests/latent/test_metrics_*.py"]),
-    "evaluate": ("src/echolatent/latent/evaluate.py", ["tests/latent/test_evaluate.py",
-                                                        "tests/latent/test_evaluate_*.py"]),
+    "validity": ("src/echolatent/measure/validity.py", ["tests/measure/test_measure_validity.py"],
+                 ["tests/measure/test_validity_*.py"]),
+    "clinical": ("src/echolatent/measure/clinical.py", ["tests/measure/test_measure_clinical.py"],
+                 ["tests/measure/test_clinical_*.py"]),
+    "metrics": ("src/echolatent/latent/metrics.py", ["tests/latent/test_metrics.py"],
+                ["tests/latent/test_metrics_*.py"]),
+    "evaluate": ("src/echolatent/latent/evaluate.py", ["tests/latent/test_evaluate.py"],
+                 ["tests/latent/test_evaluate_*.py"]),
+    "volume": ("src/echolatent/io/volume.py", _IO_BEFORE, ["tests/io/test_geometry_values.py"]),
+    "payload": ("src/echolatent/io/payload.py", _IO_BEFORE, ["tests/io/test_geometry_values.py"]),
+    "attributes": ("src/echolatent/measure/attributes.py", ["tests/measure/test_measure_attributes.py"],
+                   ["tests/measure/test_attributes_values.py"]),
 }
 
 #: mutant name -> why it is equivalent (cannot change anything observable); left out of the score.
@@ -140,7 +147,12 @@ def rerun_survivors(name: str, budget: float) -> None:
     shutil.copytree(ROOT / "tests", work / "tests", ignore=shutil.ignore_patterns("__pycache__"))
     _fresh_caches(work)
     names = [key for key, s in status.items() if s not in ("killed", "timeout") and key not in EQUIVALENT]
+    start = time.monotonic()
     _mutmut(work, ["run", "--max-children", "1", *names], budget, "mutmut-rerun.log")
+    elapsed = work / "elapsed"
+    before = float(elapsed.read_text()) if elapsed.exists() else 0.0
+    elapsed.write_text(f"{before + time.monotonic() - start:.0f}")
+    _store(name)
 
 
 def _stage(name: str, module: str, tests: list[str]) -> Path:
@@ -172,11 +184,12 @@ def _stage(name: str, module: str, tests: list[str]) -> Path:
 
 
 def run_module(name: str, budget: float, baseline: bool = False) -> None:
-    module, patterns = MODULES[name]
-    work = _stage(_key(name, baseline), module, _tests(patterns[:1] if baseline else patterns))
+    module, before, added = MODULES[name]
+    work = _stage(_key(name, baseline), module, _tests(before if baseline else before + added))
     start = time.monotonic()
     _mutmut(work, ["run", "--max-children", "1"], budget, "mutmut.log")
     (work / "elapsed").write_text(f"{time.monotonic() - start:.0f}")
+    _store(name, baseline)
 
 
 def _mutmut(work: Path, arguments: list[str], budget: float, log_name: str) -> None:
@@ -197,14 +210,42 @@ def _key(name: str, baseline: bool) -> str:
     return f"{name}-baseline" if baseline else name
 
 
-def results(name: str, baseline: bool = False) -> dict[str, str] | None:
-    """mutant name -> status, from the module's last run (None: never run)."""
-    module = MODULES[name][0]
-    meta = WORK / _key(name, baseline) / "mutants" / (module + ".meta")
+def _runs() -> dict[str, dict]:
+    return json.loads(RUNS.read_text()) if RUNS.exists() else {}
+
+
+def _scratch_results(key: str, module: str) -> dict[str, str] | None:
+    meta = WORK / key / "mutants" / (module + ".meta")
     if not meta.exists():
         return None
     codes = json.loads(meta.read_text())["exit_code_by_key"]
-    return {key: _STATUS.get(code, "suspicious") for key, code in codes.items()}
+    return {mutant: _STATUS.get(code, "suspicious") for mutant, code in codes.items()}
+
+
+def _store(name: str, baseline: bool = False) -> None:
+    """Keep the run's statuses and run time in :data:`RUNS` (the scratch copy is git ignored)."""
+    key = _key(name, baseline)
+    status = _scratch_results(key, MODULES[name][0])
+    if status is None:
+        return
+    elapsed = WORK / key / "elapsed"
+    runs = _runs()
+    runs[key] = {"elapsed": elapsed.read_text() if elapsed.exists() else "?", "status": dict(sorted(status.items()))}
+    RUNS.write_text(json.dumps(dict(sorted(runs.items())), indent=0) + "\n")
+
+
+def results(name: str, baseline: bool = False) -> dict[str, str] | None:
+    """mutant name -> status, from the module's last run (the scratch copy, else :data:`RUNS`; None: never run)."""
+    key = _key(name, baseline)
+    status = _scratch_results(key, MODULES[name][0])
+    if status is None and key in _runs():
+        status = _runs()[key]["status"]
+    return status
+
+
+def _elapsed(key: str) -> str:
+    path = WORK / key / "elapsed"
+    return path.read_text() if path.exists() else _runs().get(key, {}).get("elapsed", "?")
 
 
 def score_row(name: str, status: dict[str, str], baseline: bool = False) -> tuple[str, list[str]]:
@@ -215,20 +256,38 @@ def score_row(name: str, status: dict[str, str], baseline: bool = False) -> tupl
     survived = sorted(key for key, s in counted.items() if s not in ("killed", "timeout", "not checked"))
     tested = len(counted) - unchecked
     score = 100 * killed / tested if tested else 0.0
-    elapsed_file = WORK / _key(name, baseline) / "elapsed"
-    elapsed = elapsed_file.read_text() if elapsed_file.exists() else "?"
+    elapsed = _elapsed(_key(name, baseline))
     row = (f"| {_key(name, baseline)} | `{MODULES[name][0]}` | {len(status)} | {len(equivalent)} | {unchecked} | "
            f"{killed} | {len(survived)} | {score:.1f} % | {elapsed} s |")
     return row, survived
 
 
+def _previous_doc() -> dict[str, dict[str, str]]:
+    """Lines of the current note for runs with no stored statuses (run before :data:`RUNS` existed): table rows by
+    run name, the before/after line and the survivors line by module name."""
+    found: dict[str, dict[str, str]] = {"row": {}, "common": {}, "survivors": {}}
+    section = ""
+    for line in DOC.read_text().splitlines() if DOC.exists() else []:
+        if line.startswith("Same mutants"):
+            section = "common"
+        elif line.startswith("## "):
+            section = "survivors" if line == "## Surviving mutants" else ""
+        elif line.startswith("| ") and "not run" not in line:
+            found["row"][line.split(" | ")[0][2:]] = line
+        elif section and line.startswith("- ") and ":" in line:
+            found[section][line[2:].split(":")[0]] = line
+    return found
+
+
 def write_doc(names: list[str]) -> None:
+    previous = _previous_doc()
     lines = [
         "# Mutation testing of the numeric core", "",
         "Generated by `python tools/mutation.py` (mutmut, pinned in the dev extra; each module's mutants run against "
         "that module's test files only, one process, `OMP_NUM_THREADS=1`, `nice -n 10`). Score = (killed + timeout) / "
-        "(mutants - equivalent - not checked). `<name>-baseline`: the module's tests before issue 24 (its first test "
-        "file only); `<name>`: with the tests added for issue 24.", "",
+        "(mutants - equivalent - not checked). `<name>-baseline`: the module's tests before issue 24 (the files "
+        "`MODULES` lists as before); `<name>`: with the tests added for issue 24. Statuses per mutant: "
+        "`docs/mutation-runs.json`.", "",
         "| name | module | mutants | equivalent | not checked | killed | survived | score | run time |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
@@ -236,6 +295,9 @@ def write_doc(names: list[str]) -> None:
     for name in names:
         for baseline in (True, False):
             status = results(name, baseline)
+            if status is None and _key(name, baseline) in previous["row"]:
+                lines.append(previous["row"][_key(name, baseline)])
+                continue
             if status is None:
                 lines.append(f"| {_key(name, baseline)} | `{MODULES[name][0]}` | not run | | | | | | |")
                 continue
@@ -252,6 +314,8 @@ def write_doc(names: list[str]) -> None:
     lines += ["", "Same mutants before and after (those checked in both runs, equivalent ones left out):", ""]
     for name in names:
         before, after = results(name, True), results(name)
+        if not (before and after) and name in previous["common"]:
+            lines.append(previous["common"][name])
         if before and after:
             common = [k for k in before if k in after and k not in EQUIVALENT
                       and "not checked" not in (before[k], after[k])]
@@ -262,8 +326,12 @@ def write_doc(names: list[str]) -> None:
     lines += ["", "## Equivalent mutants (left out of the score)", ""]
     lines += [f"- `{key}`: {reason}" for key, reason in sorted(EQUIVALENT.items())] or ["- none"]
     lines += ["", "## Surviving mutants", ""]
-    for name, keys in survivors.items():
-        lines.append(f"- {name}: " + (", ".join(f"`{k}`" for k in keys) if keys else "none"))
+    for name in names:
+        if name in survivors:
+            keys = survivors[name]
+            lines.append(f"- {name}: " + (", ".join(f"`{k}`" for k in keys) if keys else "none"))
+        elif name in previous["survivors"]:
+            lines.append(previous["survivors"][name])
     lines += ["", "## Tests that fail when their subject is a constant", "",
               "`PYTHONPATH=src:tools python tools/spot_check.py` replaces the subject of 10 tests (listed in its "
               "`CASES`) by a function returning a constant of the right type; each of them must fail (the script "
@@ -292,7 +360,7 @@ def main() -> None:
                 rerun_survivors(name, args.budget)
             else:
                 run_module(name, args.budget, args.baseline)
-    write_doc([name for name in MODULES if results(name) or results(name, True) or name in names])
+    write_doc(list(MODULES))
 
 
 if __name__ == "__main__":

@@ -1,11 +1,17 @@
 """Latent evaluation on a constructed shape model whose decoder is known exactly, so every number of the report
-is known by hand: a bank of 11 valid hearts ordered by LV area, drawn by latent dim 0; dims 1 and 2 place the code
-on a circle, and a code inside radius 0.85 decodes with a one-pixel LV island (an invalid mask)."""
+is known by hand. Latent dim 0 picks one of 11 valid hearts ordered by LV area (in reverse order when z2 < -0.5);
+dims 1 and 2 (radius r, angle a) decide what the decoder breaks: nothing when r < 0.55; else a one-pixel LV island,
+except on the circle (r >= 0.9) near 60, 180 and 300 degrees (cos 3a < -0.9), where it is a one-pixel MYO island.
+The three expert codes lie on the unit circle 120 degrees apart (0, 120, 240): their linear midpoints have r = 0.5
+(valid), their slerp midpoints lie at 60, 180, 300 degrees (MYO island), the points a third of the way have
+r = 0.577 or angles 40, 80... degrees (LV island), the codes themselves an LV island."""
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
+import time
 
 import numpy as np
 import pytest
@@ -14,7 +20,7 @@ from scipy import ndimage
 
 from echolatent.errors import InputError
 from echolatent.labels import Label
-from echolatent.latent.evaluate import evaluate_dataset, evaluate_model
+from echolatent.latent.evaluate import dice_per_structure, evaluate_dataset, evaluate_model
 from echolatent.latent.metrics import disentanglement
 from echolatent.measure.attributes import ATTRIBUTES, compute_attributes
 from echolatent.measure.validity import check_validity
@@ -22,14 +28,20 @@ from echolatent.models.shape import ATTRIBUTE_GRID, ShapeModel, ShapeModelConfig
 from echolatent.resample import resize_labels
 
 torch.set_num_threads(1)
-RADIUS = 0.85  # codes with hypot(z1, z2) below it decode with an island
-ISLAND = (0, 31)  # where the decoder puts it; the expert masks have theirs elsewhere
+LV_ISLAND, MYO_ISLAND = (0, 31), (31, 31)  # where the decoder puts them; the expert masks have theirs elsewhere
+MYO_FAILS = ("disconnected_myo", "erosion_ratio_myo")  # a one-pixel MYO piece: disconnected, and it erodes away
+
+
+def outcomes(z: np.ndarray) -> np.ndarray:
+    """``(N, 3)`` codes -> ``(N,)`` 0 valid, 1 LV island, 2 MYO island (the decoder's rule)."""
+    r, angle = np.hypot(z[:, 1], z[:, 2]), np.arctan2(z[:, 2], z[:, 1])
+    on_circle = r >= 0.9
+    return np.where(r < 0.55, 0, np.where(on_circle & (np.cos(3 * angle) < -0.9), 2, 1))
 
 
 class BankModel(ShapeModel):
-    """Decoder: heart ``bank[round(z0)]`` (clipped), plus an LV pixel at :data:`ISLAND` when
-    ``hypot(z1, z2) < RADIUS``. Encoder: the bank heart whose MYO matches best; dims 1-2 at angle 0 without an
-    LV island, 120 degrees with one in the top half, 240 degrees with one in the bottom half."""
+    """Decoder as the module docstring says. Encoder: the bank heart whose MYO matches best; dims 1-2 on the unit
+    circle at 0 degrees without an LV island, 120 with one in the top half, 240 with one in the bottom half."""
 
     def __init__(self, bank: np.ndarray) -> None:
         super().__init__(ShapeModelConfig(kind="ar-vae", input_size=32, channels=(4,), bottleneck_channels=2,
@@ -53,8 +65,12 @@ class BankModel(ShapeModel):
 
     def decode(self, z):
         z = z.numpy()
-        masks = self.bank[np.clip(np.round(z[:, 0]), 0, len(self.bank) - 1).astype(int)].copy()
-        masks[np.hypot(z[:, 1], z[:, 2]) < RADIUS, ISLAND[0], ISLAND[1]] = Label.LV
+        index = np.clip(np.round(z[:, 0]), 0, len(self.bank) - 1).astype(int)
+        index = np.where(z[:, 2] < -0.5, len(self.bank) - 1 - index, index)
+        masks = self.bank[index].copy()
+        kind = outcomes(z)
+        masks[kind == 1, LV_ISLAND[0], LV_ISLAND[1]] = Label.LV
+        masks[kind == 2, MYO_ISLAND[0], MYO_ISLAND[1]] = Label.MYO
         return torch.from_numpy(np.eye(4, dtype=np.float32)[masks]).permute(0, 3, 1, 2) * 10
 
 
@@ -78,38 +94,50 @@ def experts(bank) -> np.ndarray:
     return masks
 
 
+def _dice(a: np.ndarray, b: np.ndarray) -> float:
+    return 2 * (a & b).sum() / (a.sum() + b.sum())
+
+
 def test_report_of_the_bank_model_by_hand(bank, experts):
     model = BankModel(bank).eval()
-    out = evaluate_model(model, experts, n_samples=40, n_pairs=30, n_traversals=2, seed=5)
-    # every expert decodes as heart 0 without island: LV Dice 2A / (2A + 1) for the two with an island
-    lv = (bank[0] == Label.LV).sum()
-    d = 2 * lv / (2 * lv + 1)
-    assert out["reconstruction_dice"]["lv"] == pytest.approx({"mean": (1 + 2 * d) / 3, "median": d, "min": d})
-    for name in ("myo", "la"):
-        assert out["reconstruction_dice"][name] == {"mean": 1.0, "median": 1.0, "min": 1.0}
+    start = time.perf_counter()
+    out = evaluate_model(model, experts, n_samples=60, n_pairs=30, n_traversals=3, seed=5)
+    elapsed = time.perf_counter() - start
+    # the experts decode as heart 0, heart 0 and heart 10 (z2 < -0.5), each with the decoder's LV island
+    lv0, lv10 = bank[0] == Label.LV, bank[10] == Label.LV
+    a0 = lv0.sum()
+    lv = [2 * a0 / (2 * a0 + 1), 2 * a0 / (2 * a0 + 2), 2 * (lv0 & lv10).sum() / (a0 + lv10.sum() + 2)]
+    myo = [1.0, 1.0, _dice(bank[0] == Label.MYO, bank[10] == Label.MYO)]
+    la = [1.0, 1.0, _dice(bank[0] == Label.LA, bank[10] == Label.LA)]
+    assert max(lv[2], myo[2], la[2]) < 0.99
+    for name, values in (("lv", lv), ("myo", myo), ("la", la)):
+        assert out["reconstruction_dice"][name] == pytest.approx(
+            {"mean": np.mean(values), "median": np.median(values), "min": np.min(values)})
     validity = out["validity"]
     assert validity["expert_masks"]["valid_fraction"] == pytest.approx(1 / 3)
     assert validity["expert_masks"]["failures"] == {"disconnected_lv": 2}
     assert validity["expert_masks"]["n"] == 3
-    assert validity["reconstructions"] == {"valid_fraction": 1.0, "ci95": pytest.approx(validity["reconstructions"]
-                                           ["ci95"]), "n": 3, "failures": {}}
-    # prior: N(0, I) codes of seed 5; the island appears inside the radius; the clean-up removes it
-    eps = np.random.default_rng(5).standard_normal((40, 3))
-    inside = int((np.hypot(eps[:, 1], eps[:, 2]) < RADIUS).sum())
-    assert 0 < inside < 40
-    assert validity["prior_samples"]["valid_fraction"] == pytest.approx(1 - inside / 40)
-    assert validity["prior_samples"]["failures"] == {"disconnected_lv": inside}
-    assert validity["prior_samples"]["n"] == 40
+    assert validity["reconstructions"]["valid_fraction"] == 0.0
+    assert validity["reconstructions"]["failures"] == {"disconnected_lv": 3}
+    # prior: N(0, I) codes of seed 5 through the decoder's rule; the clean-up removes every island
+    kind = outcomes(np.random.default_rng(5).standard_normal((60, 3)))
+    counts = np.bincount(kind, minlength=3)
+    assert counts.min() > 0
+    prior = validity["prior_samples"]
+    assert prior["n"] == 60 and prior["valid_fraction"] == pytest.approx(counts[0] / 60)
+    assert prior["failures"] == {"disconnected_lv": counts[1], **{name: counts[2] for name in MYO_FAILS}}
     assert validity["prior_samples_cleaned"]["valid_fraction"] == 1.0
-    # the codes are 120 degrees apart on the unit circle: a linear midpoint has norm cos 60 = 0.5 (an island),
-    # a slerp midpoint norm 1 (none); pairs of one code with itself are dropped
+    # midpoints of codes 120 degrees apart; pairs of one code with itself are dropped
     linear, slerp = validity["interpolation_midpoints"], validity["slerp_midpoints"]
-    assert linear["valid_fraction"] == 0.0 and slerp["valid_fraction"] == 1.0
+    assert linear["valid_fraction"] == 1.0 and slerp["valid_fraction"] == 0.0
     assert linear["n"] == slerp["n"] and 30 * 0.4 < linear["n"] < 30
-    # controllability: dim 0 walks the bank (LV area strictly grows: rho 1); dim 1 never changes the LA (rho 0)
-    assert out["attributes"]["lv_area"]["controllability"] == 1.0
+    assert slerp["failures"] == {name: slerp["n"] for name in MYO_FAILS}
+    # controllability over the three codes: dim 0 walks the bank up (rho 1) from two of them and down (rho -1)
+    # from the third; dim 1 never changes the LA (rho 0)
+    assert out["attributes"]["lv_area"]["controllability"] == pytest.approx(1 / 3)
     assert out["attributes"]["la_area"]["controllability"] == 0.0
-    assert all("controllability" not in out["attributes"][name] for name in ATTRIBUTES[1:] if name != "la_area")
+    assert all("controllability" not in out["attributes"][name] for name in ATTRIBUTES
+               if name not in ("lv_area", "la_area"))
     # disentanglement on the known codes and the attributes on the training grid
     codes = np.array([[0, 1, 0], [0, -0.5, np.sqrt(0.75)], [0, -0.5, -np.sqrt(0.75)]], np.float32)
     attrs = compute_attributes(resize_labels(experts, (ATTRIBUTE_GRID, ATTRIBUTE_GRID)), None)
@@ -120,7 +148,31 @@ def test_report_of_the_bank_model_by_hand(bank, experts):
         assert got == pytest.approx(scores, abs=1e-6, nan_ok=True)
     assert out["mig_mean"] == pytest.approx(np.mean([s["mig"] for s in expected.values()]), nan_ok=True)
     assert out["sap_mean"] == pytest.approx(np.mean([s["sap"] for s in expected.values()]), nan_ok=True)
-    assert out["n_masks"] == 3 and out["mask_size"] == [32, 32] and out["seconds"] >= 0
+    assert out["n_masks"] == 3 and out["mask_size"] == [32, 32]
+    assert isinstance(out["seconds"], float) and out["seconds"] == round(out["seconds"], 1)
+    assert 0 <= out["seconds"] <= elapsed + 0.05
+
+
+def test_same_seed_same_report(bank, experts):
+    model = BankModel(bank).eval()
+    runs = [evaluate_model(model, experts, n_samples=5, n_pairs=40, n_traversals=2, seed=3) for _ in range(2)]
+    for run in runs:
+        run.pop("seconds")
+    assert json.dumps(runs[0], sort_keys=True) == json.dumps(runs[1], sort_keys=True)
+
+
+def test_documented_defaults():
+    defaults = {name: p.default for name, p in inspect.signature(evaluate_model).parameters.items()
+                if p.default is not inspect.Parameter.empty}
+    assert defaults == {"n_samples": 1000, "n_pairs": 500, "n_traversals": 20, "seed": 0, "progress": None}
+
+
+def test_dice_of_a_single_stray_pixel():
+    truth = np.zeros((1, 4, 4), np.uint8)
+    pred = truth.copy()
+    pred[0, 2, 2] = Label.MYO  # one predicted pixel, none true: Dice 0, not "absent from both"
+    assert dice_per_structure(pred, truth)["myo"].tolist() == [0.0]
+    assert dice_per_structure(truth, pred)["myo"].tolist() == [0.0]
 
 
 def test_progress_names_each_stage(bank, experts):
@@ -140,10 +192,9 @@ def test_prior_sample_count_and_seed(bank, experts):
     model = BankModel(bank).eval()
     for seed in (0, 7):
         out = evaluate_model(model, experts, n_samples=25, n_pairs=12, n_traversals=1, seed=seed)
-        eps = np.random.default_rng(seed).standard_normal((25, 3))
-        inside = int((np.hypot(eps[:, 1], eps[:, 2]) < RADIUS).sum())
+        kind = outcomes(np.random.default_rng(seed).standard_normal((25, 3)))
         assert out["validity"]["prior_samples"]["n"] == 25
-        assert out["validity"]["prior_samples"]["valid_fraction"] == pytest.approx(1 - inside / 25)
+        assert out["validity"]["prior_samples"]["valid_fraction"] == pytest.approx((kind == 0).mean())
 
 
 def test_evaluate_dataset_writes_the_report_of_its_split(bank, dataset, tmp_path):
@@ -153,23 +204,28 @@ def test_evaluate_dataset_writes_the_report_of_its_split(bank, dataset, tmp_path
     assert json.loads(path.read_text()) == json.loads(json.dumps(metrics))
     assert metrics["data"] == {"root": str(dataset), "subset": "validation", "frames": 4}
     assert metrics["n_masks"] == 4 and metrics["mask_size"] == [32, 32]
+    assert metrics["validity"]["prior_samples"]["n"] == 3  # the options reach the evaluation
 
 
-def test_evaluate_dataset_resamples_mixed_sizes(bank, dataset, tmp_path, caplog):
+@pytest.mark.parametrize(("subset", "frames"), [("training", 8), ("all", 12)])
+def test_evaluate_dataset_resamples_mixed_sizes(bank, dataset, tmp_path, caplog, subset, frames):
+    """patient0002's masks are 64 x 64, the others 32 x 32 (conftest)."""
     model = BankModel(bank).eval()
     with caplog.at_level(logging.WARNING, logger="echolatent.latent.evaluate"):
-        metrics, _ = evaluate_dataset(model, dataset, tmp_path, subset="all", n_samples=2, n_pairs=12,
+        metrics, _ = evaluate_dataset(model, dataset, tmp_path, subset=subset, n_samples=2, n_pairs=12,
                                       n_traversals=1)
-    assert metrics["data"] == {"root": str(dataset), "subset": "all", "frames": 12}
-    assert metrics["mask_size"] == [224, 224] and metrics["n_masks"] == 12
-    assert "resampling every mask to 224 x 224" in caplog.text
+    assert metrics["data"] == {"root": str(dataset), "subset": subset, "frames": frames}
+    assert metrics["mask_size"] == [224, 224] and metrics["n_masks"] == frames
+    (message,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert "differs from" in message and message.endswith("; resampling every mask to 224 x 224")
 
 
-def test_evaluate_dataset_refuses_a_missing_split_and_a_broken_file(bank, dataset, tmp_path):
+def test_evaluate_dataset_refuses_a_missing_split_and_a_broken_file(bank, dataset, tmp_path, caplog):
     model = BankModel(bank).eval()
     with pytest.raises(InputError, match="training, validation, all"):
         evaluate_dataset(model, dataset, tmp_path, subset="testing")
     (dataset / "database_nifti" / "patient0003" / "patient0003_2CH_ED_gt.nii.gz").write_bytes(b"")
-    with pytest.raises(InputError, match="empty file"):
+    with caplog.at_level(logging.WARNING), pytest.raises(InputError, match="empty file"):
         evaluate_dataset(model, dataset, tmp_path, n_samples=2, n_pairs=12, n_traversals=1)
     assert not (tmp_path / "latent_metrics.json").exists()
+    assert "resampling" not in caplog.text  # a broken file is not a size problem

@@ -159,6 +159,9 @@ def test_same_seed_same_report(bank, experts):
     for run in runs:
         run.pop("seconds")
     assert json.dumps(runs[0], sort_keys=True) == json.dumps(runs[1], sort_keys=True)
+    kind = outcomes(np.random.default_rng(3).standard_normal((5, 3)))
+    assert runs[0]["validity"]["prior_samples"]["valid_fraction"] == pytest.approx((kind == 0).mean())
+    assert runs[0]["validity"]["interpolation_midpoints"]["valid_fraction"] == 1.0
 
 
 def test_documented_defaults():

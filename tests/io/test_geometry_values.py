@@ -5,12 +5,15 @@ Unequal pixel spacing everywhere, so a swapped axis shows."""
 from __future__ import annotations
 
 import gzip
+import logging
+import tempfile
 import zlib
 from pathlib import Path
 
 import nibabel as nib
 import numpy as np
 import pytest
+import SimpleITK as sitk  # noqa: N813
 
 from echolatent.errors import InputError
 from echolatent.io import volume
@@ -26,6 +29,13 @@ from echolatent.io.volume import (
 )
 
 SX, SY = 0.3, 0.7  # mm: columns, rows
+
+
+def _refused(path: Path, problem: str) -> None:
+    """read_image(path) raises InputError naming ``path`` with exactly ``problem``."""
+    with pytest.raises(InputError) as err:
+        read_image(path)
+    assert (err.value.path, err.value.problem) == (path, problem)
 
 
 def _nifti(path: Path, data_xyt: np.ndarray, zooms=(SX, SY, 1.0), shift=(10.0, 20.0, 0.0)) -> Path:
@@ -83,11 +93,26 @@ def test_write_like_geometry_seen_by_nibabel(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["seq.nii"]  # no temporary left
 
 
+def test_write_like_writes_in_a_hidden_folder_beside_the_target(tmp_path, monkeypatch, caplog):
+    made, real = [], tempfile.mkdtemp
+
+    def mkdtemp(**kwargs):
+        made.append(kwargs)
+        return real(**kwargs)
+
+    monkeypatch.setattr(volume.tempfile, "mkdtemp", mkdtemp)
+    with caplog.at_level(logging.DEBUG, logger="echolatent.io.volume"):
+        path = write_like(np.zeros((3, 4, 5), np.uint8), Geometry.default((3, 4, 5)), tmp_path / "a.nii.gz")
+    assert made == [{"prefix": ".a.nii.gz.", "dir": tmp_path}]
+    assert caplog.messages == [f"wrote {path} (3, 4, 5)"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.nii.gz"]
+
+
 def test_with_frames_and_default_geometries():
-    flat = Geometry((5, 4), (SX, SY), (4.5, -2.25), (0.0, 1.0, 1.0, 0.0))
+    flat = Geometry((5, 4), (SX, SY), (4.5, -2.25), (0.6, 0.8, -0.8, 0.6))
     assert flat.with_frames(1) is flat
     assert flat.with_frames(6) == Geometry((5, 4, 6), (SX, SY, 1.0), (4.5, -2.25, 0.0),
-                                           (0.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0))
+                                           (0.6, 0.8, 0.0, -0.8, 0.6, 0.0, 0.0, 0.0, 1.0))
     deep = Geometry((5, 4, 6), (SX, SY, 0.02), (1.0, 2.0, 3.0), tuple(np.eye(3).ravel()))
     assert deep.with_frames(2) == Geometry((5, 4, 2), (SX, SY, 0.02), (1.0, 2.0, 3.0), tuple(np.eye(3).ravel()))
     assert deep.with_frames(1).shape == (1, 4, 5) and deep.with_frames(1).ndim == 3
@@ -134,8 +159,10 @@ def test_suffix_and_stem():
     assert image_suffix("A/P_2CH_ED.NII.GZ") == ".nii.gz" and image_suffix("x.nii") == ".nii"
     assert image_suffix(Path("x.MHD")) == ".mhd"
     assert image_stem("d/p.v1_ED.nii.gz") == "p.v1_ED" and image_stem("p.mhd") == "p"
-    with pytest.raises(InputError, match=r"unsupported file type \(expected one of .nii.gz, .nii, .mhd\)"):
-        image_suffix("x.nii.zip")
+    with pytest.raises(InputError) as err:
+        image_suffix("d/x.nii.zip")
+    assert (err.value.path, err.value.problem) == (Path("d/x.nii.zip"), "unsupported file type (expected one of "
+                                                                  ".nii.gz, .nii, .mhd)")
 
 
 def test_as_uint8_image_keeps_rounds_or_rescales():
@@ -150,6 +177,15 @@ def test_as_uint8_image_keeps_rounds_or_rescales():
     below = as_uint8_image(np.array([[[-0.5, 50.0, 100.0]]]), None)  # (v + 0.5) * 255 / 100.5
     assert below.tolist() == [[[0, 128, 255]]]
     assert as_uint8_image(np.full((1, 2, 2), 300.0), None).tolist() == [[[0, 0], [0, 0]]]
+    # the limits belong to the kept range: 0..100 and 10..255 are not stretched
+    assert as_uint8_image(np.array([[[0.0, 100.0]]]), None).tolist() == [[[0, 100]]]
+    assert as_uint8_image(np.array([[[10, 255]]], np.int32), None).tolist() == [[[10, 255]]]
+
+
+def test_as_uint8_image_says_what_it_rescaled(caplog):
+    with caplog.at_level(logging.WARNING, logger="echolatent.io.volume"):
+        as_uint8_image(np.array([[[-10, 145, 300]]], np.int16), Path("d/a.nii"))
+    assert caplog.messages == [f"{Path('d/a.nii')}: intensities -10..300 outside 0..255, rescaled to uint8"]
 
 
 def test_write_like_refuses_wrong_shapes(tmp_path):
@@ -298,25 +334,66 @@ def test_non_finite_voxels_are_counted(tmp_path):
         read_image(path)
     fine = _nifti(tmp_path / "c.nii", np.full((5, 4, 3), 2.5, np.float32))
     assert read_image(fine)[0].dtype == np.float32
+    _refused(_nifti(tmp_path / "d.nii", data), "3 NaN or infinite voxels")  # SimpleITK alone would read zeros
+
+
+def test_without_nibabel_the_nan_check_uses_the_pixels_read(tmp_path, monkeypatch, caplog):
+    data = np.zeros((5, 4, 3), np.float32)
+    data[0, 0, 0] = np.nan
+    path = _nifti(tmp_path / "a.nii", data)
+
+    class Broken:
+        @staticmethod
+        def load(_name):
+            raise ValueError("boom")
+
+    monkeypatch.setattr(volume, "nib", Broken)
+    with caplog.at_level(logging.DEBUG, logger="echolatent.io.volume"):
+        array, _ = read_image(path)
+    assert np.isfinite(array).all()  # SimpleITK turned the NaN into a number
+    assert caplog.messages == [f"{path}: nibabel cannot read it for the NaN check (boom)"]
 
 
 def test_read_image_refuses_missing_empty_and_4d_files(tmp_path):
-    with pytest.raises(InputError, match="file not found"):
-        read_image(tmp_path / "none.nii.gz")
+    _refused(tmp_path / "none.nii.gz", "file not found")
     (tmp_path / "folder.nii").mkdir()
-    with pytest.raises(InputError, match="file not found"):
-        read_image(tmp_path / "folder.nii")
+    _refused(tmp_path / "folder.nii", "file not found")
     (tmp_path / "empty.nii").write_bytes(b"")
-    with pytest.raises(InputError, match="empty file"):
-        read_image(tmp_path / "empty.nii")
-    four = _nifti(tmp_path / "d.nii", np.zeros((5, 4, 3, 2), np.uint8))
-    with pytest.raises(InputError, match="expected a 2D frame or a 2D\\+time sequence, got 4 dimensions"):
-        read_image(four)
+    _refused(tmp_path / "empty.nii", "empty file")
+    _refused(_nifti(tmp_path / "d.nii", np.zeros((5, 4, 3, 2), np.uint8)),
+             "expected a 2D frame or a 2D+time sequence, got 4 dimensions")
+    _refused(_mhd(tmp_path / "v.mhd", {"ElementNumberOfChannels": "3"}, bytes(180), "v.raw"),
+             "expected a scalar image, got 3 components")
+    _refused(_mhd(tmp_path / "z.mhd", {"DimSize": "5 0 3"}, b"", "z.raw"), "empty array of shape (3, 0, 5)")
+    _refused(_mhd(tmp_path / "t.mhd", {}, bytes(59), "t.raw"), "truncated: 59 of 60 bytes")
+
+
+def test_reader_errors_keep_their_last_line(tmp_path, monkeypatch):
+    path = _nifti(tmp_path / "a.nii", np.zeros((5, 4, 3), np.uint8))
+    reasons = iter(["first line\n" + "x" * 200 + "  \n", "", "only one"])
+
+    def fail(_name):
+        raise RuntimeError(next(reasons))
+
+    monkeypatch.setattr(volume.sitk, "ReadImage", fail)
+    _refused(path, f"cannot read image ({'x' * 160})")
+    _refused(path, "cannot read image (unknown reader error)")
+    _refused(path, "cannot read image (only one)")
+
+
+def test_a_list_of_missing_slices_fails_in_the_reader(tmp_path):
+    path = _mhd(tmp_path / "l.mhd", {"ElementDataFile": "LIST\nl0.raw\nl1.raw\nl2.raw"})
+    assert payload_problem(path) is None  # a list is not size-checked
+    with pytest.raises(RuntimeError) as sitk_error:
+        sitk.ReadImage(str(path))
+    last = str(sitk_error.value).strip().splitlines()[-1]
+    _refused(path, f"cannot read image ({last[:160]})")
 
 
 @pytest.mark.parametrize(("error", "message"), [
-    (OSError(5, "Input/output error"), r"unreadable \(Input/output error\)"),
-    (OSError("no errno"), r"unreadable \(OSError\)"),
+    (OSError(5, "Input/output error"), "unreadable (Input/output error)"),
+    (OSError("no errno"), "unreadable (OSError)"),
+    (PermissionError(13, "Permission denied"), "unreadable (permission denied)"),
 ])
 def test_other_read_errors_are_named(tmp_path, monkeypatch, error, message):
     path = _nifti(tmp_path / "a.nii", np.zeros((5, 4, 3), np.uint8))
@@ -325,5 +402,4 @@ def test_other_read_errors_are_named(tmp_path, monkeypatch, error, message):
         raise error
 
     monkeypatch.setattr(volume, "open", refuse, raising=False)
-    with pytest.raises(InputError, match=message):
-        read_image(path)
+    _refused(path, message)

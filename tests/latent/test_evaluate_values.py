@@ -193,11 +193,22 @@ def test_progress_goes_to_the_log_by_default(bank, experts, caplog):
 
 def test_prior_sample_count_and_seed(bank, experts):
     model = BankModel(bank).eval()
-    for seed in (0, 7):
-        out = evaluate_model(model, experts, n_samples=25, n_pairs=12, n_traversals=1, seed=seed)
-        kind = outcomes(np.random.default_rng(seed).standard_normal((25, 3)))
+    for seed in (None, 7):  # None: the default seed, 0
+        options = {} if seed is None else {"seed": seed}
+        out = evaluate_model(model, experts, n_samples=25, n_pairs=12, n_traversals=1, **options)
+        kind = outcomes(np.random.default_rng(seed or 0).standard_normal((25, 3)))
         assert out["validity"]["prior_samples"]["n"] == 25
         assert out["validity"]["prior_samples"]["valid_fraction"] == pytest.approx((kind == 0).mean())
+
+
+def test_twenty_traversals_by_default(bank):
+    """11 codes at 0 degrees (dim 0 walks the bank up: rho 1), 10 at 240 degrees (down: rho -1); 20 of the 21 are
+    swept: the mean is (10 - 10) / 20 = 0 when a code at 0 degrees is left out, (11 - 9) / 20 = 0.1 when one at 240
+    is, never (11 - 10) / 21 (all 21)."""
+    masks = np.concatenate([bank, bank[:10]])
+    masks[11:, 31, 0] = Label.LV  # an island in the bottom half: the encoder's 240 degrees
+    out = evaluate_model(BankModel(bank).eval(), masks, n_samples=2, n_pairs=4)
+    assert out["attributes"]["lv_area"]["controllability"] in (pytest.approx(0.0), pytest.approx(0.1))
 
 
 def test_evaluate_dataset_writes_the_report_of_its_split(bank, dataset, tmp_path):

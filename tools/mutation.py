@@ -134,6 +134,29 @@ EQUIVALENT.update({
        "WriteImage left): removing it never raises" for i in (49, 51, 52)},
 })
 
+_P = "echolatent.io.payload."
+_MHD_DEFAULT = "a default read only when the header lacks the field, and every mutated default gives the same test"
+EQUIVALENT.update({
+    _P + "x__gzip_size__mutmut_5": "0 is _zlib_size's default offset",
+    _P + "x__gzip_size__mutmut_9": "wbits 32 (+0): zlib detects the gzip header itself",
+    _P + "x__zlib_size__mutmut_1": "the default offset is never used: both callers pass one",
+    _P + "x__zlib_size__mutmut_10": "reading the whole file at once instead of 1 MiB chunks gives the same bytes",
+    _P + "x__zlib_size__mutmut_15": "before the end of a stream unused_data is empty: the same empty chunk",
+    _P + "x__zlib_size__mutmut_20": "decompress() returns all the output it can: flush() returns nothing more",
+    _P + "x__mhd_fields__mutmut_14": "codec names are case-insensitive",
+    **{_P + f"x__mhd_problem__mutmut_{i}": "an MHD without ElementDataFile is refused by SimpleITK's "
+       "ReadImageInformation before the field is read" for i in (10, 12, 16)},
+    **{_P + f"x__mhd_problem__mutmut_{i}": _MHD_DEFAULT + " (a missing BinaryData means binary)"
+       for i in (28, 29, 30)},
+    **{_P + f"x__mhd_problem__mutmut_{i}": _MHD_DEFAULT + " (a missing CompressedData means raw)"
+       for i in (105, 106, 107)},
+    **{_P + f"x__mhd_problem__mutmut_{i}": "a missing HeaderSize gives None or '0', both 0 after `or 0`"
+       for i in (76, 78)},
+    _P + "x__mhd_problem__mutmut_83": "`or 1` acts on an empty HeaderSize only, which SimpleITK refuses first",
+    **{_P + f"x__mhd_problem__mutmut_{i}": "the probe image only gives the size of one pixel component, whatever "
+       "its size or component count" for i in (55, 57)},
+})
+
 #: the date of the last run of tools/spot_check.py in which every case failed (update after running it)
 SPOT_CHECK_RUN = "2026-12-07"
 

@@ -258,11 +258,24 @@ def test_raw_header_size_and_local_data(tmp_path):
     assert payload_problem(short) == "truncated: 58 of 60 bytes"
     bad = _mhd(tmp_path / "n.mhd", {"HeaderSize": "1.5"}, data, "n.raw")
     assert payload_problem(bad) == "cannot read image header (HeaderSize '1.5')"
+    long = _mhd(tmp_path / "o.mhd", {"HeaderSize": "1." + "5" * 30}, data, "o.raw")
+    assert payload_problem(long) == "cannot read image header (HeaderSize '1.555555555555555555')"  # 20 characters
+    equals = _mhd(tmp_path / "p.mhd", {}, data[:-1], "p=1.raw")  # only the first "=" separates key and value
+    assert payload_problem(equals) == "truncated: 59 of 60 bytes"
 
 
-def test_raw_files_not_checked_or_missing(tmp_path):
-    # a list of files or a printf pattern: sizes are not checked (documented), so a short one passes this check
-    assert payload_problem(_mhd(tmp_path / "p.mhd", {"ElementDataFile": "p%03d.raw 1 3 1"})) is None
+def test_raw_files_not_checked_or_missing(tmp_path, caplog):
+    # a list of files, a printf pattern or text data: sizes are not checked (documented), so a short one passes
+    with caplog.at_level(logging.DEBUG, logger="echolatent.io.payload"):
+        assert payload_problem(_mhd(tmp_path / "p.mhd", {"ElementDataFile": "p%03d.raw 1 3 1"})) is None
+    assert caplog.messages == [f"{tmp_path / 'p.mhd'}: payload size not checked (data file 'p%03d.raw 1 3 1')"]
+    for value in ("False", "false"):
+        text = _mhd(tmp_path / "t.mhd", {"BinaryData": value}, b"1 2 3", "t.txt")
+        assert payload_problem(text) is None
+    assert payload_problem(_mhd(tmp_path / "u.mhd", {"BinaryData": "True"}, b"1 2 3", "u.raw")) == (
+        "truncated: 5 of 60 bytes")
+    for value in ("LIST", "list"):
+        assert payload_problem(_mhd(tmp_path / "w.mhd", {"ElementDataFile": f"{value}\nw0.raw"})) is None
     missing = _mhd(tmp_path / "q.mhd", {}, None, "q.raw")
     assert payload_problem(missing) == "cannot read image (data file q.raw not found)"
     with pytest.raises(InputError, match=r"cannot read image \(data file q.raw not found\)"):
@@ -284,6 +297,12 @@ def test_compressed_raw_counts_decompressed_bytes(tmp_path):
     assert payload_problem(_mhd(tmp_path / "d.mhd", header, two, "d.zraw")) is None
     damaged = _mhd(tmp_path / "e.mhd", header, whole + b"\x00garbage", "e.zraw")
     assert payload_problem(damaged) == "damaged compressed data in e.zraw"
+    local = _mhd(tmp_path / "f.mhd", {**header, "ElementDataFile": "LOCAL"})
+    local.write_bytes(local.read_bytes() + whole)  # the stream starts after the header
+    assert payload_problem(local) is None
+    np.testing.assert_array_equal(read_image(local)[0].ravel(), np.frombuffer(data, np.uint8))
+    skipped = _mhd(tmp_path / "g.mhd", {**header, "HeaderSize": "7"}, bytes(7) + whole, "g.zraw")
+    assert payload_problem(skipped) is None
 
 
 def test_nifti_byte_counts_by_hand(tmp_path):
@@ -307,6 +326,15 @@ def test_gzip_members_back_to_back_are_whole(tmp_path):
     assert payload_problem(path) == "415 data bytes where the header needs 412: header and data disagree"
 
 
+def test_a_gzip_stream_longer_than_one_read_is_whole(tmp_path):
+    noise = np.random.default_rng(0).integers(0, 256, (128, 128, 80), dtype=np.uint8)  # 1.3 MB, incompressible
+    path = _nifti(tmp_path / "big.nii.gz", noise)
+    assert path.stat().st_size > 1 << 20
+    assert payload_problem(path) is None
+    path.write_bytes(path.read_bytes()[:-4])  # the data whole, the gzip trailer cut
+    assert payload_problem(path) == "damaged gzip stream"
+
+
 def test_damaged_nifti_header(tmp_path):
     raw = _nifti(tmp_path / "a.nii", np.zeros((5, 4, 3), np.uint8)).read_bytes()
     (tmp_path / "b.nii").write_bytes(raw[:100])
@@ -318,8 +346,11 @@ def test_damaged_nifti_header(tmp_path):
     garbage = bytearray(raw)
     garbage[344:348] = b"abcd"  # not the NIfTI magic
     (tmp_path / "e.nii").write_bytes(bytes(garbage))
-    problem = payload_problem(tmp_path / "e.nii")
-    assert problem.startswith("cannot read image header (") and "truncated" not in problem
+    assert payload_problem(tmp_path / "e.nii") == "cannot read image header (ImageFileError)"
+    (tmp_path / "f.nii").write_bytes(bytes(garbage[:348]))  # a whole header, unreadable: not "truncated"
+    assert payload_problem(tmp_path / "f.nii") == "cannot read image header (ImageFileError)"
+    (tmp_path / "g.nii").write_bytes(bytes(garbage[:347]))
+    assert payload_problem(tmp_path / "g.nii") == "cannot read image header (truncated after 347 bytes)"
 
 
 def test_non_finite_voxels_are_counted(tmp_path):

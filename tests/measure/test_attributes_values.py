@@ -4,14 +4,20 @@ image border, frames measured in chunks against frames measured one at a time.""
 
 from __future__ import annotations
 
+import logging
+import warnings
+
 import numpy as np
 import pytest
 from measure_helpers import ellipse
 
+from echolatent.errors import InputError
 from echolatent.labels import Label
+from echolatent.measure import attributes
 from echolatent.measure.attributes import (
     ATTRIBUTES,
     CHUNK,
+    check_masks,
     check_spacing,
     compute_attributes,
     lv_landmarks,
@@ -147,3 +153,49 @@ def test_not_measured_notes_rank_reasons_by_count():
     assert not_measured_notes(reasons) == {"a": "not measured on 5 frames: y (3); x (1); z (1)",
                                            "c": "not measured on 1 frame: only"}
     assert not_measured_notes({"d": {1: "w", 2: "w"}}) == {"d": "not measured on 2 frames: w"}
+
+
+def test_check_masks_names_the_array():
+    bad = np.full((1, 4, 4), 7, np.uint8)
+    for name, args in (("masks", ()), ("expert", ("expert",))):
+        with pytest.raises(InputError) as err:
+            check_masks(bad, *args)
+        assert err.value.problem == f"{name}: labels {{7}} outside 0..3"
+    assert check_masks(np.ones((4, 4), np.int64)).shape == (1, 4, 4)
+
+
+def test_empty_frames_give_nan_without_warnings(caplog):
+    masks = np.zeros((3, 20, 30), np.uint8)
+    masks[1, 5:9, 10:20] = Label.LA  # an LA alone
+    with warnings.catch_warnings(), caplog.at_level(logging.DEBUG, logger="echolatent.measure.attributes"):
+        warnings.simplefilter("error")
+        result = measure_attributes(masks, (SY, SX))
+    assert result.values["la_area"].tolist() == pytest.approx([0.0, 40 * SY * SX, 0.0])
+    assert result.values["lv_area"].tolist() == [0.0, 0.0, 0.0]
+    for name in ("lv_base_width", "lv_length", "lv_orientation", "epi_center_x", "epi_center_y"):
+        assert np.isnan(result.values[name]).all(), name
+    assert result.reasons["epi_center_x"] == {0: "no LV or MYO pixel", 1: "no LV or MYO pixel", 2: "no LV or MYO pixel"}
+    counts = {"lv_base_width": 3, "lv_length": 3, "epi_center_x": 3, "epi_center_y": 3, "lv_orientation": 3}
+    assert caplog.messages == [f"undefined attributes: {counts}"]
+
+
+def test_the_crop_changes_no_value(monkeypatch):
+    """Cropping to the heart only saves time: without it (a margin larger than the image) the values are the same."""
+    frame = _heart_mm()[None]
+    cropped = compute_attributes(frame, (SY, SX))
+    monkeypatch.setattr(attributes, "CROP_MARGIN", 10_000)
+    whole = compute_attributes(frame, (SY, SX))
+    for name in ATTRIBUTES:
+        assert cropped[name][0] == pytest.approx(whole[name][0], rel=1e-12, abs=1e-12), name
+
+
+def test_landmarks_of_two_chunks():
+    hearts = np.stack([_heart_mm(shape=(90, 150), centre=(45.0, 22.0), length=25.0 + t % 2, half_width=8.0)
+                       for t in range(CHUNK + 2)])
+    marks = lv_landmarks(hearts, (SY, SX))
+    assert marks.left.shape == marks.right.shape == marks.apex.shape == (CHUNK + 2, 2)
+    assert marks.frame.orientation.shape == (CHUNK + 2,)
+    alone = [lv_landmarks(hearts[t][None], (SY, SX)) for t in (0, 1)]
+    for t in (0, CHUNK, CHUNK + 1):
+        np.testing.assert_allclose(marks.apex[t], alone[t % 2].apex[0], rtol=1e-9)
+        assert marks.frame.cy[t] == pytest.approx(alone[t % 2].frame.cy[0])

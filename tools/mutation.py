@@ -47,6 +47,7 @@ MODULES = {
     "payload": ("src/echolatent/io/payload.py", _IO_BEFORE, ["tests/io/test_geometry_values.py"]),
     "attributes": ("src/echolatent/measure/attributes.py", ["tests/measure/test_measure_attributes.py"],
                    ["tests/measure/test_attributes_values.py"]),
+    "qp": ("src/echolatent/temporal/qp.py", ["tests/temporal/test_qp.py"], ["tests/temporal/test_qp_*.py"]),
 }
 
 #: mutant name -> why it is equivalent (cannot change anything observable); left out of the score.

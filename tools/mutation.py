@@ -170,6 +170,8 @@ EQUIVALENT.update({
                                                    _A + "x_lv_landmarks__mutmut_30")},
     **{_A + f"x__measure_block__mutmut_{i}": "every value is already a float64 array (dtype None keeps it)"
        for i in (79, 81)},
+    **{_A + f"x__centre__mutmut_{i}": "an empty region divides 0 by 0 (invalid, not divide): the divide setting "
+       "never acts" for i in (7, 9)},
     _A + "x_measure_attributes__mutmut_3": "each block checks the spacing again: the same ValueError, raised later",
     _A + "x_measure_attributes__mutmut_4": "exactly CHUNK frames measured as one chunk of the chunked path: the same "
     "values and reasons",

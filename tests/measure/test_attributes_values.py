@@ -82,7 +82,7 @@ def test_translated_heart_keeps_its_values_up_to_the_shift():
 
 
 def test_frames_in_chunks_match_frames_one_at_a_time():
-    hearts = [_heart_mm(shape=(90, 150), centre=(45.0 + k, 22.0), length=25.0 + k, half_width=8.0 + k / 3)
+    hearts = [_heart_mm(shape=(64, 110), centre=(32.0 + k, 16.0), length=18.0 + k, half_width=6.0 + k / 3)
               for k in range(5)]
     frames = np.stack([hearts[t % 5] for t in range(2 * CHUNK + 3)])
     frames[CHUNK + 1] = 0  # empty: a NaN with its reason in the second chunk
@@ -190,7 +190,7 @@ def test_the_crop_changes_no_value(monkeypatch):
 
 
 def test_landmarks_of_two_chunks():
-    hearts = np.stack([_heart_mm(shape=(90, 150), centre=(45.0, 22.0), length=25.0 + t % 2, half_width=8.0)
+    hearts = np.stack([_heart_mm(shape=(64, 110), centre=(32.0, 16.0), length=18.0 + t % 2, half_width=6.0)
                        for t in range(CHUNK + 2)])
     marks = lv_landmarks(hearts, (SY, SX))
     assert marks.left.shape == marks.right.shape == marks.apex.shape == (CHUNK + 2, 2)

@@ -209,7 +209,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HERE / "results" / "models.json")
     args = parser.parse_args()
     state = machine()
-    segmenter = load_segmenter()
+    segmenter = load_segmenter(backend="torch")  # the PyTorch figures; ONNX Runtime is timed beside them
     vae = load_model()
     images, masks, _ = synthetic_sequence(min(args.frames, 40))
     reps = -(-args.frames // len(images))
@@ -259,7 +259,10 @@ def main() -> None:
             numbers["achieved_gflops_with_prepost_batched"] = (numbers["fps_with_prepost_batched"]
                                                               * result["models"][name]["flops_per_frame"] / 1e9)
             entry[name] = numbers
-        entry["unet_onnxruntime"] = bench_onnx(segmenter, images, args.repeats, threads)
+        ort = bench_onnx(segmenter, images, args.repeats, threads)
+        ort["ratio_to_matmul_onnxruntime"] = (ort["fps_onnxruntime_network_batched"]
+                                              * result["models"]["unet"]["flops_per_frame"] / 1e9 / peak)
+        entry["unet_onnxruntime"] = ort
         entry["matmul_gflops_after"] = matmul_gflops(args.repeats)
         result["by_threads"][str(threads)] = entry
         print(f"{threads} thread(s): {json.dumps(entry, indent=1)}")

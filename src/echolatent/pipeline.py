@@ -163,28 +163,19 @@ def process_sequence(
     segmenter: Segmenter,
     smoother: SequenceSmoother | None,
     *,
-    gt: np.ndarray | None = None,
-    instants: list[str] | None = None,
-    thresholds: TemporalThresholds | None = None,
     batch_size: int = 16,
-    ids: dict | None = None,
-    on_stage=None,
     sector: np.ndarray | None = None,
-    fps: float | None = None,
-    find_instants: bool = False,
+    **measure_options,
 ) -> SequenceResult:
     """Segment, smooth and measure one sequence of frames ``(T, H, W)`` (spacing ``(sy, sx)`` mm or None).
 
     Args:
         segmenter: the U-Net (:func:`echolatent.segment.load_segmenter`).
         smoother: a :class:`~echolatent.temporal.strategy.SequenceSmoother` (None: no smoothing).
-        gt: ground-truth labels ``(T, H, W)`` for Dice / Hausdorff scores.
-        instants: ``(T,)`` "ED"/"ES"/"" labels (default: first frame ED, last ES for T >= 2).
-        thresholds: temporal thresholds (default: :func:`sequence_thresholds`).
-        on_stage: called with "segment", "smooth", "measure" as each stage ends (progress bars).
+        batch_size: frames per U-Net forward pass.
         sector: ``(H, W)`` bool fan (:func:`echolatent.io.sector.detect_sector`): frames and every mask are cut to it.
-        fps, find_instants: find ED/ES of every beat on the smoothed LV area curve instead of using ``instants``
-            (:func:`echolatent.measure.beats.find_beats`; ``fps`` bounds the heart rate).
+        measure_options: ``gt``, ``instants``, ``thresholds``, ``ids``, ``on_stage``, ``fps``, ``find_instants``,
+            as in :func:`smooth_and_measure`.
 
     Raises:
         InputError: bad frames (not (T, H, W), NaN...), ground truth of another shape.
@@ -192,19 +183,17 @@ def process_sequence(
     images = np.asarray(images)
     if images.ndim != 3:
         raise InputError(None, f"expected frames (T, H, W), got an array of shape {images.shape}")
+    gt = measure_options.get("gt")
     if gt is not None and np.shape(gt) != images.shape:
         raise InputError(None, f"ground truth of shape {np.shape(gt)} does not match the frames' {images.shape}")
-    instants = list(instants) if instants is not None else default_instants(images.shape[0])
-    seconds = {}
     start = time.perf_counter()
     shown = apply_sector(images, sector) if sector is not None else images
     pred = segment_sequence(shown, segmenter, batch_size)
     pred = apply_sector(pred, sector) if sector is not None else pred
-    seconds["segment"] = time.perf_counter() - start
-    if on_stage is not None:
-        on_stage("segment")
-    result = smooth_and_measure(pred, spacing, smoother, gt=gt, instants=instants, thresholds=thresholds, ids=ids,
-                                on_stage=on_stage, sector=sector, fps=fps, find_instants=find_instants)
+    seconds = {"segment": time.perf_counter() - start}
+    if measure_options.get("on_stage") is not None:
+        measure_options["on_stage"]("segment")
+    result = smooth_and_measure(pred, spacing, smoother, sector=sector, **measure_options)
     result.images = images
     result.seconds = {**seconds, **result.seconds}
     return result
@@ -224,8 +213,17 @@ def smooth_and_measure(
     fps: float | None = None,
     find_instants: bool = False,
 ) -> SequenceResult:
-    """Smooth and measure given U-Net labels ``(T, H, W)``; the second half of :func:`process_sequence` (``sector``,
-    ``fps`` and ``find_instants`` as there)."""
+    """Smooth and measure given U-Net labels ``(T, H, W)``; the second half of :func:`process_sequence`.
+
+    Args:
+        gt: ground-truth labels ``(T, H, W)`` for Dice / Hausdorff scores.
+        instants: ``(T,)`` "ED"/"ES"/"" labels (default: first frame ED, last ES for T >= 2).
+        thresholds: temporal thresholds (default: :func:`sequence_thresholds`).
+        on_stage: called with "smooth", "measure" as each stage ends (progress bars).
+        sector: ``(H, W)`` bool fan: every mask is cut to it.
+        fps, find_instants: find ED/ES of every beat on the smoothed LV area curve instead of using ``instants``
+            (:func:`echolatent.measure.beats.find_beats`; ``fps`` bounds the heart rate).
+    """
     instants = list(instants) if instants is not None else default_instants(pred.shape[0])
     start = time.perf_counter()
     smoothed_result, note = _smooth(pred, spacing, smoother)

@@ -64,18 +64,12 @@ def _report_line(summary: dict, out: Path) -> None:
 
 
 @app.command("run")
+@smoothing.with_smoothing_options
 def run_command(
     source: Annotated[Path, typer.Argument(metavar="INPUT", help=INPUT_HELP)],
     out: Annotated[Path, typer.Option("--out", help="Output folder (report.html, masks, tables).")],
     model: Annotated[Path | None, typer.Option("--model", help="U-Net .pt file (default: shipped weights).")] = None,
     vae: Annotated[Path | None, typer.Option("--vae", help="Shape model file (default: shipped AR-VAE).")] = None,
-    method: smoothing.Method = smoothing.DEFAULTS["method"],
-    thresholds: smoothing.Thresholds = None,
-    validity: smoothing.Validity = None,
-    reference: smoothing.Reference = None,
-    rounds: smoothing.Rounds = smoothing.DEFAULTS["rounds"],
-    decode: smoothing.Decode = smoothing.DEFAULTS["decode"],
-    input_sigmas: smoothing.InputSigmas = smoothing.DEFAULTS["input_sigmas"],
     gt: Annotated[Path | None, typer.Option("--gt", help="Ground truth root (default: _gt files beside the images).")]
     = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a non-empty OUT.")] = False,
@@ -96,6 +90,7 @@ def run_command(
     resume: Annotated[bool, typer.Option("--resume", help="Skip the sequences already complete in OUT.")] = False,
     figures: Annotated[str, typer.Option("--figures", help=FIGURES_HELP)] = "all",
     device: Annotated[str, typer.Option("--device", help=DEVICE_HELP)] = "cpu",
+    smoothing_options: dict | None = None,
 ) -> None:
     """Segment, smooth, measure and report: the whole job in one command (one process, or a cohort)."""
     from echolatent.jobs.run import run_job
@@ -103,9 +98,9 @@ def run_command(
     spacing, recording = recording_options(view, spacing, fps, ed, es, sector)
     check_figures(figures)
     _set_threads(threads)
-    check_output_folder(out, [source, reference])  # before the models load: a bad --out fails at once
-    options = {"thresholds": thresholds, "validity": validity, "reference": reference, "rounds": rounds,
-               "decode": decode, "input_sigmas": input_sigmas}
+    check_output_folder(out, [source, smoothing_options["reference"]])  # a bad --out fails before the models load
+    options = dict(smoothing_options)
+    method = options.pop("method")
     smoother = smoothing.build_smoother(vae, method, **options)
     if workers or scheduler or num_parts > 1 or resume:
         changed = ", ".join("--" + k.replace("_", "-") for k in smoothing.given(**options))
@@ -126,31 +121,26 @@ def run_command(
 
 
 @app.command("demo")
+@smoothing.with_smoothing_options
 def demo_command(
     out: Annotated[Path, typer.Option("--out", help="Output folder: OUT/data (synthetic set) and the report.")],
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a non-empty OUT.")] = False,
     model: Annotated[Path | None, typer.Option("--model", help="U-Net .pt file (default: shipped weights).")] = None,
     vae: Annotated[Path | None, typer.Option("--vae", help="Shape model file (default: shipped AR-VAE).")] = None,
-    method: smoothing.Method = smoothing.DEFAULTS["method"],
-    thresholds: smoothing.Thresholds = None,
-    validity: smoothing.Validity = None,
-    reference: smoothing.Reference = None,
-    rounds: smoothing.Rounds = smoothing.DEFAULTS["rounds"],
-    decode: smoothing.Decode = smoothing.DEFAULTS["decode"],
-    input_sigmas: smoothing.InputSigmas = smoothing.DEFAULTS["input_sigmas"],
     patients: Annotated[int, typer.Option("--patients", min=1, help="Synthetic patients.")] = 2,
     frames: Annotated[int, typer.Option("--frames", min=3, help="Frames per half sequence (ED -> ES).")] = 20,
     size: Annotated[int, typer.Option("--size", min=32, help="Image size in pixels.")] = 256,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the synthetic data.")] = 0,
     threads: Annotated[int, typer.Option("--threads", help="Torch CPU threads (0: torch's default).")] = 0,
+    smoothing_options: dict | None = None,
 ) -> None:
     """Write a small synthetic dataset with known truth and run the whole job on it."""
     from echolatent.jobs.run import run_demo
 
     _set_threads(threads)
-    check_output_folder(out, [reference])
-    options = {"thresholds": thresholds, "validity": validity, "reference": reference, "rounds": rounds,
-               "decode": decode, "input_sigmas": input_sigmas}
+    check_output_folder(out, [smoothing_options["reference"]])
+    options = dict(smoothing_options)
+    method = options.pop("method")
     smoother = smoothing.build_smoother(vae, method, **options)
     with stage_bars() as progress:
         summary = run_demo(out, overwrite=overwrite, model=model, vae=vae, method=method, patients=patients,

@@ -17,23 +17,18 @@ from echolatent.outdir import check_output_folder
 
 
 @app.command("smooth")
+@smoothing.with_smoothing_options
 def smooth(
     source: Annotated[Path, typer.Argument(metavar="INPUT", help="CAMUS root, patient folder or mask file.")],
     out: Annotated[Path, typer.Option("--out", help="Output folder: OUT/<patient>/<stem>_post.nii.gz.")],
     vae: Annotated[Path | None, typer.Option("--vae", help="Shape model file (default: shipped AR-VAE).")] = None,
-    method: smoothing.Method = smoothing.DEFAULTS["method"],
-    thresholds: smoothing.Thresholds = None,
-    validity: smoothing.Validity = None,
-    reference: smoothing.Reference = None,
-    rounds: smoothing.Rounds = smoothing.DEFAULTS["rounds"],
-    decode: smoothing.Decode = smoothing.DEFAULTS["decode"],
-    input_sigmas: smoothing.InputSigmas = smoothing.DEFAULTS["input_sigmas"],
     device: Annotated[str, typer.Option("--device", help=DEVICE_HELP)] = "cpu",
     view: ViewOption = None,
     spacing: SpacingOption = "auto",
     fps: FpsOption = None,
     ed: EdOption = None,
     es: EsOption = None,
+    smoothing_options: dict | None = None,
 ) -> None:
     """Make mask sequences temporally consistent and anatomically plausible in the shape model's latent space."""
     from echolatent.device import resolve_device
@@ -43,11 +38,11 @@ def smooth(
     mode, options = recording_options(view, spacing, fps, ed, es)
     if mode != "auto":
         raise EcholatentError("--spacing: smooth takes a pixel size (MM or MMxMM) for files without one")
-    check_output_folder(out, [source, reference])  # before the model loads: a bad --out fails at once
-    smoother = smoothing.build_smoother(vae, method, thresholds, validity, reference, rounds, decode, input_sigmas)
+    check_output_folder(out, [source, smoothing_options["reference"]])  # a bad --out fails before the model loads
+    smoother = smoothing.build_smoother(vae, **smoothing_options)
     if isinstance(smoother, Smoother):  # a latent method: its shape model runs on --device
         smoother.model.to(resolve_device(device))
-    with progress_bar(f"smooth ({method})", "seq") as bar:
+    with progress_bar(f"smooth ({smoothing_options['method']})", "seq") as bar:
         summary = smooth_folder(source, out, smoother, progress=bar_progress(bar), options=options)
     for name, problem in summary["skipped"].items():
         typer.secho(f"skipped {name}: {problem}", fg=typer.colors.YELLOW, err=True)

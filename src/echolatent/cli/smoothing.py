@@ -3,6 +3,9 @@ defaults everywhere), and the smoother they build."""
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -35,10 +38,34 @@ InputSigmas = Annotated[str, typer.Option(
 
 DEFAULTS = {"method": "exact", "thresholds": None, "validity": None, "reference": None, "rounds": 2,
             "decode": "residual", "input_sigmas": "1.5,3"}
+OPTION_TYPES = {"method": Method, "thresholds": Thresholds, "validity": Validity, "reference": Reference,
+                "rounds": Rounds, "decode": Decode, "input_sigmas": InputSigmas}
+
+
+def with_smoothing_options(command: Callable) -> Callable:
+    """A typer command that also takes every smoothing option; they reach it as one dict, ``smoothing_options``.
+
+    The options are appended to the command's signature (typer reads ``__signature__``), so ``smooth``, ``run``
+    and ``demo`` declare them in this one place."""
+    signature = inspect.signature(command, eval_str=True)
+    own = [p for p in signature.parameters.values() if p.name != "smoothing_options"]
+    added = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=kind, default=DEFAULTS[name])
+             for name, kind in OPTION_TYPES.items()]
+
+    @functools.wraps(command)
+    def wrapper(**kwargs):
+        options = {name: kwargs.pop(name) for name in OPTION_TYPES}
+        return command(**kwargs, smoothing_options=options)
+
+    wrapper.__signature__ = signature.replace(parameters=own + added)
+    wrapper.__annotations__ = {p.name: p.annotation for p in own + added} | {"return": signature.return_annotation}
+    return wrapper
 
 
 def build_smoother(vae, method, thresholds, validity, reference, rounds, decode, input_sigmas):
-    """The smoother the options ask for; typer.BadParameter on bad options, InputError on unreadable files."""
+    """The smoother the options (``with_smoothing_options``' dict, plus the shape model file) ask for.
+
+    typer.BadParameter on bad options, InputError on unreadable files."""
     from echolatent.measure.temporal import TemporalThresholds
     from echolatent.measure.validity import ValidityThresholds
     from echolatent.temporal.smooth import DECODES

@@ -40,6 +40,9 @@ HELP = {
                       "--freeze-decoder).",
     "--input-size": "Side of the model's square grid (pixels).",
     "--max-steps": "Stop after this many steps (-1: no limit).",
+    "--kl-warmup-epochs": "Epochs over which the KL weight ramps up from 0.",
+    "--threads": "torch CPU threads per process (default: torch's).",
+    "--model": "Former name of --kind (elsewhere --model is a U-Net file).",
 }
 
 
@@ -54,8 +57,7 @@ def train_vae(
         metavar="DATA", help="Dataset root (CAMUS layout): training and validation splits.")],
     out: Annotated[Path, typer.Option("--out", help="Run folder (resumes from its last checkpoint).")],
     kind: Annotated[str, typer.Option("--kind", help=f"Shape model kind: {', '.join(KINDS)}.")] = "ar-vae",
-    old_kind: Annotated[str | None, typer.Option(
-        "--model", hidden=True, help="Former name of --kind (elsewhere --model is a U-Net file).")] = None,
+    old_kind: Annotated[str | None, typer.Option("--model", hidden=True, help=HELP["--model"])] = None,
     epochs: Annotated[int, typer.Option("--epochs", min=1, help="Training epochs.")] = 30,
     batch_size: Annotated[int, typer.Option("--batch-size", min=2, help="Masks per batch.")] = 16,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (weights, batches, prior samples).")] = 0,
@@ -75,8 +77,7 @@ def train_vae(
     no_attributes: Annotated[bool, typer.Option("--no-attributes", help="No attribute terms.")] = False,
     lr: Annotated[float, typer.Option("--lr", help="Adam learning rate.")] = 1e-3,
     weight_decay: Annotated[float, typer.Option("--weight-decay", help="Adam weight decay.")] = 5e-4,
-    kl_warmup_epochs: Annotated[int, typer.Option(
-        "--kl-warmup-epochs", min=0, help="Epochs over which the KL weight ramps up from 0.")] = 0,
+    kl_warmup_epochs: Annotated[int, typer.Option("--kl-warmup-epochs", min=0, help=HELP["--kl-warmup-epochs"])] = 0,
     soft_masks: Annotated[bool, _opt("--soft-masks/--hard-masks")] = False,
     prior_weight: Annotated[float, _opt("--prior-weight")] = 0.0,
     prior_pool_size: Annotated[int, _opt("--prior-pool-size")] = 512,
@@ -85,20 +86,13 @@ def train_vae(
     init: Annotated[Path | None, _opt("--init")] = None,
     init_decoder: Annotated[Path | None, _opt("--init-decoder")] = None,
     max_steps: Annotated[int, _opt("--max-steps")] = -1,
-    threads: Annotated[int | None, typer.Option(
-        "--threads", help="torch CPU threads per process (default: torch's).")] = None,
+    threads: Annotated[int | None, _opt("--threads")] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Lightning's progress bar.")] = True,
 ) -> None:
     """Train a shape model; writes RUN/shape_model.pt (weights, config, latent range) beside the checkpoints."""
-    import torch
-
     from echolatent.train.shape_module import train_shape_model
 
-    if old_kind is not None:
-        typer.echo("note: --model is now --kind for `train vae` (--model names a U-Net file elsewhere)", err=True)
-        kind = old_kind
-    if threads is not None:
-        torch.set_num_threads(threads)
+    kind = _kind(kind, old_kind, threads)
     if init is not None and init_decoder is not None:
         raise typer.BadParameter("give --init (whole model) or --init-decoder (decoder only), not both")
     architecture = {"kind": kind, "input_size": input_size, "channels": channels, "latent_dim": latent_dim,
@@ -116,6 +110,17 @@ def train_vae(
     )
     if path is not None:
         typer.echo(f"shape model written to {path}")
+
+
+def _kind(kind: str, old_kind: str | None, threads: int | None) -> str:
+    """The shape model kind (``--model`` is its former name) after setting torch's threads."""
+    import torch
+
+    if threads is not None:
+        torch.set_num_threads(threads)
+    if old_kind is not None:
+        typer.echo("note: --model is now --kind for `train vae` (--model names a U-Net file elsewhere)", err=True)
+    return old_kind if old_kind is not None else kind
 
 
 def _configs(architecture: dict, training: dict, no_attributes: bool):

@@ -300,6 +300,8 @@ def run_into(source: str | Path, stage: Path, *, final: Path | None = None, mode
         write_json_atomic(config, stage / "config.json")
         log.info("%s %s -> %s (method %s)", command, config["input"], final, method)
         segmenter, smoother, thresholds = load_networks(model, vae, method, resolve_device(device), smoother)
+        config["backend"] = segmenter.backend
+        write_json_atomic(config, stage / "config.json")
         if thresholds is None:
             log.warning("no temporal thresholds stored with the shape model: each sequence is checked against "
                         "bounds measured on its own U-Net masks")

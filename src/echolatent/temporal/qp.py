@@ -195,23 +195,9 @@ def _interior_point(system: QPSystem, target: np.ndarray, bounds: np.ndarray, fr
             converged = np.zeros(active.size, dtype=bool)
             converged[err.row // length] = True
             log.warning("deviation QP: Newton matrix of one problem lost definiteness; it stops early")
-        if converged.any():  # exact from the estimated active set, or a few active-set steps from there
+        if converged.any():
             rows = np.flatnonzero(converged)
-            result[active[rows]] = state[rows, :length]
-            polished, multipliers, dev, optimal = system.solve_active(signs[rows], target[rows], limits[rows, :m])
-            result[active[rows[optimal]]] = polished[optimal]
-            if not optimal.all():
-                rest = ~optimal
-                refined, solved = _active_set_steps(
-                    system,
-                    target[rows[rest]],
-                    limits[rows[rest], :m],
-                    dev[rest],
-                    multipliers[rest],
-                    signs[rows[rest]],
-                    CROSSOVER_STEPS,
-                )
-                result[active[rows[rest][solved]]] = refined[solved]
+            result[active[rows]] = _finish(system, state[rows, :length], target[rows], limits[rows, :m], signs[rows])
             keep = ~converged
             active, new_state, target, limits, signs = _rows(keep, active, new_state, target, limits, signs)
             if active.size == 0:
@@ -219,4 +205,19 @@ def _interior_point(system: QPSystem, target: np.ndarray, bounds: np.ndarray, fr
         state, previous = new_state, signs
     log.warning("deviation QP: %d of %d problems did not reach full accuracy", active.size, n_problems)
     result[active] = state[:, :length]
+    return result
+
+
+def _finish(system: QPSystem, iterate: np.ndarray, target: np.ndarray, limits: np.ndarray, signs: np.ndarray):
+    """``(P, T)`` solutions of converged problems: exact from the estimated active set ``signs (P, M)``, else a few
+    active-set steps from there, else the interior-point ``iterate``."""
+    result = iterate.copy()
+    polished, multipliers, dev, optimal = system.solve_active(signs, target, limits)
+    result[optimal] = polished[optimal]
+    if not optimal.all():
+        rest = ~optimal
+        refined, solved = _active_set_steps(
+            system, target[rest], limits[rest], dev[rest], multipliers[rest], signs[rest], CROSSOVER_STEPS
+        )
+        result[np.flatnonzero(rest)[solved]] = refined[solved]
     return result

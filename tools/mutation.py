@@ -80,6 +80,11 @@ EQUIVALENT.update({
     _C + "x__largest_contour__mutmut_28": "keeping the closing duplicate point adds a zero-length edge that crosses "
     "no disk line",
     _C + "x_disk_diameters__mutmut_26": "rolling by +1 instead of -1 gives the same edges, reversed",
+    _C + "x_lv_geometry__mutmut_8": "a boolean mask == Label.LV (1) is the mask itself",
+    _C + "x_lv_geometry__mutmut_84": "45 degrees is find_base's default max_angle too",
+    _C + "x_lv_geometry__mutmut_108": "N_DISKS is disk_diameters' default too",
+    **{_C + f"x_lv_geometry__mutmut_{i}": "order 1 is skimage resize's default for float images" for i in (51, 55)},
+    _C + "x_lv_geometry__mutmut_57": "astype(None) is float64",
     **{_C + f"x_clinical_indices__mutmut_{i}": "View is a StrEnum: members sort by their value without the key "
        "(and the biplane volume is symmetric in the two views)" for i in (19, 21)},
     **{_V + f"x__cached_criteria__mutmut_{i}": "the cache only saves time: a changed but fixed key, a miss or a "

@@ -387,7 +387,8 @@ def write_doc(names: list[str]) -> None:
     lines += ["", "Notes: a run stopped at its `--budget` leaves mutants `not checked` (out of the score); compare "
               "before and after on the common mutants below. The after runs were continued with `--rerun-survivors` "
               "(survivors and unchecked mutants only, against the tests as they are now; killed ones stay killed "
-              "since tests were only added or tightened). A timeout counts as killed (a looping mutant). Each test "
+              "since tests were only added or tightened). A timeout counts as killed (a looping mutant), and so does a "
+              "crash of the test process (SIGSEGV: SimpleITK given None). Each test "
               "starts with an empty per-frame validity cache, so a cached clean value cannot hide a mutant; the "
               "cache-key mutants are then equivalent (the cache only saves time)."]
     lines += ["", "Same mutants before and after (those checked in both runs, equivalent ones left out):", ""]

@@ -225,12 +225,14 @@ def rerun_survivors(name: str, budget: float) -> None:
     shutil.rmtree(work / "tests")
     shutil.copytree(ROOT / "tests", work / "tests", ignore=shutil.ignore_patterns("__pycache__"))
     _fresh_caches(work)
+    module, before, added = MODULES[name]
+    _write_config(work, module, _tests(before + added))  # test files added since the first run are selected too
     names = [key for key, s in status.items() if s not in ("killed", "timeout") and key not in EQUIVALENT]
     start = time.monotonic()
     _mutmut(work, ["run", "--max-children", "1", *names], budget, "mutmut-rerun.log")
     elapsed = work / "elapsed"
-    before = float(elapsed.read_text()) if elapsed.exists() else 0.0
-    elapsed.write_text(f"{before + time.monotonic() - start:.0f}")
+    spent = float(elapsed.read_text()) if elapsed.exists() else 0.0
+    elapsed.write_text(f"{spent + time.monotonic() - start:.0f}")
     _store(name)
 
 
@@ -247,6 +249,12 @@ def _stage(name: str, module: str, tests: list[str]) -> Path:
     shutil.copytree(ROOT / "src", work / "src", ignore=ignore)
     shutil.copytree(ROOT / "tests", work / "tests", ignore=ignore)
     _fresh_caches(work)
+    _write_config(work, module, tests)
+    return work
+
+
+def _write_config(work: Path, module: str, tests: list[str]) -> None:
+    """The scratch project's pyproject.toml: the project's own plus a [tool.mutmut] naming the module and tests."""
     config = {
         "source_paths": ["src"],
         "only_mutate": [module],
@@ -259,7 +267,6 @@ def _stage(name: str, module: str, tests: list[str]) -> Path:
     text = (ROOT / "pyproject.toml").read_text() + "\n[tool.mutmut]\n"
     text += "".join(f"{key} = {json.dumps(value)}\n" for key, value in config.items())
     (work / "pyproject.toml").write_text(text)
-    return work
 
 
 def run_module(name: str, budget: float, baseline: bool = False) -> None:

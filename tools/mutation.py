@@ -246,10 +246,12 @@ def rerun_survivors(name: str, budget: float) -> None:
     names = [key for key, s in status.items() if s not in ("killed", "timeout") and key not in EQUIVALENT]
     start = time.monotonic()
     _mutmut(work, ["run", "--max-children", "1", *names], budget, "mutmut-rerun.log")
-    elapsed = work / "elapsed"
-    spent = float(elapsed.read_text()) if elapsed.exists() else 0.0
-    elapsed.write_text(f"{spent + time.monotonic() - start:.0f}")
-    _store(name)
+    spent = float(_elapsed(name)) if _elapsed(name) != "?" else 0.0
+    (work / "elapsed").write_text(f"{spent + time.monotonic() - start:.0f}")
+    # a changed test selection makes mutmut forget the other mutants' results: keep them from the last run
+    rerun = _scratch_results(name, module) or {}
+    _store(name, statuses={**status, **{key: rerun[key] for key in names if rerun.get(key, "not checked")
+                                        != "not checked"}})
 
 
 def _stage(name: str, module: str, tests: list[str]) -> Path:
@@ -324,10 +326,11 @@ def _scratch_results(key: str, module: str) -> dict[str, str] | None:
     return {mutant: _STATUS.get(code, "suspicious") for mutant, code in codes.items()}
 
 
-def _store(name: str, baseline: bool = False) -> None:
-    """Keep the run's statuses and run time in :data:`RUNS` (the scratch copy is git ignored)."""
+def _store(name: str, baseline: bool = False, statuses: dict[str, str] | None = None) -> None:
+    """Keep the run's statuses (default: the scratch copy's) and run time in :data:`RUNS` (the scratch copy is
+    git ignored)."""
     key = _key(name, baseline)
-    status = _scratch_results(key, MODULES[name][0])
+    status = statuses if statuses is not None else _scratch_results(key, MODULES[name][0])
     if status is None:
         return
     elapsed = WORK / key / "elapsed"
@@ -337,17 +340,16 @@ def _store(name: str, baseline: bool = False) -> None:
 
 
 def results(name: str, baseline: bool = False) -> dict[str, str] | None:
-    """mutant name -> status, from the module's last run (the scratch copy, else :data:`RUNS`; None: never run)."""
+    """mutant name -> status, from the module's last run (:data:`RUNS`, else the scratch copy; None: never run)."""
     key = _key(name, baseline)
-    status = _scratch_results(key, MODULES[name][0])
-    if status is None and key in _runs():
-        status = _runs()[key]["status"]
-    return status
+    if key in _runs():
+        return _runs()[key]["status"]
+    return _scratch_results(key, MODULES[name][0])
 
 
 def _elapsed(key: str) -> str:
     path = WORK / key / "elapsed"
-    return path.read_text() if path.exists() else _runs().get(key, {}).get("elapsed", "?")
+    return path.read_text().strip() if path.exists() else _runs().get(key, {}).get("elapsed", "?")
 
 
 def score_row(name: str, status: dict[str, str], baseline: bool = False) -> tuple[str, list[str]]:

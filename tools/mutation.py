@@ -48,6 +48,10 @@ MODULES = {
     "attributes": ("src/echolatent/measure/attributes.py", ["tests/measure/test_measure_attributes.py"],
                    ["tests/measure/test_attributes_values.py"]),
     "qp": ("src/echolatent/temporal/qp.py", ["tests/temporal/test_qp.py"], ["tests/temporal/test_qp_*.py"]),
+    "exact": ("src/echolatent/temporal/exact.py", ["tests/temporal/test_exact.py"],
+              ["tests/temporal/test_exact_values.py"]),
+    "limits": ("src/echolatent/temporal/limits.py", ["tests/temporal/test_exact.py", "tests/temporal/test_smooth.py"],
+               ["tests/temporal/test_exact_values.py"]),
 }
 
 #: mutant name -> why it is equivalent (cannot change anything observable); left out of the score.

@@ -50,6 +50,10 @@ CASES = [
      "lambda *a, **k: {n: np.full(1, 60.0) for n in ATTRIBUTES}"),
     ("tests/measure/test_attributes_values.py::test_heart_drawn_in_mm_on_unequal_pixels", "compute_attributes",
      "lambda *a, **k: {n: np.full(1, 28.0) for n in ATTRIBUTES}"),
+    ("tests/temporal/test_exact_values.py::test_deviation_violation_by_hand", "deviation",
+     "lambda *a, **k: np.zeros((2, 2))"),
+    ("tests/temporal/test_exact_values.py::test_limited_dimension_with_unlimited_frames", "solve_exact",
+     "lambda z, *a, **k: np.full(np.shape(z), 0.5)"),
 ]
 
 _SETUP = {

@@ -202,6 +202,28 @@ EQUIVALENT.update({
        "array" for i in (34, 35)},
 })
 
+_X = "echolatent.temporal.exact."
+_L = "echolatent.temporal.limits."
+_F64 = "a float64 operand (cast elsewhere in the expression) makes the result float64 and equal without this cast"
+EQUIVALENT.update({
+    **{_X + f"x_solve_exact__mutmut_{i}": "NumPy reshapes with any negative size as the unknown one"
+       for i in (63, 65, 81, 106, 115)},
+    _X + "x_solve_exact__mutmut_42": "with free weight 0 the banded solve is the identity; with no free dim it does "
+    "nothing",
+    _X + "x_solve_exact__mutmut_43": "with free weight 0 the banded solve is the identity",
+    **{_X + f"x_solve_limited__mutmut_{i}": "with weight 0, H = I: solving is copying" for i in (11, 13)},
+    _X + "x_solve_limited__mutmut_29": "a free minimiser exactly on a bound is the QP's optimum too",
+    **{_X + f"x_solve_limited__mutmut_{i}": "the QP computes the free minimiser itself when not given"
+       for i in (38, 42)},
+    **{_L + f"x_check_frame_limits__mutmut_{i}": "the array is only checked: the limits are written into a "
+       "float64 array" for i in (4, 6)},
+    **{_L + f"x_denormalise__mutmut_{i}": _F64 for i in (3, 5, 7, 9)},
+    **{_L + f"x_normalise__mutmut_{i}": _F64 for i in (3, 5, 7, 9, 21, 23)},
+    **{_L + f"x_deviation__mutmut_{i}": "z - 0.5 * (...) is float64 whatever z's dtype, with the same values"
+       for i in (3, 5)},
+    **{_L + f"x_violation__mutmut_{i}": _F64 + " (|d| is float64)" for i in (9, 11)},
+})
+
 #: module -> why its survivors are left (shown after the list)
 SURVIVING_WHY = {
     "evaluate": "_1, _2: the default numbers of prior samples and pairs, seen only in a call with the defaults "

@@ -145,3 +145,33 @@ def test_trajectory_checks():
         assert str(err.value) == message
     with pytest.raises(ValueError, match="^codes holds NaN"):
         check_trajectories(np.full((3, 1), np.inf), "codes")
+
+
+def test_integer_inputs_come_back_as_float64():
+    assert check_trajectories(np.zeros((3, 2), np.int64)).dtype == np.float64
+    limits = check_limits(2, 3)
+    assert limits.dtype == np.float64 and limits.tolist() == [2.0, 2.0, 2.0]
+    back = denormalise(np.array([[0, 1]]), np.array([1, 2]), np.array([3, 6]))
+    assert back.dtype == np.float64 and back.tolist() == [[1.0, 6.0]]
+    np.testing.assert_allclose(normalise(np.array([1, 2]), np.array([0.5, 1.5]), np.array([1.0, 2.0])), [1.0, 1.0])
+    with pytest.raises(ValueError) as err:
+        check_frame_limits(np.array([1.0, -2.0]), (1, 5, 2))
+    assert str(err.value) == "limits tau must be positive (inf for free dims)"
+    assert max_violation(np.zeros((2, 3)), np.ones(3)) == 0.0  # two frames: no interior frame to violate
+
+
+def test_three_frames_projected_by_hand():
+    """attr_weight 0, T = 3: x = z - (d - tau) / |D|^2 D with D = (-1/2, 1, -1/2), |D|^2 = 3/2."""
+    z = np.array([[0.1, -0.1], [0.1, 0.1], [-0.1, -0.1]])  # d = 0.1 and 0.2
+    smoothed = solve_exact(z, 0.05, attr_weight=0.0)
+    direction = np.array([-0.5, 1.0, -0.5])
+    expected = np.stack([z[:, 0] - (0.1 - 0.05) / 1.5 * direction, z[:, 1] - (0.2 - 0.05) / 1.5 * direction], 1)
+    np.testing.assert_allclose(smoothed, expected, atol=1e-8)
+
+
+def test_small_weights_still_smooth():
+    z = _noisy(12, 3, seed=9)
+    tau = np.array([np.inf, np.inf, 10.0])  # two free dims and one whose limit never binds
+    smoothed = solve_exact(z, tau, free_weight=0.5, attr_weight=0.5)
+    hessian = _hessian(12, 0.5)
+    np.testing.assert_allclose(smoothed, np.linalg.solve(hessian, z), atol=1e-9)

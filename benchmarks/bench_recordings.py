@@ -8,11 +8,14 @@ Per patient, both views (N beats each) are written as DICOM files (``<patient>/4
 * per-beat EF (biplane, smoothed masks) minus the true per-beat EF;
 * the same sequences without overlays: mask pixels outside the true sector (0 with overlays: ``--sector auto`` cuts
   the masks when the screen shows something outside the fan; kept without) and the Dice of the smoothed masks inside
-  the fan, with and without overlays.
+  the fan, with and without overlays;
+* where the error comes from (``sources``): the same detection and per-beat EF on the U-Net masks (``_pred``) the run
+  wrote, and the smoothed masks' EF at the true ED / ES frames; LV Dice of both against the truth, at the true ED
+  frames and over all frames.
 
 Writes benchmarks/results/recordings.json.
 
-    python benchmarks/bench_recordings.py [--patients 4] [--beats 2] [--frames 12] [--size 256] [--method exact]
+    python benchmarks/bench_recordings.py [--patients 4] [--beats 3] [--frames 12] [--size 256] [--method exact]
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ import torch
 
 from echolatent.io.readers import read_recording
 from echolatent.jobs.run import run_job
-from echolatent.labels import Label
+from echolatent.labels import Label, View
+from echolatent.measure.beats import Beat, beat_indices, find_beats, lv_area_curve
 from echolatent.synth.export import UltrasoundRegion, write_dicom
 from echolatent.synth.overlays import draw_overlays
 from echolatent.synth.patient import synthesize_patient
@@ -52,6 +56,15 @@ def write_patients(folder: Path, patients: int, beats: int, frames: int, size: i
             views[view] = (synthetic.cycle_masks, sector)
         truth[patient.name] = (patient.truth(), views)
     return truth
+
+
+def settings(data: Path, truth: dict) -> tuple[dict, dict]:
+    """Per patient the pixel size and frame rate its DICOM files hold (as the run read them)."""
+    spacing, fps = {}, {}
+    for name in truth:
+        recording = read_recording(data / name / f"{View.A4C.value}.dcm")
+        spacing[name], fps[name] = recording.spacing, recording.fps
+    return spacing, fps
 
 
 def dice(a: np.ndarray, b: np.ndarray) -> float:
@@ -87,10 +100,44 @@ def score(out: Path, truth: dict, summary: dict) -> dict:
             "mask_pixels_outside_sector": outside, "mean_dice": float(np.mean(dices)), "dice_per_view": dices}
 
 
+def hit_rate(found: list[int], wanted: list[int]) -> list[bool]:
+    return [bool(found) and int(np.min(np.abs(np.array(found) - w))) <= 1 for w in wanted]
+
+
+def ef_errors(masks: dict, beats: dict, spacing, truth: list[dict]) -> list[float]:
+    rows = beat_indices(masks, beats, dict.fromkeys(masks, spacing)).rows
+    return [row["EF"] - beat["EF"] for row, beat in zip(rows, truth, strict=False)]
+
+
+def sources(out: Path, truth: dict, spacings: dict, fps: dict) -> dict:
+    """Beats and per-beat EF on the U-Net masks, the smoothed masks' EF at the true frames, LV Dice (ED, all)."""
+    hits, pred_errors, post_at_truth, dices = [], [], [], {"pred": [], "post": [], "pred_ed": [], "post_ed": []}
+    for name, (true, views) in truth.items():
+        beats = true["beats"]
+        true_ed, true_es = [b["ED"] for b in beats] + [beats[-1]["next_ED"]], [b["ES"] for b in beats]
+        masks = {kind: {view: read_recording(out / name / f"{view.value}_{kind}.nii.gz").frames for view in views}
+                 for kind in ("pred", "post")}
+        found = {view: find_beats(lv_area_curve(masks["pred"][view], spacings[name]), fps[name]) for view in views}
+        for view, (gt, _) in views.items():
+            hits += hit_rate(found[view].ed, true_ed) + hit_rate(found[view].es, true_es)
+            for kind in ("pred", "post"):
+                dices[kind].append(dice(masks[kind][view] == Label.LV, gt == Label.LV))
+                dices[f"{kind}_ed"].append(dice(masks[kind][view][true_ed] == Label.LV, gt[true_ed] == Label.LV))
+        pred_errors += ef_errors(masks["pred"], {v: f.beats for v, f in found.items()}, spacings[name], beats)
+        at_truth = [Beat(b["ED"], b["ES"], b["next_ED"]) for b in beats]
+        post_at_truth += ef_errors(masks["post"], dict.fromkeys(views, at_truth), spacings[name], beats)
+    mae = lambda errors: float(np.mean(np.abs(errors)))  # noqa: E731
+    return {"unet_ed_es_within_1_frame": float(np.mean(hits)),
+            "unet_ef_error_per_beat": np.round(pred_errors, 2).tolist(), "unet_ef_mae_per_beat": mae(pred_errors),
+            "smoothed_at_true_frames_ef_error": np.round(post_at_truth, 2).tolist(),
+            "smoothed_at_true_frames_ef_mae": mae(post_at_truth)} | {
+        f"lv_dice_{key}": float(np.mean(values)) for key, values in dices.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, default=4)
-    parser.add_argument("--beats", type=int, default=2)
+    parser.add_argument("--beats", type=int, default=3)
     parser.add_argument("--frames", type=int, default=12, help="frames of the half beat (ED -> ES)")
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--method", default="exact")
@@ -106,7 +153,9 @@ def main() -> None:
             start = time.perf_counter()
             summary = run_job(data, out, method=args.method, max_figures=0)
             key = "with_overlays" if overlays else "without_overlays"
-            results[key] = score(out, truth, summary) | {"seconds": round(time.perf_counter() - start, 1)}
+            seconds = round(time.perf_counter() - start, 1)
+            results[key] = score(out, truth, summary) | {"seconds": seconds,
+                                                         "sources": sources(out, truth, *settings(data, truth))}
             print(key, json.dumps(results[key]))
     with_, without = results["with_overlays"], results["without_overlays"]
     results["dice_change_with_overlays"] = with_["mean_dice"] - without["mean_dice"]

@@ -43,10 +43,16 @@ def heart_frame(size=128, length=50, half_width=20, wall=6, la_height=22, base_r
     return frame
 
 
-def transform_labels(masks: np.ndarray, angle: float, scale: float, margin: float = 1.2, supersample: int = 2):
+def transform_labels(masks: np.ndarray, angle: float, scale: float, margin: float = 1.2, supersample: int = 2,
+                     shift: float = 0.25):
     """``(N, H, W)`` labels rotated by ``angle`` degrees (counter-clockwise on screen) about the image centre and
     resampled by ``scale``, on a square canvas ``margin`` times the scaled size: each label's one-hot is warped
-    bilinearly onto a grid ``supersample`` times finer, area-averaged onto the canvas, then argmax."""
+    bilinearly onto a grid ``supersample`` times finer, area-averaged onto the canvas, then argmax.
+
+    ``shift`` (input pixels, both axes) moves the canvas off the input grid: aligned (0), the unrotated case samples
+    exactly between input pixels, every boundary pixel is a tie, and argmax gives it to the lowest label (the LV
+    grew by 2 % in area and the MYO lost 4 % on camus224 at 1x and 0.5x, while rotated masks kept every area within
+    0.2 %). Shifted, every angle keeps the areas."""
     n, h, w = masks.shape
     side = int(round(max(h, w) * scale * margin))
     k = supersample
@@ -56,7 +62,7 @@ def transform_labels(masks: np.ndarray, angle: float, scale: float, margin: floa
     matrix = np.linalg.inv(forward)
     centre_in = np.array([(h - 1) / 2, (w - 1) / 2])
     centre_out = np.array([(fine - 1) / 2, (fine - 1) / 2])
-    offset = centre_in - matrix @ centre_out
+    offset = centre_in + shift - matrix @ centre_out
     out = np.empty((n, side, side), np.uint8)
     for i, mask in enumerate(masks):
         probs = [affine_transform((mask == c).astype(np.float32), matrix, offset, (fine, fine), order=1)

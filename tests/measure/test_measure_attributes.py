@@ -157,3 +157,25 @@ def test_not_measured_notes_say_how_many_frames_and_why():
     assert notes["lv_base_width"] == "not measured on 3 frames: no MYO beside the LV (2); no LV pixel (1)"
     assert notes["lv_orientation"] == "not measured on 1 frame: no LV pixel"
     assert "lv_area" not in notes
+
+
+@pytest.mark.parametrize("scale", [1.0, 2.3])
+@pytest.mark.parametrize("angle", [-30.0, 30.0])
+def test_rotated_drawn_heart_has_its_known_base_width_and_length(angle, scale):
+    # LV: half-ellipse of semi-axes 70 (long) and 26 px on a flat base: base width 2 x 26 = 52 px, length 70 px
+    heart = heart_frame(size=160, length=70, half_width=26, wall=7, la_height=24, base_row=115)[None]
+    attrs = compute_attributes(transform_labels(heart, angle, scale))
+    assert attrs["lv_base_width"][0] == pytest.approx(52 * scale, rel=0.02)
+    assert attrs["lv_length"][0] == pytest.approx(70 * scale, rel=0.02)
+    assert attrs["lv_orientation"][0] == pytest.approx(angle, abs=0.5)
+
+
+@pytest.mark.parametrize("angle", [0.0, 30.0])
+def test_lv_closed_by_myo_has_its_basal_corners(angle):
+    # no opening (a MYO band under the base): the basal corners are the contour points farthest across and down
+    heart = heart_frame(size=160, length=70, half_width=26, wall=7, la_height=24, base_row=115)
+    cols = np.flatnonzero(heart[115] == Label.LV)
+    heart[116:123, cols[0] - 7:cols[-1] + 8] = Label.MYO
+    attrs = compute_attributes(transform_labels(heart[None], angle, 1.0))
+    assert attrs["lv_base_width"][0] == pytest.approx(52, rel=0.02)
+    assert attrs["lv_length"][0] == pytest.approx(70, rel=0.02)

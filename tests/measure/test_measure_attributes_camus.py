@@ -33,10 +33,11 @@ def test_rotated_expert_masks_keep_their_base_and_length(camus224, scale):
     masks = masks[:: 25 if scale < 2 else 50]
     supersample = 1 if scale > 2 else 2  # growing needs no supersampling
     reference = measure_attributes(transform_labels(masks, 0.0, scale, supersample=supersample)).values
-    # below native size a mask-based base is a few tens of pixels: the measured floor there is 2 px of the grid (full
-    # grid in benchmarks/bench_attributes.py: at 224 px 3.5-5 % of bases move by more than 3 %, at 112 px 13-15 %)
+    # at 112 px (0.5x) a base is 10-20 px and its ends move by a few tenths of a pixel with the grid: the full grid
+    # (benchmarks/bench_attributes.py) has 7 % at most there, so below native size the bound is 2 px of the grid;
+    # at 224 px and above, the 3 % (full grid: 2.1 % and 1.5 % at most)
     floor_pct = 100.0 * 2.0 / np.minimum(reference["lv_base_width"], reference["lv_length"])
-    bound = 3.0 if scale > 2 else np.maximum(3.0, floor_pct)
+    bound = 3.0 if scale >= 1 else np.maximum(3.0, floor_pct)
     for angle in ANGLES:
         result = measure_attributes(transform_labels(masks, angle, scale, supersample=supersample))
         assert not result.reasons, (angle, result.reasons)

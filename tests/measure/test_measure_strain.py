@@ -90,23 +90,24 @@ def test_bad_masks_raise_input_error():
         global_longitudinal_strain(np.full((2, 8, 8), 9, np.uint8))
 
 
-def test_synthetic_hearts_shorten_more_with_higher_ef():
-    """GLS magnitude rises with the true EF. The generator draws the long-axis shortening apart from the EF, so the
-    rank correlation with EF alone varies with the cohort (seed 0: 0.53 here, 0.62-0.67 in bench_attributes.py;
-    seed 1: 0.84): EF and the true shortening together explain -GLS, each with a positive weight."""
-    efs, shortening, gls = [], [], []
+@pytest.mark.parametrize("seed", [0, 1])
+def test_synthetic_hearts_shorten_more_with_higher_ef(seed):
+    """GLS at ES is negative and its magnitude rises with the true EF across 24 patients (the generator's long-axis
+    shortening follows the EF; benchmarks/bench_attributes.py: Spearman 0.91-0.97 over five seeds at 256 px)."""
+    efs, gls = [], []
     for index in range(1, 25):
-        patient = synthesize_patient(index, frames=4, size=128, seed=0, images=False)
-        values = [global_longitudinal_strain(v.masks, patient.spacing, es=3).gls_es for v in patient.views.values()]
+        patient = synthesize_patient(index, frames=2, size=128, seed=seed, images=False)
+        values = [global_longitudinal_strain(v.masks, patient.spacing, es=1).gls_es for v in patient.views.values()]
         efs.append(patient.ef)
-        shortening.append(patient.heart.shortening)
         gls.append(np.mean(values))
-    magnitude = -np.array(gls)
-    assert magnitude.min() > 0
-    design = np.c_[np.ones(len(efs)), efs, shortening]
-    coef, *_ = np.linalg.lstsq(design, magnitude, rcond=None)
-    r2 = 1 - ((magnitude - design @ coef) ** 2).sum() / ((magnitude - magnitude.mean()) ** 2).sum()
-    assert r2 >= 0.85
-    assert coef[1] >= 0.05  # points of GLS per point of EF, at equal long-axis shortening
-    assert coef[2] > 0
-    assert spearmanr(efs, magnitude).statistic > 0.4
+    assert max(gls) < 0
+    assert spearmanr(efs, -np.array(gls)).statistic >= 0.75
+
+
+def test_arc_length_runs_between_projections_on_the_segments():
+    # a 4 x 4 square traced (0,0) -> (0,4) -> (4,4) -> (4,0); points off the vertices project onto its sides:
+    # (0, 1.3) at arc 1.3 and (4, 1.3) at arc 4 + 4 + 2.7 = 10.7, so 9.4 through the side (0,4)-(4,4), 16 - 9.4 else
+    square = np.array([[0, 0], [0, 4], [4, 4], [4, 0], [0, 0]], float)
+    first, second = np.array([-0.2, 1.3]), np.array([4.1, 1.3])
+    assert arc_length(square, first, second, np.array([2.0, 4.5])) == pytest.approx(9.4)
+    assert arc_length(square, first, second, np.array([2.0, -0.5])) == pytest.approx(6.6)

@@ -16,6 +16,7 @@ import pytest
 
 from echolatent.jobs.run import run_demo, run_job
 from echolatent.report import figures as fig
+from echolatent.report.inputs import inputs_section
 
 MEASURES = ("dice", "hausdorff", "distance", "edv", "esv", "ef", "error", "bias", "area", "volume", "length",
             "width", "deviation")
@@ -105,7 +106,7 @@ class _Records(logging.Handler):
 
 @pytest.fixture(scope="module")
 def bare_run(tiny_models, tiny_data, tmp_path_factory) -> Path:
-    """Images only: no masks, no truth.json, no cfg (ED/ES must be assumed), a 1 x 1 mm header left as written."""
+    """Images only: no masks, no truth.json, no cfg (ED/ES found on the LV curve), a 1 x 1 mm header as written."""
     data = tmp_path_factory.mktemp("bare") / "camus"
     shutil.copytree(tiny_data, data)
     (data / "truth.json").unlink()
@@ -148,7 +149,7 @@ def test_inputs_box_says_what_was_read(synthetic_run) -> None:
 def test_inputs_box_says_what_was_assumed(bare_run) -> None:
     tables, text = read_report(bare_run)
     box = "".join(tables.inputs)
-    assert "assumed: first frame = ED, last frame = ES" in box
+    assert "found on the smoothed LV area curve" in box and "assumed" not in box  # no cfg: ED/ES found per beat
     assert "none: no Dice, Hausdorff or reference EF" in box and "Agreement with" not in text
 
 
@@ -193,3 +194,17 @@ def test_every_axis_of_the_curves_has_a_unit(monkeypatch, tmp_path) -> None:
     shown = [ax for figure in figures for ax in figure.axes if ax.get_visible()]
     assert [ax.get_ylabel() for ax in shown] == ["mm²", "°", fig.DEVIATION_UNIT]
     assert all(ax.get_xlabel() == "frame" for ax in shown)
+
+
+def test_inputs_box_names_where_each_view_and_instant_came_from() -> None:
+    def entry(view, view_source, instants):
+        return {"ids": {"view": view}, "view_source": view_source, "instants_source": instants,
+                "spacing_text": "0.3 x 0.3 mm", "has_gt": False}
+
+    box = inputs_section([entry("4CH", "DICOM description", "found"), entry("2CH", "--view", "found"),
+                          entry(None, "unknown", "found")], None)
+    assert "from the DICOM series description: 4CH (1)" in box and "given with --view: 2CH (1)" in box
+    assert "from the file names" not in box and "<b>unknown</b> for 1 of 3 sequences" in box
+    assert "found on the smoothed LV area curve" in box and "assumed" not in box
+    box = inputs_section([entry("4CH", "file name", "cfg"), entry("4CH", "file name", "given")], None)
+    assert "from the file names: 4CH (2)" in box and "given with --ed / --es for 1 of 2 sequences" in box

@@ -7,6 +7,9 @@ import pytest
 
 from echolatent.labels import Label, View
 from echolatent.synth.heart import (
+    SHORTENING_BASE,
+    SHORTENING_PER_EF,
+    SHORTENING_SPREAD,
     cavity_volume,
     filling_curve,
     full_cycle_phases,
@@ -113,3 +116,30 @@ def test_planes_cut_the_same_heart():
     np.testing.assert_allclose(a4c.length, a2c.length)
     np.testing.assert_allclose(a4c.cavity, state.radius * heart.ex)
     np.testing.assert_allclose(a2c.cavity, state.radius * heart.ey)
+
+
+def test_long_axis_shortening_follows_ef_and_leaves_ed_alone():
+    hearts = [sample_heart(np.random.default_rng(seed)) for seed in range(200)]
+    ef = np.array([h.ef for h in hearts])
+    shortening = np.array([h.shortening for h in hearts])
+    centre = SHORTENING_BASE + SHORTENING_PER_EF * ef  # 8 % at EF 25 %, 16 % at EF 75 %
+    assert np.all(np.abs(shortening - centre) <= SHORTENING_SPREAD + 1e-12)
+    # EF ~ U(.25, .75): r = sd(0.16 EF) / sqrt(sd(0.16 EF)^2 + sd(spread)^2) = 0.0231 / sqrt(0.0231^2 + 0.0144^2) = 0.85
+    assert np.corrcoef(ef, shortening)[0, 1] == pytest.approx(0.85, abs=0.05)
+    for heart in hearts[:5]:  # ED is the drawn heart; ES is shorter by the coupled fraction
+        state = heart_state(heart, np.array([0.0, heart.systole]))
+        assert state.length[0] == pytest.approx(heart.length_ed)
+        assert state.length[1] == pytest.approx(heart.length_ed * (1 - heart.shortening))
+
+
+def test_mitral_valve_closed_in_systole_relaxation_and_at_each_ed():
+    """The valve closes at ED (the end of the atrial kick) and opens only when the LV starts to fill again, after
+    isovolumic relaxation: a multi-beat clip's every ED frame shows a closed valve, like a half sequence's first."""
+    heart = sample_heart(np.random.default_rng(2))
+    sys = heart.systole
+    phase = np.array([0.0, sys / 2, sys, sys + 0.05, sys + 0.07, 0.6, 0.9, 0.97, 0.999, 1.0])
+    state = heart_state(heart, phase)
+    assert state.valve_closed.tolist() == [True, True, True, True, False, False, False, True, True, True]
+    # the valve stays closed while the volume does not change (isovolumic relaxation) and opens as it rises
+    assert np.all(np.diff(state.volume[2:4]) == pytest.approx(0.0, abs=1e-9)) and state.volume[4] > state.volume[3]
+    assert heart_state(heart, half_cycle_phases(heart, 12)).valve_closed.all()

@@ -24,8 +24,10 @@ def smoother() -> Smoother:
 
 @pytest.fixture(scope="module")
 def hearts() -> list[np.ndarray]:
-    """Both views of a synthetic patient, 12 frames ED -> ES at 96 x 96 (the shipped model's grid)."""
-    patient = synthesize_patient(1, frames=12, size=96, seed=0, images=False)
+    """Both views of a synthetic patient, 12 frames ED -> ES at 96 x 96 (the shipped model's grid), whose truth
+    deviates by less than ``keep_below`` tau there (patient 1 did before the generator tied long-axis shortening to
+    EF: 0.57 tau now)."""
+    patient = synthesize_patient(2, frames=12, size=96, seed=0, images=False)
     return [view.masks for view in patient.views.values()]
 
 

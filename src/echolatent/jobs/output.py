@@ -64,21 +64,39 @@ def _staged(out: Path) -> Iterator[Path]:
 
 @contextlib.contextmanager
 def file_log(path: Path) -> Iterator[None]:
-    """Copy echolatent's log records (INFO and above) into ``path`` while the block runs."""
+    """Copy echolatent's log records (INFO and above) into ``path`` while the block runs; the handlers above the
+    package (the CLI's stderr, e.g. at WARNING under ``--quiet``) still get only what their level asked for."""
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.setLevel(logging.INFO)
     package = logging.getLogger("echolatent")
-    old_level = package.level
-    if package.getEffectiveLevel() > logging.INFO:
+    old_level, effective = package.level, package.getEffectiveLevel()
+    above = _AtLeast(effective)
+    shared = list(logging.getLogger().handlers) if effective > logging.INFO else []
+    if effective > logging.INFO:
         package.setLevel(logging.INFO)
+    for other in shared:
+        other.addFilter(above)
     package.addHandler(handler)
     try:
         yield
     finally:
         package.removeHandler(handler)
+        for other in shared:
+            other.removeFilter(above)
         package.setLevel(old_level)
         handler.close()
+
+
+class _AtLeast(logging.Filter):
+    """Drops echolatent's records below ``level`` (the level the package had before :func:`file_log` lowered it)."""
+
+    def __init__(self, level: int) -> None:
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.name.startswith("echolatent") and record.levelno < self.level)
 
 
 def versions() -> dict[str, str]:

@@ -88,11 +88,16 @@ def process_pair(pair: Pair, out: Path, segmenter: Segmenter, smoother: Sequence
     return result, replace(seq, image=None)
 
 
-def instants_source(seq: EchoSequence) -> str:
+def instants_source(seq: EchoSequence, facts: dict | None = None) -> str:
     """Where a sequence's ED/ES frames come from: ``"cfg"`` (Info_*.cfg), ``"file"`` (a single ED or ES frame named
-    so), ``"assumed"`` (a half sequence without cfg: first frame ED, last ES) or ``"none"``."""
+    so), ``"found"`` (on the LV area curve), ``"given"`` (``--ed/--es``), ``"assumed"`` (a half sequence without cfg:
+    first frame ED, last ES), ``"not found"`` (searched on the LV area curve, no beat there) or ``"none"``;
+    ``facts``: the recording's (``instants_source``), when read so."""
+    told = (facts or {}).get("instants_source")
     if seq.ed is None and seq.es is None:
-        return "none"
+        return "not found" if told == "found on the smoothed LV area curve" else "none"
+    if told in ("found on the smoothed LV area curve", "--ed/--es"):
+        return "found" if told.startswith("found") else "given"
     if seq.ref.kind in ("ED", "ES"):
         return "file"
     return "cfg" if "ED" in seq.info and "ES" in seq.info else "assumed"
@@ -108,7 +113,8 @@ def keep_small(result: SequenceResult, seq: EchoSequence, figures: dict) -> dict
 
     return {"result": replace(result, images=None, pred=result.pred[:0], post=None, gt=None),
             "smoothed": result.post is not None, "figures": figures, "has_gt": result.gt is not None,
-            "instants_source": instants_source(seq),
+            "instants_source": instants_source(seq, result.recording),
+            "view_source": result.recording.get("view_source", "file name"),
             "beats": steps.beats_of(result), "beat_masks": steps.beat_masks(result),
             "seq_pred": at_instants(result.pred), "seq_post": at_instants(result.post),
             "seq_gt": at_instants(result.gt)}

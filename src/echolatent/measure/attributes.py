@@ -11,12 +11,13 @@ inertia axis (computed in mm, so unequal pixel spacing ``sy != sx`` is handled) 
 angle and leaves the base width and length unchanged; resampling scales lengths linearly and areas by the square.
 
 * ``lv_area``, ``myo_area``, ``la_area``: pixel count times pixel area (0 for an absent structure).
-* ``lv_base_width``: distance between the two basal points, the ends of the LV/MYO frontier at the base. Corner
-  pixels (LV touching MYO and the outside, i.e. neither LV nor MYO) are split by the long axis; on each side the
-  most basal one along the axis is refined to sub-pixel precision (the junction of the smoothed LV, MYO and outside
-  fields, then the LV's sub-pixel edge across the axis): :func:`lv_landmarks`.
-* ``lv_length``: distance from the middle of the base to the apex, the farthest LV boundary pixel on the apex side
-  of the base.
+* ``lv_base_width``: distance between the two basal points, the ends of the LV/MYO frontier at the base, found on
+  the LV's sub-pixel contour: the LV's opening is the longest stretch of contour along the outside (neither LV nor
+  MYO, i.e. LA or background), and its two ends, where the smoothed MYO and outside fields cross, are the basal
+  points (:func:`lv_landmarks`; an LV with MYO all around has the most basal contour point on each side of the
+  long axis). No pixel corner and no image axis is involved.
+* ``lv_length``: distance from the middle of the base to the apex, the point of the LV's sub-pixel contour farthest
+  from it on the apex side of the base.
 * ``lv_orientation``: angle between the image's vertical axis (rows) and the LV's main inertia axis, in
   (-90, 90] degrees, with skimage's ``regionprops.orientation`` sign convention (positive when the axis runs
   down and to the right, i.e. rows and columns grow together; a heart rotated counter-clockwise on screen gains
@@ -42,7 +43,7 @@ log = logging.getLogger(__name__)
 #: Frames measured at a time by :func:`measure_attributes` (bounds its float64 temporaries).
 CHUNK = 64
 #: Margin (pixels along the coarser axis) kept around the heart when frames are cropped for measuring: more than
-#: the junction radius, the wall search and the Gaussian's reach (4 sigma) together.
+#: the reach (4 sigma) of the landmarks' Gaussians (:mod:`echolatent.measure.landmarks`).
 CROP_MARGIN = 16
 ATTRIBUTES = (
     "lv_area",

@@ -12,16 +12,17 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.ndimage import gaussian_filter, map_coordinates
+from skimage.measure import find_contours
 
-#: Gaussian sigma (pixels along the coarser axis, isotropic in mm) of the LV, MYO and outside fields whose product
-#: marks their junction (basal points).
-JUNCTION_SIGMA = 1.0
-#: Radius (pixels) around the most basal corner pixel over which the junction's weighted centre is taken.
-JUNCTION_RADIUS = 2.4
-#: Levels (pixels towards the apex from a basal point) where the LV wall's sub-pixel edge is found.
-WALL_LEVELS = (0.5, 1.0, 1.5, 2.0)
-#: Half-length (pixels) of the search for that edge around the basal point.
-WALL_SEARCH = 3.0
+#: Gaussian sigma (pixels along the coarser axis, isotropic in mm) of the LV indicator whose 0.5 level is the LV's
+#: sub-pixel contour (small: a larger one cuts the basal corners, narrowing the base).
+CONTOUR_SIGMA = 0.7
+#: Gaussian sigma of the MYO and outside (neither LV nor MYO) indicators, as a fraction of the square root of the LV's
+#: area (so the definition scales with the heart), at least :data:`SIDE_SIGMA_MIN` pixels: each contour point borders
+#: whichever is larger there, and the basal points are where they cross. Wide, so that where a thin LV corner ends
+#: does not hang on single pixels (measured on camus224 rotated and resampled: benchmarks/bench_attributes.py).
+SIDE_SIGMA = 0.05
+SIDE_SIGMA_MIN = 2.0
 
 
 @dataclass
@@ -94,99 +95,104 @@ class Landmarks:
 def find_landmarks(lv, myo, frame: LVFrame, y, x, spacing) -> Landmarks:
     """Boolean LV/MYO ``(T, H, W)`` with their mm coordinates ``y (1, H, 1)``, ``x (1, 1, W)`` -> :class:`Landmarks`.
 
-    The basal points are the ends of the LV/MYO frontier at the base. Corner pixels (LV touching MYO and the
-    outside, neither LV nor MYO) are split by the long axis; on each side the most basal one along the axis
-    (else the most basal LV pixel touching MYO) is refined to the weighted centre of the LV-MYO-outside junction
-    around it, then moved across the axis onto the LV's sub-pixel edge (:func:`_wall_edge`). The apex is the LV
-    boundary pixel farthest from the base's midpoint on the apex side of the base."""
-    pixel = max(spacing)
-    boundary = lv & dilate3(~lv, border=True)
-    near_myo = dilate3(myo)
-    corners = boundary & near_myo & dilate3(~(lv | myo), border=True)
-    along, across = frame.along(y, x), frame.across(y, x)
-    sigma = (0, JUNCTION_SIGMA * pixel / spacing[0], JUNCTION_SIGMA * pixel / spacing[1])  # isotropic in mm
-    smooth_lv, smooth_myo, smooth_out = (
-        gaussian_filter(region.astype(np.float64), sigma, mode="nearest") for region in (lv, myo, ~(lv | myo))
-    )
-    triple = smooth_lv * smooth_myo * smooth_out
-    points = []
-    for sign, side in ((-1.0, across < 0), (1.0, across >= 0)):
-        point = _most_basal(corners & side, along, y, x, pixel)
-        missing = ~np.isfinite(point[0])
-        if missing.any():
-            backup = _most_basal(boundary & near_myo & side, along, y, x, pixel)
-            point = tuple(np.where(missing, b, p) for p, b in zip(point, backup, strict=True))
-        point = _junction(point, triple, y, x, JUNCTION_RADIUS * pixel)
-        origin = (float(y.flat[0]), float(x.flat[0]))
-        points.append(np.stack(_wall_edge(point, smooth_lv, origin, frame, sign, spacing), axis=1))
-    mid = (points[0] + points[1]) / 2.0
-    base_along = frame.along(mid[:, 0, None, None], mid[:, 1, None, None])
-    apical = boundary & (along > base_along)
-    dist2 = np.where(apical, (y - mid[:, 0, None, None]) ** 2 + (x - mid[:, 1, None, None]) ** 2, -1.0)
-    far = dist2.reshape(len(lv), -1).argmax(1)
-    found = np.isfinite(mid[:, 0]) & apical.reshape(len(lv), -1).any(1)
-    r, c = np.divmod(far, lv.shape[2])
-    apex = np.where(found[:, None], np.stack([y.ravel()[r], x.ravel()[c]], axis=1), np.nan)
-    return Landmarks(points[0], points[1], apex, frame)
-
-
-def _most_basal(candidates, along, y, x, pixel) -> tuple[np.ndarray, np.ndarray]:
-    """(y, x) mm ``(T,)`` of the most basal candidate along the axis (ties: their mean); NaN where none."""
-    T = len(candidates)
-    score = np.where(candidates, along, np.inf)
-    lowest = score.reshape(T, -1).min(1)
-    near = candidates & (score <= lowest[:, None, None] + 1e-9 * pixel)
-    n = near.sum((1, 2))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (near * y).sum((1, 2)) / n, (near * x).sum((1, 2)) / n
-
-
-def _wall_edge(point, smooth_lv, origin, frame: LVFrame, sign: float, spacing) -> tuple[np.ndarray, np.ndarray]:
-    """``point`` ((T,) y, (T,) x mm) moved across the long axis onto the LV's sub-pixel edge (``smooth_lv`` = 0.5)
-    just apical of it: the mean crossing on lines across the axis WALL_LEVELS pixels above the point, searched
-    from WALL_SEARCH pixels outside the point inwards (unmoved where no line crosses)."""
+    Everything is found on the LV's sub-pixel contour (:func:`lv_contour`), each point of which borders MYO or the
+    outside (neither LV nor MYO). The LV's opening is the longest stretch of contour along the outside; its two ends
+    (the junctions, interpolated where the MYO and outside fields cross) are the basal points, ``left`` the one with
+    the smaller ``across`` coordinate. An LV with no opening (MYO all around) has its basal corners: on each side of
+    the long axis, the contour point farthest across the axis and towards the base (largest ``|across| - along``).
+    The apex is the contour point farthest from the base's midpoint on the apex side of the base."""
     sy, sx = spacing
-    pixel = max(sy, sx)
-    pa = frame.along(point[0][:, None, None], point[1][:, None, None])[:, 0, 0]
-    pc = frame.across(point[0][:, None, None], point[1][:, None, None])[:, 0, 0]
-    steps = np.arange(0.0, 2 * WALL_SEARCH + 1e-9, 0.25) * pixel  # inwards from pc + sign * WALL_SEARCH px
-    cross = sign * (WALL_SEARCH * pixel - steps)[None, :] + pc[:, None]
-    found = []
-    for level in WALL_LEVELS:
-        al = (pa + level * pixel)[:, None]
-        ys = frame.cy[:, None] + al * frame.ay[:, None] - cross * frame.ax[:, None]
-        xs = frame.cx[:, None] + al * frame.ax[:, None] + cross * frame.ay[:, None]
-        t = np.broadcast_to(np.arange(len(pa))[:, None], ys.shape)
-        rows, cols = (ys - origin[0]) / sy, (xs - origin[1]) / sx
-        coords = np.stack([t, np.nan_to_num(rows, nan=-1e3), np.nan_to_num(cols, nan=-1e3)])
-        v = map_coordinates(smooth_lv, coords.reshape(3, -1), order=1, cval=0.0).reshape(ys.shape)
-        inside = v >= 0.5
-        first = inside.argmax(1)
-        ok = inside.any(1) & (first > 0)
-        i = np.maximum(first, 1)
-        rows = np.arange(len(pa))
-        v0, v1 = v[rows, i - 1], v[rows, i]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            frac = (0.5 - v0) / (v1 - v0)
-        edge = cross[rows, i - 1] + frac * (cross[rows, i] - cross[rows, i - 1])
-        found.append(np.where(ok, edge, np.nan))
-    found = np.stack(found)
-    hits = np.isfinite(found).sum(0)
-    level = np.where(hits > 0, np.nansum(found, 0) / np.maximum(hits, 1), pc)
-    return frame.cy + pa * frame.ay - level * frame.ax, frame.cx + pa * frame.ax + level * frame.ay
+    pixel = max(spacing)
+    smooth_lv = gaussian_filter(lv.astype(np.float64), (0, CONTOUR_SIGMA * pixel / sy, CONTOUR_SIGMA * pixel / sx))
+    origin = np.array([float(y.flat[0]), float(x.flat[0])])
+    marks = np.full((3, len(lv), 2), np.nan)  # left, right, apex
+    for t in np.flatnonzero(lv.any((1, 2)) & myo.any((1, 2))):
+        contour = lv_contour(smooth_lv[t])
+        if len(contour) < 3:
+            continue
+        side = _side(lv[t], myo[t], contour, spacing)
+        points = origin + contour * np.array([sy, sx])
+        axis, centre = np.array([frame.ay[t], frame.ax[t]]), np.array([frame.cy[t], frame.cx[t]])
+        marks[:2, t] = _basal_points(points - centre, side, axis) + centre
+        marks[2, t] = _apex(points, marks[0, t], marks[1, t], axis, pixel)
+    return Landmarks(marks[0], marks[1], marks[2], frame)
 
 
-def _junction(point, weight, y, x, radius) -> tuple[np.ndarray, np.ndarray]:
-    """Sub-pixel refinement of ``point`` ((T,) y, (T,) x mm): the ``weight``-weighted centre of the pixels within
-    ``radius`` mm of it (``point`` itself where they weigh nothing)."""
-    py, px = point
-    close = (y - py[:, None, None]) ** 2 + (x - px[:, None, None]) ** 2 <= radius**2
-    w = np.where(close, weight, 0.0)
-    total = w.sum((1, 2))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        wy, wx = (w * y).sum((1, 2)) / total, (w * x).sum((1, 2)) / total
-    keep = total > 0
-    return np.where(keep, wy, py), np.where(keep, wx, px)
+def _side(lv, myo, contour, spacing) -> np.ndarray:
+    """``(N,)`` smoothed MYO minus smoothed outside indicator (sigma :data:`SIDE_SIGMA`) at the ``contour (N, 2)``
+    pixels of boolean ``(H, W)`` LV and MYO masks: > 0 where the contour borders MYO. Where that finds MYO nowhere
+    (a MYO a pixel or two thick around a tiny LV), the indicators are smoothed by :data:`CONTOUR_SIGMA` only."""
+    sy, sx = spacing
+    difference = myo.astype(np.float64) - ~(lv | myo)
+    wide = max(SIDE_SIGMA * np.sqrt(lv.sum() * sy * sx), SIDE_SIGMA_MIN * max(sy, sx))  # mm
+    for sigma in (wide, CONTOUR_SIGMA * max(sy, sx)):
+        side = map_coordinates(gaussian_filter(difference, (sigma / sy, sigma / sx), mode="nearest"), contour.T,
+                               order=1)
+        if (side > 0).any():
+            break
+    return side
+
+
+def lv_contour(smooth_lv: np.ndarray) -> np.ndarray:
+    """``(H, W)`` smoothed LV indicator -> ``(N, 2)`` (row, col) pixels of its longest 0.5 contour (closed, the last
+    point not repeating the first; empty when there is none)."""
+    contours = find_contours(np.pad(smooth_lv, 1), 0.5)
+    if not contours:
+        return np.zeros((0, 2))
+    contour = max(contours, key=len) - 1.0
+    return contour[:-1] if len(contour) > 1 and np.allclose(contour[0], contour[-1]) else contour
+
+
+def _basal_points(points, side, axis) -> np.ndarray:
+    """``(2, 2)`` left and right basal points (mm) of a contour ``points (N, 2)`` (relative to the LV's centre) whose
+    ``side`` is > 0 along MYO and <= 0 along the outside; ``axis`` ``(2,)`` the unit long axis (row, col) towards the
+    apex."""
+    across_unit = np.array([-axis[1], axis[0]])
+    along, across = points @ axis, points @ across_unit
+    on_myo = side > 0
+    if not on_myo.any():  # MYO nowhere beside the LV
+        return np.full((2, 2), np.nan)
+    if on_myo.all():  # no opening: on each side of the axis, the basal corner (largest |across| - along)
+        out = np.full((2, 2), np.nan)
+        for k, half in enumerate((across < 0, across >= 0)):
+            if half.any():
+                out[k] = points[np.flatnonzero(half)[np.argmax(np.abs(across[half]) - along[half])]]
+        return out
+    n = len(points)
+    starts = np.flatnonzero(~on_myo & np.roll(on_myo, 1))  # first outside point of each outside stretch
+    steps = np.hypot(*(np.roll(points, -1, axis=0) - points).T)
+    best, ends = -1.0, None
+    for first in starts:
+        last = first
+        while not on_myo[(last + 1) % n]:
+            last += 1
+        length = steps[np.arange(first, last) % n].sum()
+        if length > best:
+            best, ends = length, (first, last % n)
+    return np.array(sorted((_junction(points, side, last, step) for last, step in ((ends[0], -1), (ends[1], 1))),
+                           key=lambda point: point @ across_unit))
+
+
+def _junction(points, side, last, step) -> np.ndarray:
+    """``(2,)`` point between the opening's end ``last`` (its last outside point) and its neighbour ``step`` (+-1)
+    on the MYO, where ``side`` (linear between them) crosses 0."""
+    outer = (last + step) % len(points)
+    frac = side[last] / (side[last] - side[outer])
+    return points[last] + frac * (points[outer] - points[last])
+
+
+def _apex(points, left, right, axis, pixel) -> np.ndarray:
+    """The contour point farthest from the middle of ``left`` and ``right`` on the apex side of the base, points on
+    the line through it across the axis included, to rounding (NaN when the base is not measured or no point lies
+    there)."""
+    mid = (left + right) / 2.0
+    if not np.isfinite(mid).all():
+        return np.full(2, np.nan)
+    apical = (points - mid) @ axis > -1e-9 * pixel
+    if not apical.any():
+        return np.full(2, np.nan)
+    dist = np.hypot(*(points[apical] - mid).T)
+    return points[np.flatnonzero(apical)[np.argmax(dist)]]
 
 
 def dilate3(region: np.ndarray, border: bool = False) -> np.ndarray:

@@ -89,17 +89,32 @@ def _lv_contour(smooth: np.ndarray) -> np.ndarray:
 
 
 def arc_length(contour: np.ndarray, first: np.ndarray, second: np.ndarray, through: np.ndarray) -> float:
-    """Length of the closed polyline ``contour (N, 2)`` between its points nearest to ``first`` and ``second``
-    (``(2,)`` each, same units), along the side that passes nearest to ``through``; NaN for fewer than 3 points."""
+    """Length of the closed polyline ``contour (N, 2)`` between the points of it nearest to ``first`` and ``second``
+    (``(2,)`` each, same units; anywhere on its segments, not only at its vertices), along the side that passes
+    nearest to ``through``; NaN for fewer than 3 points."""
     if len(contour) < 3:
         return float("nan")
     if np.allclose(contour[0], contour[-1]):
         contour = contour[:-1]
-    i, j, k = (int(np.argmin(((contour - p) ** 2).sum(1))) for p in (first, second, through))
-    i, j = min(i, j), max(i, j)
-    steps = np.hypot(*np.diff(np.vstack([contour, contour[:1]]), axis=0).T)
-    inner = steps[i:j].sum()
-    return float(inner if i <= k <= j else steps.sum() - inner)
+    ends = np.vstack([contour[1:], contour[:1]])
+    steps = np.hypot(*(ends - contour).T)
+    position = np.concatenate([[0.0], np.cumsum(steps)[:-1]])  # arc position of each vertex
+    a, b, k = (_arc_position(contour, ends, steps, position, p) for p in (first, second, through))
+    a, b = min(a, b), max(a, b)
+    inner = b - a
+    return float(inner if a <= k <= b else steps.sum() - inner)
+
+
+def _arc_position(starts, ends, steps, position, point) -> float:
+    """Arc position (from the first vertex) of the point of the closed polyline (segments ``starts`` -> ``ends``)
+    nearest to ``point``."""
+    direction = ends - starts
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frac = np.clip(((point - starts) * direction).sum(1) / (steps**2), 0.0, 1.0)
+    frac = np.nan_to_num(frac)
+    nearest = starts + frac[:, None] * direction
+    i = int(np.argmin(((nearest - point) ** 2).sum(1)))
+    return float(position[i] + frac[i] * steps[i])
 
 
 def strain_curve(length: np.ndarray, ed: int = 0) -> np.ndarray:

@@ -95,6 +95,7 @@ def sequence_entry(item: dict, index: int) -> dict:
         "ids": result.ids, "anchor": f"seq{index}", "frames": result.frames, "instants": result.instants,
         "note": result.note, "smoothed": item["smoothed"], "figures": item["figures"],
         "has_gt": item.get("has_gt", False), "instants_source": item.get("instants_source", "none"),
+        "view_source": item.get("view_source", "file name"),
         "remark": "" if item["smoothed"] else f"not smoothed ({result.frames} frame{'s' * (result.frames > 1)})",
         "spacing_text": f"{spacing[0]:.3g} x {spacing[1]:.3g} mm" if spacing else "unknown (measured in pixels)",
         "valid": {"before": int(before.validity.valid.sum()),

@@ -12,7 +12,12 @@ INSTANT_WORDS = {
     "file": "named by the files (single ED or ES frames)",
     "assumed": "<b>assumed</b>: first frame = ED, last frame = ES (no Info_*.cfg beside the images)",
     "none": "<b>unknown</b> (not a CAMUS half sequence and no cfg): no clinical indices",
+    "found": "found on the smoothed LV area curve: every beat's ED (largest LV) and ES (smallest LV)",
+    "not found": "<b>none</b> found on the smoothed LV area curve (no cfg, no beat there): no clinical indices",
+    "given": "given with --ed / --es",
 }
+VIEW_WORDS = {"file name": "from the file names", "DICOM description": "from the DICOM series description",
+              "--view": "given with --view"}
 
 
 def _count(n: int, total: int) -> str:
@@ -21,11 +26,17 @@ def _count(n: int, total: int) -> str:
 
 def _views(entries: list[dict]) -> str:
     views = Counter(entry["ids"].get("view") or "" for entry in entries)
-    named = ", ".join(f"{view} ({n})" for view, n in sorted(views.items()) if view)
-    text = f"from the file names: {named}" if named else ""
+    sources: dict[str, Counter] = {}
+    for entry in entries:
+        if entry["ids"].get("view"):
+            source = entry.get("view_source") or "file name"
+            sources.setdefault(source, Counter())[entry["ids"]["view"]] += 1
+    text = "; ".join(f"{VIEW_WORDS.get(source, html.escape(source))}: "
+                     + ", ".join(f"{view} ({n})" for view, n in sorted(counts.items()))
+                     for source, counts in sources.items())
     if views.get(""):
         text += ("; " if text else "") + (f"<b>unknown</b> for {_count(views[''], len(entries))} (no 2CH/4CH in the "
-                                          "file name): no clinical indices for them")
+                                          "file name or header; --view gives it): no clinical indices for them")
     return text
 
 

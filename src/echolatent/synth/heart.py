@@ -6,8 +6,9 @@ The LV cavity is a truncated prolate shape along the long axis: at a distance ``
 at ``u = uc`` and narrows to ``rb`` at the mitral plane (``u = 1``). Its volume is therefore exactly
 ``pi * R^2 * ex * ey * L * I`` with ``I = integral of f over [0, 1]`` (closed form in :func:`profile_integral`).
 The epicardium is the same profile over ``[-wa, L]`` with semi-axes ``R ex + w1`` and ``R ey + w2``; the wall
-thickens in systole so that the myocardial volume stays constant. The LA is a spheroid below the mitral
-plane whose size varies in anti-phase with the LV.
+thickens in systole so that the myocardial volume stays constant. The cavity shortens along the long axis by a
+fraction that rises with the EF (:func:`long_axis_shortening`), as mitral annular excursion does in real hearts.
+The LA is a spheroid below the mitral plane whose size varies in anti-phase with the LV.
 
 Axes: ``e1`` lies in the 4CH plane, ``e2`` is perpendicular to it; a view plane at angle ``phi`` (radians)
 around the long axis contains the direction ``cos(phi) e1 + sin(phi) e2``.
@@ -15,7 +16,7 @@ around the long axis contains the direction ``cos(phi) e1 + sin(phi) e2``.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
@@ -34,7 +35,7 @@ class Heart:
     wall_e2: float  # along e2
     wall_apex: float  # apical wall thickness at ED
     ef: float  # ejection fraction, fraction
-    shortening: float  # long-axis shortening at ES, fraction of length_ed
+    shortening: float  # long-axis shortening at ES, fraction of length_ed (follows ef: :func:`long_axis_shortening`)
     la_radius: float  # LA semi-axis across the long axis at ED
     la_length: float  # LA semi-axis along the long axis at ED
     la_offset: tuple[float, float]  # LA axis offset from the LV axis along (e1, e2)
@@ -64,7 +65,7 @@ class HeartState:
     wall_apex: np.ndarray
     la_radius: np.ndarray
     la_length: np.ndarray
-    valve_closed: np.ndarray  # bool, mitral valve closed (systole)
+    valve_closed: np.ndarray  # bool, mitral valve closed (systole, isovolumic relaxation, closure before ED)
 
     @property
     def frames(self) -> int:
@@ -72,14 +73,27 @@ class HeartState:
         return len(self.phase)
 
 
+#: Long-axis shortening at ES (fraction of the ED length) = SHORTENING_BASE + SHORTENING_PER_EF * EF (fraction) +
+#: a uniform spread of +- SHORTENING_SPREAD: 8 % at EF 25 %, 16 % at EF 75 % (mitral annular excursion falls with
+#: EF in real hearts; drawn apart from EF, it left GLS following EF only partly).
+SHORTENING_BASE, SHORTENING_PER_EF, SHORTENING_SPREAD = 0.04, 0.16, 0.025
+
+
+def long_axis_shortening(ef: float, draw: float) -> float:
+    """Long-axis shortening at ES (fraction) of a heart of ejection fraction ``ef`` (fraction), ``draw`` in [-1, 1]
+    placing it within the spread."""
+    return SHORTENING_BASE + SHORTENING_PER_EF * ef + SHORTENING_SPREAD * draw
+
+
 def sample_heart(rng: np.random.Generator) -> Heart:
-    """Draw one patient's heart: size, shape, EF (25..75 %), wall, LA and timing parameters."""
+    """Draw one patient's heart: size, shape, EF (25..75 %), long-axis shortening (rising with EF), wall, LA and
+    timing parameters."""
     radius = rng.uniform(18.0, 25.0)
     base_ratio = rng.uniform(0.62, 0.74)
     wall_e1 = rng.uniform(8.0, 10.5)
     ex = rng.uniform(0.95, 1.08)
     la_radius = max(rng.uniform(14.5, 18.5), 1.05 * base_ratio * radius * ex)
-    return Heart(
+    heart = Heart(
         length_ed=rng.uniform(76.0, 95.0),
         radius_ed=radius,
         ex=ex,
@@ -90,7 +104,7 @@ def sample_heart(rng: np.random.Generator) -> Heart:
         wall_e2=wall_e1 * rng.uniform(1.3, 1.6),
         wall_apex=rng.uniform(9.0, 12.0),
         ef=rng.uniform(0.25, 0.75),
-        shortening=rng.uniform(0.08, 0.16),
+        shortening=rng.uniform(-1.0, 1.0),  # the spread's draw, in place: every other parameter keeps its draw
         la_radius=la_radius,
         la_length=rng.uniform(22.0, 29.0),
         la_offset=(rng.uniform(-0.02, 0.12) * la_radius, rng.uniform(0.3, 0.5) * la_radius),
@@ -101,6 +115,7 @@ def sample_heart(rng: np.random.Generator) -> Heart:
         plane_4ch=rng.uniform(-5.0, 5.0),
         plane_2ch=rng.uniform(60.0, 85.0),
     )
+    return replace(heart, shortening=long_axis_shortening(heart.ef, heart.shortening))
 
 
 def profile(u: np.ndarray, apex_u: float, base_ratio: float) -> np.ndarray:
@@ -131,6 +146,17 @@ def _epi_volume(heart: Heart, length, radius, scale) -> np.ndarray:
     return np.pi * semi1 * semi2 * (length + heart.wall_apex * scale) * integral / 1000.0
 
 
+RELAXATION = 0.06  # isovolumic relaxation after ES, fraction of the cycle (volume constant, mitral valve closed)
+MITRAL_CLOSING = 0.04  # the mitral valve closes over the end of the atrial kick, fraction of the cycle before ED
+
+
+def mitral_closed(heart: Heart, phase: np.ndarray) -> np.ndarray:
+    """``(T,)`` bool: the mitral valve is closed from its closure just before ED (phase ``1 - MITRAL_CLOSING``) through
+    systole and isovolumic relaxation (to ``systole + RELAXATION``); open while the LV fills."""
+    phase = np.asarray(phase, dtype=np.float64)
+    return (phase <= heart.systole + RELAXATION) | (phase >= 1.0 - MITRAL_CLOSING)
+
+
 def _smooth_ramp(x: np.ndarray) -> np.ndarray:
     x = np.clip(x, 0.0, 1.0)
     return 0.5 - 0.5 * np.cos(np.pi * x)
@@ -145,7 +171,7 @@ def filling_curve(heart: Heart, phase: np.ndarray) -> np.ndarray:
     phase = np.asarray(phase, dtype=np.float64)
     sys = heart.systole
     ejection = 1.0 - _smooth_ramp((phase / sys) ** 0.75)
-    relax_end = sys + 0.06
+    relax_end = sys + RELAXATION
     early_end = relax_end + 0.16
     kick_start = 0.84
     diastasis = heart.early_filling + 0.08 * (1.0 - heart.early_filling)
@@ -198,7 +224,7 @@ def heart_state(heart: Heart, phase: np.ndarray) -> HeartState:
         wall_apex=heart.wall_apex * scale,
         la_radius=heart.la_radius * la_scale,
         la_length=heart.la_length * la_scale,
-        valve_closed=phase <= heart.systole,
+        valve_closed=mitral_closed(heart, phase),
     )
 
 

@@ -197,3 +197,14 @@ def test_landmarks_of_two_chunks():
     for t in (0, CHUNK, CHUNK + 1):
         np.testing.assert_allclose(marks.apex[t], alone[t % 2].apex[0], rtol=1e-9)
         assert marks.frame.cy[t] == pytest.approx(alone[t % 2].frame.cy[0])
+
+
+def test_a_heart_touching_the_image_border_is_measured_whole():
+    frame = np.zeros((1, 30, 40), np.uint8)
+    frame[0, 0:10, 0:20] = Label.LV  # against the top and left edges
+    frame[0, 10:14, 0:24] = Label.MYO
+    attrs = compute_attributes(frame, (SY, SX))
+    assert attrs["lv_area"][0] == pytest.approx(200 * SY * SX)
+    assert attrs["myo_area"][0] == pytest.approx(96 * SY * SX)
+    assert attrs["epi_center_x"][0] == pytest.approx((200 * 9.5 + 96 * 11.5) / 296 * SX)
+    assert attrs["epi_center_y"][0] == pytest.approx((200 * 4.5 + 96 * 11.5) / 296 * SY)

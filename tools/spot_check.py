@@ -35,6 +35,25 @@ CASES = [
      "sap=0.8, scc=0.99, scc_dim=1, samples=40)}"),
     ("tests/latent/test_evaluate_exact.py::test_dice_per_structure_by_hand",
      "dice_per_structure", "lambda *a, **k: {'lv': np.ones(2), 'myo': np.ones(2), 'la': np.ones(2)}"),
+    ("tests/latent/test_evaluate_values.py::test_report_of_the_bank_model_by_hand", "evaluate_model",
+     "lambda *a, **k: {'reconstruction_dice': {n: {'mean': 1.0, 'median': 1.0, 'min': 1.0} for n in ('lv', 'myo', "
+     "'la')}, 'validity': {}, 'attributes': {}, 'n_masks': 3, 'mask_size': [32, 32], 'mig_mean': 0.0, "
+     "'sap_mean': 0.0, 'seconds': 0.1}"),
+    ("tests/latent/test_evaluate_values.py::test_evaluate_dataset_writes_the_report_of_its_split", "evaluate_dataset",
+     "lambda *a, **k: ({'data': {}, 'n_masks': 4, 'mask_size': [32, 32]}, __import__('pathlib').Path('m.json'))"),
+    ("tests/io/test_geometry_values.py::test_nifti_byte_counts_by_hand", "payload_problem", "lambda *a, **k: None"),
+    ("tests/io/test_geometry_values.py::test_as_uint8_image_keeps_rounds_or_rescales", "as_uint8_image",
+     "lambda *a, **k: np.zeros((1, 1, 3), np.uint8)"),
+    ("tests/io/test_geometry_values.py::test_nibabel_file_reads_as_t_h_w_with_its_spacing_and_lps_geometry",
+     "read_image", "lambda *a, **k: (np.zeros((3, 4, 5), np.uint8), Geometry.default((3, 4, 5), (0.7, 0.3)))"),
+    ("tests/measure/test_attributes_values.py::test_areas_and_centres_of_rectangles_by_hand", "compute_attributes",
+     "lambda *a, **k: {n: np.full(1, 60.0) for n in ATTRIBUTES}"),
+    ("tests/measure/test_attributes_values.py::test_heart_drawn_in_mm_on_unequal_pixels", "compute_attributes",
+     "lambda *a, **k: {n: np.full(1, 28.0) for n in ATTRIBUTES}"),
+    ("tests/temporal/test_exact_values.py::test_deviation_violation_by_hand", "deviation",
+     "lambda *a, **k: np.zeros((2, 2))"),
+    ("tests/temporal/test_exact_values.py::test_limited_dimension_with_unlimited_frames", "solve_exact",
+     "lambda z, *a, **k: np.full(np.shape(z), 0.5)"),
 ]
 
 _SETUP = {

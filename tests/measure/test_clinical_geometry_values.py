@@ -1,0 +1,58 @@
+"""LV geometry on unequal pixels and non-square images (a half ellipse drawn in mm), the LV taken from labels or
+from a boolean mask, and the smallest LV measured."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from measure_helpers import ellipse
+
+from echolatent.labels import Label
+from echolatent.measure.clinical import lv_geometry
+
+SY, SX = 0.7, 0.3  # mm per row, per column
+
+
+def _half_ellipse_lv(shape, centre=(60.0, 18.0), length=40.0, half_width=12.0) -> np.ndarray:
+    """``(H, W)`` labels: an LV half ellipse (apex up, flat base at ``centre[0]`` mm) in a 3 mm MYO band."""
+    rows = np.arange(shape[0])[:, None] * SY
+    above = np.broadcast_to(rows <= centre[0], shape)
+    frame = np.zeros(shape, np.uint8)
+    frame[ellipse(shape, centre, (length + 3, half_width + 3), spacing=(SY, SX)) & above] = Label.MYO
+    frame[ellipse(shape, centre, (length, half_width), spacing=(SY, SX)) & above] = Label.LV
+    return frame
+
+
+@pytest.mark.parametrize("shape", [(100, 220), (180, 120)])  # wide and tall images
+def test_half_ellipse_on_unequal_pixels_of_a_non_square_image(shape):
+    frame = _half_ellipse_lv(shape)
+    geometry = lv_geometry(frame, (SY, SX))
+    assert geometry.length == pytest.approx(40.0, rel=0.03)
+    assert geometry.area == pytest.approx((frame == Label.LV).sum() * SY * SX)
+    assert geometry.area == pytest.approx(np.pi * 40 * 12 / 2, rel=0.03)
+    assert np.abs(geometry.base[:, 0] - 60.0).max() < 1.5  # the hinges on the flat side
+    assert sorted(geometry.base[:, 1]) == pytest.approx([6.0, 30.0], abs=1.0)
+    # the apex: a corner of the LV's top row (20.3 mm), which spans 18 -+ 12 sqrt(1 - (39.7 / 40)^2) = 1.5 mm
+    assert geometry.apex[0] == pytest.approx(20.3, abs=0.5) and geometry.apex[1] == pytest.approx(18.0, abs=1.6)
+    # the widest disk is near the base: 2 x 12 mm
+    assert geometry.diameters.max() == pytest.approx(24.0, rel=0.05)
+
+
+def test_labels_and_boolean_lv_give_the_same_geometry():
+    frame = _half_ellipse_lv((100, 220))
+    from_labels, from_bool = lv_geometry(frame, (SY, SX)), lv_geometry(frame == Label.LV, (SY, SX))
+    np.testing.assert_allclose(from_labels.base, from_bool.base)
+    assert from_labels.length == from_bool.length and from_labels.area == from_bool.area
+    ring = np.isin(frame, (Label.LV, Label.MYO))  # LV and MYO as one boolean region: another, larger shape
+    assert lv_geometry(ring, (SY, SX)).area > 1.2 * from_labels.area
+
+
+def test_three_lv_pixels_are_the_fewest_measured():
+    frame = np.zeros((10, 10), np.uint8)
+    frame[4, 4:6] = Label.LV
+    with pytest.raises(ValueError) as err:
+        lv_geometry(frame)
+    assert str(err.value) == "no LV in the mask (fewer than 3 LV pixels)"
+    frame[5, 4] = Label.LV
+    assert lv_geometry(frame).area == 3.0
+    assert lv_geometry(frame, (SY, SX)).area == pytest.approx(3 * SY * SX)

@@ -36,7 +36,7 @@ def test_quiet_stderr_keeps_info_out_while_the_file_gets_it(tmp_path):
 
 
 def test_verbose_stderr_sees_info_too(tmp_path):
-    root, package = logging.getLogger(), logging.getLogger("echolatent")
+    root = logging.getLogger()
     stream = io.StringIO()
     stderr = logging.StreamHandler(stream)
     old_root = root.level

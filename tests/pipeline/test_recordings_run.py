@@ -216,3 +216,20 @@ def test_smooth_finds_the_beats_of_masks_without_cfg(clip, tmp_path):
 def test_report_shows_every_beat(runs):
     html = (runs["dicom"][1] / "report.html").read_text()
     assert "<h2>Every beat</h2>" in html and "mean ± SD" in html and "ED 1, ES" in html
+
+
+def test_every_beat_is_also_measured_on_the_unet_masks(runs):
+    from echolatent.measure.clinical import clinical_indices
+
+    summary, out = runs["dicom"]
+    table = next(iter(summary["beats"].values()))
+    found = summary["sequences"][0]["beats"]
+    pred, geometry = read_image(next(out.glob("*/*_pred.nii.gz")))
+    spacing = {View.A4C: tuple(float(v) for v in geometry.spacing[:2][::-1])}
+    assert len(table["unet"]["beats"]) == len(table["beats"]) == len(found) == 2
+    for beat, row in zip(found, table["unet"]["beats"], strict=True):
+        expected = clinical_indices({View.A4C: pred[beat["ed"]]}, {View.A4C: pred[beat["es"]]}, spacing)
+        assert row["EF"] == pytest.approx(expected.ef, abs=0.05)
+    assert table["unet"]["mean"]["EF"] == pytest.approx(np.mean([r["EF"] for r in table["unet"]["beats"]]))
+    html = (out / "report.html").read_text()
+    assert "EF, U-Net masks (%)" in html and f"{table['unet']['beats'][0]['EF']:.1f}" in html

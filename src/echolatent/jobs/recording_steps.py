@@ -52,34 +52,43 @@ def settle_instants(seq: EchoSequence, result: SequenceResult, facts: dict) -> E
     return replace(seq, ed=first.ed, es=first.es)
 
 
-def beat_masks(result: SequenceResult) -> dict[int, np.ndarray]:
-    """``{frame: (H, W) labels}`` of the smoothed (else U-Net) masks at every beat's ED and ES frame."""
+def beat_masks(result: SequenceResult, stage: str = "post") -> dict[int, np.ndarray]:
+    """``{frame: (H, W) labels}`` at every beat's ED and ES frame: the smoothed masks (``stage`` "post", else the
+    U-Net's when there are none) or the U-Net's (``stage`` "pred")."""
     if result.beats is None or not result.beats.beats:
         return {}
-    masks = result.post if result.post is not None else result.pred
+    masks = result.post if stage == "post" and result.post is not None else result.pred
     frames = sorted({f for beat in result.beats.beats for f in (beat.ed, beat.es)})
     return {frame: masks[frame].copy() for frame in frames}
 
 
 def beat_table(items: list[dict]) -> dict:
-    """Per patient: EDV/ESV/EF per beat, mean and SD (biplane with both views, else single plane).
+    """Per patient: EDV/ESV/EF per beat, mean and SD (biplane with both views, else single plane), from the smoothed
+    masks, and the same from the U-Net's masks under ``unet`` (smoothing can flatten the turning points of fast
+    beats: both are shown).
 
-    ``items``: the run's kept items with ``seq_pred`` (ids, view, spacing), ``beats`` (list of :class:`Beat`) and
-    ``beat_masks``; sequences without a view or beats are left out.
+    ``items``: the run's kept items with ``seq_pred`` (ids, view, spacing), ``beats`` (list of :class:`Beat`),
+    ``beat_masks`` and ``beat_masks_pred``; sequences without a view or beats are left out.
     """
-    by_patient: dict[str, dict[View, tuple]] = {}
+    by_patient: dict[str, dict[View, dict]] = {}
     for item in items:
         seq, beats = item.get("seq_pred"), item.get("beats") or []
         if seq is None or seq.ref.view is None or not beats:
             continue
-        by_patient.setdefault(seq.ref.patient, {}).setdefault(seq.ref.view, (item["beat_masks"], beats, seq.spacing))
+        by_patient.setdefault(seq.ref.patient, {}).setdefault(seq.ref.view, {**item, "spacing": seq.spacing})
     table = {}
     for patient, views in by_patient.items():
-        result = beat_indices({v: m for v, (m, _, _) in views.items()}, {v: b for v, (_, b, _) in views.items()},
-                              {v: s for v, (_, _, s) in views.items()})
-        table[patient] = {"method": result.method, "units": result.units, "beats": result.rows,
-                          "mean": result.mean, "sd": result.sd}
+        table[patient] = _volumes(views, "beat_masks")
+        if all(item.get("beat_masks_pred") for item in views.values()):
+            table[patient]["unet"] = _volumes(views, "beat_masks_pred")
     return table
+
+
+def _volumes(views: dict, key: str) -> dict:
+    """EDV/ESV/EF per beat of one patient's ``views`` (``{view: item}``) from the masks under ``key``."""
+    result = beat_indices({v: item[key] for v, item in views.items()}, {v: item["beats"] for v, item in views.items()},
+                          {v: item["spacing"] for v, item in views.items()})
+    return {"method": result.method, "units": result.units, "beats": result.rows, "mean": result.mean, "sd": result.sd}
 
 
 def beats_of(result: SequenceResult) -> list[Beat]:

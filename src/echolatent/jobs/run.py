@@ -116,6 +116,7 @@ def keep_small(result: SequenceResult, seq: EchoSequence, figures: dict) -> dict
             "instants_source": instants_source(seq, result.recording),
             "view_source": result.recording.get("view_source", "file name"),
             "beats": steps.beats_of(result), "beat_masks": steps.beat_masks(result),
+            "beat_masks_pred": steps.beat_masks(result, "pred"),
             "seq_pred": at_instants(result.pred), "seq_post": at_instants(result.post),
             "seq_gt": at_instants(result.gt)}
 

@@ -286,22 +286,30 @@ def config_section(config: dict) -> str:
 
 
 def beats_section(beats: dict, units: dict) -> str:
-    """EDV / ESV / EF per beat with their mean ± SD, per patient (``summary.json``'s ``beats``); "" without beats."""
+    """EDV / ESV / EF per beat with their mean ± SD, per patient (``summary.json``'s ``beats``), and the EF of the same
+    beats on the U-Net's masks; "" without beats."""
     if not beats:
         return ""
     volume = units["volume"]
-    header = ["patient", "beat", "frames (from 1)", f"EDV ({volume})", f"ESV ({volume})", "EF (%)"]
+    header = ["patient", "beat", "frames (from 1)", f"EDV ({volume})", f"ESV ({volume})", "EF (%)",
+              "EF, U-Net masks (%)"]
     rows = []
     for patient, table in beats.items():
-        for row in table["beats"]:
+        unet = table.get("unet") or {"beats": [], "mean": {}, "sd": {}}
+        for i, row in enumerate(table["beats"]):
             frames = ", ".join(f"{k} {v + 1}" for k, v in row.items() if k in ("ED", "ES") or k[:3] in ("ED_", "ES_"))
-            rows.append([_e(patient), str(row["beat"]), frames, _num(row["EDV"]), _num(row["ESV"]), _num(row["EF"])])
+            other = _num(unet["beats"][i]["EF"]) if i < len(unet["beats"]) else "–"
+            rows.append([_e(patient), str(row["beat"]), frames, _num(row["EDV"]), _num(row["ESV"]), _num(row["EF"]),
+                         other])
         mean, sd = table["mean"], table["sd"]
+        other = f"{_num(unet['mean']['EF'])} ± {_num(unet['sd']['EF'])}" if "EF" in unet["mean"] else "–"
         rows.append([f"{_e(patient)} <span class=muted>{_e(table['method'])}</span>", "mean ± SD", "",
                      f"{_num(mean['EDV'])} ± {_num(sd['EDV'])}", f"{_num(mean['ESV'])} ± {_num(sd['ESV'])}",
-                     f"{_num(mean['EF'])} ± {_num(sd['EF'])}"])
+                     f"{_num(mean['EF'])} ± {_num(sd['EF'])}", other])
     text = ("<h2>Every beat</h2><p>ED (largest LV cavity) and ES (smallest) found on the smoothed LV area curve of "
-            "each beat; volumes by the method of disks (biplane when both views of a patient have beats).</p>")
+            "each beat; volumes by the method of disks (biplane when both views of a patient have beats) on the "
+            "smoothed masks. The last column measures the same frames on the U-Net's masks: on fast recordings the "
+            "smoothing can flatten each beat's turning points, and EF comes out lower.</p>")
     return text + _table(header, rows, left=3)
 
 

@@ -5,7 +5,8 @@ Per patient, both views (N beats each) are written as DICOM files (``<patient>/4
 ``echolatent run`` runs on the folder (the shipped weights). Measured against ``truth.json``-style truth:
 
 * ED/ES frames within 1 frame of the truth (share of the true EDs and ESs);
-* per-beat EF (biplane, smoothed masks) minus the true per-beat EF;
+* per-beat EF (biplane, smoothed masks) minus the true per-beat EF, and the same for the report's U-Net column (the
+  U-Net's masks at the frames found on the smoothed curve);
 * the same sequences without overlays: mask pixels outside the true sector (0 with overlays: ``--sector auto`` cuts
   the masks when the screen shows something outside the fan; kept without) and the Dice of the smoothed masks inside
   the fan, with and without overlays;
@@ -74,7 +75,7 @@ def dice(a: np.ndarray, b: np.ndarray) -> float:
 
 def score(out: Path, truth: dict, summary: dict) -> dict:
     """ED/ES hits, per-beat EF errors, pixels outside the sector, Dice of the smoothed masks."""
-    hits, ef_errors, outside, dices = [], [], 0, []
+    hits, ef_errors, unet_errors, outside, dices = [], [], [], 0, []
     found = {(s["patient"], s["view"]): s for s in summary["sequences"]}
     for name, (true, views) in truth.items():
         beats = true["beats"]
@@ -91,12 +92,16 @@ def score(out: Path, truth: dict, summary: dict) -> dict:
             # Dice of the structures inside the fan (the truth may reach past it, as CAMUS experts draw)
             dices.append(np.mean([dice((post == label) & sector, (masks == label) & sector)
                                   for label in Label.foreground()]))
-        rows = summary["beats"].get(name, {}).get("beats", [])
-        ef_errors += [row["EF"] - beat["EF"] for row, beat in zip(rows, beats, strict=False)]
+        table = summary["beats"].get(name, {})
+        ef_errors += [row["EF"] - beat["EF"] for row, beat in zip(table.get("beats", []), beats, strict=False)]
+        unet_rows = table.get("unet", {}).get("beats", [])
+        unet_errors += [row["EF"] - beat["EF"] for row, beat in zip(unet_rows, beats, strict=False)]
     return {"ed_es_within_1_frame": float(np.mean(hits)), "ed_es_count": len(hits),
             "ef_error_per_beat": [round(e, 2) for e in ef_errors],
             "ef_mae_per_beat": float(np.mean(np.abs(ef_errors))) if ef_errors else None,
             "ef_within_3_points": float(np.mean(np.abs(ef_errors) <= 3)) if ef_errors else None,
+            "unet_column_ef_error_per_beat": [round(e, 2) for e in unet_errors],
+            "unet_column_ef_mae_per_beat": float(np.mean(np.abs(unet_errors))) if unet_errors else None,
             "mask_pixels_outside_sector": outside, "mean_dice": float(np.mean(dices)), "dice_per_view": dices}
 
 

@@ -232,6 +232,8 @@ def run_job(source: str | Path, out: str | Path, *, overwrite: bool = False, **o
     Raises:
         InputError: bad input, or a non-empty ``out`` without ``overwrite``.
     """
+    if not Path(source).exists():  # before anything is staged or any model loaded
+        raise InputError(source, "not found")
     with staged_output(out, overwrite, source) as stage:
         return run_into(source, stage, final=Path(out), **options)
 

@@ -11,6 +11,7 @@ from echolatent.cli.app import app, bar_progress
 from echolatent.cli.cohort_cmds import DEVICE_HELP
 from echolatent.cli.progress import progress_bar
 from echolatent.cli.recording_opts import SectorOption
+from echolatent.errors import InputError
 from echolatent.options import check_threads
 from echolatent.outdir import check_output_folder
 
@@ -48,6 +49,8 @@ def segment(
                                  param_hint="--file-kind")
     if check_threads(threads) > 0:
         torch.set_num_threads(threads)
+    if not source.exists():  # before the model loads
+        raise InputError(source, "not found")
     check_output_folder(out, [source])  # before the model loads: a bad --out fails at once
     segmenter = load_segmenter(model, device=resolve_device(device))
     with progress_bar("segment", "file") as bar:

@@ -90,7 +90,7 @@ def test_backend_choice(monkeypatch):
     assert resolve_backend("onnxruntime", cpu) == "onnxruntime"  # an explicit argument wins over the variable
     with pytest.raises(ValueError, match="CPU only"):
         resolve_backend("onnxruntime", cuda)
-    with pytest.raises(ValueError, match="unknown inference backend 'tensorrt'"):
+    with pytest.raises(ValueError, match="backend: unknown inference backend .tensorrt."):
         resolve_backend("tensorrt", cpu)
     monkeypatch.setattr(onnx_runtime, "onnxruntime_installed", lambda: False)
     monkeypatch.delenv("ECHOLATENT_BACKEND")
@@ -104,3 +104,19 @@ def test_ort_network_stays_on_the_cpu(cache, tiny_unet_file):
     assert network.to("cpu") is network and network.eval() is network
     with pytest.raises(ValueError, match="CPU only"):
         network.to("cuda")
+
+
+def test_a_bad_backend_variable_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys):
+    import sys
+
+    from echolatent.cli import main
+
+    monkeypatch.setenv("ECHOLATENT_BACKEND", "tensorrt")
+    (tmp_path / "in").mkdir()
+    monkeypatch.setattr(sys, "argv", ["echolatent", "segment", str(tmp_path / "in"), "--out", str(tmp_path / "out")])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exit_info.value.code == 2
+    assert err == ["error: ECHOLATENT_BACKEND: unknown inference backend 'tensorrt'; choose from auto, torch, "
+                   "onnxruntime"]

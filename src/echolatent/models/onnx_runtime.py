@@ -26,11 +26,16 @@ import numpy as np
 import torch
 from torch import nn
 
+from echolatent.errors import EcholatentError
 from echolatent.files import atomic_path
 
 log = logging.getLogger(__name__)
 
 BACKENDS = ("auto", "torch", "onnxruntime")
+
+
+class BackendError(EcholatentError, ValueError):
+    """An inference backend that does not exist or cannot run here (the CLI prints it as one line, exit 2)."""
 
 
 def onnxruntime_installed() -> bool:
@@ -40,16 +45,18 @@ def onnxruntime_installed() -> bool:
 
 def resolve_backend(backend: str, device: torch.device) -> str:
     """"torch" or "onnxruntime" for ``backend`` ("auto": ``ECHOLATENT_BACKEND`` if set, else ONNX Runtime on CPU when
-    installed, PyTorch otherwise). ValueError for an unknown name or ONNX Runtime asked on a GPU or not installed."""
-    if backend == "auto":
-        backend = os.environ.get("ECHOLATENT_BACKEND", "auto")
+    installed, PyTorch otherwise). :class:`BackendError` for an unknown name or ONNX Runtime asked on a GPU or not
+    installed."""
+    source = "backend"
+    if backend == "auto" and os.environ.get("ECHOLATENT_BACKEND"):
+        backend, source = os.environ["ECHOLATENT_BACKEND"], "ECHOLATENT_BACKEND"
     if backend not in BACKENDS:
-        raise ValueError(f"unknown inference backend {backend!r}; choose from {', '.join(BACKENDS)}")
+        raise BackendError(f"{source}: unknown inference backend {backend!r}; choose from {', '.join(BACKENDS)}")
     if backend == "auto":
         return "onnxruntime" if device.type == "cpu" and onnxruntime_installed() else "torch"
     if backend == "onnxruntime" and (device.type != "cpu" or not onnxruntime_installed()):
         why = "runs on the CPU only" if device.type != "cpu" else "is not installed (pip install onnx onnxruntime)"
-        raise ValueError(f"the onnxruntime backend {why}")
+        raise BackendError(f"{source}: the onnxruntime backend {why}")
     return backend
 
 

@@ -99,13 +99,6 @@ def test_backend_choice(monkeypatch):
         resolve_backend("onnxruntime", cpu)
 
 
-def test_ort_network_stays_on_the_cpu(cache, tiny_unet_file):
-    network = load_segmenter(tiny_unet_file, backend="onnxruntime").model
-    assert network.to("cpu") is network and network.eval() is network
-    with pytest.raises(ValueError, match="CPU only"):
-        network.to("cuda")
-
-
 def test_a_bad_backend_variable_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys):
     import sys
 

@@ -71,15 +71,6 @@ class OrtNetwork:
         array = np.ascontiguousarray(grid.detach().cpu().numpy(), dtype=np.float32)
         return torch.from_numpy(self.session.run(None, {"x": array})[0])
 
-    def to(self, device) -> OrtNetwork:
-        """Stays on the CPU: ValueError for any other device."""
-        if torch.device(device).type != "cpu":
-            raise ValueError("an ONNX Runtime network runs on the CPU only")
-        return self
-
-    def eval(self) -> OrtNetwork:
-        return self
-
 
 def cache_folder() -> Path:
     """Where exported networks are kept (see the module's docstring)."""
@@ -123,12 +114,12 @@ def cached_onnx(model: nn.Module, input_size: int, key: str) -> bytes:
     return data
 
 
-def ort_network(model: nn.Module, input_size: int, key: str, threads: int | None = None) -> OrtNetwork:
-    """``model`` on ONNX Runtime with ``threads`` intra-op threads (default: torch's current number)."""
+def ort_network(model: nn.Module, input_size: int, key: str) -> OrtNetwork:
+    """``model`` on ONNX Runtime with as many intra-op threads as torch has now (``--threads``, one per worker)."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
-    options.intra_op_num_threads = threads or torch.get_num_threads()
+    options.intra_op_num_threads = torch.get_num_threads()
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
     data = cached_onnx(model, input_size, key)

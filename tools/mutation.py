@@ -245,6 +245,42 @@ _STATUS = {-11: "killed",  # the mutant crashed the test process (SIGSEGV in Sim
            1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped", 36: "timeout",
            -24: "timeout", 24: "timeout", 152: "timeout", 255: "timeout", None: "not checked"}
 
+# temporal: banded, qp_system, checks, residual, snake, gaussian, baselines, result, strategy, thresholds, smooth
+_T = "tests/temporal/"
+MODULES.update({
+    "banded": ("src/echolatent/temporal/banded.py", [_T + "test_exact.py", _T + "test_qp.py"],
+               [_T + "test_banded_values.py"]),
+    "qp_system": ("src/echolatent/temporal/qp_system.py", [_T + "test_qp.py"], [_T + "test_qpsystem_values.py"]),
+    "checks": ("src/echolatent/temporal/checks.py", [_T + "test_margin.py", _T + "test_smooth.py"],
+               [_T + "test_checks_values.py"]),
+})
+_B = "echolatent.temporal.banded."
+_LOWER = "lower=0 (upper storage) is the default of SciPy's LAPACK wrappers: None or no argument is the same"
+_ILLEGAL = ("LAPACK reports an illegal argument (info < 0) only for sizes f2py derives from the arrays themselves, "
+            "never from these calls: the branch and its message are unreachable")
+_RESHAPE = "NumPy reshapes with any negative size as the unknown one"
+_FLAT_RHS = "a 1-D right-hand side gives a 1-D solution, reshaped to the same (P, T) result"
+_OWN_CAST = "LAPACK's d-routines cast their arrays to float64 themselves: the result is float64 with the same values"
+EQUIVALENT.update({
+    **{_B + f"x_factor_spd_banded__mutmut_{i}": _LOWER for i in (3, 6)},
+    **{_B + f"x_solve_factored__mutmut_{i}": _LOWER for i in (4, 7)},
+    **{_B + f"xǁPenaltyMatrixǁsolve__mutmut_{i}": _LOWER for i in (4, 7)},
+    **{_B + f"x_factor_spd_banded__mutmut_{i}": _ILLEGAL for i in (18, 19)},
+    **{_B + f"x_solve_factored__mutmut_{i}": _ILLEGAL for i in (18, 19)},
+    **{_B + f"xǁPenaltyMatrixǁsolve__mutmut_{i}": _ILLEGAL for i in (11, 12)},
+    _B + "x_factor_spd_banded__mutmut_7": "overwrite_ab only lets LAPACK overwrite the temporary from "
+    "to_upper_banded, which nothing else holds",
+    _B + "x_factor_spd_banded__mutmut_10": "overwrite_ab=2 is true like 1 (the temporary from to_upper_banded)",
+    _B + "x_gram_bands__mutmut_31": "the last `offset` entries of a superdiagonal already read the zero padding after "
+    "the last weight: zeroing them (or nothing) changes no value",
+    **{_B + f"x_smooth_penalised__mutmut_{i}": _OWN_CAST + " (dpbtrs for the series)" for i in (5, 7)},
+    **{_B + f"x_smoothing_bands__mutmut_{i}": "an integer weight array times the float scale is float64 with the "
+       "same values" for i in (10, 12)},
+    _B + "x_solve_factored__mutmut_11": _FLAT_RHS,
+    _B + "x_solve_factored__mutmut_13": _RESHAPE,
+    _B + "x_to_upper_banded__mutmut_14": "offset 0 writes the diagonal row again, with the same values",
+})
+
 
 def _tests(patterns: list[str]) -> list[str]:
     files = sorted({str(p.relative_to(ROOT)) for pattern in patterns for p in ROOT.glob(pattern)})
@@ -303,7 +339,7 @@ def _stage(name: str, module: str, tests: list[str]) -> Path:
     work = WORK / name
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    ignore = shutil.ignore_patterns("__pycache__", "*.pt", "*.egg-info")
+    ignore = shutil.ignore_patterns("__pycache__", "unet.pt", "*.egg-info")  # shape models: tests/temporal use them
     shutil.copytree(ROOT / "src", work / "src", ignore=ignore)
     shutil.copytree(ROOT / "tests", work / "tests", ignore=ignore)
     _fresh_caches(work)

@@ -253,6 +253,10 @@ MODULES.update({
     "qp_system": ("src/echolatent/temporal/qp_system.py", [_T + "test_qp.py"], [_T + "test_qpsystem_values.py"]),
     "checks": ("src/echolatent/temporal/checks.py", [_T + "test_margin.py", _T + "test_smooth.py"],
                [_T + "test_checks_values.py"]),
+    "residual": ("src/echolatent/temporal/residual.py", [_T + "test_smooth.py"], [_T + "test_residual_values.py"]),
+    "snake": ("src/echolatent/temporal/snake.py", [_T + "test_snake_gaussian.py"], [_T + "test_snake_values.py"]),
+    "gaussian": ("src/echolatent/temporal/gaussian.py", [_T + "test_snake_gaussian.py"],
+                 [_T + "test_gaussian_values.py"]),
 })
 _B = "echolatent.temporal.banded."
 _LOWER = "lower=0 (upper storage) is the default of SciPy's LAPACK wrappers: None or no argument is the same"
@@ -279,6 +283,41 @@ EQUIVALENT.update({
     _B + "x_solve_factored__mutmut_11": _FLAT_RHS,
     _B + "x_solve_factored__mutmut_13": _RESHAPE,
     _B + "x_to_upper_banded__mutmut_14": "offset 0 writes the diagonal row again, with the same values",
+})
+_S = "echolatent.temporal.qp_system."
+_KKT, _QS = _S + "xǁActiveSetKKTǁ", _S + "xǁQPSystemǁ"
+_NONEMPTY = ("every problem has m = T - 2 >= 1 limits (check_trajectories refuses fewer than 3 frames, and "
+             "ActiveSetKKT cannot be built for T = 2): the reduction's initial value (0 for the min, -1 for the max; "
+             "mutated to none, 1 or -2) lies on the passing side of -MULTIPLIER_TOL or 0 and never changes a verdict")
+_FRESH_COPY = "the band and right-hand side are temporaries built in the call: LAPACK may overwrite them or not"
+EQUIVALENT.update({
+    **{_KKT + f"__init____mutmut_{i}": "the interleaving keeps every constraint entry in LAPACK band rows 5..11 "
+       "(T >= 3), inside both the original (4..12) and the mutated bounds: the check never raises"
+       for i in (78, 79, 80, 82)},
+    **{_KKT + f"__init____mutmut_{i}": "the message of a check that never raises (rows 5..11 within 4..12)"
+       for i in (83, 84, 85, 86)},
+    **{_KKT + f"solve__mutmut_{i}": _RESHAPE for i in (14, 43, 49)},
+    **{_KKT + f"solve__mutmut_{i}": _FRESH_COPY for i in (36, 37, 51, 52)},
+    _KKT + "solve__mutmut_47": _FLAT_RHS,
+    _KKT + "solve__mutmut_54": "dgbsv's first pivot is the largest entry of column x_0, which holds H[0, 0] >= 1: "
+    "info is never 1",
+    **{_KKT + f"solve__mutmut_{i}": "the LinAlgError's message: the system is never singular (H positive definite, "
+       "D of full row rank) and its only caller drops the message" for i in (55, 56, 57)},
+    **{_KKT + f"solve__mutmut_{i}": _ILLEGAL for i in (60, 61)},
+    **{_QS + f"direction__mutmut_{i}": _LOWER for i in (18, 21)},
+    _QS + "direction__mutmut_25": _FLAT_RHS,
+    _QS + "direction__mutmut_27": _RESHAPE,
+    **{_QS + f"direction__mutmut_{i}": _ILLEGAL for i in (32, 33)},
+    _QS + "mehrotra_step__mutmut_77": "np.finfo(None) is float64's",
+    **{_QS + f"newton_factor__mutmut_{i}": "NumPy reads the order 'f' as 'F'" for i in (11, 19)},
+    **{_QS + f"newton_factor__mutmut_{i}": "a C-ordered (3, P T) array reshaped in Fortran order to (3, T, P) is still "
+       "a view (strides: row, 1, T), so the blocks are written into it; dpbtrf makes its own Fortran copy"
+       for i in (5, 7)},
+    **{_QS + f"newton_factor__mutmut_{i}": _LOWER for i in (56, 59)},
+    **{_QS + f"newton_factor__mutmut_{i}": "overwrite_ab only lets LAPACK overwrite `stacked`, built in the call"
+       for i in (60, 62)},
+    **{_QS + f"newton_factor__mutmut_{i}": _ILLEGAL for i in (70, 71)},
+    **{_QS + f"solve_active__mutmut_{i}": _NONEMPTY for i in (23, 25, 28, 32, 34, 42)},
 })
 
 

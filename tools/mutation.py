@@ -319,6 +319,17 @@ EQUIVALENT.update({
     **{_QS + f"newton_factor__mutmut_{i}": _ILLEGAL for i in (70, 71)},
     **{_QS + f"solve_active__mutmut_{i}": _NONEMPTY for i in (23, 25, 28, 32, 34, 42)},
 })
+_C2 = "echolatent.temporal.checks."
+_FRACTION = ("fractions lie in (0, 1] (Smoother refuses a target or keep_below outside it, with_margin refuses more "
+             "than 1): a default of 2 instead of 1, or a margin also at exactly 1 (taus x 1), changes no tau")
+EQUIVALENT.update({
+    _C2 + "x_merge_reports__mutmut_21": "|d| >= 0 beats either placeholder of a NaN (-1 or -2), and an all-NaN "
+    "column picks report 0 with both",
+    **{_C2 + f"x_own_check__mutmut_{i}": _FRACTION for i in (1, 8, 13, 14)},
+    **{_C2 + f"x_temporal_reports__mutmut_{i}": _FRACTION for i in (1, 19, 24, 25)},
+    **{_C2 + f"x_pixel_attributes__mutmut_{i}": "ATTRIBUTE_CACHE holds only these rows: the tag in the key (or "
+       "another tag, or none) separates nothing" for i in (3, 5, 6, 7)},
+})
 
 
 def _tests(patterns: list[str]) -> list[str]:

@@ -43,8 +43,9 @@ def thresholds_at(thresholds: TemporalThresholds, grid: tuple[int, int]) -> Temp
     for name, (low, high) in thresholds.bounds.items():
         factor = factors.get(name, 1.0)
         bounds[name] = (low * factor, high * factor)
-    note = f"{thresholds.note}; bounds carried from {tuple(thresholds.grid)} to {tuple(grid)}"
-    return replace(thresholds, bounds=bounds, grid=tuple(int(v) for v in grid), note=note)
+    grid = tuple(int(v) for v in grid)  # the note names plain ints, also for a NumPy grid
+    note = f"{thresholds.note}; bounds carried from {tuple(thresholds.grid)} to {grid}"
+    return replace(thresholds, bounds=bounds, grid=grid, note=note)
 
 
 def with_margin(thresholds: TemporalThresholds, fraction: float) -> TemporalThresholds:

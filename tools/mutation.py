@@ -257,6 +257,11 @@ MODULES.update({
     "snake": ("src/echolatent/temporal/snake.py", [_T + "test_snake_gaussian.py"], [_T + "test_snake_values.py"]),
     "gaussian": ("src/echolatent/temporal/gaussian.py", [_T + "test_snake_gaussian.py"],
                  [_T + "test_gaussian_values.py"]),
+    "baselines": ("src/echolatent/temporal/baselines.py", [_T + "test_smooth.py"], [_T + "test_baselines_values.py"]),
+    "result": ("src/echolatent/temporal/result.py", [_T + "test_smooth.py"], [_T + "test_result_values.py"]),
+    "strategy": ("src/echolatent/temporal/strategy.py", [_T + "test_smooth.py"], [_T + "test_baselines_values.py"]),
+    "thresholds": ("src/echolatent/temporal/thresholds.py", [_T + "test_smooth.py", _T + "test_margin.py"],
+                   [_T + "test_thresholds_values.py"]),
 })
 _B = "echolatent.temporal.banded."
 _LOWER = "lower=0 (upper storage) is the default of SciPy's LAPACK wrappers: None or no argument is the same"

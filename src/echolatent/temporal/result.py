@@ -119,6 +119,8 @@ def measured_thresholds(masks: np.ndarray, grid: tuple[int, int] | None, note: s
         thresholds = TemporalThresholds.from_reference([resize_labels_cached(masks, grid)])
     except ValueError:
         return None
+    if not thresholds.bounds:  # no attribute changes over the sequence: nothing to normalise by
+        return None
     thresholds.note = note
     return thresholds
 

@@ -1,0 +1,144 @@
+"""The image-space baselines and the factory of smoothers: what each filter returns (the input itself, castor's
+Gaussian), which thresholds they judge it by (given, stored with a model file, or measured on the input, logged
+once), and which class and options each method name builds."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+import torch
+
+from echolatent.errors import InputError
+from echolatent.labels import Label
+from echolatent.latent.codec import model_metadata
+from echolatent.measure.temporal import TemporalThresholds
+from echolatent.measure.validity import ValidityThresholds, check_validity
+from echolatent.models.shape import ShapeModel, ShapeModelConfig, save_model
+from echolatent.temporal import baselines, strategy
+from echolatent.temporal.baselines import FilterSmoother
+from echolatent.temporal.gaussian import gaussian_smooth
+from echolatent.temporal.smooth import Smoother
+
+
+def _heart(frames: int, size: int = 24) -> np.ndarray:
+    rows, cols = np.mgrid[:size, :size]
+    masks = np.zeros((frames, size, size), dtype=np.uint8)
+    for t in range(frames):
+        radius = 4 + 2 * np.sin(np.pi * t / frames)
+        distance = np.hypot(rows - 9, cols - 12)
+        masks[t][distance < radius + 2] = Label.MYO
+        masks[t][distance < radius] = Label.LV
+        masks[t][(np.hypot(rows - 19, cols - 12) < 3) & (masks[t] == 0)] = Label.LA
+    return masks
+
+
+@pytest.fixture(scope="module")
+def tiny() -> ShapeModel:
+    torch.manual_seed(0)
+    model = ShapeModel(ShapeModelConfig(input_size=16, channels=(4,), bottleneck_channels=2, latent_dim=10)).eval()
+    model.set_latent_range(torch.full((10,), -2.0), torch.full((10,), 2.0))
+    return model
+
+
+def test_none_returns_a_uint8_copy_and_measures_it():
+    masks = _heart(6).astype(np.int16)
+    thresholds = TemporalThresholds.from_reference([masks])
+    limits = ValidityThresholds()
+    result = FilterSmoother("none", thresholds=thresholds, validity_thresholds=limits)(masks, (0.5, 0.5))
+    assert result.masks.dtype == np.uint8 and result.masks is not masks
+    np.testing.assert_array_equal(result.masks, masks)
+    report = result.report
+    assert report.method == "none" and report.rounds == 0 and report.decoded is None and report.seconds > 0
+    assert report.validity.thresholds is limits
+    np.testing.assert_array_equal(report.validity.valid, check_validity(masks, limits).valid)
+    assert set(report.temporal.d) == set(thresholds.bounds)
+    masks[0, 0, 0] = Label.LA
+    assert result.masks[0, 0, 0] == 0  # a copy: changing the input later changes nothing
+
+
+def test_gaussian_is_castors_filter():
+    masks = _heart(20)
+    masks[10, 8:11, 10:14] = Label.MYO  # a one-frame flicker
+    result = FilterSmoother("gaussian", thresholds=TemporalThresholds.from_reference([_heart(20)]))(masks)
+    np.testing.assert_array_equal(result.masks, gaussian_smooth(masks))
+    assert result.report.method == "gaussian"
+    assert baselines.FILTERS["gaussian"] is gaussian_smooth and set(baselines.FILTERS) == {"gaussian", "none"}
+
+
+def test_unknown_filter():
+    with pytest.raises(ValueError, match=r"unknown filter method 'median'; expected one of \('gaussian', 'none'\)"):
+        FilterSmoother("median")
+
+
+def test_thresholds_stored_with_the_model_file(tmp_path):
+    shipped = FilterSmoother("none")
+    stored = model_metadata(None)["temporal_thresholds"]
+    assert shipped.thresholds.bounds == {k: tuple(v) for k, v in stored["bounds"].items()}
+    assert shipped.thresholds_for(_heart(4)) is shipped.thresholds
+    torch.manual_seed(0)
+    bare = save_model(ShapeModel(ShapeModelConfig(input_size=16, channels=(4,), bottleneck_channels=2,
+                                                  latent_dim=8)), tmp_path / "bare.pt")
+    assert FilterSmoother("none", bare).thresholds is None  # nothing stored
+    with pytest.raises(InputError, match="model file not found"):
+        FilterSmoother("none", tmp_path / "missing.pt")
+    given = TemporalThresholds({"lv_area": (1.0, 2.0)})
+    assert FilterSmoother("none", tmp_path / "missing.pt", thresholds=given).thresholds is given  # not read
+
+
+def test_thresholds_measured_on_each_input_logged_once(tiny, caplog):
+    smoother = FilterSmoother("none", tiny)  # a loaded model: no file to read thresholds from
+    assert smoother.thresholds is None and smoother.grid is None
+    masks = _heart(6)
+    with caplog.at_level(logging.WARNING, logger="echolatent.temporal.baselines"):
+        first = smoother.thresholds_for(masks)
+        second = smoother.thresholds_for(masks[::-1])
+    assert caplog.messages == ["no temporal thresholds given or stored with the model: bounds measured on each input"]
+    lv = (masks == Label.LV).sum(axis=(1, 2))
+    assert first.bounds["lv_area"] == (lv.min(), lv.max()) and first.grid == (24, 24)
+    assert first.note == second.note == "bounds measured on the input sequence itself"
+    result = smoother(masks)
+    assert result.report.temporal is not None and set(result.report.temporal.d) == set(first.bounds)
+    flat = np.repeat(masks[:1], 4, axis=0)  # no attribute changes: nothing to normalise by, nothing logged
+    quiet = FilterSmoother("none", tiny)
+    with caplog.at_level(logging.WARNING, logger="echolatent.temporal.baselines"):
+        caplog.clear()
+        assert quiet.thresholds_for(flat) is None
+        assert quiet(flat).report.temporal is None
+    assert caplog.messages == []
+
+
+def test_bad_input_named():
+    with pytest.raises(InputError, match="at least 3"):
+        FilterSmoother("none", thresholds=TemporalThresholds())(_heart(2))
+
+
+@pytest.mark.parametrize(("method", "kind"), [("gaussian", FilterSmoother), ("none", FilterSmoother)])
+def test_factory_builds_the_baselines(method, kind):
+    given, limits = TemporalThresholds({"lv_area": (1.0, 2.0)}), ValidityThresholds()
+    smoother = strategy.make_smoother(method, None, thresholds=given, validity_thresholds=limits, target=0.3)
+    assert type(smoother) is kind and smoother.method == method
+    assert smoother.thresholds is given and smoother.validity_thresholds is limits
+    assert isinstance(smoother, strategy.SequenceSmoother)
+
+
+@pytest.mark.parametrize("method", ["exact", "snake"])
+def test_factory_builds_the_latent_methods(tiny, method):
+    given, limits = TemporalThresholds({"lv_area": (1.0, 2.0)}), ValidityThresholds()
+    smoother = strategy.make_smoother(method, tiny, thresholds=given, validity_thresholds=limits, target=0.7)
+    assert type(smoother) is Smoother and smoother.method == method and smoother.model is tiny
+    assert smoother.thresholds is given and smoother.validity_thresholds is limits and smoother.target == 0.7
+    assert isinstance(smoother, strategy.SequenceSmoother)
+
+
+def test_factory_defaults_and_names(tiny):
+    assert strategy.METHODS == ("exact", "snake", "gaussian", "none")
+    smoother = strategy.make_smoother(model=tiny)
+    assert type(smoother) is Smoother and smoother.method == "exact"
+    assert strategy.make_smoother("none").thresholds is not None  # the shipped model's stored thresholds
+    with pytest.raises(ValueError, match=r"unknown smoothing method 'median'; expected one of \('exact', 'snake', "
+                                         r"'gaussian', 'none'\)"):
+        strategy.make_smoother("median")
+    with pytest.raises(TypeError):
+        strategy.make_smoother("exact", tiny, colour="red")  # latent methods refuse unknown options

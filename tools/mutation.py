@@ -262,6 +262,8 @@ MODULES.update({
     "strategy": ("src/echolatent/temporal/strategy.py", [_T + "test_smooth.py"], [_T + "test_baselines_values.py"]),
     "thresholds": ("src/echolatent/temporal/thresholds.py", [_T + "test_smooth.py", _T + "test_margin.py"],
                    [_T + "test_thresholds_values.py"]),
+    "smooth": ("src/echolatent/temporal/smooth.py", [_T + "test_smooth.py", _T + "test_margin.py"],
+               [_T + "test_smooth_values.py"]),
 })
 _B = "echolatent.temporal.banded."
 _LOWER = "lower=0 (upper storage) is the default of SciPy's LAPACK wrappers: None or no argument is the same"

@@ -374,7 +374,8 @@ def _load(model):
     loaded = model if isinstance(model, torch.nn.Module) else load_model(model)
     low, high = loaded.latent_min.numpy(), loaded.latent_max.numpy()
     if not (high > low).all():
-        raise InputError(model, "the shape model has no latent range (latent_max <= latent_min on some dims)")
+        path = None if isinstance(model, torch.nn.Module) else model  # a loaded model has no file to name
+        raise InputError(path, "the shape model has no latent range (latent_max <= latent_min on some dims)")
     return loaded
 
 

@@ -337,6 +337,28 @@ EQUIVALENT.update({
     **{_C2 + f"x_pixel_attributes__mutmut_{i}": "ATTRIBUTE_CACHE holds only these rows: the tag in the key (or "
        "another tag, or none) separates nothing" for i in (3, 5, 6, 7)},
 })
+_R = "echolatent.temporal.residual."
+_CLEAN_U8 = "clean_masks returns uint8 labels whatever the dtype of the labels it is given"
+EQUIVALENT.update({
+    _R + "x_blend__mutmut_17": _CLEAN_U8,
+    **{_R + f"x_prefiltered__mutmut_{i}": _CLEAN_U8 + " (the float64 arg-max labels 0..3 are the same)"
+       for i in (3, 5)},
+    _R + "x_chunks__mutmut_12": "int() truncates the positive quotient as // does: a float quotient rounds up to an "
+    "integer only for frames of more than 1e14 pixels",
+})
+_SN, _G = "echolatent.temporal.snake.", "echolatent.temporal.gaussian."
+EQUIVALENT.update({
+    _SN + "x_snake__mutmut_8": "np.zeros_like(None) is a 0-d zero that broadcasts like the zero array",
+    **{_G + f"x_gaussian_smooth__mutmut_{i}": "float32 scores compare and store exactly in a float64 array"
+       for i in (16, 19)},
+    _G + "x_gaussian_smooth__mutmut_21": "every score is >= 0: label 0 beats either start value (-1 or -2) everywhere",
+    _G + "x_gaussian_smooth__mutmut_3": "allow_2d=None is false like False",
+})
+SURVIVING_WHY.update({
+    "residual": "blend_14 and filtered_onehot_23 (weights in float64 instead of float32) and filtered_onehot_32 (the "
+    "symmetric kernel's terms added in reverse order): values differ by float32 rounding only (~1e-7), which decides "
+    "a label only at an exact tie",
+})
 
 
 def _tests(patterns: list[str]) -> list[str]:

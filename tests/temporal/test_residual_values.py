@@ -101,6 +101,23 @@ def test_prefiltered_removes_a_one_frame_blip(monkeypatch):
     np.testing.assert_array_equal(residual.prefiltered(noisy, 0.0), clean_masks(noisy))
 
 
+def test_prefilter_chunks_follow_the_frame_size(monkeypatch):
+    """Room for two 24 x 24 frames per stack: the prefilter filters 2, 2, 1 frames at a time, with the same output."""
+    masks = _heart(5)
+    whole = residual.prefiltered(masks, 1.0)
+    blocks = []
+    real = residual.filtered_onehot
+
+    def counted(masks, frames, sigma):
+        blocks.append(len(frames))
+        return real(masks, frames, sigma)
+
+    monkeypatch.setattr(residual, "filtered_onehot", counted)
+    monkeypatch.setattr(residual, "CHUNK_BYTES", 2 * NUM_LABELS * 4 * 24 * 24)
+    np.testing.assert_array_equal(residual.prefiltered(masks, 1.0), whole)
+    assert blocks == [2, 2, 1]
+
+
 def test_blend_by_hand():
     """One block of pixels is LV in the one-hot input and LA in the decoder's probabilities (0.6 vs 0.4 on LV):
     with weight w, LA wins when (1 - w) * 0 + w * 0.6 > (1 - w) * 1 + w * 0.4, i.e. w > 5/6."""

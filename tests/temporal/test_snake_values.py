@@ -70,6 +70,30 @@ def test_search_on_a_short_bracket(caplog, tau, weight, warned):
     assert caplog.messages == expected
 
 
+@pytest.mark.parametrize(("tau", "weight", "warned"), [(1.0, 4.0, False), (np.nextafter(1.0, 0.0), 8.0, True)])
+def test_search_at_the_limit(caplog, tau, weight, warned):
+    """No update allowed: every run returns the signal itself, whose d(1) = 1 exactly. A limit of 1 is met (|d| > tau
+    fails only above it), one just below is not, even at the largest weight."""
+    settings = SnakeSettings(max_iterations=0, weight_bounds=(0.0, 8.0), search_depth=1)
+    with caplog.at_level(logging.WARNING, logger="echolatent.temporal.snake"):
+        result, got = snake_search(PEAK, tau, settings)
+    assert got == weight
+    np.testing.assert_array_equal(result, PEAK)
+    assert bool(caplog.messages) is warned
+
+
+def test_search_moves_the_lower_end_up():
+    """Bracket [0, 8], depth 2, tau 0.12: 4 fails (2/14 ~ 0.143), 6 meets it (2/20 = 0.1): the weight is 6."""
+    _, weight = snake_search(PEAK, 0.12, SnakeSettings(weight_bounds=(0.0, 8.0), search_depth=2))
+    assert weight == 6.0
+
+
+def test_integer_signal_gives_floats():
+    result, updates = snake(np.array([2, 2, 2, 2]), 3.0)
+    assert updates == 0 and result.dtype == np.float64
+    np.testing.assert_array_equal(result, [2.0, 2.0, 2.0, 2.0])
+
+
 def test_search_of_depth_zero_takes_the_upper_end():
     result, weight = snake_search(PEAK, 1.0, SnakeSettings(weight_bounds=(1.0, 2.0), search_depth=0))
     assert weight == 2.0
@@ -97,5 +121,7 @@ def test_solve_snake_shapes_and_free_weight():
     np.testing.assert_allclose(batch[0, :, 1], 2 * np.array([a, 1 - 2 * a, a]), atol=1e-3)
     np.testing.assert_allclose(np.abs(np.diff(batch[0, :, 1])), np.abs(np.diff(batch[1, :, 1])), atol=1e-12)
     np.testing.assert_allclose(solve_snake(z, 0.2, settings)[:, 1], batch[0, :, 1], atol=1e-12)  # scalar: all dims
+    frozen = SnakeSettings(max_iterations=0)  # the settings reach every run: no update, the input comes back
+    np.testing.assert_array_equal(solve_snake(z, np.array([np.inf, 0.2]), frozen), z)
     with pytest.raises(ValueError, match="limits tau must be positive"):
         solve_snake(z, np.array([0.2, 0.0]))

@@ -263,7 +263,7 @@ MODULES.update({
     "thresholds": ("src/echolatent/temporal/thresholds.py", [_T + "test_smooth.py", _T + "test_margin.py"],
                    [_T + "test_thresholds_values.py"]),
     "smooth": ("src/echolatent/temporal/smooth.py", [_T + "test_smooth.py", _T + "test_margin.py"],
-               [_T + "test_smooth_values.py"]),
+               [_T + "test_smooth_values.py", _T + "test_smooth_candidates.py"]),
 })
 _B = "echolatent.temporal.banded."
 _LOWER = "lower=0 (upper storage) is the default of SciPy's LAPACK wrappers: None or no argument is the same"

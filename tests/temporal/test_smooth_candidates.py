@@ -1,0 +1,205 @@
+"""The exact method's candidate outputs, traced by hand: which frames move to a wider input filter, then along the
+blends, then to the full decode, as the checks fail on given frames (the decode and blend steps replaced by marks:
+a residual frame holds its filter level, a blended frame 10 + 10 w, the full decode 99). Then the residual and
+blend steps themselves against SciPy's filter with the decoder's probabilities set to zero or given."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from scipy import ndimage
+
+from echolatent.cleanup import clean_masks
+from echolatent.labels import NUM_LABELS, Label
+from echolatent.measure.validity import CRITERIA, ValidityReport, ValidityThresholds
+from echolatent.models.shape import ShapeModel, ShapeModelConfig
+from echolatent.temporal import residual
+from echolatent.temporal.result import SmoothReport
+from echolatent.temporal.smooth import Smoother
+
+
+@pytest.fixture(scope="module")
+def tiny() -> ShapeModel:
+    torch.manual_seed(0)
+    torch.set_num_threads(1)
+    model = ShapeModel(ShapeModelConfig(input_size=16, channels=(4,), bottleneck_channels=2, latent_dim=10)).eval()
+    model.set_latent_range(torch.full((10,), -2.0), torch.full((10,), 2.0))
+    return model
+
+
+def _fail(report: SmoothReport, frames: list[int], length: int) -> None:
+    valid = np.ones(length, bool)
+    valid[frames] = False
+    passed = {name: valid.copy() for name in CRITERIA}
+    report.validity = ValidityReport(valid, {name: np.zeros(length) for name in CRITERIA}, passed,
+                                     ValidityThresholds())
+
+
+@pytest.fixture
+def marked(tiny, monkeypatch):
+    """A smoother whose residual step writes each frame's filter level and whose blend step writes 10 + 10 w."""
+    smoother = Smoother(tiny, "exact", input_sigmas=(0.0, 1.0, 2.0), blends=(0.6, 0.9))
+    calls = []
+
+    def residual_frames(out, masks, codes, smoothed, level, frames):
+        calls.append(("residual", frames.tolist()))
+        out[frames] = level[frames][:, None, None]
+
+    def blend_frames(out, masks, smoothed, full, residual_out, weights, frames):
+        calls.append(("blend", frames.tolist()))
+        out[frames] = np.round(10 + 10 * weights[frames])[:, None, None]
+
+    monkeypatch.setattr(smoother, "_residual_frames", residual_frames)
+    monkeypatch.setattr(smoother, "_blend_frames", blend_frames)
+    return smoother, calls
+
+
+def _frames(candidate: np.ndarray) -> list[int]:
+    return candidate[:, 0, 0].tolist()
+
+
+def test_candidates_step_by_step(marked):
+    smoother, calls = marked
+    length = 7
+    masks, codes = np.zeros((length, 2, 2), np.uint8), np.zeros((length, 10))
+    full = residual.Once(lambda: np.full((length, 2, 2), 99, np.uint8))
+    report = SmoothReport("exact")
+    candidates = smoother._candidates((masks, codes), codes, full, report)
+
+    weights, candidate = next(candidates)  # every frame at the first filter
+    assert weights.tolist() == [0.0] * length and _frames(candidate) == [0] * length
+    assert report.input_sigma == 0.0 and calls == [("residual", list(range(length)))]
+
+    _fail(report, [3], length)  # frame 3 and its neighbours move to the next filter
+    weights, candidate = next(candidates)
+    assert weights.tolist() == [0.0] * length and _frames(candidate) == [0, 0, 1, 1, 1, 0, 0]
+    assert report.input_sigma == 1.0 and calls[-1] == ("residual", [2, 3, 4])
+
+    _fail(report, [4], length)
+    weights, candidate = next(candidates)
+    assert _frames(candidate) == [0, 0, 1, 2, 2, 1, 0] and report.input_sigma == 2.0
+    assert calls[-1] == ("residual", [3, 4, 5])
+
+    _fail(report, [0], length)  # no wider filter left: frames 0 and 1 move along the blends
+    weights, candidate = next(candidates)
+    assert weights.tolist() == [0.6, 0.6, 0, 0, 0, 0, 0]
+    assert _frames(candidate) == [16, 16, 1, 2, 2, 1, 0] and calls[-1] == ("blend", [0, 1])
+    assert report.input_sigma == 2.0  # the blends sit on the widest filter's output
+
+    _fail(report, [1], length)
+    weights, candidate = next(candidates)
+    assert weights.tolist() == [0.9, 0.9, 0.6, 0, 0, 0, 0]
+    assert _frames(candidate) == [19, 19, 16, 2, 2, 1, 0] and calls[-1] == ("blend", [0, 1, 2])
+
+    _fail(report, [], length)  # nothing fails any more: last comes the full decode
+    weights, candidate = next(candidates)
+    assert weights.tolist() == [1.0] * length and _frames(candidate) == [99] * length
+    assert report.input_sigma is None
+    with pytest.raises(StopIteration):
+        next(candidates)
+
+
+def test_blends_up_to_the_full_decode(marked):
+    """Every frame keeps failing: blends 0.6 and 0.9 on all of them, then the full decode."""
+    smoother, calls = marked
+    masks, codes = np.zeros((3, 2, 2), np.uint8), np.zeros((3, 10))
+    report = SmoothReport("exact")
+    _fail(report, [0, 1, 2], 3)
+    full = residual.Once(lambda: np.full((3, 2, 2), 99, np.uint8))
+    got = [(w.tolist(), _frames(c)) for w, c in smoother._candidates((masks, codes), codes, full, report)]
+    assert got == [([0.0] * 3, [0] * 3), ([0.0] * 3, [1] * 3), ([0.0] * 3, [2] * 3), ([0.6] * 3, [16] * 3),
+                   ([0.9] * 3, [19] * 3), ([1.0] * 3, [99] * 3)]
+    assert [kind for kind, _ in calls] == ["residual"] * 3 + ["blend"] * 2
+
+
+def test_candidates_stop_early_or_without_a_full_decode(marked):
+    smoother, calls = marked
+    masks, codes = np.zeros((5, 2, 2), np.uint8), np.zeros((5, 10))
+    report = SmoothReport("exact")
+    _fail(report, [2], 5)  # read after the first candidate: frames 1..3 move on, then frame 2 alone fails again
+    got = [(w.tolist(), _frames(c)) for w, c in smoother._candidates((masks, codes), codes, None, report)]
+    assert got == [([0.0] * 5, [0] * 5), ([0.0] * 5, [0, 1, 1, 1, 0]), ([0.0] * 5, [0, 2, 2, 2, 0])]
+    report = SmoothReport("exact")
+    _fail(report, [], 5)  # the first candidate passes: no wider filter is tried
+    got = list(smoother._candidates((masks, codes), codes, None, report))
+    assert len(got) == 1
+    full = np.full((5, 2, 2), 99, np.uint8)
+    only = list(smoother._candidates(None, codes, full, SmoothReport("exact")))  # decode="full": the decode only
+    assert len(only) == 1 and only[0][0].tolist() == [1.0] * 5 and only[0][1] is full
+
+
+def _heart(frames: int, size: int = 24) -> np.ndarray:
+    rows, cols = np.mgrid[:size, :size]
+    masks = np.zeros((frames, size, size), dtype=np.uint8)
+    for t in range(frames):
+        radius = 4 + 2 * np.sin(np.pi * t / frames)
+        distance = np.hypot(rows - 9, cols - 12)
+        masks[t][distance < radius + 2] = Label.MYO
+        masks[t][distance < radius] = Label.LV
+        masks[t][(np.hypot(rows - 19, cols - 12) < 3) & (masks[t] == 0)] = Label.LA
+    return masks
+
+
+def _filtered(masks: np.ndarray, sigma: float) -> np.ndarray:
+    onehot = (masks[:, None] == np.arange(NUM_LABELS)[None, :, None, None]).astype(np.float32)
+    if sigma == 0:
+        return onehot
+    return ndimage.gaussian_filter1d(onehot, sigma, axis=0, mode="nearest", truncate=3.0)
+
+
+def test_residual_frames_filter_each_frame_at_its_level(tiny, monkeypatch):
+    """With the decoded correction P(z') - P(z) zero, a frame's output is the cleaned arg-max of the input one-hot
+    filtered at its own level's sigma (a chunk of two frames at a time)."""
+    smoother = Smoother(tiny, "exact", input_sigmas=(0.0, 1.5))
+    monkeypatch.setattr(smoother, "_probs", lambda codes, size: np.zeros((len(codes), NUM_LABELS, *size), np.float32))
+    monkeypatch.setattr(residual, "CHUNK", 2)
+    masks = _heart(6)
+    masks[2, 7:12, 18:23] = Label.MYO  # a one-frame bump
+    level = np.array([0, 1, 1, 1, 0, 1])
+    out = np.full(masks.shape, 7, np.uint8)
+    smoother._residual_frames(out, masks, np.zeros((6, 10)), np.zeros((6, 10)), level, np.array([1, 2, 3, 4]))
+    assert (out[[0, 5]] == 7).all()  # frames not asked for are left alone
+    wide, raw = _filtered(masks, 1.5), _filtered(masks, 0.0)
+    for t in (1, 2, 3):
+        np.testing.assert_array_equal(out[t], clean_masks(wide[t].argmax(0)[None].astype(np.uint8))[0])
+    np.testing.assert_array_equal(out[4], clean_masks(raw[4].argmax(0)[None].astype(np.uint8))[0])
+    assert (out[2, 7:12, 18:23] != Label.MYO).any()  # the wide filter removes most of the bump
+
+
+def test_residual_frames_add_the_decoded_correction(tiny, monkeypatch):
+    """P(z') - P(z): +2 on LA wherever the smoothed code differs from the encoded one (a code of 1 vs 0)."""
+    smoother = Smoother(tiny, "exact", input_sigmas=(0.0,))
+
+    def probs(codes, size):
+        out = np.zeros((len(codes), NUM_LABELS, *size), np.float32)
+        out[:, Label.LA] = 2.0 * codes[:, :1, None]
+        return out
+
+    monkeypatch.setattr(smoother, "_probs", probs)
+    masks = _heart(4)
+    smoothed = np.zeros((4, 10))
+    smoothed[2] = 1.0
+    out = np.zeros_like(masks)
+    smoother._residual_frames(out, masks, np.zeros((4, 10)), smoothed, np.zeros(4, int), np.arange(4))
+    np.testing.assert_array_equal(out[[0, 1, 3]], clean_masks(masks[[0, 1, 3]]))
+    assert (out[2] == Label.LA).all()  # LA everywhere: one piece, nothing to clean
+
+
+def test_blend_frames_mix_the_widest_filter_with_the_decoder(tiny, monkeypatch):
+    smoother = Smoother(tiny, "exact", input_sigmas=(0.0, 2.0))
+    masks = _heart(5)
+    decoder = np.zeros((5, NUM_LABELS, 24, 24), np.float32)
+    decoder[:, Label.LA] = 1.0  # the decoder says LA everywhere
+
+    monkeypatch.setattr(smoother, "_probs", lambda codes, size: decoder[: len(codes)])
+    residual_out = np.full(masks.shape, 5, np.uint8)
+    full = np.full(masks.shape, 6, np.uint8)
+    out = residual_out.copy()
+    weights = np.array([0.0, 0.6, 0.6, 1.0, 0.0])
+    smoother._blend_frames(out, masks, np.zeros((5, 10)), full, residual_out, weights, np.array([1, 2, 3]))
+    onehot = _filtered(masks, 2.0)
+    for t in (1, 2):
+        mixed = 0.4 * onehot[t] + 0.6 * decoder[t]
+        np.testing.assert_array_equal(out[t], clean_masks(mixed.argmax(0)[None].astype(np.uint8))[0])
+    assert (out[3] == 6).all() and (out[[0, 4]] == 5).all()

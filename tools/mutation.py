@@ -247,22 +247,23 @@ _STATUS = {-11: "killed",  # the mutant crashed the test process (SIGSEGV in Sim
 
 # temporal: banded, qp_system, checks, residual, snake, gaussian, baselines, result, strategy, thresholds, smooth
 _T = "tests/temporal/"
+_TURNS = _T + "test_turns_smoothing.py"  # main's test of the turns of several half cycles (the unchecked frames)
 MODULES.update({
     "banded": ("src/echolatent/temporal/banded.py", [_T + "test_exact.py", _T + "test_qp.py"],
                [_T + "test_banded_values.py"]),
     "qp_system": ("src/echolatent/temporal/qp_system.py", [_T + "test_qp.py"], [_T + "test_qpsystem_values.py"]),
-    "checks": ("src/echolatent/temporal/checks.py", [_T + "test_margin.py", _T + "test_smooth.py"],
+    "checks": ("src/echolatent/temporal/checks.py", [_T + "test_margin.py", _T + "test_smooth.py", _TURNS],
                [_T + "test_checks_values.py"]),
     "residual": ("src/echolatent/temporal/residual.py", [_T + "test_smooth.py"], [_T + "test_residual_values.py"]),
     "snake": ("src/echolatent/temporal/snake.py", [_T + "test_snake_gaussian.py"], [_T + "test_snake_values.py"]),
     "gaussian": ("src/echolatent/temporal/gaussian.py", [_T + "test_snake_gaussian.py"],
                  [_T + "test_gaussian_values.py"]),
     "baselines": ("src/echolatent/temporal/baselines.py", [_T + "test_smooth.py"], [_T + "test_baselines_values.py"]),
-    "result": ("src/echolatent/temporal/result.py", [_T + "test_smooth.py"], [_T + "test_result_values.py"]),
+    "result": ("src/echolatent/temporal/result.py", [_T + "test_smooth.py", _TURNS], [_T + "test_result_values.py"]),
     "strategy": ("src/echolatent/temporal/strategy.py", [_T + "test_smooth.py"], [_T + "test_baselines_values.py"]),
     "thresholds": ("src/echolatent/temporal/thresholds.py", [_T + "test_smooth.py", _T + "test_margin.py"],
                    [_T + "test_thresholds_values.py"]),
-    "smooth": ("src/echolatent/temporal/smooth.py", [_T + "test_smooth.py", _T + "test_margin.py"],
+    "smooth": ("src/echolatent/temporal/smooth.py", [_T + "test_smooth.py", _T + "test_margin.py", _TURNS],
                [_T + "test_smooth_values.py", _T + "test_smooth_candidates.py"]),
 })
 _B = "echolatent.temporal.banded."

@@ -58,6 +58,17 @@ def test_none_returns_a_uint8_copy_and_measures_it():
     assert result.masks[0, 0, 0] == 0  # a copy: changing the input later changes nothing
 
 
+def test_unchecked_frames_reach_the_report():
+    masks = _heart(6)
+    thresholds = TemporalThresholds.from_reference([masks])
+    thresholds.tau = dict.fromkeys(thresholds.tau, 1e-6)
+    free = np.array([False, True, True, True, True, False])
+    report = FilterSmoother("none", thresholds=thresholds)(masks, None, unchecked=free).report
+    np.testing.assert_array_equal(report.temporal.unchecked, free)
+    assert report.temporal.sequence_ok  # every interior frame is free
+    assert not FilterSmoother("none", thresholds=thresholds)(masks).report.temporal.sequence_ok
+
+
 def test_gaussian_is_castors_filter():
     masks = _heart(20)
     masks[10, 8:11, 10:14] = Label.MYO  # a one-frame flicker

@@ -136,6 +136,24 @@ def test_reports_in_millimetres_use_the_spacing():
         assert report.sequence_ok
 
 
+def test_unchecked_frames_are_not_held_to_tau():
+    """d(1) = 0.2 > tau = 0.1: frame 1 fails unless it is unchecked (in pixels, in mm and in both reports)."""
+    free = np.array([False, True, False])
+    for spacing, thresholds in ((None, _thresholds(0.1)), ((0.5, 0.5), _thresholds(0.1, spacing=(1.0, 1.0)))):
+        held = checks.own_check(_fine(), spacing, thresholds)
+        assert held.inconsistent["lv_area"].tolist() == [False, True, False] and held.unchecked is None
+        loose = checks.own_check(_fine(), spacing, thresholds, 1.0, free)
+        assert loose.inconsistent["lv_area"].tolist() == [False, False, False] and loose.sequence_ok
+        np.testing.assert_array_equal(loose.unchecked, free)
+        reports = checks.temporal_reports(_fine(), spacing, thresholds, 1.0, free)
+        assert len(reports) == 2 and all(r.sequence_ok for r in reports)
+        assert all(np.array_equal(r.unchecked, free) for r in reports)
+        np.testing.assert_array_equal(checks.merge_reports(reports).unchecked, free)
+        assert not any(r.sequence_ok for r in checks.temporal_reports(_fine(), spacing, thresholds))
+    with pytest.raises(ValueError, match=r"unchecked frames must be a \(3,\) bool array"):
+        checks.own_check(_fine(), None, _thresholds(0.1), 1.0, np.zeros(4, bool))
+
+
 def test_pixel_attributes_measure_only_new_frames(monkeypatch):
     measured = []
     compute = checks.compute_attributes

@@ -36,8 +36,8 @@ def test_empty_report():
     assert report.temporal_ok is None and report.valid_frames == 0 and report.residual() == []
     assert report.as_dict() == {
         "method": "none", "rounds": 0, "tightened": [], "temporal_ok": None, "inconsistent_frames": None,
-        "valid_frames": 0, "frames": 0, "residual": [], "decoded": None, "weights": [], "input_sigma": None,
-        "target": None, "margin": None, "seconds": 0.0,
+        "frames_not_held_to_tau": None, "valid_frames": 0, "frames": 0, "residual": [], "decoded": None,
+        "weights": [], "input_sigma": None, "target": None, "margin": None, "seconds": 0.0,
     }
 
 
@@ -53,11 +53,14 @@ def test_report_by_hand():
     assert report.temporal_ok is False and report.valid_frames == 2
     assert report.as_dict() == {
         "method": "exact", "rounds": 2, "tightened": [{"round": 1}], "temporal_ok": False,
-        "inconsistent_frames": {"lv_area": 2, "la_area": 0, "any": 2}, "valid_frames": 2, "frames": 4,
+        "inconsistent_frames": {"lv_area": 2, "la_area": 0, "any": 2}, "frames_not_held_to_tau": None,
+        "valid_frames": 2, "frames": 4,
         "residual": expected_residual, "decoded": "blend", "weights": [0.0, 0.5, 1.0, 0.0], "input_sigma": 1.5,
         "target": 0.85, "margin": 0.1235, "seconds": 1.2346,
     }
     assert SmoothReport("x", margin=0.0).as_dict()["margin"] == 0.0  # a margin of 0 is a margin, not None
+    report.temporal.unchecked = np.array([True, False, False, True])
+    assert report.as_dict()["frames_not_held_to_tau"] == [0, 3]
 
 
 def test_passing_report():
@@ -137,6 +140,19 @@ def test_output_measured_at_its_own_resolution(monkeypatch):
     tau = thresholds.tau["lv_area"]
     np.testing.assert_array_equal(half.inconsistent["lv_area"][1:-1], d > 0.5 * tau)
     np.testing.assert_array_equal(full.inconsistent["lv_area"][1:-1], d > tau)
+
+
+def test_unchecked_frames_reach_the_temporal_check(monkeypatch):
+    monkeypatch.setattr(checks, "ATTRIBUTE_CACHE", FrameCache())
+    masks = _heart(6)
+    thresholds = TemporalThresholds.from_reference([masks])
+    thresholds.tau = dict.fromkeys(thresholds.tau, 1e-6)  # every interior frame fails when held to tau
+    free = np.array([False, True, True, False, True, False])
+    temporal, _ = measure_output(masks, None, thresholds, None, unchecked=free)
+    np.testing.assert_array_equal(temporal.unchecked, free)
+    np.testing.assert_array_equal(temporal.frame_ok, [True, True, True, False, True, True])
+    half, _ = measure_output(masks, None, thresholds, None, 0.5, free)
+    np.testing.assert_array_equal(half.unchecked, free)
 
 
 def test_no_temporal_report_without_bounds():

@@ -158,6 +158,11 @@ def test_tightening_by_hand(tiny, caplog):
     last = np.full((6, 10), 0.08)
     smoother._tighten(last, smoothed, _report([True] * 7 + [False], [True] * 8), 3)  # frame 7: rows 3..5
     assert (last[3:] < 0.08).any(axis=1).all() and (last[:3] == 0.08).all()
+    smoother._unchecked = np.array([False, False, True, False, False, False, False, False])  # frame 2 (row 1) free
+    free = np.full((6, 10), 0.08)
+    smoother._tighten(free, smoothed, report, 2)  # report: frame 4 fails; rows 1..5 tightened, row 1 left free
+    assert np.isinf(free[1]).all() and (free[[2, 3, 4, 5]] < 0.08).any(axis=1).all() and (free[0] == 0.08).all()
+    smoother._unchecked = None
     calm = np.full((6, 10), 0.08)
     report = _report([True] * 8, [True] * 8)
     assert smoother._tighten(calm, smoothed, report, 1) is False

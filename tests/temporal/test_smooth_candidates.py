@@ -5,6 +5,8 @@ blend steps themselves against SciPy's filter with the decoder's probabilities s
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pytest
 import torch
@@ -12,9 +14,11 @@ from scipy import ndimage
 
 from echolatent.cleanup import clean_masks
 from echolatent.labels import NUM_LABELS, Label
+from echolatent.measure.temporal import TemporalThresholds
 from echolatent.measure.validity import CRITERIA, ValidityReport, ValidityThresholds
 from echolatent.models.shape import ShapeModel, ShapeModelConfig
 from echolatent.temporal import residual
+from echolatent.temporal.checks import margin_used
 from echolatent.temporal.result import SmoothReport
 from echolatent.temporal.smooth import Smoother
 
@@ -203,3 +207,91 @@ def test_blend_frames_mix_the_widest_filter_with_the_decoder(tiny, monkeypatch):
         mixed = 0.4 * onehot[t] + 0.6 * decoder[t]
         np.testing.assert_array_equal(out[t], clean_masks(mixed.argmax(0)[None].astype(np.uint8))[0])
     assert (out[3] == 6).all() and (out[[0, 4]] == 5).all()
+
+
+def _measures(passing: list[bool]):
+    """A stand-in for Smoother._measure: the k-th call's validity passes or fails every frame as told."""
+    calls = []
+
+    def measure(masks, spacing, thresholds, fraction=1.0):
+        ok = passing[min(len(calls), len(passing) - 1)]
+        calls.append(fraction)
+        valid = np.full(len(masks), ok)
+        return None, ValidityReport(valid, {n: np.zeros(len(masks)) for n in CRITERIA},
+                                    {n: valid.copy() for n in CRITERIA}, ValidityThresholds())
+
+    return measure, calls
+
+
+@pytest.mark.parametrize(
+    ("passing", "decoded", "picked"),
+    [([True], "residual", 0), ([False, True], "blend", 1), ([False, False, True], "full", 2), ([False], None, None)],
+)
+def test_choose_takes_the_first_candidate_that_passes(tiny, monkeypatch, passing, decoded, picked):
+    smoother = Smoother(tiny, "exact", target=0.7)
+    candidates = [(np.zeros(3), np.full((3, 2, 2), 0, np.uint8)), (np.array([0.0, 0.6, 0.0]), np.full((3, 2, 2), 1,
+                  np.uint8)), (np.ones(3), np.full((3, 2, 2), 2, np.uint8))]
+    monkeypatch.setattr(smoother, "_candidates", lambda *args: iter(candidates))
+    measure, calls = _measures(passing)
+    monkeypatch.setattr(smoother, "_measure", measure)
+    report = SmoothReport("exact")
+    out = smoother._choose(None, None, None, None, None, report)
+    assert calls == [0.7] * (3 if picked is None else picked + 1)  # each measured with taus x target, in order
+    if picked is None:
+        assert out is None and report.decoded == "full" and report.weights == [1.0] * 3  # left measuring the last
+    else:
+        assert out is candidates[picked][1] and report.decoded == decoded
+        assert report.weights == candidates[picked][0].tolist()
+
+
+def test_rounds_until_nothing_fails(tiny, monkeypatch, caplog):
+    """decode="full", two tightening rounds allowed: the first two decodes fail (every frame), the third passes."""
+    smoother = Smoother(tiny, "exact", decode="full", max_rounds=2, keep_below=0.0)
+    measure, calls = _measures([False, False, True])
+    monkeypatch.setattr(smoother, "_measure", measure)
+    masks = _heart(5)
+    with caplog.at_level(logging.INFO, logger="echolatent.temporal.smooth"):
+        result = smoother(masks, None)
+    report = result.report
+    assert report.rounds == 3 and [entry["round"] for entry in report.tightened] == [1, 2]
+    assert report.decoded == "full" and report.target == smoother.target
+    assert calls[:3] == [smoother.target] * 3 and calls[3] == 1.0  # then the output is measured as written
+    assert [m for m in caplog.messages if "failure" in m] == []
+    monkeypatch.setattr(smoother, "_measure", _measures([False])[0])
+    with caplog.at_level(logging.INFO, logger="echolatent.temporal.smooth"):
+        failed = smoother(masks, None).report
+    assert failed.rounds == 3 and len(failed.tightened) == 2
+    messages = [m for m in caplog.messages if "failure" in m]
+    assert len(messages) == 1 and messages[0].startswith(f"exact smoothing left 5 failure(s) at {smoother.target:.2f}"
+                                                         f" tau after 3 rounds: frame 0 invalid: ")
+    assert messages[0].endswith(" ...")  # five failures, three named
+
+
+def test_one_round_without_tightening(tiny, monkeypatch):
+    smoother = Smoother(tiny, "exact", decode="full", max_rounds=0, keep_below=0.0)
+    monkeypatch.setattr(smoother, "_measure", _measures([False])[0])
+    report = smoother(_heart(4), None).report
+    assert report.rounds == 1 and report.tightened == []
+
+
+def test_snake_method_report(tiny):
+    masks = _heart(5)
+    thresholds = TemporalThresholds.from_reference([masks])
+    result = Smoother(tiny, "snake", thresholds=thresholds)(masks, None)
+    report = result.report
+    assert report.rounds == 1 and report.decoded is None and report.target is None and report.weights == []
+    assert result.masks.shape == masks.shape and result.masks.dtype == np.uint8
+    assert report.margin == pytest.approx(margin_used(report.temporal, thresholds.tau))
+    assert report.seconds > 0
+
+
+def test_unchanged_input_is_a_copy(tiny):
+    masks = _heart(5)
+    thresholds = TemporalThresholds.from_reference([masks])
+    thresholds.tau = dict.fromkeys(thresholds.tau, 100.0)  # far inside every limit
+    smoother = Smoother(tiny, "exact", thresholds=thresholds, validity_thresholds=ValidityThresholds(
+        frontier_myo_la=1.0))
+    result = smoother(masks.astype(np.int16), None)
+    assert result.report.decoded == "unchanged" and result.report.weights == [0.0] * 5
+    assert result.masks.dtype == np.uint8 and result.report.rounds == 0
+    np.testing.assert_array_equal(result.masks, masks)

@@ -334,7 +334,7 @@ EQUIVALENT.update({
     _C2 + "x_merge_reports__mutmut_21": "|d| >= 0 beats either placeholder of a NaN (-1 or -2), and an all-NaN "
     "column picks report 0 with both",
     **{_C2 + f"x_own_check__mutmut_{i}": _FRACTION for i in (1, 8, 13, 14)},
-    **{_C2 + f"x_temporal_reports__mutmut_{i}": _FRACTION for i in (1, 19, 24, 25)},
+    **{_C2 + f"x_temporal_reports__mutmut_{i}": _FRACTION for i in (1, 21, 26, 27)},
     **{_C2 + f"x_pixel_attributes__mutmut_{i}": "ATTRIBUTE_CACHE holds only these rows: the tag in the key (or "
        "another tag, or none) separates nothing" for i in (3, 5, 6, 7)},
 })
@@ -354,6 +354,11 @@ EQUIVALENT.update({
        for i in (16, 19)},
     _G + "x_gaussian_smooth__mutmut_21": "every score is >= 0: label 0 beats either start value (-1 or -2) everywhere",
     _G + "x_gaussian_smooth__mutmut_3": "allow_2d=None is false like False",
+})
+_RS = "echolatent.temporal.result."
+EQUIVALENT.update({
+    _RS + "x_check_sequence__mutmut_5": "allow_2d=None is false like False",
+    _RS + "x_measure_output__mutmut_1": _FRACTION,
 })
 SURVIVING_WHY.update({
     "residual": "blend_14 and filtered_onehot_23 (weights in float64 instead of float32) and filtered_onehot_32 (the "

@@ -94,15 +94,20 @@ def test_input_checks_at_their_limits(tmp_path):
     assert err.value.path == path
     for shape in ((3, 7, 8), (3, 8, 7)):
         small = np.ones(shape, dtype=np.uint8)
-        with pytest.raises(InputError, match=f"frames of {shape[1]} x {shape[2]} pixels are too small to smooth"):
+        with pytest.raises(InputError) as err:
             check_sequence(small, path)
-    with pytest.raises(InputError, match="empty masks: no LV, MYO or LA in any frame, nothing to smooth") as err:
+        assert err.value.problem == f"frames of {shape[1]} x {shape[2]} pixels are too small to smooth"
+        assert err.value.path == path
+    with pytest.raises(InputError) as err:
         check_sequence(np.zeros((3, 8, 8), np.uint8), path)
+    assert err.value.problem == "empty masks: no LV, MYO or LA in any frame, nothing to smooth"
     assert err.value.path == path
-    with pytest.raises(InputError, match="integer labels"):
+    with pytest.raises(InputError, match="integer labels") as err:
         check_sequence(ok.astype(np.float32), path)
-    with pytest.raises(InputError, match=r"expected labels \(T, H, W\)"):
+    assert err.value.path == path
+    with pytest.raises(InputError, match=r"expected labels \(T, H, W\)") as err:
         check_sequence(ok[0], path)
+    assert err.value.path == path
 
 
 def test_thresholds_measured_on_the_sequence():
@@ -153,6 +158,15 @@ def test_unchecked_frames_reach_the_temporal_check(monkeypatch):
     np.testing.assert_array_equal(temporal.frame_ok, [True, True, True, False, True, True])
     half, _ = measure_output(masks, None, thresholds, None, 0.5, free)
     np.testing.assert_array_equal(half.unchecked, free)
+
+
+def test_output_measured_in_millimetres():
+    """Thresholds in mm: the LV areas of 0.5 x 0.5 mm pixels are a quarter of the pixel counts; bounds (0, 100)."""
+    masks = _heart(6)
+    thresholds = TemporalThresholds({"lv_area": (0.0, 100.0)}, {"lv_area": 1.0}, None, (1.0, 1.0))
+    temporal, _ = measure_output(masks, (0.5, 0.5), thresholds, None)
+    area = 0.25 * (masks == Label.LV).sum(axis=(1, 2)) / 100.0
+    np.testing.assert_allclose(temporal.d["lv_area"][1:-1], area[1:-1] - (area[:-2] + area[2:]) / 2, atol=1e-12)
 
 
 def test_no_temporal_report_without_bounds():

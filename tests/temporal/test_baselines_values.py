@@ -12,6 +12,7 @@ import torch
 
 from echolatent.errors import InputError
 from echolatent.labels import Label
+from echolatent.latent import codec
 from echolatent.latent.codec import model_metadata
 from echolatent.measure.temporal import TemporalThresholds
 from echolatent.measure.validity import ValidityThresholds, check_validity
@@ -67,6 +68,31 @@ def test_unchecked_frames_reach_the_report():
     np.testing.assert_array_equal(report.temporal.unchecked, free)
     assert report.temporal.sequence_ok  # every interior frame is free
     assert not FilterSmoother("none", thresholds=thresholds)(masks).report.temporal.sequence_ok
+
+
+def test_none_never_hands_back_the_input_itself():
+    masks = _heart(5)  # uint8 already: a copy all the same
+    out = FilterSmoother("none", thresholds=TemporalThresholds())(masks).masks
+    assert out is not masks and not np.shares_memory(out, masks)
+    np.testing.assert_array_equal(out, masks)
+    assert baselines.FILTERS["none"](masks) is not masks
+
+
+def test_output_measured_with_its_spacing():
+    """Thresholds in mm: LV areas of 0.5 x 0.5 mm pixels, a quarter of the pixel counts, bounds (0, 100) mm^2."""
+    masks = _heart(6)
+    thresholds = TemporalThresholds({"lv_area": (0.0, 100.0)}, {"lv_area": 1.0}, None, (1.0, 1.0))
+    result = FilterSmoother("none", thresholds=thresholds)(masks, (0.5, 0.5))
+    area = 0.25 * (masks == Label.LV).sum(axis=(1, 2)) / 100.0
+    np.testing.assert_allclose(result.report.temporal.d["lv_area"][1:-1], area[1:-1] - (area[:-2] + area[2:]) / 2,
+                               atol=1e-12)
+    assert 0 < result.report.seconds < 60  # the call's own duration
+
+
+def test_no_shipped_model_no_thresholds(tmp_path, monkeypatch):
+    """Without a model file given, a missing shipped model is not an error: bounds are then measured on each input."""
+    monkeypatch.setattr(codec, "DEFAULT_MODEL", tmp_path / "gone.pt")
+    assert FilterSmoother("gaussian").thresholds is None
 
 
 def test_gaussian_is_castors_filter():
@@ -132,6 +158,18 @@ def test_factory_builds_the_baselines(method, kind):
     assert type(smoother) is kind and smoother.method == method
     assert smoother.thresholds is given and smoother.validity_thresholds is limits
     assert isinstance(smoother, strategy.SequenceSmoother)
+
+
+@pytest.mark.parametrize("method", ["gaussian", "none"])
+def test_factory_hands_the_model_file_to_the_baselines(tmp_path, method):
+    stored = TemporalThresholds({"lv_area": (3.0, 9.0)}, {"lv_area": 0.05}, (16, 16), None, "mine")
+    torch.manual_seed(0)
+    path = save_model(ShapeModel(ShapeModelConfig(input_size=16, channels=(4,), bottleneck_channels=2, latent_dim=8)),
+                      tmp_path / "with.pt", {"temporal_thresholds": stored.to_dict()})
+    smoother = strategy.make_smoother(method, path)
+    assert smoother.thresholds.bounds == {"lv_area": (3.0, 9.0)} and smoother.thresholds.note == "mine"
+    with pytest.raises(InputError, match="model file not found"):
+        strategy.make_smoother(method, tmp_path / "missing.pt")
 
 
 @pytest.mark.parametrize("method", ["exact", "snake"])

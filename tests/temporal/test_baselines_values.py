@@ -4,6 +4,7 @@ once), and which class and options each method name builds."""
 
 from __future__ import annotations
 
+import importlib
 import logging
 
 import numpy as np
@@ -179,6 +180,22 @@ def test_factory_builds_the_latent_methods(tiny, method):
     assert type(smoother) is Smoother and smoother.method == method and smoother.model is tiny
     assert smoother.thresholds is given and smoother.validity_thresholds is limits and smoother.target == 0.7
     assert isinstance(smoother, strategy.SequenceSmoother)
+
+
+def test_factories_as_built_on_import(tiny, tmp_path):
+    """FACTORIES are built when the module is imported: build them again here and check what each one makes."""
+    fresh = importlib.reload(strategy)
+    given, limits = TemporalThresholds({"lv_area": (1.0, 2.0)}), ValidityThresholds()
+    for method in ("exact", "snake"):
+        smoother = fresh.FACTORIES[method](tiny, thresholds=given, validity_thresholds=limits, target=0.7)
+        assert type(smoother) is Smoother and smoother.method == method and smoother.model is tiny
+        assert smoother.thresholds is given and smoother.validity_thresholds is limits and smoother.target == 0.7
+    for method in ("gaussian", "none"):
+        smoother = fresh.FACTORIES[method](None, thresholds=given, validity_thresholds=limits, target=0.7)
+        assert type(smoother) is FilterSmoother and smoother.method == method
+        assert smoother.thresholds is given and smoother.validity_thresholds is limits
+        with pytest.raises(InputError, match="model file not found"):
+            fresh.FACTORIES[method](tmp_path / "missing.pt")
 
 
 def test_factory_defaults_and_names(tiny):

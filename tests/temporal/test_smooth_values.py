@@ -229,3 +229,97 @@ def test_shortcut_needs_bounds_and_a_positive_keep_below(tiny):
     assert not Smoother(tiny, "exact", keep_below=0.0)._already_smooth(masks, None, TemporalThresholds())
     assert not Smoother(tiny, "exact")._already_smooth(masks, None, None)
     assert not Smoother(tiny, "exact")._already_smooth(masks, None, TemporalThresholds())
+
+
+def _heart(frames: int, size: int = 24) -> np.ndarray:
+    rows, cols = np.mgrid[:size, :size]
+    masks = np.zeros((frames, size, size), dtype=np.uint8)
+    for t in range(frames):
+        radius = 4 + 2 * np.sin(np.pi * t / frames)
+        distance = np.hypot(rows - 9, cols - 12)
+        masks[t][distance < radius + 2] = 2
+        masks[t][distance < radius] = 1
+        masks[t][(np.hypot(rows - 19, cols - 12) < 3) & (masks[t] == 0)] = 3
+    return masks
+
+
+def test_defaults(tiny):
+    smoother = Smoother(tiny)
+    assert smoother.method == "exact" and smoother.decode == "residual" and smoother.max_rounds == 2
+    assert smoother.tighten == 0.25 and smoother.blends == (0.6, 0.75, 0.9) and smoother.input_sigmas == (1.5, 3.0)
+    assert smoother.target == 0.85 and smoother.keep_below == 0.5
+    assert smoother.settings == smooth.ExactSettings() and smoother._cache_bytes == 0 and smoother._cache == {}
+    given = smooth.ExactSettings(free_weight=7.0)
+    assert Smoother(tiny, settings=given).settings is given
+
+
+def test_thresholds_stored_with_the_model_file(tmp_path):
+    stored = TemporalThresholds({"lv_area": (3.0, 9.0)}, {"lv_area": 0.05}, (16, 16), None, "mine")
+    torch.manual_seed(0)
+    model = ShapeModel(ShapeModelConfig(input_size=16, channels=(4,), bottleneck_channels=2, latent_dim=8))
+    model.set_latent_range(-torch.ones(8), torch.ones(8))
+    path = save_model(model, tmp_path / "with.pt", {"temporal_thresholds": stored.to_dict()})
+    smoother = Smoother(path, "exact")
+    assert smoother.model.config.latent_dim == 8  # the file's model, not the shipped one
+    assert smoother.thresholds.bounds == {"lv_area": (3.0, 9.0)} and smoother.thresholds.note == "mine"
+
+
+def test_measured_thresholds_logged_once(tiny, caplog):
+    smoother = Smoother(tiny, "exact")  # a loaded model: nothing stored to read
+    assert smoother.thresholds is None
+    masks = _heart(6)
+    with caplog.at_level(logging.WARNING, logger="echolatent.temporal.smooth"):
+        first = smoother.thresholds_for(masks)
+        smoother.thresholds_for(masks)
+    assert caplog.messages == ["no temporal thresholds given or stored with the model: bounds measured on each input"]
+    assert first.grid == (16, 16) and first.note == "bounds measured on the input sequence itself"
+
+
+def test_what_the_exact_method_solves(tiny, monkeypatch):
+    """The codes encoded from the input prefiltered at the first sigma (residual decode only), limits target x tau per
+    interior frame (inf on unchecked frames and free dims), the smoother's own solver settings."""
+    solved, encoded, filtered = [], [], []
+    settings = smooth.ExactSettings(free_weight=2.0)
+    smoother = Smoother(tiny, "exact", settings=settings, target=0.5, keep_below=0.0, max_rounds=0,
+                        input_sigmas=(1.2, 2.0))
+    real_solve, real_encode, real_prefilter = smooth.solve_exact, smoother._encode, smooth.prefiltered
+    monkeypatch.setattr(smooth, "solve_exact", lambda z, limits, s: solved.append((limits.copy(), s))
+                        or real_solve(z, limits, s))
+    monkeypatch.setattr(smoother, "_encode", lambda m: encoded.append(m) or real_encode(m))
+    monkeypatch.setattr(smooth, "prefiltered", lambda m, sigma: filtered.append(sigma) or real_prefilter(m, sigma))
+    masks = _heart(6)
+    unchecked = np.array([False, False, True, False, False, False])
+    smoother(masks, None, unchecked=unchecked)
+    assert filtered == [1.2]
+    np.testing.assert_array_equal(encoded[0], real_prefilter(masks, 1.2))
+    limits, used = solved[0]
+    assert used is settings and limits.shape == (4, 10)
+    expected = np.tile(0.5 * smoother._latent_tau(), (4, 1))
+    expected[1] = np.inf  # frame 2 is row 1
+    np.testing.assert_array_equal(limits, expected)
+    encoded.clear()
+    filtered.clear()
+    Smoother(tiny, "exact", decode="full", keep_below=0.0, max_rounds=0)._exact(masks, None, None,
+                                                                              SmoothReport("exact"))
+    assert filtered == []
+    raw = Smoother(tiny, "exact", keep_below=0.0, max_rounds=0, input_sigmas=(0.0, 1.0))
+    monkeypatch.setattr(raw, "_encode", lambda m: encoded.append(m) or real_encode(m))
+    raw(masks, None)
+    assert filtered == []  # a first sigma of 0: the input itself is encoded
+    np.testing.assert_array_equal(encoded[0], masks)
+
+
+def test_shortcut_measures_with_the_spacing(tiny):
+    """Thresholds in mm (LV area only): with 0.5 x 0.5 mm pixels the deviations are a quarter of those of 1 mm
+    pixels. tau = 4 max|d_mm|: at keep_below 0.5 the input is kept as it is with its spacing, not without."""
+    masks = _heart(6)
+    area = (masks == 1).sum(axis=(1, 2)).astype(float)
+    d_mm = 0.25 * np.abs(area[1:-1] - (area[:-2] + area[2:]) / 2) / 100.0
+    thresholds = TemporalThresholds({"lv_area": (0.0, 100.0)}, {"lv_area": 4 * d_mm.max()}, None, (1.0, 1.0))
+    smoother = Smoother(tiny, "exact", thresholds=thresholds, validity_thresholds=ValidityThresholds(
+        frontier_myo_la=1.0))
+    assert smoother._already_smooth(masks, (0.5, 0.5), thresholds)
+    assert not smoother._already_smooth(masks, None, thresholds)
+    result = smoother(masks, (0.5, 0.5))
+    assert result.report.decoded == "unchanged" and result.masks is not masks
+    np.testing.assert_array_equal(result.masks, masks)

@@ -366,13 +366,36 @@ EQUIVALENT.update({
     _BL + "xǁFilterSmootherǁ__init____mutmut_16": "`not None` is True like `not False`: the first warning is "
     "logged all the same",
 })
+_SM = "echolatent.temporal.smooth."
+_SMOOTHER = _SM + "xǁSmootherǁ"
+EQUIVALENT.update({
+    **{_SMOOTHER + f"__init____mutmut_{i}": "the model was just loaded from this file (or is the shipped one): reading "
+       "its metadata cannot fail, so `required` never acts (True is also its default)" for i in (42, 44, 45)},
+    _SMOOTHER + "__init____mutmut_47": "`not None` is True like `not False`: the first warning is logged all the same",
+    **{_SMOOTHER + f"_blends__mutmut_{i}": "the loop is the generator's last statement: break and return both end it"
+       for i in (25, 32)},
+    **{_SMOOTHER + f"_candidates__mutmut_{i}": "after k candidates a level is at most k - 1, so the top filter is "
+       "reached at the last of the len(input_sigmas) candidates only: the cap never excludes a frame before the loop "
+       "ends" for i in (37, 38)},
+    **{_SMOOTHER + f"_decode__mutmut_{i}": "`changed` of ones: float ones select the same frames, and it is replaced "
+       "by a bool array whenever it is compared" for i in (3, 5)},
+    _SMOOTHER + "_decode__mutmut_6": "_exact passes previous and masks both None (first round) or both set",
+    _SMOOTHER + "_decode__mutmut_18": "masks None comes with previous None, so every frame changed and the else "
+    "branch is taken either way; with masks and every frame changed, the copy is overwritten entirely",
+    _SMOOTHER + "_exact__mutmut_16": "copy=True is astype's default",
+    _SMOOTHER + "_measure__mutmut_1": _FRACTION,
+    **{_SMOOTHER + f"_probs__mutmut_{i}": "decode_probs returns one array per code asked for: strict or not, zip pairs "
+       "them alike" for i in (16, 19, 27)},
+    _SMOOTHER + "_tighten__mutmut_28": "failing_dims lists every latent dimension: np.ix_(rows) selects the same "
+    "rows x all-dims block",
+})
 SURVIVING_WHY.update({
     "residual": "blend_14 and filtered_onehot_23 (weights in float64 instead of float32) and filtered_onehot_32 (the "
     "symmetric kernel's terms added in reverse order): values differ by float32 rounding only (~1e-7), which decides "
     "a label only at an exact tie",
-    "strategy": "_filter and _latent run when the module is imported (they build FACTORIES), before mutmut switches to "
-    "a mutant, so mutmut cannot exercise them: each of these 14, applied by hand to a copy of src/, fails "
-    "tests/temporal/test_baselines_values.py (checked 2026-12-07)",
+    "smooth": "run on the code before main's 9e12f8e (turn filter); left: the spacing through the whole exact path "
+    "(_choose, the round loop), chunk sizes (memory only), latents and ranges in float32 (rounding only), the blend "
+    "levels of frames failing a different number of times, and the reuse of unmoved frames in the full decode",
 })
 
 

@@ -73,6 +73,7 @@ def test_candidates_step_by_step(marked):
 
     weights, candidate = next(candidates)  # every frame at the first filter
     assert weights.tolist() == [0.0] * length and _frames(candidate) == [0] * length
+    assert candidate.dtype == np.uint8
     assert report.input_sigma == 0.0 and calls == [("residual", list(range(length)))]
 
     _fail(report, [3], length)  # frame 3 and its neighbours move to the next filter
@@ -262,9 +263,14 @@ def test_rounds_until_nothing_fails(tiny, monkeypatch, caplog):
         failed = smoother(masks, None).report
     assert failed.rounds == 3 and len(failed.tightened) == 2
     messages = [m for m in caplog.messages if "failure" in m]
-    assert len(messages) == 1 and messages[0].startswith(f"exact smoothing left 5 failure(s) at {smoother.target:.2f}"
-                                                         f" tau after 3 rounds: frame 0 invalid: ")
-    assert messages[0].endswith(" ...")  # five failures, three named
+    every = ", ".join(CRITERIA)
+    named = "; ".join(f"frame {t} invalid: {every}" for t in range(3))
+    assert messages == [f"exact smoothing left 5 failure(s) at 0.85 tau after 3 rounds: {named} ..."]  # 3 named
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="echolatent.temporal.smooth"):
+        smoother(_heart(3), None)
+    assert [m for m in caplog.messages if "failure" in m] == [
+        f"exact smoothing left 3 failure(s) at 0.85 tau after 3 rounds: {named}"]
 
 
 def test_one_round_without_tightening(tiny, monkeypatch):
@@ -280,6 +286,7 @@ def test_snake_method_report(tiny):
     result = Smoother(tiny, "snake", thresholds=thresholds)(masks, None)
     report = result.report
     assert report.rounds == 1 and report.decoded is None and report.target is None and report.weights == []
+    assert report.method == "snake" and report.seconds < 60
     assert result.masks.shape == masks.shape and result.masks.dtype == np.uint8
     assert report.margin == pytest.approx(margin_used(report.temporal, thresholds.tau))
     assert report.seconds > 0

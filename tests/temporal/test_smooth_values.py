@@ -180,10 +180,10 @@ def test_decode_reuses_frames_that_did_not_move(tiny, monkeypatch):
 
     monkeypatch.setattr(codec, "decode_latents", counted)
     smoother = Smoother(tiny, "exact")
-    previous = np.zeros((4, 10))
+    previous = np.full((4, 10), 0.5)
     codes = previous.copy()
-    codes[1, 2] = 1e-6  # exactly the tolerance: reused
-    codes[2, 5] = 3e-6  # moved: decoded
+    codes[1, 2] += 2**-21  # 4.8e-7, within the tolerance: reused
+    codes[2, 5] += 3e-6  # moved: decoded
     masks = np.full((4, 24, 24), 9, dtype=np.uint8)  # marks: reused frames keep them
     out = smoother._decode(codes, masks.shape, previous, masks)
     assert decoded == [1]

@@ -246,6 +246,36 @@ _STATUS = {-11: "killed",  # the mutant crashed the test process (SIGSEGV in Sim
            -24: "timeout", 24: "timeout", 152: "timeout", 255: "timeout", None: "not checked"}
 
 
+# measure: strain, beats, sequence, agreement, scores, temporal, summary, cohort, framecache
+_MEASURE_SEQ = ["tests/measure/test_measure_sequence_strain.py", "tests/measure/test_measure_evaluate.py"]
+MODULES.update({
+    "strain": ("src/echolatent/measure/strain.py", ["tests/measure/test_measure_strain.py"],
+               ["tests/measure/test_strain_*.py"]),
+    "beats": ("src/echolatent/measure/beats.py", ["tests/measure/test_beats.py"], ["tests/measure/test_beats_*.py"]),
+    "sequence": ("src/echolatent/measure/sequence.py", _MEASURE_SEQ, ["tests/measure/test_sequence_*.py"]),
+    "agreement": ("src/echolatent/measure/agreement.py", ["tests/measure/test_measure_agreement.py"],
+                  ["tests/measure/test_agreement_*.py"]),
+    "scores": ("src/echolatent/measure/scores.py", ["tests/measure/test_measure_scores.py"],
+               ["tests/measure/test_scores_*.py"]),
+    "mtemporal": ("src/echolatent/measure/temporal.py", ["tests/measure/test_measure_temporal.py", *_MEASURE_SEQ],
+                  ["tests/measure/test_mtemporal_*.py"]),
+    "summary": ("src/echolatent/measure/summary.py", ["tests/measure/test_measure_sequence_strain.py"],
+                ["tests/measure/test_summary_*.py"]),
+})
+
+_S = "echolatent.measure.strain."
+EQUIVALENT.update({  # measure: strain
+    _S + "x_endocardial_length__mutmut_23": "astype(None) is float64",
+    _S + "x__lv_contour__mutmut_14": "the only caller measures the contour with arc_length, NaN for 0 or 1 point alike",
+    _S + "x_arc_length__mutmut_5": 'float("NAN") is NaN',
+    _S + "x_global_longitudinal_strain__mutmut_50": 'float("NAN") is NaN',
+    **{_S + f"x__arc_position__mutmut_{i}": "a step is 0 only where its direction is 0: the numerator is 0 too, and "
+       "0 / 0 is an 'invalid' error, never 'divide'" for i in (4, 6)},
+    **{_S + f"x_global_longitudinal_strain__mutmut_{i}": "endocardial_length gives a reason for every NaN length: "
+       "the default of reasons.get(ed) is never read" for i in (31, 33, 34, 35)},
+})
+
+
 def _tests(patterns: list[str]) -> list[str]:
     files = sorted({str(p.relative_to(ROOT)) for pattern in patterns for p in ROOT.glob(pattern)})
     if not files:

@@ -275,6 +275,20 @@ EQUIVALENT.update({  # measure: strain
        "the default of reasons.get(ed) is never read" for i in (31, 33, 34, 35)},
 })
 
+_B = "echolatent.measure.beats."
+EQUIVALENT.update({  # measure: beats
+    _B + "x__extremes__mutmut_12": "peaks of a sampled curve are at least 2 samples apart (a plateau's peak is its "
+    "middle): a minimum distance of 1 or 2 keeps the same peaks (scipy rounds the distance up; 12 000 random curves "
+    "tried)",
+    _B + "x__beats__mutmut_4": "ED and ES frames come from disjoint windows of _alternate: no ES is at an ED frame",
+    **{_B + f"x__summarise__mutmut_{i}": "the values are Python floats: the array is float64 without the dtype"
+       for i in (9, 11)},
+    **{_B + f"x__summarise__mutmut_{i}": 'float("NAN") is NaN' for i in (19, 33)},
+    **{_B + f"x_beat_indices__mutmut_{i}": 'float("NAN") is NaN' for i in (41, 46, 51)},
+    **{_B + f"x_beat_indices__mutmut_{i}": "View is a StrEnum: members sort by their value without the key"
+       for i in (3, 5)},
+})
+
 
 def _tests(patterns: list[str]) -> list[str]:
     files = sorted({str(p.relative_to(ROOT)) for pattern in patterns for p in ROOT.glob(pattern)})

@@ -163,6 +163,7 @@ def test_points_beyond_a_corner_project_onto_the_corner():
     after_end = np.array([-0.3, 6.0])  # nearest: the corner (0,5), arc 5, not (0,6) beyond the side's end
     assert arc_length(rectangle, before_start, after_end, through=np.array([-1.0, 2.0])) == pytest.approx(5.0)
     assert arc_length(rectangle, before_start, after_end, through=np.array([4.0, 2.0])) == pytest.approx(11.0)
+    assert arc_length(rectangle, rectangle[2], after_end, through=np.array([1.0, 5.5])) == pytest.approx(3.0)
     off_side = np.array([1.7, 5.9])  # projects onto (0,5)-(3,5) at (1.7, 5): arc 6.7
     assert arc_length(rectangle, rectangle[0], off_side, through=rectangle[1]) == pytest.approx(6.7)
     assert arc_length(rectangle, rectangle[0], off_side, through=rectangle[3]) == pytest.approx(16 - 6.7)

@@ -287,6 +287,23 @@ EQUIVALENT.update({  # measure: beats
     **{_B + f"x_beat_indices__mutmut_{i}": 'float("NAN") is NaN' for i in (41, 46, 51)},
     **{_B + f"x_beat_indices__mutmut_{i}": "View is a StrEnum: members sort by their value without the key"
        for i in (3, 5)},
+    _B + "x__beats__mutmut_18": "ED and ES frames come from disjoint windows of _alternate: no ES is at an ED frame",
+    _B + "x__alternate__mutmut_56": "a slice end past the curve's end is clipped to it: the same last window",
+    **{_B + f"x__alternate__mutmut_{i}": "the ES label is only compared with 'ED' (any other string is an ES), and "
+       "sorts after 'ED' too" for i in (6, 7)},
+    **{_B + f"x_autocorrelation_period__mutmut_{i}": "a curve shorter than 2 x min_lag leaves fewer than min_lag "
+       "lags to search, all below min_lag: None either way" for i in (10, 11)},
+    _B + "x_find_beats__mutmut_165": "at most one note is ever made (the second only when there is none): the "
+    "separator is never used",
+    _B + "x_lv_area_curve__mutmut_16": "a sum of booleans is int64; astype(None) is float64",
+})
+
+_AG = "echolatent.measure.agreement."
+EQUIVALENT.update({  # measure: agreement
+    **{_AG + f"x_ef_agreement__mutmut_{i}": "names and point both have 4 entries: zip's strict never acts"
+       for i in (40, 43, 44)},
+    _AG + "x__scores__mutmut_15": "ef_agreement scores 3 patients or more (fewer return before, resamples keep the "
+    "count): len(pred) is never 2",
 })
 
 

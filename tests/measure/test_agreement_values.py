@@ -4,6 +4,7 @@ EFs), patients on either side only, a tilted LV with unequal spacing against the
 from __future__ import annotations
 
 import logging
+import warnings
 
 import numpy as np
 import pytest
@@ -82,12 +83,45 @@ def test_biplane_ef_of_a_tilted_lv_with_unequal_spacing_is_the_ellipsoids():
 def test_unparsed_ids_are_ignored_and_unmeasurable_patients_are_logged(caplog):
     ed, es = tilted_lv(40, 20, (1.0, 1.0)), tilted_lv(34, 12, (1.0, 1.0))
     empty = np.zeros_like(ed)
-    masks = np.stack([ed, ed, ed, es, ed, es, ed, es, empty, es, ed, es])
-    ids = ["junk", "p_3CH_ED", *IDS, *(name.replace("p_", "q_") for name in IDS), "r_2CH_ED", "r_2CH_ES"]
+    # r: 2CH only; s: no 2CH ES; q: an empty 4CH ED; p: complete (last, after the patients left out)
+    named = [("junk", ed), ("p_3CH_ED", ed), ("r_2CH_ED", ed), ("r_2CH_ES", es), ("s_2CH_ED", ed), ("s_4CH_ED", ed),
+             ("s_4CH_ES", es), ("q_2CH_ED", ed), ("q_2CH_ES", es), ("q_4CH_ED", empty), ("q_4CH_ES", es),
+             *zip(IDS, (ed, es, ed, es))]
+    ids, masks = [name for name, _ in named], np.stack([mask for _, mask in named])
     with caplog.at_level(logging.INFO, logger="echolatent.measure.agreement"):
         ef = biplane_ef_by_patient(masks, ids)
-    assert list(ef) == ["p"]  # q has an empty 4CH ED, r no 4CH
+    assert list(ef) == ["p"]
     assert ef["p"] == pytest.approx(100 * (1 - 34 * 144 / (40 * 400)), abs=1.5)
-    assert [r.getMessage().split(" (")[0] for r in caplog.records] == ["q: EF not measured"]
+    assert [r.getMessage() for r in caplog.records] == [
+        "q: EF not measured (no LV in the mask (fewer than 3 LV pixels))"]
     with pytest.raises(ValueError, match="3 ids for 2 masks"):
         biplane_ef_by_patient(masks[:2], ids[:3])
+
+
+def test_correlation_of_a_small_spread_and_silence_for_a_constant_ef():
+    pred, ref = {"a": 50.0, "b": 50.5, "c": 51.0}, {"a": 50.0, "b": 51.0, "c": 50.5}  # SDs below 1 point
+    result = ef_agreement(pred, ref, resamples=0)
+    assert result["r"] == pytest.approx(0.5)  # deviations (-.5, 0, .5) and (-.5, .5, 0): 0.25 / 0.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no correlation computed (0 / 0) for a constant EF on either side
+        flat = ef_agreement({"a": 50.0, "b": 50.0, "c": 50.0}, {"a": 40.0, "b": 50.0, "c": 60.0}, resamples=0)
+        flat_ref = ef_agreement({"a": 40.0, "b": 50.0, "c": 60.0}, {"a": 50.0, "b": 50.0, "c": 50.0}, resamples=0)
+    assert np.isnan(flat["r"]) and np.isnan(flat_ref["r"])
+
+
+def test_one_resample_is_an_interval_of_one_draw():
+    pred, ref = {"a": 52.0, "b": 54.0, "c": 41.0}, {"a": 50.0, "b": 60.0, "c": 40.0}
+    result = ef_agreement(pred, ref, resamples=1, seed=3)
+    assert set(result["ci95"]) == {"mae", "bias", "r", "within_5"}
+    assert all(lo == hi for lo, hi in result["ci95"].values())
+
+
+def test_default_bootstrap_is_2000_draws_seeded_0():
+    rng = np.random.default_rng(4)
+    ref = {f"p{i}": float(v) for i, v in enumerate(rng.uniform(30, 70, 8))}
+    pred = {k: v + rng.normal(0.0, 6.0) for k, v in ref.items()}
+    names = sorted(ref)
+    error = np.array([pred[k] - ref[k] for k in names])
+    draws = np.random.default_rng(0).integers(0, 8, (2000, 8))
+    bias = np.percentile(error[draws].mean(1), [2.5, 97.5])
+    np.testing.assert_allclose(ef_agreement(pred, ref)["ci95"]["bias"], bias, rtol=1e-12)

@@ -10,11 +10,12 @@ from itertools import groupby
 
 import numpy as np
 import pytest
+from scipy.ndimage import gaussian_filter1d
 from scipy.signal import find_peaks
 
 from echolatent.labels import Label, View
 from echolatent.measure.beats import Beat, BeatDetection, _alternate, _beats, _extremes, autocorrelation_period
-from echolatent.measure.beats import beat_indices, find_beats
+from echolatent.measure.beats import beat_indices, find_beats, lv_area_curve
 
 
 def docstring_alternate(s, maxima, minima):
@@ -170,7 +171,7 @@ def test_autocorrelation_period_of_sampled_cosines():
     assert autocorrelation_period(cosine(2, 5), min_lag=2) == 2.0
 
 
-@pytest.mark.parametrize("curve", [[5.0], [1e9, 1e9 + 0.5], [0.0, 1e-10, 0.0]])
+@pytest.mark.parametrize("curve", [[5.0], [1e9, 1e9 + 0.5], [0.0, 1e-10, 0.0], [0.0, 1e-9, 0.0]])
 def test_curves_that_do_not_change_have_no_beats(curve):
     found = find_beats(np.array(curve), 30.0)
     assert isinstance(found, BeatDetection) and (found.ed, found.es, found.beats) == ([], [], [])
@@ -218,3 +219,74 @@ def test_biplane_rows_name_each_view_in_order():
     assert list(result.rows[0])[:5] == ["beat", "ED_2CH", "ES_2CH", "ED_4CH", "ES_4CH"]
     assert [result.rows[0][k] for k in ("ED_2CH", "ES_2CH", "ED_4CH", "ES_4CH")] == [2, 1, 0, 1]
     assert result.method == "biplane"
+
+
+def cosine_frames(period: int, start: int, stop: int) -> np.ndarray:
+    """100 + 20 cos(2 pi t / period) at frames ``start .. stop - 1``: a sequence cut anywhere in the cycle."""
+    return 100.0 + 20.0 * np.cos(2 * np.pi * np.arange(start, stop) / period)
+
+
+def test_partial_beats_at_the_ends():
+    # 30 fps: EDs at least 10 frames apart. Ends 15 frames from the last extreme:
+    # an ED at the end (filling, 100) or an ES at the start bound a partial beat: kept although not extreme
+    rising_end = find_beats(cosine_frames(20, 0, 56), 30.0)
+    assert (rising_end.ed, rising_end.es) == ([0, 20, 40, 55], [10, 30, 50])
+    rising_start = find_beats(cosine_frames(20, 15, 76), 30.0)
+    assert (rising_start.ed, rising_start.es) == ([5, 25, 45, 60], [0, 15, 35, 55])
+    # an ES at the end (mid-ejection, 100) must be about as low as the others (80): it is not
+    falling_end = find_beats(cosine_frames(20, 0, 66), 30.0)
+    assert (falling_end.ed, falling_end.es) == ([0, 20, 40, 60], [10, 30, 50])
+    assert (rising_end.period, rising_end.heart_rate, rising_end.note) == (20.0, 90.0, "")
+
+
+def test_two_samples_and_three_samples():
+    two = find_beats(np.array([0.0, 10.0]))  # too short to smooth: rising to an ED at its end
+    assert (two.ed, two.es, two.note) == ([1], [0], "") and two.curve.tolist() == [0.0, 10.0]
+    three = find_beats(np.array([0.0, 10.0, 0.0]), sigma=1.0)
+    np.testing.assert_allclose(three.curve, gaussian_filter1d([0.0, 10.0, 0.0], 1.0, mode="nearest"), rtol=1e-12)
+
+
+@pytest.mark.parametrize(("fps", "sigma"), [(None, 1.0), (50.0, 1.0), (100.0, 20 / 15), (10.0, 0.5)])
+def test_smoothing_is_20_ms_at_least_half_a_frame_at_most_a_fifteenth_of_the_period(fps, sigma):
+    values = cosine(20, 3).round()  # integers, smoothed as floats
+    found = find_beats(values.astype(np.int64), fps)
+    np.testing.assert_allclose(found.curve, gaussian_filter1d(values, sigma, mode="nearest"), rtol=1e-12)
+
+
+def test_period_from_the_eds_or_the_autocorrelation():
+    one_beat = find_beats(cosine(20, 1), 50.0)  # 21 frames: no autocorrelation peak, but two EDs
+    assert one_beat.ed == [0, 20] and one_beat.period == 20.0 and one_beat.heart_rate == 150.0
+    half = find_beats(cosine(20, 1)[:11], 50.0)  # one ED: no period at all
+    assert (half.ed, half.es, half.period, half.heart_rate, half.note) == ([0], [10], None, None, "")
+
+
+def test_a_period_at_exactly_nine_tenths_of_the_shortest_ed_spacing_trusts_the_frame_rate():
+    # 60 fps, 180 bpm at most: EDs 20 frames apart at least; the curve repeats every 18 = 0.9 x 20 frames
+    trusted = find_beats(cosine(18, 3), 60.0)
+    assert trusted.note == "" and trusted.ed == [0, 36] and trusted.heart_rate == 100.0
+    doubted = find_beats(cosine(18, 3), 60.01)
+    assert doubted.note.startswith("the LV area repeats every 18.0 frames") and doubted.ed == [0, 18, 36, 54]
+
+
+def test_autocorrelation_limits():
+    assert autocorrelation_period(cosine(3, 6)) == 3.0  # the default minimum lag is 3
+    assert autocorrelation_period(cosine(3, 6), min_lag=4) == 6.0
+    assert autocorrelation_period(cosine(3, 6)[:8]) == 3.0  # 8 frames are enough for a lag of 3
+    t = np.arange(30)
+    assert autocorrelation_period(np.cos(2 * np.pi * t / 24)) is None  # its peak at lag 23 correlates by 0.18 < 0.2
+    # lags of the last min_lag frames (fewer than min_lag products) are not looked at: 0.4 at lag 5 of 8
+    assert autocorrelation_period(np.cos(2 * np.pi * np.arange(8) / 5)) is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a flat curve has no correlation, and no 0 / 0
+        assert autocorrelation_period(np.full(40, 2.0)) is None
+
+
+def test_lv_area_curve_in_mm2_with_unequal_spacing():
+    masks = np.zeros((2, 6, 8), np.uint8)
+    masks[0, 1:3, 1:4] = Label.LV  # 6 px
+    masks[1, 0:4, 0:5] = Label.LV  # 20 px
+    masks[:, 5, :] = Label.MYO
+    assert lv_area_curve(masks, (0.5, 3.0)).tolist() == [9.0, 30.0]
+    assert lv_area_curve(masks).tolist() == [6.0, 20.0]
+    with pytest.raises(ValueError, match=r"expected masks \(T, H, W\), got shape \(6, 8\)"):
+        lv_area_curve(masks[0])

@@ -290,3 +290,14 @@ def test_lv_area_curve_in_mm2_with_unequal_spacing():
     assert lv_area_curve(masks).tolist() == [6.0, 20.0]
     with pytest.raises(ValueError, match=r"expected masks \(T, H, W\), got shape \(6, 8\)"):
         lv_area_curve(masks[0])
+
+
+@pytest.mark.parametrize("fps", [None, 200.0])
+def test_a_bump_closer_than_half_the_period_to_an_ed_is_no_ed(fps):
+    # a cosine of period 20 with a bump of +45 on frames 27-28 and 47-48 (8 frames after the EDs at 20 and 40):
+    # EDs are at least half the autocorrelation period apart (without a frame rate, or with one the curve belies)
+    curve = cosine(20, 3)
+    curve[[27, 28, 47, 48]] += 45.0
+    found = find_beats(curve, fps)
+    assert found.ed == [0, 20, 40, 60] and len(found.es) == 3 and len(found.beats) == 3
+    assert found.period == 20.0

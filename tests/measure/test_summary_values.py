@@ -29,11 +29,12 @@ def validity(valid, failing=()):
     return SimpleNamespace(valid=valid, passed=passed, thresholds=SimpleNamespace(note="limits of here"))
 
 
-def report(inconsistent: list[bool], unmeasured: list[bool] | None = None) -> TemporalReport:
+def report(inconsistent: list[bool], unmeasured: list[bool] | None = None, unchecked=None) -> TemporalReport:
     flags = np.array(inconsistent)
     missing = np.array(unmeasured if unmeasured is not None else [False] * len(flags))
     return TemporalReport({"lv_area": np.zeros(len(flags))}, {"lv_area": flags}, ~flags,
-                          bool((~flags).all() and not missing.any()), {"lv_area": missing})
+                          bool((~flags).all() and not missing.any()), {"lv_area": missing},
+                          None if unchecked is None else np.array(unchecked))
 
 
 def measures(frames, instants, scored=None, valid=None, temporal=None, reasons=None, strain=None):
@@ -69,13 +70,15 @@ def test_validity_rates():
 
 def test_temporal_summary_counts_and_interior_frames():
     ok = measures(4, [""] * 4, temporal=report([False] * 4))
-    bad = measures(5, [""] * 5, temporal=report([False, True, True, False, False], [False, False, True, False, False]))
+    bad = measures(5, [""] * 5, temporal=report([False, True, True, False, False], [False, False, True, False, False],
+                                                unchecked=[False, False, True, True, False]))
     short = measures(2, ["", ""])  # not checked
     thresholds = TemporalThresholds({"lv_area": (0.0, 1.0)}, {"lv_area": 0.1}, (4, 5), note="mine")
     summary = temporal_summary([({"sequence": "ok"}, ok), ({"sequence": "bad"}, bad), ({"sequence": "s"}, short)],
                                thresholds)
     assert summary == {"checked": 2, "sequences_ok": 1, "inconsistent_sequences": ["bad"],
                        "not_verified": {"lv_area": ["bad"]}, "interior_frames": 2 + 3,
+                       "frames_at_turns_not_held_to_tau": {"bad": 2},
                        "inconsistent_frames": {"lv_area": 2, "any": 2},
                        "thresholds": {"note": "mine", "grid": (4, 5)}}
     assert temporal_summary([({"sequence": "s"}, short)], thresholds) == {

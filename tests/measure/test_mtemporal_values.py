@@ -13,6 +13,7 @@ from measure_helpers import heart_frame
 from echolatent.measure.attribute_info import PUBLISHED_TAU
 from echolatent.measure.attributes import compute_attributes
 from echolatent.measure.temporal import TemporalReport, TemporalThresholds, second_difference, temporal_consistency
+from echolatent.measure.temporal import turning_frames
 
 
 def test_second_difference_by_hand():
@@ -155,3 +156,30 @@ def test_dict_and_file_format(tmp_path):
     back = TemporalThresholds.from_dict({"bounds": {"lv_area": [1, 2]}, "tau": {"lv_area": 1}}, note="from a model")
     assert back == TemporalThresholds({"lv_area": (1.0, 2.0)}, {"lv_area": 1.0}, None, None, "from a model")
     assert isinstance(back.bounds["lv_area"][0], float) and isinstance(back.tau["lv_area"], float)
+
+
+def test_turning_frames_by_hand():
+    assert turning_frames(["ED", "", "", "ES"]) is None  # the turns of one half cycle are its ends
+    assert turning_frames(["", "", "", ""]) is None
+    np.testing.assert_array_equal(turning_frames(["ED", "", "ES", "", "", "ED"]), [0, 1, 1, 1, 0, 0])
+    np.testing.assert_array_equal(turning_frames(["", "ES", "", "", "ED", ""], radius=0), [0, 1, 0, 0, 1, 0])
+    np.testing.assert_array_equal(turning_frames(["", "ES", "", "", "", "", "ED", ""], radius=2),
+                                  [1, 1, 1, 1, 1, 1, 1, 1])
+    np.testing.assert_array_equal(turning_frames(["", "", "", "", "ES", "", "", ""], radius=2),
+                                  [0, 0, 1, 1, 1, 1, 1, 0])
+    assert turning_frames(["", "", "ES", "", ""]).dtype == bool
+
+
+def test_unchecked_frames_are_not_held_to_tau():
+    thresholds = TemporalThresholds({"lv_area": (0.0, 1.0)}, {"lv_area": 0.1})
+    curve = np.array([0.0, 0.5, 0.0, 0.5, 0.0])  # d = .5, -.5, .5 on frames 1-3
+    held = temporal_consistency({"lv_area": curve}, thresholds)
+    assert held.unchecked is None and held.counts() == {"lv_area": 3, "any": 3}
+    report = temporal_consistency({"lv_area": curve}, thresholds, np.array([0, 1, 1, 0, 0]))
+    np.testing.assert_array_equal(report.inconsistent["lv_area"], [False, False, False, True, False])
+    np.testing.assert_array_equal(report.unchecked, [False, True, True, False, False])
+    assert report.unchecked.dtype == bool and not report.sequence_ok
+    free = temporal_consistency({"lv_area": curve}, thresholds, [False, True, True, True, False])
+    assert free.sequence_ok and free.frame_ok.all()
+    with pytest.raises(ValueError, match=r"unchecked frames must be a \(5,\) bool array, got shape \(4,\)"):
+        temporal_consistency({"lv_area": curve}, thresholds, np.zeros(4, bool))

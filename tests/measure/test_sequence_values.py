@@ -140,3 +140,19 @@ def test_temporal_check_measures_on_the_thresholds_grid_in_their_units(monkeypat
     same_grid = TemporalThresholds.published({"lv_area": (0.0, 4000.0)}, spacing=(1.0, 1.0))
     temporal_check(masks, (0.5, 0.25), same_grid)
     assert seen == [((3, 80, 40), (1.0, 0.75)), ((3, 80, 40), None), ((3, 160, 120), (0.5, 0.25))]
+
+
+def test_turns_inside_the_sequence_are_not_held_to_tau():
+    masks = heart_sequence([1.0, 0.8, 1.0, 0.8, 1.0])  # ED, ES, ED, ES, ED: d is large at every interior frame
+    bounds = TemporalThresholds({"lv_area": (0.0, 4000.0)}, {"lv_area": 0.01})
+    plain = measure_sequence(masks, None, thresholds=bounds)
+    assert plain.temporal.unchecked is None and plain.temporal.counts()["any"] == 3
+    labelled = measure_sequence(masks, None, thresholds=bounds, instants=["ED", "", "", "ES", ""])
+    np.testing.assert_array_equal(labelled.temporal.unchecked, [False, False, True, True, True])
+    assert labelled.temporal.counts()["any"] == 1  # frame 1 only
+    given = measure_sequence(masks, None, thresholds=bounds, instants=["ED", "", "", "ES", ""],
+                             unchecked=np.array([False, True, False, False, False]))
+    np.testing.assert_array_equal(given.temporal.unchecked, [False, True, False, False, False])
+    assert given.temporal.counts()["any"] == 2
+    direct = temporal_check(masks, None, bounds, np.array([False, True, True, True, False]))
+    assert direct.sequence_ok

@@ -86,7 +86,7 @@ def test_unparsed_ids_are_ignored_and_unmeasurable_patients_are_logged(caplog):
     # r: 2CH only; s: no 2CH ES; q: an empty 4CH ED; p: complete (last, after the patients left out)
     named = [("junk", ed), ("p_3CH_ED", ed), ("r_2CH_ED", ed), ("r_2CH_ES", es), ("s_2CH_ED", ed), ("s_4CH_ED", ed),
              ("s_4CH_ES", es), ("q_2CH_ED", ed), ("q_2CH_ES", es), ("q_4CH_ED", empty), ("q_4CH_ES", es),
-             *zip(IDS, (ed, es, ed, es))]
+             *zip(IDS, (ed, es, ed, es), strict=True)]
     ids, masks = [name for name, _ in named], np.stack([mask for _, mask in named])
     with caplog.at_level(logging.INFO, logger="echolatent.measure.agreement"):
         ef = biplane_ef_by_patient(masks, ids)

@@ -14,8 +14,17 @@ from scipy.ndimage import gaussian_filter1d
 from scipy.signal import find_peaks
 
 from echolatent.labels import Label, View
-from echolatent.measure.beats import Beat, BeatDetection, _alternate, _beats, _extremes, autocorrelation_period
-from echolatent.measure.beats import beat_indices, find_beats, lv_area_curve
+from echolatent.measure.beats import (
+    Beat,
+    BeatDetection,
+    _alternate,
+    _beats,
+    _extremes,
+    autocorrelation_period,
+    beat_indices,
+    find_beats,
+    lv_area_curve,
+)
 
 
 def docstring_alternate(s, maxima, minima):

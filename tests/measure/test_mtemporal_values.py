@@ -12,8 +12,13 @@ from measure_helpers import heart_frame
 
 from echolatent.measure.attribute_info import PUBLISHED_TAU
 from echolatent.measure.attributes import compute_attributes
-from echolatent.measure.temporal import TemporalReport, TemporalThresholds, second_difference, temporal_consistency
-from echolatent.measure.temporal import turning_frames
+from echolatent.measure.temporal import (
+    TemporalReport,
+    TemporalThresholds,
+    second_difference,
+    temporal_consistency,
+    turning_frames,
+)
 
 
 def test_second_difference_by_hand():

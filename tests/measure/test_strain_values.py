@@ -14,8 +14,13 @@ from scipy.integrate import quad
 
 from echolatent.labels import Label
 from echolatent.measure import strain
-from echolatent.measure.strain import _lv_contour, arc_length, endocardial_length, global_longitudinal_strain
-from echolatent.measure.strain import strain_curve
+from echolatent.measure.strain import (
+    _lv_contour,
+    arc_length,
+    endocardial_length,
+    global_longitudinal_strain,
+    strain_curve,
+)
 
 
 def half_perimeter(a: float, b: float) -> float:

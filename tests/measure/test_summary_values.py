@@ -8,8 +8,15 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from echolatent.measure.summary import clinical_summary, not_measured_summary, score_means, strain_summary, summarise
-from echolatent.measure.summary import temporal_summary, validity_summary
+from echolatent.measure.summary import (
+    clinical_summary,
+    not_measured_summary,
+    score_means,
+    strain_summary,
+    summarise,
+    temporal_summary,
+    validity_summary,
+)
 from echolatent.measure.temporal import TemporalReport, TemporalThresholds
 from echolatent.measure.validity import CRITERIA
 

@@ -307,6 +307,20 @@ EQUIVALENT.update({  # measure: agreement
     "count): len(pred) is never 2",
 })
 
+_SQ = "echolatent.measure.sequence."
+EQUIVALENT.update({  # measure: sequence
+    _SQ + "x_label_counts__mutmut_1": "the chunk only bounds memory: any chunk gives the same counts (tests: chunks of "
+    "1, 2, 3 and 64 frames)",
+    _SQ + "x_label_counts__mutmut_12": "blocks starting at every frame overlap: each frame's counts are written again, "
+    "with the same values",
+    _SQ + "x_measure_sequence__mutmut_3": "the spacing is checked again before any use (measure_attributes, and "
+    "check_spacing two lines below): the same error",
+    _SQ + "x_temporal_check__mutmut_10": "with the masks' own grid the branch rescales the spacing by H / H and W / W "
+    "and resize_labels_cached returns the masks unchanged",
+    **{_SQ + f"x\u01c1SequenceMeasures\u01c1frame_rows__mutmut_{i}": 'float("NAN") is NaN' for i in (22, 30)},
+    _SQ + "x\u01c1SequenceMeasures\u01c1structure_rows__mutmut_17": 'float("NAN") is NaN',
+})
+
 SURVIVING_WHY.update({  # measure
     "beats": "autocorrelation_period without the float64 cast: a float32 curve's autocorrelation in float32 has its "
     "peaks at the same lags unless a correlation ties 0.2 or a neighbour within float32 rounding (not constructed)",

@@ -11,7 +11,7 @@ from echolatent.labels import Label
 from echolatent.measure import sequence
 from echolatent.measure.sequence import label_counts, measure_sequence, sequence_strain, temporal_check
 from echolatent.measure.temporal import TemporalThresholds
-from echolatent.measure.validity import check_validity
+from echolatent.measure.validity import ValidityThresholds, check_validity
 
 
 def rectangles(frames: int = 3) -> np.ndarray:
@@ -36,7 +36,7 @@ def test_areas_in_mm2_with_unequal_spacing():
 
 @pytest.mark.parametrize("chunk", [1, 2, 3, 64])
 def test_label_counts_in_chunks(chunk):
-    masks = np.random.default_rng(0).integers(0, 4, (5, 7, 9)).astype(np.uint8)
+    masks = np.random.default_rng(chunk).integers(0, 4, (5, 7, 9)).astype(np.uint8)  # other counts each time
     expected = np.array([[int(np.sum(frame == label)) for label in range(4)] for frame in masks])
     counts = label_counts(masks, chunk=chunk)
     assert counts.dtype == np.int64
@@ -116,6 +116,7 @@ def test_given_reports_are_used_as_they_are():
     (["ES", "", "ED", "", "", ""], 2, 4),  # an ES before the ED does not count: the smallest LV
     (["", "", "", "", "", ""], 0, 4),
     (["", "", "ES", "", "", ""], 0, 2),
+    (["ES", "ED", "", "ES", "", ""], 1, 3),  # the first ES after the ED, not the first ES
 ])
 def test_strain_runs_from_the_labelled_ed_to_the_next_es(instants, ed, es):
     masks = heart_sequence([1.0, 0.95, 0.9, 0.85, 0.8, 0.9])
@@ -156,3 +157,31 @@ def test_turns_inside_the_sequence_are_not_held_to_tau():
     assert given.temporal.counts()["any"] == 2
     direct = temporal_check(masks, None, bounds, np.array([False, True, True, True, False]))
     assert direct.sequence_ok
+
+
+def test_spacing_reaches_attributes_strain_and_the_temporal_check():
+    masks = heart_sequence([1.0, 0.8])  # two frames: strain, no temporal check
+    one, two = measure_sequence(masks, (1.0, 1.0)), measure_sequence(masks, (2.0, 2.0))
+    assert two.strain.gls_es == pytest.approx(one.strain.gls_es, rel=1e-9) == pytest.approx(-20.0, abs=0.5)
+    np.testing.assert_allclose(two.strain.length, 2 * one.strain.length, rtol=1e-9)
+    np.testing.assert_allclose(two.attributes["lv_area"], 4 * one.attributes["lv_area"], rtol=1e-12)
+    np.testing.assert_array_equal(measure_sequence(rectangles(), (0.5, 3.0)).attributes["lv_area"],
+                                  1.5 * np.array([20, 21, 22]))
+    three = heart_sequence([1.0, 0.9, 0.85])
+    in_mm = TemporalThresholds({"lv_area": (0.0, 1000.0)}, {"lv_area": 0.5}, spacing=(0.5, 0.5))
+    report = measure_sequence(three, (0.5, 0.5), thresholds=in_mm).temporal
+    area = np.array([(f == Label.LV).sum() * 0.25 for f in three])
+    assert report.d["lv_area"][1] == pytest.approx((area[1] - (area[0] + area[2]) / 2) / 1000.0, rel=1e-9)
+
+
+def test_validity_limits_reach_the_check_and_every_row():
+    masks = heart_sequence([1.0, 0.9, 0.8])
+    default = measure_sequence(masks, None, thresholds=TemporalThresholds.published({"lv_area": (0.0, 4000.0)}))
+    assert default.validity.valid.all()
+    rows = default.structure_rows()
+    assert all(r["valid"] is True and r["temporal_ok"] is True for r in rows)
+    assert [r["frame"] for r in default.frame_rows()] == [0, 1, 2]
+    strict = ValidityThresholds(width_ratio_lv_myo=1.0)  # the LV is wider than the MYO band: every frame fails
+    checked = measure_sequence(masks, None, validity_thresholds=strict)
+    assert not checked.validity.valid.any() and checked.validity.thresholds is strict
+    assert checked.frame_rows()[0]["failed"] == "width_ratio_lv_myo"

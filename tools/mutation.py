@@ -321,6 +321,20 @@ EQUIVALENT.update({  # measure: sequence
     _SQ + "x\u01c1SequenceMeasures\u01c1structure_rows__mutmut_17": 'float("NAN") is NaN',
 })
 
+_SC = "echolatent.measure.scores."
+EQUIVALENT.update({  # measure: scores
+    **{_SC + f"x__surface_distances__mutmut_{i}": "a crop one row or column larger, or a wider zero padding, adds "
+       "background only: the same edges, shifted alike in both masks (distances unchanged)" for i in (15, 20, 27)},
+    _SC + "x__surface_distances__mutmut_33": "astype(None) is float64",
+    **{_SC + f"x__surface_distances__mutmut_{i}": "k=1 is KDTree.query's default" for i in (40, 55)},
+    **{_SC + f"x__surface_distances__mutmut_{i}": "the leaf size only changes the KD-tree's speed: queries are exact"
+       for i in (44, 46, 59, 61)},
+    **{_SC + f"x_segmentation_scores__mutmut_{i}": "check_spacing returns Python floats: the array is float64 "
+       "without the dtype" for i in (18, 20)},
+    _SC + "x_segmentation_scores__mutmut_40": "labels are uint8 (check_masks): a lookup table longer than 256 is "
+    "never read past 255",
+})
+
 SURVIVING_WHY.update({  # measure
     "beats": "autocorrelation_period without the float64 cast: a float32 curve's autocorrelation in float32 has its "
     "peaks at the same lags unless a correlation ties 0.2 or a neighbour within float32 rounding (not constructed)",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from echolatent.errors import InputError
 from echolatent.labels import Label
 from echolatent.measure.scores import STRUCTURES, segmentation_scores
 
@@ -43,7 +44,7 @@ def test_distances_equal_a_brute_force_with_unequal_spacing(spacing):
         for t in range(len(pred)):
             p, g = np.isin(pred[t], labels), np.isin(truth[t], labels)
             hd, assd = brute_force(p, g, np.array(spacing))
-            assert scores[name]["hd_mm"][t] == pytest.approx(hd, rel=1e-6), (name, t)
+            assert scores[name]["hd_mm"][t] == float(np.float32(hd)), (name, t)  # float32 distances
             assert scores[name]["assd_mm"][t] == pytest.approx(assd, rel=1e-6), (name, t)
 
 
@@ -77,3 +78,24 @@ def test_one_empty_structure_scores_zero_and_undefined_distances(empty):
     assert scores["LV"]["dice"].tolist() == [1.0, 1.0] and scores["MYO"]["dice"].tolist() == [1.0, 1.0]
     assert scores["MYO"]["hd_mm"].tolist() == [0.0, 0.0] and scores["MYO"]["assd_mm"].tolist() == [0.0, 0.0]
     assert set(scores) == {"LV", "MYO", "EPI", "LA"} and set(scores["LV"]) == {"dice", "hd_mm", "assd_mm"}
+
+
+def test_an_empty_structure_leaves_the_next_ones_scored():
+    truth = np.zeros((1, 12, 12), np.uint8)
+    truth[0, 2:6, 2:6] = Label.LV
+    truth[0, 6:9, 2:6] = Label.MYO
+    truth[0, 9:11, 2:6] = Label.LA
+    pred = np.where(truth == Label.LV, 0, truth).astype(np.uint8)  # no LV predicted
+    scores = segmentation_scores(pred, truth)
+    assert scores["LV"]["dice"][0] == 0.0 and np.isnan(scores["LV"]["hd_mm"][0])
+    assert scores["MYO"]["dice"][0] == 1.0 and scores["LA"]["dice"][0] == 1.0 and scores["LA"]["hd_mm"][0] == 0.0
+    assert scores["EPI"]["dice"][0] == pytest.approx(2 * 12 / (12 + 28))
+
+
+@pytest.mark.parametrize("bad", ["prediction", "ground truth"])
+def test_bad_labels_name_the_array(bad):
+    good, wrong = np.zeros((1, 4, 4), np.uint8), np.full((1, 4, 4), 7, np.uint8)
+    pred, truth = (wrong, good) if bad == "prediction" else (good, wrong)
+    with pytest.raises(InputError) as error:
+        segmentation_scores(pred, truth)
+    assert str(error.value) == f"{bad}: labels {{7}} outside 0..3"

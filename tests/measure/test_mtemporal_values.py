@@ -114,8 +114,9 @@ def test_bounds_from_references_skip_gaps_and_constant_attributes():
 
 
 def test_references_must_exist_and_share_a_grid():
-    with pytest.raises(ValueError, match="at least one reference"):
+    with pytest.raises(ValueError) as error:
         TemporalThresholds.from_reference([])
+    assert str(error.value) == "from_reference needs at least one reference mask array"
     with pytest.raises(ValueError, match=r"one grid, got \[\(96, 96\), \(128, 128\)\]"):
         TemporalThresholds.from_reference([frames([40, 44]), frames([30, 33], size=96)])
 
@@ -133,8 +134,14 @@ def test_fitted_tau_is_the_largest_reference_deviation_unless_the_given_one_is_l
     assert thresholds.note == "2 references, fitted taus"
     larger = TemporalThresholds.from_reference(references, tau={"lv_area": 1.5}, fit_tau=True)
     assert worst < 1.5 and larger.tau["lv_area"] == 1.5
-    unset = TemporalThresholds.from_reference(references, tau={"la_area": 0.9}, fit_tau=True)
-    assert unset.tau["lv_area"] == pytest.approx(worst, rel=1e-12)  # no tau given: the deviation itself
+    three = TemporalThresholds.from_reference([frames([40, 48, 40])], fit_tau=True)
+    assert three.tau["lv_area"] == 1.0  # normalised 0, 1, 0: d = 1 on a reference of 3 frames
+    lengths = [40, 48, 44, 46]
+    unset = TemporalThresholds.from_reference([frames(lengths)], tau={"la_area": 0.9}, fit_tau=True)
+    a = np.array([(f == 1).sum() for f in frames(lengths)], dtype=float)
+    n = (a - a.min()) / (a.max() - a.min())
+    worst = max(abs(n[1] - (n[0] + n[2]) / 2), abs(n[2] - (n[1] + n[3]) / 2))
+    assert worst < 1 and unset.tau["lv_area"] == pytest.approx(worst, rel=1e-12)  # no tau given: the deviation
 
 
 def test_fitted_tau_skips_an_attribute_never_measured_inside():
@@ -161,6 +168,7 @@ def test_dict_and_file_format(tmp_path):
     back = TemporalThresholds.from_dict({"bounds": {"lv_area": [1, 2]}, "tau": {"lv_area": 1}}, note="from a model")
     assert back == TemporalThresholds({"lv_area": (1.0, 2.0)}, {"lv_area": 1.0}, None, None, "from a model")
     assert isinstance(back.bounds["lv_area"][0], float) and isinstance(back.tau["lv_area"], float)
+    assert TemporalThresholds.from_dict({"bounds": {}, "tau": {}}).note == ""
 
 
 def test_turning_frames_by_hand():
@@ -188,3 +196,11 @@ def test_unchecked_frames_are_not_held_to_tau():
     assert free.sequence_ok and free.frame_ok.all()
     with pytest.raises(ValueError, match=r"unchecked frames must be a \(5,\) bool array, got shape \(4,\)"):
         temporal_consistency({"lv_area": curve}, thresholds, np.zeros(4, bool))
+
+
+def test_deviations_are_computed_in_float64():
+    curve = np.array([0.0, 0.1, 0.0, 0.2], np.float32)
+    report = temporal_consistency({"lv_area": curve}, TemporalThresholds({"lv_area": (0.0, 3.0)}, {"lv_area": 0.5}))
+    expected = second_difference(curve.astype(np.float64), (0.0, 3.0))
+    assert report.d["lv_area"].dtype == np.float64
+    np.testing.assert_array_equal(report.d["lv_area"], expected)

@@ -346,6 +346,12 @@ EQUIVALENT.update({  # measure: temporal (measure/temporal.py)
     _MT + "x\u01c1TemporalThresholds\u01c1published__mutmut_5": "the default tau is a copy of PUBLISHED_TAU too",
 })
 
+_SU = "echolatent.measure.summary."
+EQUIVALENT.update({  # measure: summary
+    **{_SU + f"x__mean__mutmut_{i}": "every caller passes float64 arrays or lists of Python floats: the array is "
+       "float64 without the dtype" for i in (3, 5)},
+})
+
 SURVIVING_WHY.update({  # measure
     "beats": "autocorrelation_period without the float64 cast: a float32 curve's autocorrelation in float32 has its "
     "peaks at the same lags unless a correlation ties 0.2 or a neighbour within float32 rounding (not constructed)",

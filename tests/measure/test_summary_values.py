@@ -28,12 +28,12 @@ def scores(dice, hd, assd):
     return {name: {k: v * (i + 1) for k, v in table.items()} for i, name in enumerate(("LV", "MYO", "EPI", "LA"))}
 
 
-def validity(valid, failing=()):
+def validity(valid, failing=(), note="limits of here"):
     valid = np.array(valid, bool)
     passed = {name: np.ones_like(valid) for name in CRITERIA}
     for name, frame in failing:
         passed[name][frame] = False
-    return SimpleNamespace(valid=valid, passed=passed, thresholds=SimpleNamespace(note="limits of here"))
+    return SimpleNamespace(valid=valid, passed=passed, thresholds=SimpleNamespace(note=note))
 
 
 def report(inconsistent: list[bool], unmeasured: list[bool] | None = None, unchecked=None) -> TemporalReport:
@@ -68,7 +68,7 @@ def test_score_means_per_instant_skip_nans_and_unscored_sequences():
 
 def test_validity_rates():
     a = measures(2, ["", ""], valid=validity([True, False], [("holes_lv", 1)]))
-    b = measures(3, ["", "", ""], valid=validity([False, True, True], [("holes_lv", 0), (CRITERIA[-1], 0)]))
+    b = measures(3, ["", "", ""], valid=validity([False, True, True], [("holes_lv", 0), (CRITERIA[-1], 0)], "other"))
     summary = validity_summary([({}, a), ({}, b)])
     assert summary["rate"] == 3 / 5 and summary["frames"] == 5 and summary["thresholds"] == "limits of here"
     assert summary["per_criterion"]["holes_lv"] == 3 / 5 and summary["per_criterion"][CRITERIA[-1]] == 4 / 5
@@ -81,7 +81,7 @@ def test_temporal_summary_counts_and_interior_frames():
                                                 unchecked=[False, False, True, True, False]))
     short = measures(2, ["", ""])  # not checked
     thresholds = TemporalThresholds({"lv_area": (0.0, 1.0)}, {"lv_area": 0.1}, (4, 5), note="mine")
-    summary = temporal_summary([({"sequence": "ok"}, ok), ({"sequence": "bad"}, bad), ({"sequence": "s"}, short)],
+    summary = temporal_summary([({"sequence": "bad"}, bad), ({"sequence": "ok"}, ok), ({"sequence": "s"}, short)],
                                thresholds)
     assert summary == {"checked": 2, "sequences_ok": 1, "inconsistent_sequences": ["bad"],
                        "not_verified": {"lv_area": ["bad"]}, "interior_frames": 2 + 3,
@@ -95,7 +95,7 @@ def test_temporal_summary_counts_and_interior_frames():
 
 
 def test_not_measured_summary():
-    a = measures(3, [""] * 3, reasons={"lv_length": {0: "no apex", 2: "no apex"}, "lv_area": {}})
+    a = measures(3, [""] * 3, reasons={"lv_area": {}, "lv_length": {0: "no apex", 2: "no apex"}})
     b = measures(2, [""] * 2, reasons={"lv_length": {1: "no MYO"}, "lv_base_width": {1: "no MYO"}})
     assert not_measured_summary([({}, a), ({}, b)]) == {
         "lv_length": {"frames": 3, "sequences": 2, "reasons": {"no apex": 2, "no MYO": 1}},
@@ -134,10 +134,12 @@ def test_summarise_puts_the_parts_together():
     b = measures(2, ["ED", "ES"])
     rows = [({"sequence": "a"}, a), ({"sequence": "b"}, b)]
     clinical = {"p": {"error": {"EF": 1.0}}}
-    summary = summarise(rows, clinical, {"rate": 1.0}, None)
+    thresholds = TemporalThresholds({"lv_area": (0.0, 1.0)}, {"lv_area": 0.1}, note="given")
+    summary = summarise(rows, clinical, {"rate": 1.0}, thresholds)
+    assert summary["temporal"]["thresholds"]["note"] == "given"
     assert summary["sequences"] == 2 and summary["frames"] == 5 and isinstance(summary["frames"], int)
     assert summary["scores"] == score_means(rows) and summary["validity"] == validity_summary(rows)
     assert summary["validity_ground_truth"] == {"rate": 1.0}
-    assert summary["temporal"] == temporal_summary(rows, None) and summary["temporal"]["checked"] == 1
+    assert summary["temporal"] == temporal_summary(rows, thresholds) and summary["temporal"]["checked"] == 1
     assert summary["not_measured"] == {} and summary["strain"]["mean_gls_es"] == -20.0
     assert summary["clinical"]["mae"] == {"EF": 1.0}

@@ -297,6 +297,9 @@ EQUIVALENT.update({  # measure: beats
     _B + "x_find_beats__mutmut_165": "at most one note is ever made (the second only when there is none): the "
     "separator is never used",
     _B + "x_lv_area_curve__mutmut_16": "a sum of booleans is int64; astype(None) is float64",
+    _B + "x_find_beats__mutmut_88": "without frame rate nor period: interior peaks are at least 2 frames apart, and "
+    "an end next to a kept maximum cannot be one (it would be both >= and < its neighbour): a minimum distance of 1 "
+    "or 2 frames keeps the same extremes",
 })
 
 _AG = "echolatent.measure.agreement."

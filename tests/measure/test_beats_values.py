@@ -301,12 +301,15 @@ def test_lv_area_curve_in_mm2_with_unequal_spacing():
         lv_area_curve(masks[0])
 
 
-@pytest.mark.parametrize("fps", [None, 200.0])
-def test_a_bump_closer_than_half_the_period_to_an_ed_is_no_ed(fps):
-    # a cosine of period 20 with a bump of +45 on frames 27-28 and 47-48 (8 frames after the EDs at 20 and 40):
-    # EDs are at least half the autocorrelation period apart (without a frame rate, or with one the curve belies)
+@pytest.mark.parametrize(("fps", "frames"), [(None, [27, 28, 47, 48]), (200.0, [27, 28, 29, 47, 48, 49])])
+def test_a_bump_closer_than_half_the_period_to_an_ed_is_no_second_ed(fps, frames):
+    # a cosine of period 20 with a bump of +45 7-9 frames after the EDs at 20 and 40: EDs are at least half the
+    # autocorrelation period apart (without a frame rate, or with one the curve belies: 200 fps would allow 600 bpm;
+    # smoothed over 20 / 15 frames there, the bump is made 3 frames wide to stand out as much)
     curve = cosine(20, 3)
-    curve[[27, 28, 47, 48]] += 45.0
+    curve[frames] += 45.0
     found = find_beats(curve, fps)
-    assert found.ed == [0, 20, 40, 60] and len(found.es) == 3 and len(found.beats) == 3
+    assert len(found.ed) == 4 and np.diff(found.ed).min() >= 10 and len(found.es) == 3 and len(found.beats) == 3
     assert found.period == 20.0
+    if fps is None:
+        assert found.ed == [0, 20, 40, 60]

@@ -35,7 +35,7 @@ import torch
 
 from echolatent.cleanup import clean_masks
 from echolatent.errors import InputError
-from echolatent.measure.temporal import TemporalReport, TemporalThresholds
+from echolatent.measure.temporal import TemporalReport, TemporalThresholds, check_frame_flags
 from echolatent.measure.validity import ValidityReport, ValidityThresholds
 from echolatent.temporal.checks import TARGET, margin_used
 from echolatent.temporal.exact import ExactSettings, solve_exact
@@ -149,7 +149,7 @@ class Smoother:
         thresholds = self.thresholds_for(masks)
         report = SmoothReport(self.method)
         self._cache, self._cache_bytes = {}, 0
-        self._unchecked = None if unchecked is None else np.asarray(unchecked, dtype=bool)
+        self._unchecked = None if unchecked is None else check_frame_flags(unchecked, len(masks))
         if self.method == "exact":
             out = self._exact(masks, spacing, thresholds, report)
         else:

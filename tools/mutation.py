@@ -246,6 +246,29 @@ _STATUS = {-11: "killed",  # the mutant crashed the test process (SIGSEGV in Sim
            -24: "timeout", 24: "timeout", 152: "timeout", 255: "timeout", None: "not checked"}
 
 
+#: io: dicom, sector, camus, video, echonet, readers, cfg, frames, recordings, check, discovery (issue 24)
+_IO_RECORDINGS = ["tests/io/test_recordings.py"]
+MODULES.update({
+    "dicom": ("src/echolatent/io/dicom.py", ["tests/io/test_dicom.py", *_IO_RECORDINGS],
+              ["tests/io/test_dicom_*.py"]),
+    "sector": ("src/echolatent/io/sector.py", ["tests/io/test_sector.py", *_IO_RECORDINGS],
+               ["tests/io/test_sector_*.py"]),
+    "camus": ("src/echolatent/io/camus.py", _IO_BEFORE, ["tests/io/test_camus_*.py"]),
+    "video": ("src/echolatent/io/video.py", ["tests/io/test_video.py", *_IO_RECORDINGS], ["tests/io/test_video_*.py"]),
+    "echonet": ("src/echolatent/io/echonet.py", ["tests/io/test_video.py"], ["tests/io/test_echonet_*.py"]),
+    "readers": ("src/echolatent/io/readers.py", ["tests/io/test_readers.py", *_IO_RECORDINGS],
+                ["tests/io/test_readers_*.py"]),
+    "cfg": ("src/echolatent/io/cfg.py", ["tests/io/test_io_cfg.py"], ["tests/io/test_cfg_*.py"]),
+    "frames": ("src/echolatent/io/frames.py", ["tests/io/test_io_camus.py"], ["tests/io/test_frames_*.py"]),
+    "recordings": ("src/echolatent/io/recordings.py", _IO_RECORDINGS, ["tests/io/test_recordings_*.py"]),
+    "check": ("src/echolatent/io/check.py", ["tests/io/test_io_check.py", "tests/io/test_io_bad_files.py"],
+              ["tests/io/test_check_*.py"]),
+    "discovery": ("src/echolatent/io/discovery.py", _IO_RECORDINGS, ["tests/io/test_discovery_*.py"]),
+})
+EQUIVALENT.update({  # io: dicom, sector, camus, video, echonet, readers, cfg, frames, recordings, check, discovery
+})
+
+
 def _tests(patterns: list[str]) -> list[str]:
     files = sorted({str(p.relative_to(ROOT)) for pattern in patterns for p in ROOT.glob(pattern)})
     if not files:

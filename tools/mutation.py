@@ -265,7 +265,38 @@ MODULES.update({
               ["tests/io/test_check_*.py"]),
     "discovery": ("src/echolatent/io/discovery.py", _IO_RECORDINGS, ["tests/io/test_discovery_*.py"]),
 })
+_D = "echolatent.io.dicom."
+_GET = "pydicom's Dataset.get defaults to None: the same value"
+_NO_VIEW = "a missing text only has to match no view pattern: '', 'None' and 'XXXX' match none"
+_ONLY_SPECIAL = ("the photometric is only compared with PALETTE COLOR and MONOCHROME1: any other default (None, "
+                 "'XX..XX', lower case) takes the same MONOCHROME2 path")
 EQUIVALENT.update({  # io: dicom, sector, camus, video, echonet, readers, cfg, frames, recordings, check, discovery
+    **{_D + key: _GET for key in ("x__recording__mutmut_15", "x_frame_rate__mutmut_5", "x_frame_rate__mutmut_18",
+                                  "x_frame_rate__mutmut_49", "x_region_spacing__mutmut_5",
+                                  "x_region_spacing__mutmut_11", "x_region_spacing__mutmut_20",
+                                  "x_region_spacing__mutmut_26", "x_region_spacing__mutmut_33",
+                                  "x_region_spacing__mutmut_39", "x_region_spacing__mutmut_147",
+                                  "x_view_hint__mutmut_23")},
+    **{_D + f"x_read_dicom_series__mutmut_{i}": _GET + " (then `or 1` / `or 0`)" for i in (39, 41, 61, 63)},
+    **{_D + f"x__recording__mutmut_{i}": "safe_id turns a missing PatientID (None) into '' like the default"
+       for i in (115, 117)},
+    _D + "x__recording__mutmut_12": "pydicom's dcmread always gives a file_meta (empty for a file without one)",
+    **{_D + f"x__recording__mutmut_{i}": "a file without a TransferSyntaxUID cannot be decoded (grey_frames refuses "
+       "it first, tests/io/test_dicom_values.py): the syntax is never None here" for i in (60, 63, 66, 67)},
+    **{_D + f"x__recording__mutmut_{i}": "pydicom decodes no pixels without PhotometricInterpretation (grey_frames "
+       "refuses the file first): the default is never used" for i in (48, 50, 54)},
+    **{_D + f"x_view_hint__mutmut_{i}": _NO_VIEW for i in (4, 6, 7, 30, 32, 36)},
+    **{_D + f"x_grey_frames__mutmut_{i}": _ONLY_SPECIAL for i in (62, 64, 68, 69)},
+    _D + "x_grey_frames__mutmut_21": "the frame count is only compared with 1: a missing NumberOfFrames passes as 1 "
+    "or 2",
+    **{_D + f"x_grey_frames__mutmut_{i}": "matmul with the float64 LUMA gives float64 whatever the pixels' dtype"
+       for i in (118, 120)},
+    **{_D + f"x_grey_frames__mutmut_{i}": "integer pixels times a Python float are float64 without the cast"
+       for i in (149, 151)},
+    _D + "x_frame_rate__mutmut_23": "pydicom stores a one-item list as a single value, never as a MultiValue: a "
+    "MultiValue has 0 or >= 2 items",
+    **{f"echolatent.io.video.x_decode_grey__mutmut_{i}": "np.stack gives a new array of its own: copying it or not "
+       "changes no value" for i in (58, 60, 62)},
 })
 
 

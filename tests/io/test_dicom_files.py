@@ -141,7 +141,7 @@ def test_a_damaged_file_is_named_with_the_error_type(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("raw", "expected"), [
     ("PAT 7/a", "PAT_7_a"), ("  ..ab..  ", "ab"), ("a__b", "a__b"), ("x.y-z_1", "x.y-z_1"), ("é€ü", "fb"),
-    ("", "fb"), (None, "fb"), ("_._", "fb"), ("a  b", "a_b"),
+    ("", "fb"), (None, "fb"), ("_._", "fb"), ("a  b", "a_b"), ("XrayX", "XrayX"), ("_X.", "X"),
 ])
 def test_safe_ids(raw, expected) -> None:
     assert safe_id(raw, "fb") == expected
@@ -248,3 +248,67 @@ def test_a_folder_is_dicom_only_with_dicom_files_and_no_image_volume(tmp_path: P
     assert not DICOM_READER.can_read(other)
     assert DICOM_READER.can_read(tmp_path / "loose.DCM") and not DICOM_READER.can_read(tmp_path / "loose.png")
     assert DICOM_READER.name == "dicom" and repr(DICOM_READER) == "<reader dicom (.dcm, DICM magic, series folders)>"
+
+
+def test_read_dataset_refusals_exactly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    missing = tmp_path / "gone.dcm"
+    with pytest.raises(InputError) as err:
+        read_dataset(missing)
+    assert (err.value.path, err.value.problem) == (missing, "file not found")
+    empty = tmp_path / "empty.dcm"
+    empty.write_bytes(b"")
+    with pytest.raises(InputError) as err:
+        read_dataset(empty)
+    assert (err.value.path, err.value.problem) == (empty, "empty file")
+    path = save(dataset(frame(1)), tmp_path / "x.dcm")
+
+    def fail(*args, **kwargs):
+        raise KeyError("k" * 300)
+
+    monkeypatch.setattr("echolatent.io.dicom.pydicom.dcmread", fail)
+    with pytest.raises(InputError) as err:
+        read_dataset(path)
+    assert err.value.problem == "unreadable DICOM (KeyError: '" + "k" * 159 + ")"  # str of a KeyError is quoted
+
+
+def test_files_without_a_series_uid_or_with_an_empty_one_are_one_series(tmp_path: Path) -> None:
+    folder = tmp_path / "s"
+    save(dataset(frame(1), InstanceNumber=1, SeriesInstanceUID=""), folder / "a.dcm")
+    save(dataset(frame(2), InstanceNumber=2), folder / "b.dcm")
+    assert read_dicom_series(folder).frames[:, 0, 0].tolist() == [1, 2]
+
+
+def test_a_series_file_with_zero_frames_is_refused_by_name(tmp_path: Path) -> None:
+    folder = tmp_path / "s"
+    save(dataset(frame(1), InstanceNumber=1), folder / "a.dcm")
+    save(dataset(frame(2), InstanceNumber=2, NumberOfFrames=0), folder / "b.dcm")
+    with pytest.raises(InputError) as err:
+        read_dicom_series(folder)
+    assert (err.value.path, err.value.problem) == (folder / "b.dcm", "zero frames (NumberOfFrames is 0)")
+
+
+def test_series_refusals_carry_the_folder(tmp_path: Path) -> None:
+    multi = tmp_path / "multi"
+    for name in ("a.dcm", "b.dcm", "c.dcm", "d.dcm"):
+        save(dataset(np.zeros((2, 3, 4), np.uint8), SeriesInstanceUID="1.6"), multi / name)
+    mixed = tmp_path / "mixed"
+    save(dataset(frame(1), SeriesInstanceUID="1.8"), mixed / "a.dcm")
+    save(dataset(frame(1), SeriesInstanceUID="1.9"), mixed / "b.dcm")
+    sizes = tmp_path / "sizes"
+    save(dataset(frame(1, (3, 4))), sizes / "a.dcm")
+    save(dataset(frame(1, (4, 3))), sizes / "b.dcm")
+    expected = {multi: "multi-frame files in a series folder (a.dcm, b.dcm, c.dcm): give them one by one",
+                mixed: "2 DICOM series in one folder: give one folder per series",
+                sizes: "frames of different sizes in one series: [(1, 3, 4), (1, 4, 3)]"}
+    for folder, problem in expected.items():
+        with pytest.raises(InputError) as err:
+            read_dicom_series(folder)
+        assert (err.value.path, err.value.problem) == (folder, problem)
+
+
+def test_a_series_takes_its_values_from_its_first_instance(tmp_path: Path) -> None:
+    folder = tmp_path / "s"
+    save(dataset(frame(2), InstanceNumber=2, FrameTime="50", PatientID="B", SeriesDescription="A2C"), folder / "a.dcm")
+    save(dataset(frame(1), InstanceNumber=1, FrameTime="20", PatientID="A", SeriesDescription="A4C"), folder / "b.dcm")
+    rec = read_dicom_series(folder)
+    assert (rec.fps, rec.patient, rec.view, rec.frames[:, 0, 0].tolist()) == (50.0, "A", View.A4C, [1, 2])

@@ -326,3 +326,137 @@ def test_a_file_with_one_pixel_spacing_value_has_an_unknown_pixel_size(tmp_path:
     path = save(image(np.zeros((2, 3, 4), np.uint8), PixelSpacing="0.4"), tmp_path / "one_value.dcm")
     rec = read_dicom_file(path)
     assert rec.spacing is None and rec.meta["spacing_source"].startswith("unknown")
+
+
+# ------------------------------------------------------------------------------------------- limits and messages
+
+
+class Decoded(Dataset):
+    """A dataset whose decoder gives ``array`` (or raises ``error``): the decoder's output as pydicom could give it."""
+
+    def __init__(self, array=None, error=None, **tags) -> None:
+        super().__init__()
+        self.PixelData = b"\0\0"
+        for key, value in tags.items():
+            setattr(self, key, value)
+        self._array, self._error = array, error
+
+    @property
+    def pixel_array(self):
+        if self._error is not None:
+            raise self._error
+        return self._array
+
+
+def test_a_sub_millisecond_frame_time_and_steps() -> None:
+    assert rate_of(FrameTime="0.5") == (2000.0, "FrameTime")
+    assert rate_of(FrameTimeVector=[0, 0.5, 0.5]) == (2000.0, "FrameTimeVector")
+
+
+def test_a_nine_bit_image_is_scaled_by_511() -> None:
+    pixels = np.array([[[0, 1, 255, 256, 511]]], np.uint16)
+    assert grey_frames(image(pixels, bits=9), PATH)[0, 0].tolist() == [0, 0, 127, 128, 255]  # 255 * 255 / 511 = 127.25
+    darker = np.array([[[1, 255, 300]]], np.uint16)  # not the full range: scaled by 511 all the same, not stretched
+    assert grey_frames(image(darker, bits=9), PATH)[0, 0].tolist() == [0, 127, 150]  # 300 * 255 / 511 = 149.7
+
+
+def test_signed_eight_bit_monochrome1_is_inverted_without_overflow(caplog) -> None:
+    pixels = np.array([[[-10, 0, 100]]], np.int8)
+    with caplog.at_level(logging.WARNING, logger="echolatent.io.volume"):
+        grey = grey_frames(image(pixels, "MONOCHROME1"), PATH)
+    # 255 - v = 265, 255, 155, beyond 255: rescaled from 155..265, (255 - 155) / 110 * 255 = 231.8
+    assert grey[0, 0].tolist() == [255, 232, 0]
+
+
+def test_signed_twelve_bit_values_below_zero_are_black() -> None:
+    # the ultrasound standard has unsigned pixels; signed ones scale like unsigned and negatives clip to 0
+    pixels = np.array([[[-2048, -1, 0, 2047, 1000]]], np.int16)
+    assert grey_frames(image(pixels, bits=12), PATH)[0, 0].tolist() == [0, 0, 0, 127, 62]  # 2047 * 255 / 4095
+
+
+def test_signed_eight_bit_values_are_rescaled_with_a_warning_naming_the_file(caplog) -> None:
+    pixels = np.array([[[-10, 30, 90]]], np.int8)
+    with caplog.at_level(logging.WARNING, logger="echolatent.io.volume"):
+        grey = grey_frames(image(pixels), PATH)
+    assert grey[0, 0].tolist() == [0, 102, 255]  # -10..90 -> 0..255: 30 -> 40 / 100 * 255 = 102
+    assert caplog.records[0].getMessage().startswith("calibrated.dcm: intensities -10..90 outside 0..255")
+
+
+def test_decoder_output_without_a_frame_axis_or_with_a_zero_side_is_refused() -> None:
+    for array in (np.zeros((2, 2, 3, 4), np.uint8), np.zeros((0, 3), np.uint8), np.zeros((2, 0, 3), np.uint8)):
+        with pytest.raises(InputError) as err:
+            grey_frames(Decoded(array, SamplesPerPixel=1), PATH)
+        assert err.value.path == PATH
+        assert err.value.problem == f"unexpected pixel array of shape {array.shape if array.ndim != 2 else (1, 0, 3)}"
+
+
+def test_without_samples_bits_or_photometric_tags_the_frames_are_8_bit_grey() -> None:
+    array = np.array([[3, 200], [7, 0]], np.uint8)
+    assert grey_frames(Decoded(array), PATH).tolist() == [[[3, 200], [7, 0]]]
+    assert grey_frames(Decoded(np.stack([array, array + 1])), PATH).shape == (2, 2, 2)
+
+
+def test_decoder_errors_give_their_first_line_cut_at_160_characters() -> None:
+    long = RuntimeError("e" * 170 + "\nsecond line")
+    with pytest.raises(InputError) as err:
+        grey_frames(Decoded(error=long), PATH)  # no file meta at all: the syntax is "?"
+    assert err.value.problem == f"cannot decode the pixel data (?: {'e' * 160})" and err.value.path == PATH
+    no_syntax = Decoded(error=ValueError("bad"))
+    no_syntax.file_meta = FileMetaDataset()
+    with pytest.raises(InputError) as err:
+        grey_frames(no_syntax, PATH)
+    assert err.value.problem == "cannot decode the pixel data (?: bad)"
+
+
+def test_a_file_without_a_transfer_syntax_cannot_be_decoded(tmp_path: Path) -> None:
+    ds = image(np.zeros((2, 3, 4), np.uint8))
+    del ds.file_meta
+    path = tmp_path / "bare.dcm"
+    ds.save_as(path, implicit_vr=False, little_endian=True)  # the dataset alone: no preamble, no file meta
+    with pytest.raises(InputError) as err:
+        read_dicom_file(path)
+    assert err.value.path == path and err.value.problem.startswith("cannot decode the pixel data (?: ")
+
+
+def test_refusals_name_the_file_exactly() -> None:
+    ds = image(np.zeros((2, 4, 4), np.uint8))
+    ds.NumberOfFrames = 0
+    with pytest.raises(InputError) as err:
+        grey_frames(ds, PATH)
+    assert (err.value.path, err.value.problem) == (PATH, "zero frames (NumberOfFrames is 0)")
+    del ds.PixelData
+    with pytest.raises(InputError) as err:
+        grey_frames(ds, PATH)
+    assert (err.value.path, err.value.problem) == (PATH, "no pixel data (not an image)")
+
+
+def test_a_region_ignored_for_its_units_gives_one_exact_message(caplog) -> None:
+    with caplog.at_level(logging.INFO, logger="echolatent.io.dicom"):
+        spacing, _ = region_spacing(with_regions(region(units=(3, 5)), region(delta=(0.05, 0.04))), PATH)
+    assert spacing == pytest.approx((0.5, 0.4), rel=1e-12)  # the next region is still read
+    assert [r.getMessage() for r in caplog.records] == [
+        "calibrated.dcm: a 2D ultrasound region without a calibration in cm (units (3, 5)) is ignored"]
+
+
+def test_a_region_without_its_lower_corner_is_one_pixel_high() -> None:
+    flat = region(delta=(0.01, 0.01))
+    del flat.RegionLocationMaxY1  # rows 0..0: 10 x 1 = 10 px
+    small = region((0, 0, 3, 2), delta=(0.03, 0.02))  # 4 x 3 = 12 px
+    assert region_spacing(with_regions(flat, small))[0] == pytest.approx((0.3, 0.2), rel=1e-12)
+
+
+def test_regions_disagree_below_any_absolute_tolerance() -> None:
+    # 0.001 mm and 0.001 mm + 5e-9: a relative difference of 5e-6 (above 1e-6) though the absolute one is tiny
+    fine = region((20, 0, 29, 8), delta=(0.0001 + 5e-10, 0.0001))
+    _, source = region_spacing(with_regions(region(delta=(0.0001, 0.0001)), fine))
+    assert "2 2D regions disagree" in source
+
+
+def test_the_file_is_named_when_its_regions_disagree(tmp_path: Path, caplog) -> None:
+    ds = image(np.zeros((2, 3, 4), np.uint8))
+    ds.SequenceOfUltrasoundRegions = [region(), region((20, 0, 29, 5), delta=(0.05, 0.05))]
+    path = save(ds, tmp_path / "two_regions.dcm")
+    with caplog.at_level(logging.WARNING, logger="echolatent.io.dicom"):
+        rec = read_dicom_file(path)
+    assert rec.spacing == pytest.approx((0.3, 0.2), rel=1e-12)
+    assert caplog.records[0].getMessage().startswith(f"{path}: 2D ultrasound regions disagree")

@@ -108,7 +108,7 @@ def region_spacing(ds: Dataset, path: Path | None = None) -> tuple[tuple[float, 
             source += f"; {len(regions)} 2D regions disagree ({deltas} mm), the largest used"
         return (sy, sx), source
     spacing = ds.get("PixelSpacing", None)
-    spacing = list(spacing) if isinstance(spacing, MultiValue) else [] if spacing is None else [spacing]  # VM 1: one
+    spacing = list(spacing) if isinstance(spacing, MultiValue) else []  # one value (VM 1) or none: no pixel size
     if len(spacing) == 2 and float(spacing[0]) > 0 and float(spacing[1]) > 0:
         return (float(spacing[0]), float(spacing[1])), "PixelSpacing"
     return None, "unknown (no ultrasound region calibration, no PixelSpacing)"

@@ -303,6 +303,9 @@ EQUIVALENT.update({  # io: dicom, sector, camus, video, echonet, readers, cfg, f
        "is float64 without the dtype" for i in (59, 61)},
     **{f"echolatent.io.cfg.x_{name}__mutmut_6": "codec names are case-insensitive"
        for name in ("read_cfg", "read_split_file")},
+    "echolatent.io.readers.x_header_spacing__mutmut_4": "'auto' is resolve_spacing's default mode",
+    **{f"echolatent.io.readers.x_write_masks__mutmut_{i}": "masks must have the frames' (T, H, W) shape before they "
+       "are checked: a 2D array never reaches check_labels, so allow_2d changes nothing" for i in (17, 19, 20)},
 })
 
 SURVIVING_WHY.update({  # io

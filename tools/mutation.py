@@ -267,6 +267,7 @@ MODULES.update({
 })
 _D = "echolatent.io.dicom."
 _GET = "pydicom's Dataset.get defaults to None: the same value"
+_S = "echolatent.io.sector."
 _NO_VIEW = "a missing text only has to match no view pattern: '', 'None' and 'XXXX' match none"
 _ONLY_SPECIAL = ("the photometric is only compared with PALETTE COLOR and MONOCHROME1: any other default (None, "
                  "'XX..XX', lower case) takes the same MONOCHROME2 path")
@@ -306,6 +307,21 @@ EQUIVALENT.update({  # io: dicom, sector, camus, video, echonet, readers, cfg, f
     "echolatent.io.readers.x_header_spacing__mutmut_4": "'auto' is resolve_spacing's default mode",
     **{f"echolatent.io.readers.x_write_masks__mutmut_{i}": "masks must have the frames' (T, H, W) shape before they "
        "are checked: a 2D array never reaches check_labels, so allow_2d changes nothing" for i in (17, 19, 20)},
+    **{_S + f"x_main_piece__mutmut_{i}": "the padding only has to be at least the closing's radius (size): 3 size - 2, "
+       "4 size + 2 and 3 size + 3 all are" for i in (12, 14, 15)},
+    **{_S + f"x_changing_pixels__mutmut_{i}": "the std of integer frames is float64 without the dtype" for i in (18, 20)},
+    **{_S + f"x_apply_sector__mutmut_{i}": "np.where gives a new array: copying it or not changes no value"
+       for i in (10, 12, 20)},
+    _S + "x_outline_sector__mutmut_14": "np.array copies by default",
+    _S + "x_outline_sector__mutmut_8": "0 is binary_erosion's default border_value",
+    **{_S + f"x__edges__mutmut_{i}": "integer pixel columns or rows: polyfit and the residuals compute in float64 "
+       "either way" for i in (17, 19, 24, 26, 47)},
+    _S + "x__edges__mutmut_42": "_robust_line itself returns None for fewer than 5 points",
+    **{_S + f"x__radii__mutmut_{i}": "edge angles are arctangents, within +-90 degrees: (right - left) / 0.5 < 360, "
+       "the upper clip never acts" for i in (5, 13)},
+    _S + "x__cone__mutmut_29": "astype(None) is float64",
+    **{_S + key: "a piece survives the opening only with a disk of radius >= 2 (13 px): the union is never below 2"
+       for key in ("x__cone__mutmut_94", "x_detect_sector__mutmut_49")},
 })
 
 SURVIVING_WHY.update({  # io

@@ -268,6 +268,9 @@ MODULES.update({
 _D = "echolatent.io.dicom."
 _GET = "pydicom's Dataset.get defaults to None: the same value"
 _S = "echolatent.io.sector."
+_C_IO = "echolatent.io.camus."
+_CFG_CHECKED = ("a cfg's frame numbers are checked when it is read (parse_cfg): frame_number never raises here, so "
+                "the path it would name is never used")
 _NO_VIEW = "a missing text only has to match no view pattern: '', 'None' and 'XXXX' match none"
 _ONLY_SPECIAL = ("the photometric is only compared with PALETTE COLOR and MONOCHROME1: any other default (None, "
                  "'XX..XX', lower case) takes the same MONOCHROME2 path")
@@ -309,7 +312,8 @@ EQUIVALENT.update({  # io: dicom, sector, camus, video, echonet, readers, cfg, f
        "are checked: a 2D array never reaches check_labels, so allow_2d changes nothing" for i in (17, 19, 20)},
     **{_S + f"x_main_piece__mutmut_{i}": "the padding only has to be at least the closing's radius (size): 3 size - 2, "
        "4 size + 2 and 3 size + 3 all are" for i in (12, 14, 15)},
-    **{_S + f"x_changing_pixels__mutmut_{i}": "the std of integer frames is float64 without the dtype" for i in (18, 20)},
+    **{_S + f"x_changing_pixels__mutmut_{i}": "the std of integer frames is float64 without the dtype"
+       for i in (18, 20)},
     **{_S + f"x_apply_sector__mutmut_{i}": "np.where gives a new array: copying it or not changes no value"
        for i in (10, 12, 20)},
     _S + "x_outline_sector__mutmut_14": "np.array copies by default",
@@ -322,6 +326,11 @@ EQUIVALENT.update({  # io: dicom, sector, camus, video, echonet, readers, cfg, f
     _S + "x__cone__mutmut_29": "astype(None) is float64",
     **{_S + key: "a piece survives the opening only with a disk of radius >= 2 (13 px): the union is never below 2"
        for key in ("x__cone__mutmut_94", "x_detect_sector__mutmut_49")},
+    **{_C_IO + f"x__check_frames__mutmut_{i}": _CFG_CHECKED for i in (20, 23)},
+    **{_C_IO + f"x__instants__mutmut_{i}": _CFG_CHECKED for i in (16, 19, 24, 27)},
+    **{_C_IO + f"x__check_frames__mutmut_{i}": "one frame: no side is under 1 px, and NbFrame is only read for "
+       "sequences, refused below 2 frames: axis_order_problem finds nothing" for i in (30, 35)},
+    _C_IO + "x__instants__mutmut_58": "ED == ES is refused just before",
 })
 
 SURVIVING_WHY.update({  # io

@@ -30,7 +30,7 @@ from echolatent.io.sector import apply_sector
 from echolatent.labels import MIN_FRAMES
 from echolatent.measure.beats import BeatDetection, find_beats, lv_area_curve
 from echolatent.measure.sequence import SequenceMeasures, measure_sequence
-from echolatent.measure.temporal import TemporalThresholds
+from echolatent.measure.temporal import TemporalThresholds, turning_frames
 from echolatent.segment import Segmenter, segment_masks
 from echolatent.temporal.result import SmoothResult, measured_thresholds
 from echolatent.temporal.strategy import SequenceSmoother
@@ -106,8 +106,11 @@ def smooth_sequence(
     return result.masks, result.report.as_dict(), note
 
 
-def _smooth(masks: np.ndarray, spacing, smoother: SequenceSmoother | None) -> tuple[SmoothResult | None, str]:
-    """``(SmoothResult or None, note)``: the smoother's output with its report objects (see :func:`smooth_sequence`)."""
+def _smooth(
+    masks: np.ndarray, spacing, smoother: SequenceSmoother | None, unchecked: np.ndarray | None = None
+) -> tuple[SmoothResult | None, str]:
+    """``(SmoothResult or None, note)``: the smoother's output with its report objects (see :func:`smooth_sequence`);
+    ``unchecked`` ``(T,)`` bool frames free of the temporal limits (the turns, when there are any)."""
     if smoother is None:
         return None, "no smoothing requested"
     if masks.shape[0] < MIN_FRAMES:
@@ -115,7 +118,7 @@ def _smooth(masks: np.ndarray, spacing, smoother: SequenceSmoother | None) -> tu
                       f"{MIN_FRAMES} frames, so the U-Net masks are reported unsmoothed")
     if not np.asarray(masks).any():
         return None, "no heart (LV, MYO or LA) in any frame: nothing to smooth, the empty masks are reported"
-    return smoother(masks, spacing), ""
+    return (smoother(masks, spacing) if unchecked is None else smoother(masks, spacing, unchecked=unchecked)), ""
 
 
 def _smoother_checks(result: SmoothResult, smoother: SequenceSmoother, thresholds: TemporalThresholds | None) -> dict:
@@ -223,10 +226,16 @@ def smooth_and_measure(
         sector: ``(H, W)`` bool fan: every mask is cut to it.
         fps, find_instants: find ED/ES of every beat on the smoothed LV area curve instead of using ``instants``
             (:func:`echolatent.measure.beats.find_beats`; ``fps`` bounds the heart rate).
+
+    A sequence of several half cycles (ED or ES frames inside it: ``instants``, else found on the U-Net's LV area
+    curve) is smoothed and checked with its turns and their neighbours free of the temporal limits
+    (:func:`echolatent.measure.temporal.turning_frames`), as the ends of a single half cycle are.
     """
     instants = list(instants) if instants is not None else default_instants(pred.shape[0])
     start = time.perf_counter()
-    smoothed_result, note = _smooth(pred, spacing, smoother)
+    turns = find_beats(lv_area_curve(pred, spacing), fps).instants() if find_instants else instants
+    unchecked = turning_frames(turns)  # several half cycles: their turns are not held to the limits
+    smoothed_result, note = _smooth(pred, spacing, smoother, unchecked)
     post = report = None
     if smoothed_result is not None:
         post, report = smoothed_result.masks, smoothed_result.report.as_dict()
@@ -237,7 +246,7 @@ def smooth_and_measure(
     beats = find_beats(lv_area_curve(pred if post is None else post, spacing), fps) if find_instants else None
     instants = beats.instants() if beats is not None else instants
     thresholds = thresholds or sequence_thresholds(pred, smoother)
-    measure = {"gt": gt, "thresholds": thresholds, "instants": instants}
+    measure = {"gt": gt, "thresholds": thresholds, "instants": instants, "unchecked": unchecked}
     before = measure_sequence(pred, spacing, **measure)
     after = None
     if post is not None:

@@ -22,7 +22,7 @@ from echolatent.measure.attributes import ATTRIBUTES, check_masks, check_spacing
 from echolatent.measure.framecache import resize_labels_cached
 from echolatent.measure.scores import SCORES, STRUCTURES, segmentation_scores
 from echolatent.measure.strain import StrainResult, global_longitudinal_strain
-from echolatent.measure.temporal import TemporalReport, TemporalThresholds, temporal_consistency
+from echolatent.measure.temporal import TemporalReport, TemporalThresholds, temporal_consistency, turning_frames
 from echolatent.measure.validity import CRITERIA, ValidityReport, ValidityThresholds, check_validity
 
 log = logging.getLogger(__name__)
@@ -98,6 +98,7 @@ def measure_sequence(
     instants: list[str] | None = None,
     validity: ValidityReport | None = None,
     temporal: TemporalReport | None = None,
+    unchecked: np.ndarray | None = None,
 ) -> SequenceMeasures:
     """Measure a sequence of masks ``(T, H, W)`` with spacing ``(sy, sx)`` mm (None: pixels).
 
@@ -109,6 +110,8 @@ def measure_sequence(
         instants: ``(T,)`` "ED"/"ES"/"" labels for the rows (default: all "").
         validity, temporal: reports already computed on these very masks with these limits (e.g. by the smoother
             on its output): used as they are instead of checking again.
+        unchecked: ``(T,)`` bool frames not held to tau (default: the turns among ``instants``,
+            :func:`~echolatent.measure.temporal.turning_frames`).
 
     Raises:
         InputError: unusable masks; ValueError: gt of another shape, instants of another length.
@@ -132,7 +135,8 @@ def measure_sequence(
         raise ValueError(f"a validity report of {len(validity.valid)} frames for {T} frames")
     checkable = thresholds is not None and bool(thresholds.bounds) and T >= 3
     if temporal is None or not checkable:
-        temporal = temporal_check(masks, spacing, thresholds) if checkable else None
+        unchecked = turning_frames(instants) if unchecked is None else unchecked
+        temporal = temporal_check(masks, spacing, thresholds, unchecked) if checkable else None
     return SequenceMeasures(attributes, areas, validity, temporal, scores, instants, measured.reasons, strain)
 
 
@@ -156,9 +160,13 @@ def label_counts(masks: np.ndarray, chunk: int = 64) -> np.ndarray:
 
 
 def temporal_check(
-    masks: np.ndarray, spacing: tuple[float, float] | None, thresholds: TemporalThresholds
+    masks: np.ndarray,
+    spacing: tuple[float, float] | None,
+    thresholds: TemporalThresholds,
+    unchecked: np.ndarray | None = None,
 ) -> TemporalReport:
-    """Temporal consistency of ``(T, H, W)`` masks, measured in the units of ``thresholds``.
+    """Temporal consistency of ``(T, H, W)`` masks, measured in the units of ``thresholds`` (``unchecked`` ``(T,)``
+    bool frames not held to tau: :func:`~echolatent.measure.temporal.temporal_consistency`).
 
     Masks are first resampled to ``thresholds.grid`` when it is set and differs; attributes are in pixels of
     that grid when ``thresholds.spacing`` is None, else in mm (the masks' spacing, rescaled by the resampling).
@@ -169,4 +177,4 @@ def temporal_check(
         sy, sx = sy * masks.shape[1] / grid[0], sx * masks.shape[2] / grid[1]
         masks = resize_labels_cached(masks, grid)
     attributes = compute_attributes(masks, None if thresholds.spacing is None else (sy, sx))
-    return temporal_consistency(attributes, thresholds)
+    return temporal_consistency(attributes, thresholds, unchecked)

@@ -50,7 +50,8 @@ def validity_summary(measures: list[tuple[dict, SequenceMeasures]]) -> dict:
 
 
 def temporal_summary(measures: list[tuple[dict, SequenceMeasures]], thresholds: TemporalThresholds | None) -> dict:
-    """Inconsistent frames per attribute and overall, sequences with any inconsistency."""
+    """Inconsistent frames per attribute and overall, sequences with any inconsistency, and per sequence of several
+    half cycles the frames at its turns that were not held to tau."""
     checked = [(ids, m.temporal) for ids, m in measures if m.temporal is not None]
     if not checked:
         return {"checked": 0, "note": "no temporal check (no thresholds, or sequences shorter than 3 frames)"}
@@ -59,6 +60,7 @@ def temporal_summary(measures: list[tuple[dict, SequenceMeasures]], thresholds: 
         for name, count in report.counts().items():
             counts[name] = counts.get(name, 0) + count
     interior = sum(max(len(r.frame_ok) - 2, 0) for _, r in checked)
+    turns = {ids["sequence"]: int(r.unchecked.sum()) for ids, r in checked if r.unchecked is not None}
     not_verified: dict[str, list[str]] = {}
     for ids, report in checked:
         for name in report.not_verified:
@@ -69,6 +71,7 @@ def temporal_summary(measures: list[tuple[dict, SequenceMeasures]], thresholds: 
         "inconsistent_sequences": [ids["sequence"] for ids, r in checked if r.counts()["any"]],
         "not_verified": not_verified,
         "interior_frames": interior,
+        "frames_at_turns_not_held_to_tau": turns,
         "inconsistent_frames": counts,
         "thresholds": {"note": thresholds.note if thresholds else "", "grid": thresholds.grid if thresholds else None},
     }

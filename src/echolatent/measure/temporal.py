@@ -21,6 +21,10 @@ from echolatent.labels import MIN_FRAMES
 from echolatent.measure.attribute_info import PUBLISHED_TAU
 from echolatent.measure.attributes import ATTRIBUTES, compute_attributes
 
+#: Frames on either side of a turn (an ED or ES inside a sequence) that are not held to tau either: a turn found
+#: on a noisy curve may be a frame off (measured: benchmarks/bench_recordings.py).
+TURN_RADIUS = 1
+
 
 @dataclass
 class TemporalThresholds:
@@ -132,6 +136,8 @@ class TemporalReport:
         sequence_ok: no inconsistent frame and every attribute verified: a sequence with an attribute that is not
             measured on some frame (NaN) is "not verified" for it, never counted as consistent.
         unmeasured: ``{attribute: (T,) bool}`` frames where the attribute is not measured (NaN).
+        unchecked: ``(T,)`` bool frames whose d is not held to tau (the turns of a sequence of several half cycles,
+            :func:`echolatent.measure.beats.turning_frames`), None when every interior frame is checked.
     """
 
     d: dict[str, np.ndarray]
@@ -139,6 +145,7 @@ class TemporalReport:
     frame_ok: np.ndarray
     sequence_ok: bool
     unmeasured: dict[str, np.ndarray] = field(default_factory=dict)
+    unchecked: np.ndarray | None = None
 
     @property
     def not_verified(self) -> list[str]:
@@ -156,8 +163,14 @@ class TemporalReport:
         return counts
 
 
-def temporal_consistency(attrs: dict[str, np.ndarray], thresholds: TemporalThresholds) -> TemporalReport:
+def temporal_consistency(
+    attrs: dict[str, np.ndarray], thresholds: TemporalThresholds, unchecked: np.ndarray | None = None
+) -> TemporalReport:
     """``{attribute: (T,)}`` curves -> :class:`TemporalReport`, for the attributes that have bounds and tau.
+
+    ``unchecked`` ``(T,)`` bool: frames where the curve may turn (a sequence of several half cycles: the ED and ES
+    frames inside it and their neighbours), not held to tau, as the two ends of every sequence are not: the
+    published taus come from half cycles (ED -> ES), whose turns are their ends.
 
     Raises:
         ValueError: fewer than 3 frames, curves of different lengths, or no attribute with bounds and tau.
@@ -172,15 +185,38 @@ def temporal_consistency(attrs: dict[str, np.ndarray], thresholds: TemporalThres
     T = lengths.pop()
     if T < MIN_FRAMES:
         raise ValueError(f"temporal consistency needs a sequence of at least {MIN_FRAMES} frames, got {T}")
+    held = np.ones(T, dtype=bool) if unchecked is None else ~_frame_flags(unchecked, T)
     d, inconsistent = {}, {}
     for name in names:
         d[name] = second_difference(np.asarray(attrs[name], dtype=np.float64), thresholds.bounds[name])
         with np.errstate(invalid="ignore"):
-            inconsistent[name] = np.abs(d[name]) > thresholds.tau[name]
+            inconsistent[name] = (np.abs(d[name]) > thresholds.tau[name]) & held
     frame_ok = ~np.logical_or.reduce([inconsistent[n] for n in names])
     unmeasured = {name: ~np.isfinite(np.asarray(attrs[name], dtype=np.float64)) for name in names}
     verified = not any(flags.any() for flags in unmeasured.values())
-    return TemporalReport(d, inconsistent, frame_ok, bool(frame_ok.all()) and verified, unmeasured)
+    return TemporalReport(d, inconsistent, frame_ok, bool(frame_ok.all()) and verified, unmeasured,
+                          None if unchecked is None else ~held)
+
+
+def turning_frames(instants: list[str], radius: int = TURN_RADIUS) -> np.ndarray | None:
+    """``(T,)`` "ED"/"ES"/"" labels -> ``(T,)`` bool frames within ``radius`` of an ED or ES strictly inside the
+    sequence (where its curves turn), None when there is none (a single half cycle: its turns are its ends)."""
+    length = len(instants)
+    turns = [t for t, label in enumerate(instants) if label in ("ED", "ES") and 0 < t < length - 1]
+    if not turns:
+        return None
+    flags = np.zeros(length, dtype=bool)
+    for t in turns:
+        flags[max(t - radius, 0):t + radius + 1] = True
+    return flags
+
+
+def _frame_flags(flags: np.ndarray, length: int) -> np.ndarray:
+    """``(T,)`` bool per-frame flags, checked against the sequence length ``length``."""
+    flags = np.asarray(flags, dtype=bool)
+    if flags.shape != (length,):
+        raise ValueError(f"unchecked frames must be a ({length},) bool array, got shape {flags.shape}")
+    return flags
 
 
 def second_difference(curve: np.ndarray, bounds: tuple[float, float]) -> np.ndarray:

@@ -65,12 +65,16 @@ class FilterSmoother:
             self._warned = True
         return thresholds
 
-    def __call__(self, masks: np.ndarray, spacing: tuple[float, float] | None = None) -> SmoothResult:
+    def __call__(
+        self, masks: np.ndarray, spacing: tuple[float, float] | None = None, unchecked: np.ndarray | None = None
+    ) -> SmoothResult:
         start = time.perf_counter()
         masks = check_sequence(masks)
         thresholds = self.thresholds_for(masks)
         out = FILTERS[self.method](masks)
         report = SmoothReport(self.method)
-        report.temporal, report.validity = measure_output(out, spacing, thresholds, self.validity_thresholds)
+        report.temporal, report.validity = measure_output(
+            out, spacing, thresholds, self.validity_thresholds, unchecked=unchecked
+        )
         report.seconds = time.perf_counter() - start
         return SmoothResult(out, report)

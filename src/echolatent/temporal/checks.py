@@ -55,13 +55,16 @@ def with_margin(thresholds: TemporalThresholds, fraction: float) -> TemporalThre
     return replace(thresholds, tau=tau, note=f"{thresholds.note}; taus x {fraction:g}")
 
 
-def own_check(masks: np.ndarray, spacing, thresholds: TemporalThresholds, fraction: float = 1.0) -> TemporalReport:
+def own_check(
+    masks: np.ndarray, spacing, thresholds: TemporalThresholds, fraction: float = 1.0, unchecked=None
+) -> TemporalReport:
     """Temporal report of ``(T, H, W)`` masks at their own resolution, taus times ``fraction`` (pixel-unit
-    thresholds: attributes of frames measured before are looked up, :func:`pixel_attributes`)."""
+    thresholds: attributes of frames measured before are looked up, :func:`pixel_attributes`); ``unchecked``
+    ``(T,)`` bool frames are not held to tau."""
     strict = thresholds_at(with_margin(thresholds, fraction) if fraction < 1 else thresholds, masks.shape[1:])
     if strict.spacing is not None:
-        return temporal_check(masks, spacing, strict)
-    return temporal_consistency(pixel_attributes(masks), strict)
+        return temporal_check(masks, spacing, strict, unchecked)
+    return temporal_consistency(pixel_attributes(masks), strict, unchecked)
 
 
 def pixel_attributes(masks: np.ndarray) -> dict[str, np.ndarray]:
@@ -80,14 +83,15 @@ def pixel_attributes(masks: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def temporal_reports(
-    masks: np.ndarray, spacing, thresholds: TemporalThresholds, fraction: float = 1.0
+    masks: np.ndarray, spacing, thresholds: TemporalThresholds, fraction: float = 1.0, unchecked=None
 ) -> list[TemporalReport]:
     """Temporal reports of ``(T, H, W)`` masks with taus times ``fraction``: at the masks' own resolution, then at
-    the thresholds' grid when it differs (a second measurement of the same attributes)."""
-    reports = [own_check(masks, spacing, thresholds, fraction)]
+    the thresholds' grid when it differs (a second measurement of the same attributes); ``unchecked`` ``(T,)`` bool
+    frames are not held to tau."""
+    reports = [own_check(masks, spacing, thresholds, fraction, unchecked)]
     if thresholds.grid is not None and tuple(thresholds.grid) != tuple(masks.shape[1:]):
         strict = with_margin(thresholds, fraction) if fraction < 1 else thresholds
-        reports.append(temporal_check(masks, spacing, strict))
+        reports.append(temporal_check(masks, spacing, strict, unchecked))
     return reports
 
 
@@ -104,10 +108,13 @@ def merge_reports(reports: list[TemporalReport]) -> TemporalReport:
         d[name] = np.take_along_axis(stack, pick[None], 0)[0]
         flags[name] = np.logical_or.reduce([r.inconsistent[name] for r in reports])
     frame_ok = ~np.logical_or.reduce(list(flags.values()))
-    return TemporalReport(d, flags, frame_ok, bool(frame_ok.all()))
+    return TemporalReport(d, flags, frame_ok, bool(frame_ok.all()), unchecked=first.unchecked)
 
 
 def margin_used(report: TemporalReport, tau: dict[str, float]) -> float:
-    """Largest ``|d(t)| / tau`` over the attributes and frames of ``report`` (0.0 when nothing is measured)."""
-    worst = [np.nanmax(np.abs(report.d[name])) / tau[name] for name in report.d if np.isfinite(report.d[name]).any()]
+    """Largest ``|d(t)| / tau`` over the attributes and the frames held to tau of ``report`` (0.0 when nothing is
+    measured)."""
+    held = slice(None) if report.unchecked is None else ~report.unchecked
+    d = {name: report.d[name][held] for name in report.d}
+    worst = [np.nanmax(np.abs(d[name])) / tau[name] for name in d if np.isfinite(d[name]).any()]
     return float(max(worst, default=0.0))

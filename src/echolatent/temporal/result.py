@@ -76,6 +76,8 @@ class SmoothReport:
             "tightened": self.tightened,
             "temporal_ok": self.temporal_ok,
             "inconsistent_frames": self.temporal.counts() if self.temporal is not None else None,
+            "frames_not_held_to_tau": (None if self.temporal is None or self.temporal.unchecked is None
+                                       else np.flatnonzero(self.temporal.unchecked).tolist()),
             "valid_frames": self.valid_frames,
             "frames": int(self.validity.valid.size) if self.validity is not None else 0,
             "residual": self.residual(),
@@ -129,11 +131,12 @@ def measure_output(
     thresholds: TemporalThresholds | None,
     validity_thresholds: ValidityThresholds | None,
     fraction: float = 1.0,
+    unchecked: np.ndarray | None = None,
 ) -> tuple[TemporalReport | None, ValidityReport]:
     """The temporal report (None without bounds) and the validity report of a smoother's output ``(T, H, W)``,
     both on the masks as written: the temporal check at their own resolution (the thresholds' bounds carried to
-    it, :func:`.checks.own_check`), taus times ``fraction``."""
+    it, :func:`.checks.own_check`), taus times ``fraction``, ``unchecked`` ``(T,)`` bool frames not held to tau."""
     temporal = None
     if thresholds is not None and thresholds.bounds:
-        temporal = own_check(masks, spacing, thresholds, fraction)
+        temporal = own_check(masks, spacing, thresholds, fraction, unchecked)
     return temporal, check_validity(masks, validity_thresholds)

@@ -117,6 +117,7 @@ class Smoother:
             thresholds = stored_thresholds(model, required=True)
         self.thresholds = thresholds
         self._warned = False
+        self._unchecked: np.ndarray | None = None
         self._cache: dict = {}
         self._cache_bytes = 0
 
@@ -139,12 +140,16 @@ class Smoother:
         """``(S, S)``: the shape model's grid."""
         return (self.model.config.input_size,) * 2
 
-    def __call__(self, masks: np.ndarray, spacing: tuple[float, float] | None = None) -> SmoothResult:
+    def __call__(
+        self, masks: np.ndarray, spacing: tuple[float, float] | None = None, unchecked: np.ndarray | None = None
+    ) -> SmoothResult:
+        """``unchecked`` ``(T,)`` bool: frames free of the temporal limits (the turns of several half cycles)."""
         start = time.perf_counter()
         masks = check_sequence(masks)
         thresholds = self.thresholds_for(masks)
         report = SmoothReport(self.method)
         self._cache, self._cache_bytes = {}, 0
+        self._unchecked = None if unchecked is None else np.asarray(unchecked, dtype=bool)
         if self.method == "exact":
             out = self._exact(masks, spacing, thresholds, report)
         else:
@@ -165,9 +170,13 @@ class Smoother:
         base = masks
         if self.decode == "residual" and self.input_sigmas[0] > 0:
             base = prefiltered(masks, self.input_sigmas[0])
+            if self._unchecked is not None:  # a turn is not linear motion: the filter would flatten it
+                base[self._unchecked] = clean_masks(masks[self._unchecked])
         codes = self._encode(base)
         inputs = (masks, codes) if self.decode == "residual" else None
         limits = np.tile(self._latent_tau() * self.target, (masks.shape[0] - 2, 1))
+        if self._unchecked is not None:
+            limits[self._unchecked[1:-1]] = np.inf
         previous, full = None, None
         for round_index in range(self.max_rounds + 1):
             smoothed = solve_exact(codes, limits, self.settings)
@@ -185,13 +194,8 @@ class Smoother:
                 break
         residual = report.residual()
         if residual:
-            log.info(
-                "exact smoothing left %d failure(s) at %.2f tau after %d rounds: %s",
-                len(residual),
-                self.target,
-                report.rounds,
-                "; ".join(residual[:3]) + (" ..." if len(residual) > 3 else ""),
-            )
+            log.info("exact smoothing left %d failure(s) at %.2f tau after %d rounds: %s", len(residual), self.target,
+                     report.rounds, "; ".join(residual[:3]) + (" ..." if len(residual) > 3 else ""))
         return out
 
     def _already_smooth(self, masks, spacing, thresholds) -> bool:
@@ -258,13 +262,15 @@ class Smoother:
 
     def _residual_frames(self, out, masks, codes, smoothed, level: np.ndarray, frames: np.ndarray) -> None:
         """Set ``out[frames]`` (in place) to the cleaned residual output: the argmax of the input's one-hot filtered
-        along time by ``input_sigmas[level[t]]`` plus the decoded correction ``P(z') - P(z)``, a chunk at a time."""
+        along time by ``input_sigmas[level[t]]`` (not at the turns) plus the decoded correction ``P(z') - P(z)``, a
+        chunk at a time."""
         size = masks.shape[1:]
         for block in chunks(frames, size):
             total = self._probs(smoothed[block], size) - self._probs(codes[block], size)
-            for step in np.unique(level[block]):
-                pick = level[block] == step
-                total[pick] += filtered_onehot(masks, block[pick], self.input_sigmas[step])
+            turn = np.zeros(len(block), bool) if self._unchecked is None else self._unchecked[block]
+            for step, free in {(int(v), bool(f)) for v, f in zip(level[block], turn)}:
+                pick = (level[block] == step) & (turn == free)
+                total[pick] += filtered_onehot(masks, block[pick], 0.0 if free else self.input_sigmas[step])
             out[block] = clean_masks(total.argmax(1))
 
     def _blend_frames(self, out, masks, smoothed, full, residual, weights: np.ndarray, frames: np.ndarray) -> None:
@@ -317,15 +323,13 @@ class Smoother:
             rows = np.arange(max(frame - 1 - round_index, 0), min(frame + round_index, len(limits)))
             block = np.ix_(rows, dims)
             limits[block] = np.maximum(np.minimum(limits[block], self.tighten * current[block]), MIN_LIMIT)
+        if self._unchecked is not None:  # the turns stay free
+            limits[self._unchecked[1:-1]] = np.inf
         if failures:
             entry = {"round": round_index, "frames": list(failures), "dims": sorted(set().union(*failures.values()))}
             report.tightened.append(entry)
-            log.debug(
-                "round %d: tightened the latent limits of dims %s around frames %s",
-                round_index,
-                entry["dims"],
-                entry["frames"],
-            )
+            log.debug("round %d: tightened the latent limits of dims %s around frames %s", round_index, entry["dims"],
+                      entry["frames"])
         return bool(failures)
 
     # -- shared steps -----------------------------------------------------------------------------------
@@ -364,7 +368,7 @@ class Smoother:
     ) -> tuple[TemporalReport | None, ValidityReport]:
         """Temporal report at the masks' own resolution with taus times ``fraction`` and validity report of
         ``(T, H, W)`` masks (:func:`.result.measure_output`)."""
-        return measure_output(masks, spacing, thresholds, self.validity_thresholds, fraction)
+        return measure_output(masks, spacing, thresholds, self.validity_thresholds, fraction, self._unchecked)
 
 
 def _load(model):
@@ -386,11 +390,8 @@ def _check_arguments(method, decode, blends, input_sigmas, target, keep_below, t
         raise ValueError(f"unknown decode mode {decode!r}; expected one of {DECODES}")
     if not all(0.5 < weight < 1 for weight in blends) or list(blends) != sorted(set(blends)):
         raise ValueError(f"blend weights must increase within (0.5, 1), got {blends}")
-    if (
-        not input_sigmas
-        or any(not 0 <= v < 100 for v in input_sigmas)
-        or list(input_sigmas) != sorted(set(input_sigmas))
-    ):
+    sigmas = list(input_sigmas)
+    if not sigmas or any(not 0 <= v < 100 for v in sigmas) or sigmas != sorted(set(sigmas)):
         raise ValueError(f"input sigmas must increase within [0, 100) frames, got {input_sigmas}")
     if not 0 < target <= 1 or not 0 <= keep_below <= target:
         raise ValueError(f"need 0 < target <= 1 and 0 <= keep_below <= target, got {target}, {keep_below}")

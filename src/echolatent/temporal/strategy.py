@@ -41,9 +41,12 @@ class SequenceSmoother(Protocol):
         """The thresholds used on ``(T, H, W)`` masks (the given ones, else measured on them)."""
         ...
 
-    def __call__(self, masks: np.ndarray, spacing: tuple[float, float] | None = None) -> SmoothResult:
+    def __call__(
+        self, masks: np.ndarray, spacing: tuple[float, float] | None = None, unchecked: np.ndarray | None = None
+    ) -> SmoothResult:
         """``(T, H, W)`` labels (T >= 3) -> output masks and a report whose temporal/validity checks used
-        :meth:`thresholds_for` and ``validity_thresholds``."""
+        :meth:`thresholds_for` and ``validity_thresholds``; ``unchecked`` ``(T,)`` bool frames (the turns of a
+        sequence of several half cycles) are left free of the temporal limits."""
         ...
 
 

@@ -125,14 +125,13 @@ def test_frames_of_different_sizes_are_refused(tmp_path: Path) -> None:
         stream = container.add_stream("mjpeg", rate=25)
         stream.width, stream.height, stream.pix_fmt = 16, 16, "yuvj420p"
         container.start_encoding()
-        for index, (h, w) in enumerate([(16, 16), (16, 24), (16, 16), (24, 16)]):
+        for index, (h, w) in enumerate([(16, 16), (16, 24), (16, 16)]):  # two sizes
             packet = av.Packet(jpeg(h, w, 100))
             packet.stream, packet.pts, packet.dts, packet.time_base = stream, index, index, Fraction(1, 25)
             container.mux(packet)
     with pytest.raises(InputError) as err:
         decode_grey(path)
-    assert (err.value.path, err.value.problem) == (path, "frames of different sizes in one video: [(16, 16), (16, 24), "
-                                                   "(24, 16)]")
+    assert (err.value.path, err.value.problem) == (path, "frames of different sizes in one video: [(16, 16), (16, 24)]")
 
 
 def test_only_the_first_video_stream_is_decoded(tmp_path: Path) -> None:

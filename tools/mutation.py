@@ -331,6 +331,10 @@ EQUIVALENT.update({  # io: dicom, sector, camus, video, echonet, readers, cfg, f
     **{_C_IO + f"x__check_frames__mutmut_{i}": "one frame: no side is under 1 px, and NbFrame is only read for "
        "sequences, refused below 2 frames: axis_order_problem finds nothing" for i in (30, 35)},
     _C_IO + "x__instants__mutmut_58": "ED == ES is refused just before",
+    **{f"echolatent.io.discovery.x_default_refs__mutmut_{i}": "a loose file has no view while every (half) sequence "
+       "has one from its CAMUS name: the second test keeps it anyway" for i in (4, 5)},
+    "echolatent.io.discovery.x_select_refs__mutmut_27": "a file reaching this line is no recording: recording_refs "
+    "gives [] for it",
 })
 
 SURVIVING_WHY.update({  # io

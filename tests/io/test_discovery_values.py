@@ -122,3 +122,16 @@ def test_a_truth_folder_without_masks_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError) as err:
         pair_truth([ref("p", View.A2C, "ED")], str(tmp_path / "gt"))
     assert (err.value.path, err.value.problem) == (tmp_path / "gt", "no ground-truth masks (_gt files) found")
+
+
+def test_one_image_file_is_selected_as_itself(tmp_path: Path) -> None:
+    write_case(tmp_path, "patient0001_2CH_ES", 1, mask=False)
+    (only,) = select_refs(tmp_path / "patient0001_2CH_ES.nii.gz")
+    assert (only.name, only.kind, only.image) == ("patient0001_2CH_ES", "ES", tmp_path / "patient0001_2CH_ES.nii.gz")
+
+
+def test_plain_label_files_are_sequences_only(tmp_path: Path) -> None:
+    write_like(heart_mask(2), odd_geometry((2, 24, 20)), tmp_path / "patient0001_2CH_half_sequence.nii.gz")
+    write_like(heart_mask(1), odd_geometry((1, 24, 20)), tmp_path / "patient0001_2CH_ED.nii.gz")
+    refs, suffix = mask_sequences(tmp_path)
+    assert suffix == "" and [r.name for r in refs] == ["patient0001_2CH_half_sequence"]

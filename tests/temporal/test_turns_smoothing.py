@@ -62,3 +62,9 @@ def test_a_corrupted_sequence_keeps_its_swing_at_the_turns(two_beats):
     held_error = np.abs(_area_ef(held.masks, instants) - truth).max()
     assert free_error <= input_error + 0.5 < held_error  # measured: 0.93, 0.93 and 2.44 EF points
     assert free.report.validity.valid.all() and free.report.temporal.sequence_ok
+
+
+def test_unchecked_flags_of_another_length_are_refused(two_beats):
+    masks, _, spacing = two_beats
+    with pytest.raises(ValueError, match=rf"\({len(masks)},\) bool"):
+        make_smoother("exact")(masks, spacing, unchecked=np.zeros(len(masks) - 1, bool))

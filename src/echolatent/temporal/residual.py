@@ -37,10 +37,24 @@ def filtered_onehot(masks: np.ndarray, frames: np.ndarray, sigma: float) -> np.n
         return one_hot(masks[frames]).numpy()
     offsets = np.arange(-gauss_radius(sigma), gauss_radius(sigma) + 1)
     kernel = np.exp(-0.5 * (offsets / sigma) ** 2)
-    kernel = (kernel / kernel.sum()).astype(np.float32)
+    return _weighted_onehot(masks, frames, offsets, kernel / kernel.sum())
+
+
+def turn_onehot(masks: np.ndarray, frames: np.ndarray) -> np.ndarray:
+    """``(n, 4, H, W)`` float32 one-hot of ``masks`` at ``frames`` fitted along time by a quadratic over 5 frames
+    (Savitzky-Golay, edges repeated): unlike a Gaussian, it keeps a turn (locally quadratic motion) where it is."""
+    return _weighted_onehot(masks, frames, np.arange(-2, 3), np.array(TURN_KERNEL) / 35.0)
+
+
+#: Savitzky-Golay weights (times 35) of the centre of a quadratic fitted to 5 equally spaced samples.
+TURN_KERNEL = (-3.0, 12.0, 17.0, 12.0, -3.0)
+
+
+def _weighted_onehot(masks: np.ndarray, frames: np.ndarray, offsets: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """``sum_k kernel[k] onehot(masks[frames + offsets[k]])`` ``(n, 4, H, W)`` float32, frame indices clamped."""
     taps = np.clip(np.asarray(frames)[:, None] + offsets, 0, len(masks) - 1)
     out = np.zeros((len(frames), NUM_LABELS, *masks.shape[1:]), dtype=np.float32)
-    for k, weight in enumerate(kernel):
+    for k, weight in enumerate(kernel.astype(np.float32)):
         near = masks[taps[:, k]]
         for label in range(NUM_LABELS):
             out[:, label] += weight * (near == label)

@@ -347,6 +347,8 @@ SURVIVING_WHY.update({  # io
     "different only for a DICOM or video image given with a mask",
     "recordings": "not analysed one by one (time): mostly DICOM patient ids of damaged files, series checks and the "
     "sources of values that the tests compare only in part",
+    "frames": "not analysed one by one (time): mostly the cache's internals (debug log, the temporary file on a "
+    "failed write) and load_frames' default arguments",
 })
 
 

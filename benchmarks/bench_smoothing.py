@@ -7,7 +7,8 @@ per-frame errors) and ``drift`` (echolatent.synth.corrupt_drift: slow over/under
 wrong frames, MYO/LA swaps) at each severity, then smoothed by each method. Per source, corruption, severity and
 method:
 
-* consistent_pct: sequences passing the temporal check with the published taus at the output's own resolution
+* consistent_pct: sequences passing the temporal check (multi-beat sequences: their turns, found on the input's LV
+  area curve as ``run`` finds them, are left free of the limits by the smoother and the check alike) with the published taus at the output's own resolution
   (the model grid's bounds carried to it); consistent_grid_pct: the same at the shape model's grid (the masks
   resampled to it: a second measurement); margin_max / margin_mean: largest |d(t)| / tau at the output's
   resolution (1 = on the limit), worst and mean over sequences;
@@ -42,9 +43,11 @@ from smoothing_data import CORRUPTIONS, camus_cases, corrupt, curve_measures, no
 
 from echolatent.files import write_json_atomic
 from echolatent.labels import View
+from echolatent.measure.beats import find_beats, lv_area_curve
 from echolatent.measure.clinical import clinical_indices
 from echolatent.measure.scores import segmentation_scores
 from echolatent.measure.validity import check_validity
+from echolatent.measure.temporal import turning_frames
 from echolatent.temporal.checks import margin_used, temporal_reports, thresholds_at
 from echolatent.temporal.strategy import make_smoother
 from echolatent.temporal.thresholds import stored_thresholds
@@ -92,9 +95,15 @@ def ef_errors(cases: list, outputs: list) -> list[float]:
     return errors
 
 
-def measure(out: np.ndarray, case, thresholds, truth_curves: dict) -> dict:
-    """The per-sequence measures of an output (module docstring)."""
-    reports = temporal_reports(out, case.spacing, thresholds)
+def input_turns(masks: np.ndarray, case, multi: bool) -> np.ndarray | None:
+    """``(T,)`` bool frames at the turns of a multi-beat input, found on its LV area curve as ``run`` finds them
+    (:func:`echolatent.measure.beats.find_beats`); None for a half cycle (ED first, ES last: no turn inside)."""
+    return turning_frames(find_beats(lv_area_curve(masks, case.spacing)).instants()) if multi else None
+
+
+def measure(out: np.ndarray, case, thresholds, truth_curves: dict, unchecked: np.ndarray | None = None) -> dict:
+    """The per-sequence measures of an output (module docstring); ``unchecked``: frames not held to tau."""
+    reports = temporal_reports(out, case.spacing, thresholds, unchecked=unchecked)
     scores = segmentation_scores(out, case.truth, case.spacing)
     hd = [v for s in STRUCTURES for v in scores[s]["hd_mm"].tolist() if np.isfinite(v)]
     curves = curve_measures(normalised_curves(out, thresholds_at(thresholds, out.shape[1:])), truth_curves)
@@ -131,16 +140,17 @@ def summarise(rows: list[dict], errors: list[float], seconds: list[float]) -> di
 def run_setting(cases, truth_curves, corruption, severity, smoothers, thresholds, args) -> dict:
     """{method: summary} for one corruption model and severity (``"truth"``: the truth itself)."""
     inputs = [corrupt(case, corruption, severity, args.seed) for case in cases]
+    multi = len(cases[0].truth) > args.frames
+    turns = [input_turns(masks, case, multi) for case, masks in zip(cases, inputs, strict=True)]
     entry = {}
     for name, smoother in smoothers.items():
         rows, outputs, seconds = [], [], []
-        for case, masks, curves in zip(cases, inputs, truth_curves, strict=True):
+        for case, masks, curves, unchecked in zip(cases, inputs, truth_curves, turns, strict=True):
             start = time.process_time()
-            out = smoother(masks, case.spacing).masks if smoother is not None else masks
+            out = smoother(masks, case.spacing, unchecked=unchecked).masks if smoother is not None else masks
             seconds.append(time.process_time() - start)
             outputs.append(out)
-            rows.append(measure(out, case, thresholds, curves))
-        multi = len(cases[0].truth) > args.frames
+            rows.append(measure(out, case, thresholds, curves, unchecked))
         entry[name] = summarise(rows, [] if multi else ef_errors(cases, outputs), seconds)
         print(corruption, severity, name, json.dumps({k: _round(v) for k, v in entry[name].items()}), flush=True)
     return entry
@@ -215,7 +225,9 @@ def main() -> None:
     for source in args.sources:
         cases = make_cases(source, args)
         curves = [normalised_curves(c.truth, thresholds_at(thresholds, c.truth.shape[1:])) for c in cases]
-        truth = [measure(c.truth, c, thresholds, k) for c, k in zip(cases, curves, strict=True)]
+        multi = len(cases[0].truth) > args.frames
+        truth = [measure(c.truth, c, thresholds, k, input_turns(c.truth, c, multi)) for c, k in zip(cases, curves,
+                                                                                                     strict=True)]
         entry = results["sources"][source] = {"truth": summarise(truth, [], []), "frames": len(cases[0].truth)}
         print(source, "truth", json.dumps({k: _round(v) for k, v in entry["truth"].items()}), flush=True)
         for corruption in args.corruptions:

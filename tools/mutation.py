@@ -399,6 +399,226 @@ SURVIVING_WHY.update({
 })
 
 
+# measure: strain, beats, sequence, agreement, scores, temporal, summary, cohort, framecache
+_MEASURE_SEQ = ["tests/measure/test_measure_sequence_strain.py", "tests/measure/test_measure_evaluate.py"]
+MODULES.update({
+    "strain": ("src/echolatent/measure/strain.py", ["tests/measure/test_measure_strain.py"],
+               ["tests/measure/test_strain_*.py"]),
+    "beats": ("src/echolatent/measure/beats.py", ["tests/measure/test_beats.py"], ["tests/measure/test_beats_*.py"]),
+    "sequence": ("src/echolatent/measure/sequence.py", _MEASURE_SEQ, ["tests/measure/test_sequence_*.py"]),
+    "agreement": ("src/echolatent/measure/agreement.py", ["tests/measure/test_measure_agreement.py"],
+                  ["tests/measure/test_agreement_*.py"]),
+    "scores": ("src/echolatent/measure/scores.py", ["tests/measure/test_measure_scores.py"],
+               ["tests/measure/test_scores_*.py"]),
+    "mtemporal": ("src/echolatent/measure/temporal.py",
+                  ["tests/measure/test_measure_temporal.py", "tests/measure/test_turns.py", *_MEASURE_SEQ],
+                  ["tests/measure/test_mtemporal_*.py"]),
+    "summary": ("src/echolatent/measure/summary.py", ["tests/measure/test_measure_sequence_strain.py"],
+                ["tests/measure/test_summary_*.py"]),
+})
+
+_S = "echolatent.measure.strain."
+EQUIVALENT.update({  # measure: strain
+    _S + "x_endocardial_length__mutmut_23": "astype(None) is float64",
+    _S + "x__lv_contour__mutmut_14": "the only caller measures the contour with arc_length, NaN for 0 or 1 point alike",
+    _S + "x_arc_length__mutmut_5": 'float("NAN") is NaN',
+    _S + "x_global_longitudinal_strain__mutmut_50": 'float("NAN") is NaN',
+    **{_S + f"x__arc_position__mutmut_{i}": "a step is 0 only where its direction is 0: the numerator is 0 too, and "
+       "0 / 0 is an 'invalid' error, never 'divide'" for i in (4, 6)},
+    **{_S + f"x_global_longitudinal_strain__mutmut_{i}": "endocardial_length gives a reason for every NaN length: "
+       "the default of reasons.get(ed) is never read" for i in (31, 33, 34, 35)},
+})
+
+_B = "echolatent.measure.beats."
+EQUIVALENT.update({  # measure: beats
+    _B + "x__extremes__mutmut_12": "peaks of a sampled curve are at least 2 samples apart (a plateau's peak is its "
+    "middle): a minimum distance of 1 or 2 keeps the same peaks (scipy rounds the distance up; 12 000 random curves "
+    "tried)",
+    _B + "x__beats__mutmut_4": "ED and ES frames come from disjoint windows of _alternate: no ES is at an ED frame",
+    **{_B + f"x__summarise__mutmut_{i}": "the values are Python floats: the array is float64 without the dtype"
+       for i in (9, 11)},
+    **{_B + f"x__summarise__mutmut_{i}": 'float("NAN") is NaN' for i in (19, 33)},
+    **{_B + f"x_beat_indices__mutmut_{i}": 'float("NAN") is NaN' for i in (41, 46, 51)},
+    **{_B + f"x_beat_indices__mutmut_{i}": "View is a StrEnum: members sort by their value without the key"
+       for i in (3, 5)},
+    _B + "x__beats__mutmut_18": "ED and ES frames come from disjoint windows of _alternate: no ES is at an ED frame",
+    _B + "x__alternate__mutmut_56": "a slice end past the curve's end is clipped to it: the same last window",
+    **{_B + f"x__alternate__mutmut_{i}": "the ES label is only compared with 'ED' (any other string is an ES), and "
+       "sorts after 'ED' too" for i in (6, 7)},
+    **{_B + f"x_autocorrelation_period__mutmut_{i}": "a curve shorter than 2 x min_lag leaves fewer than min_lag "
+       "lags to search, all below min_lag: None either way" for i in (10, 11)},
+    _B + "x_find_beats__mutmut_165": "at most one note is ever made (the second only when there is none): the "
+    "separator is never used",
+    _B + "x_lv_area_curve__mutmut_16": "a sum of booleans is int64; astype(None) is float64",
+    _B + "x_find_beats__mutmut_88": "without frame rate nor period: interior peaks are at least 2 frames apart, and "
+    "an end next to a kept maximum cannot be one (it would be both >= and < its neighbour): a minimum distance of 1 "
+    "or 2 frames keeps the same extremes",
+})
+
+_AG = "echolatent.measure.agreement."
+EQUIVALENT.update({  # measure: agreement
+    **{_AG + f"x_ef_agreement__mutmut_{i}": "names and point both have 4 entries: zip's strict never acts"
+       for i in (40, 43, 44)},
+    _AG + "x__scores__mutmut_15": "ef_agreement scores 3 patients or more (fewer return before, resamples keep the "
+    "count): len(pred) is never 2",
+})
+
+_SQ = "echolatent.measure.sequence."
+EQUIVALENT.update({  # measure: sequence
+    _SQ + "x_label_counts__mutmut_1": "the chunk only bounds memory: any chunk gives the same counts (tests: chunks of "
+    "1, 2, 3 and 64 frames)",
+    _SQ + "x_label_counts__mutmut_12": "blocks starting at every frame overlap: each frame's counts are written again, "
+    "with the same values",
+    _SQ + "x_measure_sequence__mutmut_3": "the spacing is checked again before any use (measure_attributes, and "
+    "check_spacing two lines below): the same error",
+    _SQ + "x_temporal_check__mutmut_10": "with the masks' own grid the branch rescales the spacing by H / H and W / W "
+    "and resize_labels_cached returns the masks unchanged",
+    **{_SQ + f"x\u01c1SequenceMeasures\u01c1frame_rows__mutmut_{i}": 'float("NAN") is NaN' for i in (22, 30)},
+    _SQ + "x\u01c1SequenceMeasures\u01c1structure_rows__mutmut_17": 'float("NAN") is NaN',
+})
+
+_SC = "echolatent.measure.scores."
+EQUIVALENT.update({  # measure: scores
+    **{_SC + f"x__surface_distances__mutmut_{i}": "a crop one row or column larger, or a wider zero padding, adds "
+       "background only: the same edges, shifted alike in both masks (distances unchanged)" for i in (15, 20, 27)},
+    _SC + "x__surface_distances__mutmut_33": "astype(None) is float64",
+    **{_SC + f"x__surface_distances__mutmut_{i}": "k=1 is KDTree.query's default" for i in (40, 55)},
+    **{_SC + f"x__surface_distances__mutmut_{i}": "the leaf size only changes the KD-tree's speed: queries are exact"
+       for i in (44, 46, 59, 61)},
+    **{_SC + f"x_segmentation_scores__mutmut_{i}": "check_spacing returns Python floats: the array is float64 "
+       "without the dtype" for i in (18, 20)},
+    _SC + "x_segmentation_scores__mutmut_40": "labels are uint8 (check_masks): a lookup table longer than 256 is "
+    "never read past 255",
+})
+
+_MT = "echolatent.measure.temporal."
+EQUIVALENT.update({  # measure: temporal (measure/temporal.py)
+    _MT + "x_second_difference__mutmut_4": "adding low instead of subtracting it shifts the normalised curve by a "
+    "constant, which the second difference cancels",
+    _MT + "x_second_difference__mutmut_8": "None written into a float array is NaN",
+    _MT + "x_temporal_consistency__mutmut_40": "errstate only silences warnings (NaN comparisons emit none)",
+    **{_MT + f"x_temporal_consistency__mutmut_{i}": "np.isfinite gives the same flags in any numeric dtype"
+       for i in (54, 56)},
+    _MT + "x\u01c1TemporalThresholds\u01c1published__mutmut_5": "the default tau is a copy of PUBLISHED_TAU too",
+})
+
+_SU = "echolatent.measure.summary."
+EQUIVALENT.update({  # measure: summary
+    **{_SU + f"x__mean__mutmut_{i}": "every caller passes float64 arrays or lists of Python floats: the array is "
+       "float64 without the dtype" for i in (3, 5)},
+})
+
+SURVIVING_WHY.update({  # measure
+    "beats": "autocorrelation_period without the float64 cast: a float32 curve's autocorrelation in float32 has its "
+    "peaks at the same lags unless a correlation ties 0.2 or a neighbour within float32 rounding (not constructed)",
+})
+
+#: io: dicom, sector, camus, video, echonet, readers, cfg, frames, recordings, check, discovery (issue 24)
+_IO_RECORDINGS = ["tests/io/test_recordings.py"]
+MODULES.update({
+    "dicom": ("src/echolatent/io/dicom.py", ["tests/io/test_dicom.py", *_IO_RECORDINGS],
+              ["tests/io/test_dicom_*.py"]),
+    "sector": ("src/echolatent/io/sector.py", ["tests/io/test_sector.py", *_IO_RECORDINGS],
+               ["tests/io/test_sector_*.py"]),
+    "camus": ("src/echolatent/io/camus.py", _IO_BEFORE, ["tests/io/test_camus_*.py"]),
+    "video": ("src/echolatent/io/video.py", ["tests/io/test_video.py", *_IO_RECORDINGS], ["tests/io/test_video_*.py"]),
+    "echonet": ("src/echolatent/io/echonet.py", ["tests/io/test_video.py"], ["tests/io/test_echonet_*.py"]),
+    "readers": ("src/echolatent/io/readers.py", ["tests/io/test_readers.py", *_IO_RECORDINGS],
+                ["tests/io/test_readers_*.py"]),
+    "cfg": ("src/echolatent/io/cfg.py", ["tests/io/test_io_cfg.py"], ["tests/io/test_cfg_*.py"]),
+    "frames": ("src/echolatent/io/frames.py", ["tests/io/test_io_camus.py"], ["tests/io/test_frames_*.py"]),
+    "recordings": ("src/echolatent/io/recordings.py", _IO_RECORDINGS, ["tests/io/test_recordings_*.py"]),
+    "check": ("src/echolatent/io/check.py", ["tests/io/test_io_check.py", "tests/io/test_io_bad_files.py"],
+              ["tests/io/test_check_*.py"]),
+    "discovery": ("src/echolatent/io/discovery.py", _IO_RECORDINGS, ["tests/io/test_discovery_*.py"]),
+})
+_D = "echolatent.io.dicom."
+_GET = "pydicom's Dataset.get defaults to None: the same value"
+_S = "echolatent.io.sector."
+_C_IO = "echolatent.io.camus."
+_CFG_CHECKED = ("a cfg's frame numbers are checked when it is read (parse_cfg): frame_number never raises here, so "
+                "the path it would name is never used")
+_NO_VIEW = "a missing text only has to match no view pattern: '', 'None' and 'XXXX' match none"
+_ONLY_SPECIAL = ("the photometric is only compared with PALETTE COLOR and MONOCHROME1: any other default (None, "
+                 "'XX..XX', lower case) takes the same MONOCHROME2 path")
+EQUIVALENT.update({  # io: dicom, sector, camus, video, echonet, readers, cfg, frames, recordings, check, discovery
+    **{_D + key: _GET for key in ("x__recording__mutmut_15", "x_frame_rate__mutmut_5", "x_frame_rate__mutmut_18",
+                                  "x_frame_rate__mutmut_49", "x_region_spacing__mutmut_5",
+                                  "x_region_spacing__mutmut_11", "x_region_spacing__mutmut_20",
+                                  "x_region_spacing__mutmut_26", "x_region_spacing__mutmut_33",
+                                  "x_region_spacing__mutmut_39", "x_region_spacing__mutmut_147",
+                                  "x_view_hint__mutmut_23")},
+    **{_D + f"x_read_dicom_series__mutmut_{i}": _GET + " (then `or 1` / `or 0`)" for i in (39, 41, 61, 63)},
+    **{_D + f"x__recording__mutmut_{i}": "safe_id turns a missing PatientID (None) into '' like the default"
+       for i in (115, 117)},
+    _D + "x__recording__mutmut_12": "pydicom's dcmread always gives a file_meta (empty for a file without one)",
+    **{_D + f"x__recording__mutmut_{i}": "a file without a TransferSyntaxUID cannot be decoded (grey_frames refuses "
+       "it first, tests/io/test_dicom_values.py): the syntax is never None here" for i in (60, 63, 66, 67)},
+    **{_D + f"x__recording__mutmut_{i}": "pydicom decodes no pixels without PhotometricInterpretation (grey_frames "
+       "refuses the file first): the default is never used" for i in (48, 50, 54)},
+    **{_D + f"x_view_hint__mutmut_{i}": _NO_VIEW for i in (4, 6, 7, 30, 32, 36)},
+    **{_D + f"x_grey_frames__mutmut_{i}": _ONLY_SPECIAL for i in (62, 64, 68, 69)},
+    _D + "x_grey_frames__mutmut_21": "the frame count is only compared with 1: a missing NumberOfFrames passes as 1 "
+    "or 2",
+    **{_D + f"x_grey_frames__mutmut_{i}": "matmul with the float64 LUMA gives float64 whatever the pixels' dtype"
+       for i in (118, 120)},
+    **{_D + f"x_grey_frames__mutmut_{i}": "integer pixels times a Python float are float64 without the cast"
+       for i in (149, 151)},
+    _D + "x_frame_rate__mutmut_23": "pydicom stores a one-item list as a single value, never as a MultiValue: a "
+    "MultiValue has 0 or >= 2 items",
+    **{f"echolatent.io.video.x_decode_grey__mutmut_{i}": "np.stack gives a new array of its own: copying it or not "
+       "changes no value" for i in (58, 60, 62)},
+    "echolatent.io.echonet.x__number__mutmut_8": 'float("NAN") is NaN',
+    "echolatent.io.echonet.x__rows__mutmut_9": "codec names are case-insensitive",
+    **{f"echolatent.io.echonet.x_read_tracings__mutmut_{i}": "the coordinates are Python floats (_number): the array "
+       "is float64 without the dtype" for i in (59, 61)},
+    **{f"echolatent.io.cfg.x_{name}__mutmut_6": "codec names are case-insensitive"
+       for name in ("read_cfg", "read_split_file")},
+    "echolatent.io.readers.x_header_spacing__mutmut_4": "'auto' is resolve_spacing's default mode",
+    **{f"echolatent.io.readers.x_write_masks__mutmut_{i}": "masks must have the frames' (T, H, W) shape before they "
+       "are checked: a 2D array never reaches check_labels, so allow_2d changes nothing" for i in (17, 19, 20)},
+    **{_S + f"x_main_piece__mutmut_{i}": "the padding only has to be at least the closing's radius (size): 3 size - 2, "
+       "4 size + 2 and 3 size + 3 all are" for i in (12, 14, 15)},
+    **{_S + f"x_changing_pixels__mutmut_{i}": "the std of integer frames is float64 without the dtype"
+       for i in (18, 20)},
+    **{_S + f"x_apply_sector__mutmut_{i}": "np.where gives a new array: copying it or not changes no value"
+       for i in (10, 12, 20)},
+    _S + "x_outline_sector__mutmut_14": "np.array copies by default",
+    _S + "x_outline_sector__mutmut_8": "0 is binary_erosion's default border_value",
+    **{_S + f"x__edges__mutmut_{i}": "integer pixel columns or rows: polyfit and the residuals compute in float64 "
+       "either way" for i in (17, 19, 24, 26, 47)},
+    _S + "x__edges__mutmut_42": "_robust_line itself returns None for fewer than 5 points",
+    **{_S + f"x__radii__mutmut_{i}": "edge angles are arctangents, within +-90 degrees: (right - left) / 0.5 < 360, "
+       "the upper clip never acts" for i in (5, 13)},
+    _S + "x__cone__mutmut_29": "astype(None) is float64",
+    **{_S + key: "a piece survives the opening only with a disk of radius >= 2 (13 px): the union is never below 2"
+       for key in ("x__cone__mutmut_94", "x_detect_sector__mutmut_49")},
+    **{_C_IO + f"x__check_frames__mutmut_{i}": _CFG_CHECKED for i in (20, 23)},
+    **{_C_IO + f"x__instants__mutmut_{i}": _CFG_CHECKED for i in (16, 19, 24, 27)},
+    **{_C_IO + f"x__check_frames__mutmut_{i}": "one frame: no side is under 1 px, and NbFrame is only read for "
+       "sequences, refused below 2 frames: axis_order_problem finds nothing" for i in (30, 35)},
+    _C_IO + "x__instants__mutmut_58": "ED == ES is refused just before",
+    **{f"echolatent.io.discovery.x_default_refs__mutmut_{i}": "a loose file has no view while every (half) sequence "
+       "has one from its CAMUS name: the second test keeps it anyway" for i in (4, 5)},
+    "echolatent.io.discovery.x_select_refs__mutmut_27": "a file reaching this line is no recording: recording_refs "
+    "gives [] for it",
+})
+
+SURVIVING_WHY.update({  # io
+    "cfg": "read_cfg _4, read_split_file _4: encoding None is the locale's, UTF-8 on every machine the tests run "
+    "on; the explicit UTF-8 is for machines whose locale is not",
+    "sector": "the cone heuristics at exactly their values (apex within a quarter of the height, the 60 % edge window, "
+    "bin counts, border rows, inner-radius and IoU limits): the robust edge fits and the running median absorb a "
+    "row, a bin or a pixel on the drawn fans",
+    "camus": "load_sequence _20: the image's header read again instead of the loaded geometry; the same for NIfTI/MHD, "
+    "different only for a DICOM or video image given with a mask",
+    "recordings": "not analysed one by one (time): mostly DICOM patient ids of damaged files, series checks and the "
+    "sources of values that the tests compare only in part",
+    "frames": "not analysed one by one (time): mostly the cache's internals (debug log, the temporary file on a "
+    "failed write) and load_frames' default arguments",
+})
+
+
 def _tests(patterns: list[str]) -> list[str]:
     files = sorted({str(p.relative_to(ROOT)) for pattern in patterns for p in ROOT.glob(pattern)})
     if not files:

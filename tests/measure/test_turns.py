@@ -10,6 +10,7 @@ import pytest
 from echolatent.measure.sequence import measure_sequence
 from echolatent.measure.summary import temporal_summary
 from echolatent.measure.temporal import TemporalThresholds, temporal_consistency, turning_frames
+from echolatent.temporal.checks import margin_used
 
 THRESHOLDS = TemporalThresholds(bounds={"lv_area": (0.0, 100.0)}, tau={"lv_area": 0.016})
 
@@ -78,3 +79,11 @@ def test_the_summary_counts_the_frames_left_free_per_sequence():
     summary = temporal_summary(sequences, THRESHOLDS)
     assert summary["frames_at_turns_not_held_to_tau"] == {"beats": 3}
     assert summary["inconsistent_sequences"] == ["half"] and summary["sequences_ok"] == 1
+
+
+def test_the_margin_is_taken_over_the_frames_held_to_tau():
+    curve = np.array([40.0, 45.0, 50.0, 55.0, 60.0, 55.0, 50.0, 45.0, 40.0])  # d = 0.05 at the turn, 0 elsewhere
+    free = temporal_consistency({"lv_area": curve}, THRESHOLDS, turning_frames(["", "", "", "", "ES", "", "", "", ""]))
+    held = temporal_consistency({"lv_area": curve}, THRESHOLDS)
+    assert margin_used(free, THRESHOLDS.tau) == 0.0
+    assert margin_used(held, THRESHOLDS.tau) == pytest.approx(0.05 / 0.016)

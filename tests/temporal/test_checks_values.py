@@ -205,3 +205,6 @@ def test_margin_used_by_hand():
     assert checks.margin_used(report, {"a": 0.25, "b": 0.25, "c": 1.0}) == pytest.approx(1.2)
     assert checks.margin_used(TemporalReport({"c": np.full(3, np.nan)}, {}, np.ones(3, bool), True), {"c": 1.0}) == 0.0
     assert checks.TARGET == 0.85
+    free = TemporalReport({"a": np.array([np.nan, 0.1, -0.3, np.nan])}, {}, np.ones(4, bool), True,
+                          unchecked=np.array([False, False, True, False]))
+    assert checks.margin_used(free, {"a": 0.5}) == pytest.approx(0.2)  # frame 2 is not held to tau

@@ -21,6 +21,7 @@ import numpy as np
 import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
+from pydicom.multival import MultiValue
 from pydicom.pixels import apply_color_lut
 
 from echolatent.errors import InputError
@@ -107,7 +108,8 @@ def region_spacing(ds: Dataset, path: Path | None = None) -> tuple[tuple[float, 
             source += f"; {len(regions)} 2D regions disagree ({deltas} mm), the largest used"
         return (sy, sx), source
     spacing = ds.get("PixelSpacing", None)
-    if spacing is not None and len(spacing) == 2 and float(spacing[0]) > 0 and float(spacing[1]) > 0:
+    spacing = list(spacing) if isinstance(spacing, MultiValue) else []  # one value (VM 1) or none: no pixel size
+    if len(spacing) == 2 and float(spacing[0]) > 0 and float(spacing[1]) > 0:
         return (float(spacing[0]), float(spacing[1])), "PixelSpacing"
     return None, "unknown (no ultrasound region calibration, no PixelSpacing)"
 
@@ -118,7 +120,7 @@ def frame_rate(ds: Dataset) -> tuple[float | None, str]:
     if frame_time is not None:
         return 1000.0 / frame_time, "FrameTime"
     vector = ds.get("FrameTimeVector", None)
-    if vector is not None and len(vector) > 1:
+    if isinstance(vector, MultiValue) and len(vector) > 1:  # one value (VM 1) gives no step
         steps = [float(v) for v in list(vector)[1:]]
         if min(steps) > 0:
             return 1000.0 / float(np.mean(steps)), "FrameTimeVector"
@@ -151,18 +153,19 @@ def grey_frames(ds: Dataset, path: Path) -> np.ndarray:
         raise InputError(path, f"cannot decode the pixel data ({syntax}: {str(err).splitlines()[0][:160]})") from None
     photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).upper()
     samples = int(ds.get("SamplesPerPixel", 1))
-    if photometric == "PALETTE COLOR":
+    bits = int(ds.get("BitsStored", 8))
+    if photometric == "PALETTE COLOR":  # RGB of the LUT's nominal depth (8 or 16 bits), not the indices' depth
         pixels, samples = apply_color_lut(pixels, ds), 3
+        bits = int(ds.RedPaletteColorLookupTableDescriptor[2])  # 8-bit entries may be stored in 16-bit words
     if (samples == 1 and pixels.ndim == 2) or (samples == 3 and pixels.ndim == 3):
         pixels = pixels[None]
     if samples == 3:
         pixels = np.asarray(pixels, np.float64) @ LUMA  # pydicom gives YBR data as RGB
     elif photometric == "MONOCHROME1":
-        pixels = (2 ** int(ds.get("BitsStored", 8)) - 1) - np.asarray(pixels, np.int64)
+        pixels = (2**bits - 1) - np.asarray(pixels, np.int64)
     if pixels.ndim != 3 or min(pixels.shape) == 0:
         raise InputError(path, f"unexpected pixel array of shape {pixels.shape}")
-    bits = int(ds.get("BitsStored", 8))
-    if bits > 8 and samples == 1:
+    if bits > 8:  # grey or colour of more than 8 bits: scaled by its full range, not stretched by the frames'
         pixels = np.asarray(pixels, np.float64) * (255.0 / (2**bits - 1))
     return as_uint8_image(np.clip(np.round(pixels), 0, None) if pixels.dtype.kind == "f" else pixels, path)
 

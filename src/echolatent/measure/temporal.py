@@ -137,7 +137,7 @@ class TemporalReport:
             measured on some frame (NaN) is "not verified" for it, never counted as consistent.
         unmeasured: ``{attribute: (T,) bool}`` frames where the attribute is not measured (NaN).
         unchecked: ``(T,)`` bool frames whose d is not held to tau (the turns of a sequence of several half cycles,
-            :func:`echolatent.measure.beats.turning_frames`), None when every interior frame is checked.
+            :func:`turning_frames`), None when every interior frame is checked.
     """
 
     d: dict[str, np.ndarray]
@@ -185,7 +185,7 @@ def temporal_consistency(
     T = lengths.pop()
     if T < MIN_FRAMES:
         raise ValueError(f"temporal consistency needs a sequence of at least {MIN_FRAMES} frames, got {T}")
-    held = np.ones(T, dtype=bool) if unchecked is None else ~_frame_flags(unchecked, T)
+    held = np.ones(T, dtype=bool) if unchecked is None else ~check_frame_flags(unchecked, T)
     d, inconsistent = {}, {}
     for name in names:
         d[name] = second_difference(np.asarray(attrs[name], dtype=np.float64), thresholds.bounds[name])
@@ -211,8 +211,12 @@ def turning_frames(instants: list[str], radius: int = TURN_RADIUS) -> np.ndarray
     return flags
 
 
-def _frame_flags(flags: np.ndarray, length: int) -> np.ndarray:
-    """``(T,)`` bool per-frame flags, checked against the sequence length ``length``."""
+def check_frame_flags(flags: np.ndarray, length: int) -> np.ndarray:
+    """``(T,)`` bool per-frame flags (e.g. unchecked frames), checked against the sequence length ``length``.
+
+    Raises:
+        ValueError: flags of another shape.
+    """
     flags = np.asarray(flags, dtype=bool)
     if flags.shape != (length,):
         raise ValueError(f"unchecked frames must be a ({length},) bool array, got shape {flags.shape}")

@@ -113,6 +113,9 @@ def merge_reports(reports: list[TemporalReport]) -> TemporalReport:
 
 
 def margin_used(report: TemporalReport, tau: dict[str, float]) -> float:
-    """Largest ``|d(t)| / tau`` over the attributes and frames of ``report`` (0.0 when nothing is measured)."""
-    worst = [np.nanmax(np.abs(report.d[name])) / tau[name] for name in report.d if np.isfinite(report.d[name]).any()]
+    """Largest ``|d(t)| / tau`` over the attributes and the frames held to tau of ``report`` (0.0 when nothing is
+    measured)."""
+    held = slice(None) if report.unchecked is None else ~report.unchecked
+    d = {name: report.d[name][held] for name in report.d}
+    worst = [np.nanmax(np.abs(d[name])) / tau[name] for name in d if np.isfinite(d[name]).any()]
     return float(max(worst, default=0.0))

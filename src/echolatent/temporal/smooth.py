@@ -35,7 +35,7 @@ import torch
 
 from echolatent.cleanup import clean_masks
 from echolatent.errors import InputError
-from echolatent.measure.temporal import TemporalReport, TemporalThresholds
+from echolatent.measure.temporal import TemporalReport, TemporalThresholds, check_frame_flags
 from echolatent.measure.validity import ValidityReport, ValidityThresholds
 from echolatent.temporal.checks import TARGET, margin_used
 from echolatent.temporal.exact import ExactSettings, solve_exact
@@ -149,7 +149,7 @@ class Smoother:
         thresholds = self.thresholds_for(masks)
         report = SmoothReport(self.method)
         self._cache, self._cache_bytes = {}, 0
-        self._unchecked = None if unchecked is None else np.asarray(unchecked, dtype=bool)
+        self._unchecked = None if unchecked is None else check_frame_flags(unchecked, len(masks))
         if self.method == "exact":
             out = self._exact(masks, spacing, thresholds, report)
         else:
@@ -170,6 +170,8 @@ class Smoother:
         base = masks
         if self.decode == "residual" and self.input_sigmas[0] > 0:
             base = prefiltered(masks, self.input_sigmas[0])
+            if self._unchecked is not None:  # a turn is not linear motion: the filter would flatten it
+                base[self._unchecked] = clean_masks(masks[self._unchecked])
         codes = self._encode(base)
         inputs = (masks, codes) if self.decode == "residual" else None
         limits = np.tile(self._latent_tau() * self.target, (masks.shape[0] - 2, 1))
@@ -260,13 +262,15 @@ class Smoother:
 
     def _residual_frames(self, out, masks, codes, smoothed, level: np.ndarray, frames: np.ndarray) -> None:
         """Set ``out[frames]`` (in place) to the cleaned residual output: the argmax of the input's one-hot filtered
-        along time by ``input_sigmas[level[t]]`` plus the decoded correction ``P(z') - P(z)``, a chunk at a time."""
+        along time by ``input_sigmas[level[t]]`` (not at the turns) plus the decoded correction ``P(z') - P(z)``, a
+        chunk at a time."""
         size = masks.shape[1:]
         for block in chunks(frames, size):
             total = self._probs(smoothed[block], size) - self._probs(codes[block], size)
-            for step in np.unique(level[block]):
-                pick = level[block] == step
-                total[pick] += filtered_onehot(masks, block[pick], self.input_sigmas[step])
+            turn = np.zeros(len(block), bool) if self._unchecked is None else self._unchecked[block]
+            for step, free in {(int(v), bool(f)) for v, f in zip(level[block], turn)}:
+                pick = (level[block] == step) & (turn == free)
+                total[pick] += filtered_onehot(masks, block[pick], 0.0 if free else self.input_sigmas[step])
             out[block] = clean_masks(total.argmax(1))
 
     def _blend_frames(self, out, masks, smoothed, full, residual, weights: np.ndarray, frames: np.ndarray) -> None:

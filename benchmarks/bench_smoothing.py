@@ -7,9 +7,9 @@ per-frame errors) and ``drift`` (echolatent.synth.corrupt_drift: slow over/under
 wrong frames, MYO/LA swaps) at each severity, then smoothed by each method. Per source, corruption, severity and
 method:
 
-* consistent_pct: sequences passing the temporal check (multi-beat sequences: their turns, found on the input's LV
-  area curve as ``run`` finds them, are left free of the limits by the smoother and the check alike) with the published taus at the output's own resolution
-  (the model grid's bounds carried to it); consistent_grid_pct: the same at the shape model's grid (the masks
+* consistent_pct: sequences passing the temporal check with the published taus at the output's own resolution (the
+  model grid's bounds carried to it; multi-beat sequences: their turns, found on the input's LV area curve as ``run``
+  finds them, are left free of the limits by the smoother and the check alike); consistent_grid_pct: the same at the shape model's grid (the masks
   resampled to it: a second measurement); margin_max / margin_mean: largest |d(t)| / tau at the output's
   resolution (1 = on the limit), worst and mean over sequences;
 * valid_pct: frames passing the anatomical validity check (default thresholds of the output's grid);
@@ -46,8 +46,8 @@ from echolatent.labels import View
 from echolatent.measure.beats import find_beats, lv_area_curve
 from echolatent.measure.clinical import clinical_indices
 from echolatent.measure.scores import segmentation_scores
-from echolatent.measure.validity import check_validity
 from echolatent.measure.temporal import turning_frames
+from echolatent.measure.validity import check_validity
 from echolatent.temporal.checks import margin_used, temporal_reports, thresholds_at
 from echolatent.temporal.strategy import make_smoother
 from echolatent.temporal.thresholds import stored_thresholds

@@ -175,3 +175,20 @@ def test_widen_by_hand():
         assert widened is not given  # a copy the caller may change
     ends = np.array([True, False, False, False, False, False, True])
     np.testing.assert_array_equal(residual.widen(ends, 1), [True, True, False, False, False, True, True])
+
+
+def test_the_turns_are_filtered_narrowly():
+    """One pixel in the LV on frames 4 and 5 only: a 1.5-frame Gaussian loses it on frame 4 (weight about 0.48),
+    the turns' 0.85-frame one keeps it (0.47 + 0.23), and a one-frame blip still goes at the turns."""
+    masks = np.zeros((9, 1, 1), np.uint8)
+    masks[4:6] = Label.LV
+    turns = np.zeros(9, bool)
+    turns[3:6] = True
+    wide = ndimage.gaussian_filter1d(_one_hot(masks), 1.5, axis=0, mode="nearest", truncate=3.0)
+    narrow = ndimage.gaussian_filter1d(_one_hot(masks), residual.TURN_SIGMA, axis=0, mode="nearest", truncate=3.0)
+    assert wide[4].argmax() == Label.BG and narrow[4].argmax() == Label.LV
+    out = residual.prefiltered(masks, 1.5, turns=turns)
+    assert out[4, 0, 0] == Label.LV and residual.prefiltered(masks, 1.5)[4, 0, 0] == Label.BG
+    blip = np.zeros((9, 1, 1), np.uint8)
+    blip[4] = Label.LV
+    assert not residual.prefiltered(blip, 1.5, turns=turns).any()

@@ -286,7 +286,8 @@ def test_what_the_exact_method_solves(tiny, monkeypatch):
     monkeypatch.setattr(smooth, "solve_exact", lambda z, limits, s: solved.append((limits.copy(), s))
                         or real_solve(z, limits, s))
     monkeypatch.setattr(smoother, "_encode", lambda m: encoded.append(m) or real_encode(m))
-    monkeypatch.setattr(smooth, "prefiltered", lambda m, sigma: filtered.append(sigma) or real_prefilter(m, sigma))
+    monkeypatch.setattr(smooth, "prefiltered",
+                        lambda m, sigma, turns=None: filtered.append(sigma) or real_prefilter(m, sigma, turns))
     masks = _heart(6)
     unchecked = np.array([False, False, True, False, False, False])
     smoother(masks, None, unchecked=unchecked)

@@ -40,7 +40,7 @@ from echolatent.measure.validity import ValidityReport, ValidityThresholds
 from echolatent.temporal.checks import TARGET, margin_used
 from echolatent.temporal.exact import ExactSettings, solve_exact
 from echolatent.temporal.limits import denormalise, deviation, normalise
-from echolatent.temporal.residual import Once, blend, chunks, filtered_onehot, prefiltered, widen
+from echolatent.temporal.residual import TURN_SIGMA, Once, blend, chunks, filtered_onehot, prefiltered, widen
 from echolatent.temporal.result import SmoothReport, SmoothResult, check_sequence, measure_output, measured_thresholds
 from echolatent.temporal.snake import solve_snake
 from echolatent.temporal.thresholds import stored_thresholds
@@ -169,9 +169,7 @@ class Smoother:
             return masks.astype(np.uint8, copy=True)
         base = masks
         if self.decode == "residual" and self.input_sigmas[0] > 0:
-            base = prefiltered(masks, self.input_sigmas[0])
-            if self._unchecked is not None:  # a turn is not linear motion: the filter would flatten it
-                base[self._unchecked] = clean_masks(masks[self._unchecked])
+            base = prefiltered(masks, self.input_sigmas[0], turns=self._unchecked)
         codes = self._encode(base)
         inputs = (masks, codes) if self.decode == "residual" else None
         limits = np.tile(self._latent_tau() * self.target, (masks.shape[0] - 2, 1))
@@ -268,9 +266,9 @@ class Smoother:
         for block in chunks(frames, size):
             total = self._probs(smoothed[block], size) - self._probs(codes[block], size)
             turn = np.zeros(len(block), bool) if self._unchecked is None else self._unchecked[block]
-            for step, free in {(int(v), bool(f)) for v, f in zip(level[block], turn)}:
+            for step, free in {(int(v), bool(f)) for v, f in zip(level[block], turn, strict=True)}:
                 pick = (level[block] == step) & (turn == free)
-                total[pick] += filtered_onehot(masks, block[pick], 0.0 if free else self.input_sigmas[step])
+                total[pick] += filtered_onehot(masks, block[pick], TURN_SIGMA if free else self.input_sigmas[step])
             out[block] = clean_masks(total.argmax(1))
 
     def _blend_frames(self, out, masks, smoothed, full, residual, weights: np.ndarray, frames: np.ndarray) -> None:

@@ -10,8 +10,8 @@ method:
 * consistent_pct: sequences passing the temporal check with the published taus at the output's own resolution (the
   model grid's bounds carried to it; multi-beat sequences: their turns, found on the input's LV area curve as ``run``
   finds them, are left free of the limits by the smoother and the check alike); consistent_grid_pct: the same at the
-  shape model's grid (the masks resampled to it: a second measurement); margin_max / margin_mean: largest |d(t)| / tau at the output's
-  resolution (1 = on the limit), worst and mean over sequences;
+  shape model's grid (the masks resampled to it: a second measurement); margin_max / margin_mean: largest
+  |d(t)| / tau at the output's resolution (1 = on the limit), worst and mean over sequences;
 * valid_pct: frames passing the anatomical validity check (default thresholds of the output's grid);
 * dice, hd (mean of LV, MYO, LA; mm, or pixels for CAMUS-224 whose spacing is unknown);
 * ef_error: |EF(output) - EF(truth)| (biplane, first and last frames) per patient with both views;

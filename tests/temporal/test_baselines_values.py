@@ -23,17 +23,7 @@ from echolatent.temporal.baselines import FilterSmoother
 from echolatent.temporal.gaussian import gaussian_smooth
 from echolatent.temporal.smooth import Smoother
 
-
-def _heart(frames: int, size: int = 24) -> np.ndarray:
-    rows, cols = np.mgrid[:size, :size]
-    masks = np.zeros((frames, size, size), dtype=np.uint8)
-    for t in range(frames):
-        radius = 4 + 2 * np.sin(np.pi * t / frames)
-        distance = np.hypot(rows - 9, cols - 12)
-        masks[t][distance < radius + 2] = Label.MYO
-        masks[t][distance < radius] = Label.LV
-        masks[t][(np.hypot(rows - 19, cols - 12) < 3) & (masks[t] == 0)] = Label.LA
-    return masks
+from .sequences import ring_sequence as _heart
 
 
 @pytest.fixture(scope="module")

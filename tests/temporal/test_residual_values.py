@@ -13,18 +13,7 @@ from echolatent.cleanup import clean_masks
 from echolatent.labels import NUM_LABELS, Label
 from echolatent.temporal import residual
 
-
-def _heart(frames: int, size: int = 24) -> np.ndarray:
-    """LV disc in a MYO ring above an LA disc, the LV radius changing over time (clean_masks leaves it as it is)."""
-    rows, cols = np.mgrid[:size, :size]
-    masks = np.zeros((frames, size, size), dtype=np.uint8)
-    for t in range(frames):
-        radius = 4 + 2 * np.sin(np.pi * t / max(frames, 1))
-        distance = np.hypot(rows - 9, cols - 12)
-        masks[t][distance < radius + 2] = Label.MYO
-        masks[t][distance < radius] = Label.LV
-        masks[t][(np.hypot(rows - 19, cols - 12) < 3) & (masks[t] == 0)] = Label.LA
-    return masks
+from .sequences import ring_sequence as _heart
 
 
 def _one_hot(masks: np.ndarray) -> np.ndarray:

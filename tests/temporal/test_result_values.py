@@ -15,6 +15,8 @@ from echolatent.measure.validity import CRITERIA, ValidityReport, ValidityThresh
 from echolatent.temporal import checks, result
 from echolatent.temporal.result import SmoothReport, check_sequence, measure_output, measured_thresholds
 
+from .sequences import ring_sequence as _heart
+
 
 def _validity(valid: list[bool], failing: dict[int, list[str]]) -> ValidityReport:
     passed = {name: np.ones(len(valid), bool) for name in CRITERIA}
@@ -70,16 +72,6 @@ def test_passing_report():
     assert report.temporal_ok is True and report.valid_frames == 4 and report.residual() == []
 
 
-def _heart(frames: int, size: int = 24) -> np.ndarray:
-    rows, cols = np.mgrid[:size, :size]
-    masks = np.zeros((frames, size, size), dtype=np.uint8)
-    for t in range(frames):
-        radius = 4 + 2 * np.sin(np.pi * t / frames)
-        distance = np.hypot(rows - 9, cols - 12)
-        masks[t][distance < radius + 2] = Label.MYO
-        masks[t][distance < radius] = Label.LV
-        masks[t][(np.hypot(rows - 19, cols - 12) < 3) & (masks[t] == 0)] = Label.LA
-    return masks
 
 
 def test_input_checks_at_their_limits(tmp_path):

@@ -18,6 +18,8 @@ from echolatent.temporal.residual import chunks, filtered_onehot
 from echolatent.temporal.smooth import Smoother, check_sequence
 from echolatent.temporal.strategy import make_smoother
 
+from .sequences import ring_sequence
+
 
 @pytest.fixture(scope="module")
 def tiny_model() -> ShapeModel:
@@ -28,17 +30,6 @@ def tiny_model() -> ShapeModel:
     return model
 
 
-def ring_sequence(frames: int = 6, size: int = 24) -> np.ndarray:
-    """A beating toy heart: LV disc in a MYO ring above an LA disc, radius changing over time."""
-    rows, cols = np.mgrid[:size, :size]
-    masks = np.zeros((frames, size, size), dtype=np.uint8)
-    for t in range(frames):
-        radius = 4 + 2 * np.sin(np.pi * t / frames)
-        distance = np.hypot(rows - 9, cols - 12)
-        masks[t][distance < radius + 2] = Label.MYO
-        masks[t][distance < radius] = Label.LV
-        masks[t][(np.hypot(rows - 19, cols - 12) < 3) & (masks[t] == 0)] = Label.LA
-    return masks
 
 
 def test_cleanup_keeps_one_piece_without_holes():

@@ -22,6 +22,8 @@ from echolatent.temporal.checks import margin_used
 from echolatent.temporal.result import SmoothReport
 from echolatent.temporal.smooth import Smoother
 
+from .sequences import ring_sequence as _heart
+
 
 @pytest.fixture(scope="module")
 def tiny() -> ShapeModel:
@@ -134,16 +136,6 @@ def test_candidates_stop_early_or_without_a_full_decode(marked):
     assert len(only) == 1 and only[0][0].tolist() == [1.0] * 5 and only[0][1] is full
 
 
-def _heart(frames: int, size: int = 24) -> np.ndarray:
-    rows, cols = np.mgrid[:size, :size]
-    masks = np.zeros((frames, size, size), dtype=np.uint8)
-    for t in range(frames):
-        radius = 4 + 2 * np.sin(np.pi * t / frames)
-        distance = np.hypot(rows - 9, cols - 12)
-        masks[t][distance < radius + 2] = Label.MYO
-        masks[t][distance < radius] = Label.LV
-        masks[t][(np.hypot(rows - 19, cols - 12) < 3) & (masks[t] == 0)] = Label.LA
-    return masks
 
 
 def _filtered(masks: np.ndarray, sigma: float) -> np.ndarray:

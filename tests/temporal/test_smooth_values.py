@@ -20,6 +20,8 @@ from echolatent.temporal import smooth
 from echolatent.temporal.result import SmoothReport
 from echolatent.temporal.smooth import Smoother, _check_arguments
 
+from .sequences import ring_sequence as _heart
+
 
 @pytest.fixture(scope="module")
 def tiny() -> ShapeModel:
@@ -231,16 +233,6 @@ def test_shortcut_needs_bounds_and_a_positive_keep_below(tiny):
     assert not Smoother(tiny, "exact")._already_smooth(masks, None, TemporalThresholds())
 
 
-def _heart(frames: int, size: int = 24) -> np.ndarray:
-    rows, cols = np.mgrid[:size, :size]
-    masks = np.zeros((frames, size, size), dtype=np.uint8)
-    for t in range(frames):
-        radius = 4 + 2 * np.sin(np.pi * t / frames)
-        distance = np.hypot(rows - 9, cols - 12)
-        masks[t][distance < radius + 2] = 2
-        masks[t][distance < radius] = 1
-        masks[t][(np.hypot(rows - 19, cols - 12) < 3) & (masks[t] == 0)] = 3
-    return masks
 
 
 def test_defaults(tiny):

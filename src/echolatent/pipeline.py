@@ -118,7 +118,7 @@ def _smooth(
                       f"{MIN_FRAMES} frames, so the U-Net masks are reported unsmoothed")
     if not np.asarray(masks).any():
         return None, "no heart (LV, MYO or LA) in any frame: nothing to smooth, the empty masks are reported"
-    return (smoother(masks, spacing) if unchecked is None else smoother(masks, spacing, unchecked=unchecked)), ""
+    return smoother(masks, spacing, unchecked=unchecked), ""
 
 
 def _smoother_checks(result: SmoothResult, smoother: SequenceSmoother, thresholds: TemporalThresholds | None) -> dict:
@@ -233,8 +233,10 @@ def smooth_and_measure(
     """
     instants = list(instants) if instants is not None else default_instants(pred.shape[0])
     start = time.perf_counter()
-    turns = find_beats(lv_area_curve(pred, spacing), fps).instants() if find_instants else instants
-    unchecked = turning_frames(turns)  # several half cycles: their turns are not held to the limits
+    pred_beats = find_beats(lv_area_curve(pred, spacing), fps) if find_instants else None
+    unchecked = turning_frames(pred_beats.instants() if pred_beats is not None else instants)
+    if unchecked is None:  # one half cycle: every interior frame held, in the smoother and in the checks alike
+        unchecked = np.zeros(pred.shape[0], dtype=bool)
     smoothed_result, note = _smooth(pred, spacing, smoother, unchecked)
     post = report = None
     if smoothed_result is not None:
@@ -243,7 +245,9 @@ def smooth_and_measure(
     smoothed = time.perf_counter()
     if on_stage is not None:
         on_stage("smooth")
-    beats = find_beats(lv_area_curve(pred if post is None else post, spacing), fps) if find_instants else None
+    beats = pred_beats  # ED/ES of the reported masks: the smoothed ones when there are any
+    if find_instants and post is not None:
+        beats = find_beats(lv_area_curve(post, spacing), fps)
     instants = beats.instants() if beats is not None else instants
     thresholds = thresholds or sequence_thresholds(pred, smoother)
     measure = {"gt": gt, "thresholds": thresholds, "instants": instants, "unchecked": unchecked}

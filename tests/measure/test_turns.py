@@ -87,3 +87,9 @@ def test_the_margin_is_taken_over_the_frames_held_to_tau():
     held = temporal_consistency({"lv_area": curve}, THRESHOLDS)
     assert margin_used(free, THRESHOLDS.tau) == 0.0
     assert margin_used(held, THRESHOLDS.tau) == pytest.approx(0.05 / 0.016)
+
+
+def test_no_frame_left_free_reads_as_none():
+    curve = np.array([40.0, 45.0, 50.0, 55.0, 60.0, 55.0, 50.0, 45.0, 40.0])
+    report = temporal_consistency({"lv_area": curve}, THRESHOLDS, np.zeros(9, bool))
+    assert report.unchecked is None and report.counts() == {"lv_area": 1, "any": 1}

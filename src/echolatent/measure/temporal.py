@@ -186,6 +186,7 @@ def temporal_consistency(
     if T < MIN_FRAMES:
         raise ValueError(f"temporal consistency needs a sequence of at least {MIN_FRAMES} frames, got {T}")
     held = np.ones(T, dtype=bool) if unchecked is None else ~check_frame_flags(unchecked, T)
+    unchecked = None if held.all() else ~held  # no frame left free: reported as None, as when none is given
     d, inconsistent = {}, {}
     for name in names:
         d[name] = second_difference(np.asarray(attrs[name], dtype=np.float64), thresholds.bounds[name])
@@ -195,7 +196,7 @@ def temporal_consistency(
     unmeasured = {name: ~np.isfinite(np.asarray(attrs[name], dtype=np.float64)) for name in names}
     verified = not any(flags.any() for flags in unmeasured.values())
     return TemporalReport(d, inconsistent, frame_ok, bool(frame_ok.all()) and verified, unmeasured,
-                          None if unchecked is None else ~held)
+                          unchecked)
 
 
 def turning_frames(instants: list[str], radius: int = TURN_RADIUS) -> np.ndarray | None:

@@ -55,13 +55,24 @@ def prefiltered(masks: np.ndarray, sigma: float, turns: np.ndarray | None = None
     """``(T, H, W)`` labels -> ``(T, H, W)`` uint8 cleaned arg-max of their one-hot filtered along time by a
     Gaussian of ``sigma`` frames, of :data:`TURN_SIGMA` on the frames flagged in ``turns`` ``(T,)`` bool (a chunk of
     frames at a time)."""
-    sigmas = np.full(len(masks), float(sigma)) if turns is None else np.where(turns, TURN_SIGMA, float(sigma))
+    sigmas = np.full(len(masks), float(sigma))
     out = np.empty(masks.shape, dtype=np.uint8)
     for frames in chunks(np.arange(len(masks)), masks.shape[1:]):
-        for value in np.unique(sigmas[frames]):
-            pick = frames[sigmas[frames] == value]
-            out[pick] = filtered_onehot(masks, pick, float(value)).argmax(1)
+        out[frames] = onehot_per_frame(masks, frames, sigmas[frames], turns).argmax(1)
     return clean_masks(out)
+
+
+def onehot_per_frame(masks: np.ndarray, frames: np.ndarray, sigmas: np.ndarray, turns: np.ndarray | None = None):
+    """``(n, 4, H, W)`` :func:`filtered_onehot` of ``masks`` at ``frames`` ``(n,)``, each frame by its own sigma
+    ``(n,)`` (frames), :data:`TURN_SIGMA` on the frames flagged in ``turns`` ``(T,)`` bool."""
+    sigmas = np.asarray(sigmas, dtype=np.float64)
+    if turns is not None:
+        sigmas = np.where(turns[frames], TURN_SIGMA, sigmas)
+    out = np.empty((len(frames), NUM_LABELS, *masks.shape[1:]), dtype=np.float32)
+    for value in np.unique(sigmas):
+        pick = sigmas == value
+        out[pick] = filtered_onehot(masks, frames[pick], float(value))
+    return out
 
 
 def blend(residual, onehot, probs, full, weights: np.ndarray) -> np.ndarray:

@@ -40,7 +40,7 @@ from echolatent.measure.validity import ValidityReport, ValidityThresholds
 from echolatent.temporal.checks import TARGET, margin_used
 from echolatent.temporal.exact import ExactSettings, solve_exact
 from echolatent.temporal.limits import denormalise, deviation, normalise
-from echolatent.temporal.residual import TURN_SIGMA, Once, blend, chunks, filtered_onehot, prefiltered, widen
+from echolatent.temporal.residual import Once, blend, chunks, filtered_onehot, onehot_per_frame, prefiltered, widen
 from echolatent.temporal.result import SmoothReport, SmoothResult, check_sequence, measure_output, measured_thresholds
 from echolatent.temporal.snake import solve_snake
 from echolatent.temporal.thresholds import stored_thresholds
@@ -260,15 +260,13 @@ class Smoother:
 
     def _residual_frames(self, out, masks, codes, smoothed, level: np.ndarray, frames: np.ndarray) -> None:
         """Set ``out[frames]`` (in place) to the cleaned residual output: the argmax of the input's one-hot filtered
-        along time by ``input_sigmas[level[t]]`` (not at the turns) plus the decoded correction ``P(z') - P(z)``, a
-        chunk at a time."""
+        along time by ``input_sigmas[level[t]]`` (:data:`.residual.TURN_SIGMA` at the turns) plus the decoded
+        correction ``P(z') - P(z)``, a chunk at a time."""
         size = masks.shape[1:]
         for block in chunks(frames, size):
             total = self._probs(smoothed[block], size) - self._probs(codes[block], size)
-            turn = np.zeros(len(block), bool) if self._unchecked is None else self._unchecked[block]
-            for step, free in {(int(v), bool(f)) for v, f in zip(level[block], turn, strict=True)}:
-                pick = (level[block] == step) & (turn == free)
-                total[pick] += filtered_onehot(masks, block[pick], TURN_SIGMA if free else self.input_sigmas[step])
+            sigmas = np.asarray(self.input_sigmas)[level[block]]
+            total += onehot_per_frame(masks, block, sigmas, self._unchecked)
             out[block] = clean_masks(total.argmax(1))
 
     def _blend_frames(self, out, masks, smoothed, full, residual, weights: np.ndarray, frames: np.ndarray) -> None:

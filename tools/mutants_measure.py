@@ -1,0 +1,123 @@
+"""Mutation-testing registry of measure/: strain, beats, sequence, agreement, scores,
+temporal, summary: the modules and their tests, the equivalent mutants with
+reasons, and why the survivors left are left. Read by tools/mutation.py."""
+
+from __future__ import annotations
+
+MODULES: dict[str, tuple[str, list[str], list[str]]] = {}
+EQUIVALENT: dict[str, str] = {}
+SURVIVING_WHY: dict[str, str] = {}
+
+# measure: strain, beats, sequence, agreement, scores, temporal, summary, cohort, framecache
+_MEASURE_SEQ = ["tests/measure/test_measure_sequence_strain.py", "tests/measure/test_measure_evaluate.py"]
+MODULES.update({
+    "strain": ("src/echolatent/measure/strain.py", ["tests/measure/test_measure_strain.py"],
+               ["tests/measure/test_strain_*.py"]),
+    "beats": ("src/echolatent/measure/beats.py", ["tests/measure/test_beats.py"], ["tests/measure/test_beats_*.py"]),
+    "sequence": ("src/echolatent/measure/sequence.py", _MEASURE_SEQ, ["tests/measure/test_sequence_*.py"]),
+    "agreement": ("src/echolatent/measure/agreement.py", ["tests/measure/test_measure_agreement.py"],
+                  ["tests/measure/test_agreement_*.py"]),
+    "scores": ("src/echolatent/measure/scores.py", ["tests/measure/test_measure_scores.py"],
+               ["tests/measure/test_scores_*.py"]),
+    "mtemporal": ("src/echolatent/measure/temporal.py",
+                  ["tests/measure/test_measure_temporal.py", "tests/measure/test_turns.py", *_MEASURE_SEQ],
+                  ["tests/measure/test_mtemporal_*.py"]),
+    "summary": ("src/echolatent/measure/summary.py", ["tests/measure/test_measure_sequence_strain.py"],
+                ["tests/measure/test_summary_*.py"]),
+})
+
+_S = "echolatent.measure.strain."
+EQUIVALENT.update({  # measure: strain
+    _S + "x_endocardial_length__mutmut_23": "astype(None) is float64",
+    _S + "x__lv_contour__mutmut_14": "the only caller measures the contour with arc_length, NaN for 0 or 1 point alike",
+    _S + "x_arc_length__mutmut_5": 'float("NAN") is NaN',
+    _S + "x_global_longitudinal_strain__mutmut_50": 'float("NAN") is NaN',
+    **{_S + f"x__arc_position__mutmut_{i}": "a step is 0 only where its direction is 0: the numerator is 0 too, and "
+       "0 / 0 is an 'invalid' error, never 'divide'" for i in (4, 6)},
+    **{_S + f"x_global_longitudinal_strain__mutmut_{i}": "endocardial_length gives a reason for every NaN length: "
+       "the default of reasons.get(ed) is never read" for i in (31, 33, 34, 35)},
+})
+
+_B = "echolatent.measure.beats."
+EQUIVALENT.update({  # measure: beats
+    _B + "x__extremes__mutmut_12": "peaks of a sampled curve are at least 2 samples apart (a plateau's peak is its "
+    "middle): a minimum distance of 1 or 2 keeps the same peaks (scipy rounds the distance up; 12 000 random curves "
+    "tried)",
+    _B + "x__beats__mutmut_4": "ED and ES frames come from disjoint windows of _alternate: no ES is at an ED frame",
+    **{_B + f"x__summarise__mutmut_{i}": "the values are Python floats: the array is float64 without the dtype"
+       for i in (9, 11)},
+    **{_B + f"x__summarise__mutmut_{i}": 'float("NAN") is NaN' for i in (19, 33)},
+    **{_B + f"x_beat_indices__mutmut_{i}": 'float("NAN") is NaN' for i in (41, 46, 51)},
+    **{_B + f"x_beat_indices__mutmut_{i}": "View is a StrEnum: members sort by their value without the key"
+       for i in (3, 5)},
+    _B + "x__beats__mutmut_18": "ED and ES frames come from disjoint windows of _alternate: no ES is at an ED frame",
+    _B + "x__alternate__mutmut_56": "a slice end past the curve's end is clipped to it: the same last window",
+    **{_B + f"x__alternate__mutmut_{i}": "the ES label is only compared with 'ED' (any other string is an ES), and "
+       "sorts after 'ED' too" for i in (6, 7)},
+    **{_B + f"x_autocorrelation_period__mutmut_{i}": "a curve shorter than 2 x min_lag leaves fewer than min_lag "
+       "lags to search, all below min_lag: None either way" for i in (10, 11)},
+    _B + "x_find_beats__mutmut_165": "at most one note is ever made (the second only when there is none): the "
+    "separator is never used",
+    _B + "x_lv_area_curve__mutmut_16": "a sum of booleans is int64; astype(None) is float64",
+    _B + "x_find_beats__mutmut_88": "without frame rate nor period: interior peaks are at least 2 frames apart, and "
+    "an end next to a kept maximum cannot be one (it would be both >= and < its neighbour): a minimum distance of 1 "
+    "or 2 frames keeps the same extremes",
+})
+
+_AG = "echolatent.measure.agreement."
+EQUIVALENT.update({  # measure: agreement
+    **{_AG + f"x_ef_agreement__mutmut_{i}": "names and point both have 4 entries: zip's strict never acts"
+       for i in (40, 43, 44)},
+    _AG + "x__scores__mutmut_15": "ef_agreement scores 3 patients or more (fewer return before, resamples keep the "
+    "count): len(pred) is never 2",
+})
+
+_SQ = "echolatent.measure.sequence."
+EQUIVALENT.update({  # measure: sequence
+    _SQ + "x_label_counts__mutmut_1": "the chunk only bounds memory: any chunk gives the same counts (tests: chunks of "
+    "1, 2, 3 and 64 frames)",
+    _SQ + "x_label_counts__mutmut_12": "blocks starting at every frame overlap: each frame's counts are written again, "
+    "with the same values",
+    _SQ + "x_measure_sequence__mutmut_3": "the spacing is checked again before any use (measure_attributes, and "
+    "check_spacing two lines below): the same error",
+    _SQ + "x_temporal_check__mutmut_10": "with the masks' own grid the branch rescales the spacing by H / H and W / W "
+    "and resize_labels_cached returns the masks unchanged",
+    **{_SQ + f"x\u01c1SequenceMeasures\u01c1frame_rows__mutmut_{i}": 'float("NAN") is NaN' for i in (22, 30)},
+    _SQ + "x\u01c1SequenceMeasures\u01c1structure_rows__mutmut_17": 'float("NAN") is NaN',
+})
+
+_SC = "echolatent.measure.scores."
+EQUIVALENT.update({  # measure: scores
+    **{_SC + f"x__surface_distances__mutmut_{i}": "a crop one row or column larger, or a wider zero padding, adds "
+       "background only: the same edges, shifted alike in both masks (distances unchanged)" for i in (15, 20, 27)},
+    _SC + "x__surface_distances__mutmut_33": "astype(None) is float64",
+    **{_SC + f"x__surface_distances__mutmut_{i}": "k=1 is KDTree.query's default" for i in (40, 55)},
+    **{_SC + f"x__surface_distances__mutmut_{i}": "the leaf size only changes the KD-tree's speed: queries are exact"
+       for i in (44, 46, 59, 61)},
+    **{_SC + f"x_segmentation_scores__mutmut_{i}": "check_spacing returns Python floats: the array is float64 "
+       "without the dtype" for i in (18, 20)},
+    _SC + "x_segmentation_scores__mutmut_40": "labels are uint8 (check_masks): a lookup table longer than 256 is "
+    "never read past 255",
+})
+
+_MT = "echolatent.measure.temporal."
+EQUIVALENT.update({  # measure: temporal (measure/temporal.py)
+    _MT + "x_second_difference__mutmut_4": "adding low instead of subtracting it shifts the normalised curve by a "
+    "constant, which the second difference cancels",
+    _MT + "x_second_difference__mutmut_8": "None written into a float array is NaN",
+    _MT + "x_temporal_consistency__mutmut_40": "errstate only silences warnings (NaN comparisons emit none)",
+    **{_MT + f"x_temporal_consistency__mutmut_{i}": "np.isfinite gives the same flags in any numeric dtype"
+       for i in (54, 56)},
+    _MT + "x\u01c1TemporalThresholds\u01c1published__mutmut_5": "the default tau is a copy of PUBLISHED_TAU too",
+})
+
+_SU = "echolatent.measure.summary."
+EQUIVALENT.update({  # measure: summary
+    **{_SU + f"x__mean__mutmut_{i}": "every caller passes float64 arrays or lists of Python floats: the array is "
+       "float64 without the dtype" for i in (3, 5)},
+})
+
+SURVIVING_WHY.update({  # measure
+    "beats": "autocorrelation_period without the float64 cast: a float32 curve's autocorrelation in float32 has its "
+    "peaks at the same lags unless a correlation ties 0.2 or a neighbour within float32 rounding (not constructed)",
+})

@@ -1,5 +1,5 @@
 """Mutation-testing registry of io/: dicom, sector, camus, video, echonet, readers, cfg,
-frames, recordings, check, discovery: the modules and their tests, the equivalent mutants with
+frames, recordings, check, discovery, check_recordings, splits: the modules and their tests, the equivalent mutants with
 reasons, and why the survivors left are left. Read by tools/mutation.py."""
 
 from __future__ import annotations
@@ -28,6 +28,10 @@ MODULES.update({
     "check": ("src/echolatent/io/check.py", ["tests/io/test_io_check.py", "tests/io/test_io_bad_files.py"],
               ["tests/io/test_check_*.py"]),
     "discovery": ("src/echolatent/io/discovery.py", _IO_RECORDINGS, ["tests/io/test_discovery_*.py"]),
+    "check_recordings": ("src/echolatent/io/check_recordings.py", ["tests/io/test_io_check.py"],
+                         ["tests/io/test_check_recordings_*.py"]),
+    "splits": ("src/echolatent/io/splits.py", ["tests/latent/test_map.py", "tests/latent/test_evaluate_values.py"],
+               ["tests/io/test_splits_*.py"]),
 })
 _D = "echolatent.io.dicom."
 _GET = "pydicom's Dataset.get defaults to None: the same value"
@@ -99,6 +103,20 @@ EQUIVALENT.update({  # io: dicom, sector, camus, video, echonet, readers, cfg, f
        "has one from its CAMUS name: the second test keeps it anyway" for i in (4, 5)},
     "echolatent.io.discovery.x_select_refs__mutmut_27": "a file reaching this line is no recording: recording_refs "
     "gives [] for it",
+})
+_CK = "echolatent.io.check."
+EQUIVALENT.update({  # io: check, check_recordings (issue 24)
+    **{_CK + f"xǁ_Checkerǁcheck_cfg__mutmut_{i}": _CFG_CHECKED + " (read_cfg checks them first)" for i in (16, 19)},
+    _CK + "xǁ_Checkerǁcheck_mask__mutmut_6": "only err.problem is kept, listed under the mask's path by add: "
+    "check_labels' problems never hold the path they are given",
+    **{_CK + f"x_structure_problems__mutmut_{i}": "each row of `present` has one entry per Label.foreground() by "
+       "construction: zip's strict check never fails" for i in (22, 25, 26)},
+    _CK + "xǁ_Checkerǁread__mutmut_13": "with one frame and no NbFrame, axis_order_problem flags nothing (1 frame "
+    "never exceeds a side of >= 1 pixel): testing it also for one-frame sequences changes no result",
+    "echolatent.io.splits.x_resolve_subset__mutmut_5": "available_subsets of a path that is no folder (a file or "
+    "nothing) is [] too: nothing lies under it, so skipping the is_dir test changes no result",
+    "echolatent.io.check_recordings.x_echonet_problems__mutmut_6": "read_file_list's InputErrors all name a file "
+    "(FileList.csv, VolumeTracings.csv or the root): the fallback after `or` is never evaluated",
 })
 
 SURVIVING_WHY.update({  # io

@@ -16,7 +16,7 @@ MODULES.update({
     "qp_system": ("src/echolatent/temporal/qp_system.py", [_T + "test_qp.py"], [_T + "test_qpsystem_values.py"]),
     "checks": ("src/echolatent/temporal/checks.py", [_T + "test_margin.py", _T + "test_smooth.py", _TURNS],
                [_T + "test_checks_values.py"]),
-    "residual": ("src/echolatent/temporal/residual.py", [_T + "test_smooth.py"], [_T + "test_residual_values.py"]),
+    "residual": ("src/echolatent/temporal/residual.py", [_T + "test_smooth.py"], [_T + "test_residual_*.py"]),
     "snake": ("src/echolatent/temporal/snake.py", [_T + "test_snake_gaussian.py"], [_T + "test_snake_values.py"]),
     "gaussian": ("src/echolatent/temporal/gaussian.py", [_T + "test_snake_gaussian.py"],
                  [_T + "test_gaussian_values.py"]),
@@ -105,7 +105,9 @@ _CLEAN_U8 = "clean_masks returns uint8 labels whatever the dtype of the labels i
 EQUIVALENT.update({
     _R + "x_blend__mutmut_17": _CLEAN_U8,
     **{_R + f"x_prefiltered__mutmut_{i}": _CLEAN_U8 + " (the float64 arg-max labels 0..3 are the same)"
-       for i in (3, 5)},
+       for i in (9, 11)},
+    **{_R + f"x_onehot_per_frame__mutmut_{i}": "each distinct sigma is passed on as float(value), and np.where with "
+       "TURN_SIGMA is float64: integer sigmas select and filter the same frames" for i in (3, 5)},
     _R + "x_chunks__mutmut_12": "int() truncates the positive quotient as // does: a float quotient rounds up to an "
     "integer only for frames of more than 1e14 pixels",
 })

@@ -26,7 +26,7 @@ MODULES.update({
     "thresholds": ("src/echolatent/temporal/thresholds.py", [_T + "test_smooth.py", _T + "test_margin.py"],
                    [_T + "test_thresholds_values.py"]),
     "smooth": ("src/echolatent/temporal/smooth.py", [_T + "test_smooth.py", _T + "test_margin.py", _TURNS],
-               [_T + "test_smooth_values.py", _T + "test_smooth_candidates.py"]),
+               [_T + "test_smooth_values.py", _T + "test_smooth_candidates.py", _T + "test_smooth_prefilter.py"]),
 })
 _B = "echolatent.temporal.banded."
 _LOWER = "lower=0 (upper storage) is the default of SciPy's LAPACK wrappers: None or no argument is the same"
@@ -157,7 +157,11 @@ SURVIVING_WHY.update({
     "residual": "blend_14 and filtered_onehot_23 (weights in float64 instead of float32) and filtered_onehot_32 (the "
     "symmetric kernel's terms added in reverse order): values differ by float32 rounding only (~1e-7), which decides "
     "a label only at an exact tie",
-    "smooth": "run on the code before main's 9e12f8e (turn filter); left: the spacing through the whole exact path "
-    "(_choose, the round loop), chunk sizes (memory only), latents and ranges in float32 (rounding only), the blend "
-    "levels of frames failing a different number of times, and the reuse of unmoved frames in the full decode",
+    "smooth": "run after main's turn filter (cb1d551, 150bd60: the turns prefiltered at TURN_SIGMA, now killed); "
+    "left: the spacing inside the round loop (_choose_11, _exact_94: candidates measured without it; the final "
+    "report is checked at the spacing), the full decode's reuse of unmoved frames (_decode_14 at exactly "
+    "REUSE_TOLERANCE, _exact_74/75/78/79), one more round (_exact_60), the ' ...' of the log line after exactly 4 "
+    "failures (_exact_142), chunk sizes and the cache's byte count (_decode_30, _blend_frames_5, __call___9: memory "
+    "only), latents and ranges in float32 or float64 (_decode_32, _probs_8, _latent_range_1/2: rounding only), and "
+    "the blend levels of frames failing a different number of times (_blends_4, _13, _23)",
 })

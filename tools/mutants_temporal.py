@@ -26,7 +26,8 @@ MODULES.update({
     "thresholds": ("src/echolatent/temporal/thresholds.py", [_T + "test_smooth.py", _T + "test_margin.py"],
                    [_T + "test_thresholds_values.py"]),
     "smooth": ("src/echolatent/temporal/smooth.py", [_T + "test_smooth.py", _T + "test_margin.py", _TURNS],
-               [_T + "test_smooth_values.py", _T + "test_smooth_candidates.py", _T + "test_smooth_prefilter.py"]),
+               [_T + "test_smooth_values.py", _T + "test_smooth_candidates.py", _T + "test_smooth_prefilter.py",
+                _T + "test_smooth_rounds.py"]),
 })
 _B = "echolatent.temporal.banded."
 _LOWER = "lower=0 (upper storage) is the default of SciPy's LAPACK wrappers: None or no argument is the same"
@@ -147,6 +148,8 @@ EQUIVALENT.update({
     _SMOOTHER + "_decode__mutmut_18": "masks None comes with previous None, so every frame changed and the else "
     "branch is taken either way; with masks and every frame changed, the copy is overwritten entirely",
     _SMOOTHER + "_exact__mutmut_16": "copy=True is astype's default",
+    _SMOOTHER + "_exact__mutmut_60": "the round loop always breaks at round_index == max_rounds (`last`), after "
+    "_choose or the full decode: a range one longer is never reached",
     _SMOOTHER + "_measure__mutmut_1": _FRACTION,
     **{_SMOOTHER + f"_probs__mutmut_{i}": "decode_probs returns one array per code asked for: strict or not, zip pairs "
        "them alike" for i in (16, 19, 27)},
@@ -158,10 +161,9 @@ SURVIVING_WHY.update({
     "symmetric kernel's terms added in reverse order): values differ by float32 rounding only (~1e-7), which decides "
     "a label only at an exact tie",
     "smooth": "run after main's turn filter (cb1d551, 150bd60: the turns prefiltered at TURN_SIGMA, now killed); "
-    "left: the spacing inside the round loop (_choose_11, _exact_94: candidates measured without it; the final "
-    "report is checked at the spacing), the full decode's reuse of unmoved frames (_decode_14 at exactly "
-    "REUSE_TOLERANCE, _exact_74/75/78/79), one more round (_exact_60), the ' ...' of the log line after exactly 4 "
-    "failures (_exact_142), chunk sizes and the cache's byte count (_decode_30, _blend_frames_5, __call___9: memory "
-    "only), latents and ranges in float32 or float64 (_decode_32, _probs_8, _latent_range_1/2: rounding only), and "
-    "the blend levels of frames failing a different number of times (_blends_4, _13, _23)",
+    "left: the full decode's reuse of unmoved frames between rounds (_exact_74/75/78/79: previous codes or masks not "
+    "passed, so every frame is decoded again: the same masks, more time), chunk sizes and the cache's byte count "
+    "(_decode_30, _blend_frames_5, __call___9: memory only), latents and ranges in float32 or float64 (_decode_32, "
+    "_probs_8, _latent_range_1/2: rounding only), and the blend loop's cap (_blends_13: 3 len(steps) instead of 2, "
+    "reached only when groups of frames fail in turn more often than that)",
 })

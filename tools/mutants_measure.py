@@ -141,7 +141,39 @@ EQUIVALENT.update({  # measure: framecache
     "recently used entry",
 })
 
+_CO = "echolatent.measure.cohort."
+EQUIVALENT.update({  # measure: cohort
+    **{_CO + f"x__indices__mutmut_{i}": "View is a StrEnum: members sort by their value without the key"
+       for i in (16, 18)},
+})
+
+_LM = "echolatent.measure.landmarks."
+EQUIVALENT.update({  # measure: landmarks
+    **{_LM + f"x_{name}__mutmut_{i}": "astype(None) is float64" for name, i in (("_side", 4), ("find_landmarks", 9))},
+    _LM + "x_find_landmarks__mutmut_26": "a fourth row of NaN landmarks is never read",
+    **{_LM + f"x_find_landmarks__mutmut_{i}": "the frame filter only saves work: a frame without LV has no contour "
+       "(skipped), and one without MYO has side <= 0 everywhere (a smoothed field of 0 and -1), so NaN basal points "
+       "and apex, as when it is filtered out" for i in (29, 30, 33)},
+    **{_LM + f"x_find_landmarks__mutmut_{i}": "a contour has 0 points or at least 4: the padded indicator's 0.5 "
+       "contours are closed loops around at least one pixel, crossing the 4 cell edges around it" for i in (38, 39)},
+    **{_LM + f"x_lv_contour__mutmut_{i}": "every 0.5 contour of the zero-padded indicator is closed (first point "
+       "repeated last, 5 points or more): the repeated point is dropped either way" for i in (24, 27, 28, 29)},
+    _LM + "x__basal_points__mutmut_57": "stretch lengths are sums of distances (>= 0): any start below 0 keeps the "
+    "first stretch found",
+    **{_LM + f"x_lv_frame__mutmut_{i}": "a denominator is 0 only where its numerator is 0 too (no LV pixel, no "
+       "opening pixel): 0 / 0 is an 'invalid' error, never 'divide'" for i in (2, 4, 94, 96)},
+    _LM + "x_lv_frame__mutmut_74": "None written into a float array is NaN",
+    _LM + "x_lv_frame__mutmut_102": "open_along is read only where n_open > 0: multiplying by it keeps the sign",
+    _LM + "x_lv_frame__mutmut_113": "along reads only the centre and the axis, not the orientation",
+    _LM + "x_lv_frame__mutmut_132": "ay = cos(theta) is never exactly 0 (cos(pi / 2) = 6.1e-17) and NaN compares "
+    "False either way",
+    **{_LM + f"x_lv_frame__mutmut_{i}": "sign is -1 or 1: dividing by it is multiplying by it" for i in (154, 155)},
+})
+
 SURVIVING_WHY.update({  # measure
+    "landmarks": "ties at the last bit only: |cov| exactly 1e-12 (var_y + var_x) (lv_frame 59), an opening whose "
+    "mean along coordinate is exactly 0, i.e. symmetric about the centre, where neither direction is right (lv_frame "
+    "130), a wide-sigma side exactly 0 on a contour point with no positive one (_side 44); not constructed",
     "beats": "autocorrelation_period without the float64 cast: a float32 curve's autocorrelation in float32 has its "
     "peaks at the same lags unless a correlation ties 0.2 or a neighbour within float32 rounding (not constructed)",
 })

@@ -119,9 +119,9 @@ EQUIVALENT.update({  # measure: temporal (measure/temporal.py)
     _MT + "x_second_difference__mutmut_4": "adding low instead of subtracting it shifts the normalised curve by a "
     "constant, which the second difference cancels",
     _MT + "x_second_difference__mutmut_8": "None written into a float array is NaN",
-    _MT + "x_temporal_consistency__mutmut_40": "errstate only silences warnings (NaN comparisons emit none)",
+    _MT + "x_temporal_consistency__mutmut_44": "errstate only silences warnings (NaN comparisons emit none)",
     **{_MT + f"x_temporal_consistency__mutmut_{i}": "np.isfinite gives the same flags in any numeric dtype"
-       for i in (54, 56)},
+       for i in (58, 60)},
     _MT + "x\u01c1TemporalThresholds\u01c1published__mutmut_5": "the default tau is a copy of PUBLISHED_TAU too",
 })
 

@@ -1,13 +1,14 @@
 """ED and ES of every beat from the LV area curve, and EDV / ESV / EF per beat with their mean and SD.
 
-ED is the largest LV cavity (end of filling), ES the smallest (end of ejection): on the (smoothed) LV area curve
-``(T,)`` they are the maxima and minima that stand out by at least ``prominence`` of the curve's range. With a frame
-rate, a plausible heart rate (40-180 bpm) bounds the distance between successive EDs; without, the beat period comes
-from the curve's autocorrelation. The first and last frames count as ED or ES when the curve falls (rises) from them
-by the same prominence: a CAMUS half sequence (ED -> ES) is one ED at frame 0 and one ES at its last frame. Between
-two EDs the ES is the smallest frame, between two ESs the ED the largest. Per beat (ED, then its ES), volumes by
-Simpson's method of discs (:func:`echolatent.measure.clinical.clinical_indices`): single plane with one view, biplane
-with both views of a patient (k-th beat of one view with the k-th of the other).
+ED is the largest LV cavity (end of filling), ES the smallest (end of ejection): on the LV area curve ``(T,)``,
+smoothed by a running median (about 100 ms: outlier frames) and a Gaussian, they are the maxima and minima that
+stand out by at least ``prominence`` of the curve's range. With a frame rate, a plausible heart rate (40-180 bpm)
+bounds the distance between successive EDs; without, the beat period comes from the curve's autocorrelation. The
+first and last frames count as ED or ES when the curve falls (rises) from them by the same prominence: a CAMUS half
+sequence (ED -> ES) is one ED at frame 0 and one ES at its last frame. Between two EDs the ES is the smallest frame,
+between two ESs the ED the largest. Per beat (ED, then its ES), volumes by Simpson's method of discs
+(:func:`echolatent.measure.clinical.clinical_indices`): single plane with one view, biplane with both views of a
+patient (k-th beat of one view with the k-th of the other).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import logging
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
+from scipy.ndimage import gaussian_filter1d, median_filter
 from scipy.signal import find_peaks
 
 from echolatent.labels import Label, View
@@ -26,6 +27,9 @@ log = logging.getLogger(__name__)
 
 HEART_RATE_BPM = (40.0, 180.0)
 PROMINENCE = 0.25  # fraction of the curve's range an ED / ES must stand out by
+#: seconds of the running median taken before the Gaussian: removes segmentation failures of a frame or two (a
+#: spike of the LV area, the dip of open-valve frames just after ES) that would otherwise pass for an ED or ES
+MEDIAN_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,15 @@ def autocorrelation_period(curve: np.ndarray, min_lag: int = 3) -> float | None:
     return float(peaks[0]) if len(peaks) else None
 
 
+def median_window(fps: float | None, period: float | None) -> int:
+    """Odd number of frames of the running median: about :data:`MEDIAN_SECONDS` with a frame rate, else 3; at most a
+    sixth of the beat period (``period`` frames; without a period and a frame rate: 1, no median), at least 1."""
+    size = 2 * int(round(0.5 * MEDIAN_SECONDS * fps)) + 1 if fps else 3
+    cap = int(period / 6.0) if period else (size if fps else 1)
+    cap = cap if cap % 2 else cap - 1
+    return max(1, min(size, cap))
+
+
 def _extremes(s: np.ndarray, distance: float, prominence: float, strict: tuple[bool, bool]) -> list[int]:
     """Maxima of ``s`` that stand out by ``prominence``: interior ones by scipy; an end when the curve falls from it by
     ``prominence`` and, for a ``strict`` end (start, end) when interior maxima exist, it is about as high as they are
@@ -146,6 +159,7 @@ def find_beats(
     heart_rate: tuple[float, float] = HEART_RATE_BPM,
     prominence: float = PROMINENCE,
     sigma: float | None = None,
+    median: int | None = None,
 ) -> BeatDetection:
     """ED / ES frames of an LV area (or volume) curve ``(T,)``; see the module docstring.
 
@@ -155,6 +169,8 @@ def find_beats(
         prominence: fraction of the curve's range an ED / ES must stand out by.
         sigma: Gaussian smoothing in frames (default: 20 ms with a frame rate, at least 0.5 frame, else 1 frame;
             at most a fifteenth of the autocorrelation period).
+        median: frames of the running median taken first (odd; default :func:`median_window`; 1: none). A running
+            median keeps a monotone stretch exactly and removes an outlier run shorter than half its window.
 
     Raises:
         ValueError: not a 1-D finite curve.
@@ -168,7 +184,9 @@ def find_beats(
     if sigma is None:
         sigma = max(0.5, 0.02 * fps) if fps else 1.0
         sigma = min(sigma, period / 15.0) if period else sigma
-    s = gaussian_filter1d(values, sigma, mode="nearest") if len(values) >= 3 and sigma > 0 else values.copy()
+    size = median_window(fps, period) if median is None else median
+    robust = median_filter(values, size, mode="nearest") if size > 1 and len(values) >= size else values
+    s = gaussian_filter1d(robust, sigma, mode="nearest") if len(values) >= 3 and sigma > 0 else robust.copy()
     span = float(s.max() - s.min())
     notes = []
     distance = 0.5 * period if period else 1.0

@@ -150,8 +150,8 @@ def test_every_file_is_reported_once_to_on_file_and_logged(tmp_path: Path, caplo
     with caplog.at_level(logging.DEBUG, logger="echolatent.io.check"):
         assert check_dataset(folder, on_file=seen.append) == []
     assert sorted(seen) == dataset_files(folder) and len(seen) == 15 and scan in seen
-    # 14 CAMUS files (2 views x (ED, ES, half sequence) x (image, mask) + 2 cfgs); the DICOM is checked apart
-    assert "checked 14 files, 0 problems" in [r.getMessage() for r in caplog.records]
+    # 14 CAMUS files (2 views x (ED, ES, half sequence) x (image, mask) + 2 cfgs) and the DICOM, checked apart
+    assert "checked 15 files (1 DICOM or video), 0 problems" in [r.getMessage() for r in caplog.records]
 
 
 def test_a_mask_alone_with_its_broken_image_lists_only_the_mask_s_own_problems(tmp_path: Path) -> None:

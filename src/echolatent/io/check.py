@@ -229,5 +229,6 @@ def check_dataset(path: str | Path, *, on_file: Callable[[Path], None] | None = 
             checker.check_split(file)
         if on_file is not None:
             on_file(file)
-    log.debug("checked %d files, %d problems", len(files), len(checker.problems))
+    log.debug("checked %d files (%d DICOM or video), %d problems", len(files) + len(recordings), len(recordings),
+              len(checker.problems))
     return sorted(checker.problems, key=lambda p: (str(p.path), p.message))

@@ -70,12 +70,17 @@ EQUIVALENT.update({  # measure: beats
        "sorts after 'ED' too" for i in (6, 7)},
     **{_B + f"x_autocorrelation_period__mutmut_{i}": "a curve shorter than 2 x min_lag leaves fewer than min_lag "
        "lags to search, all below min_lag: None either way" for i in (10, 11)},
-    _B + "x_find_beats__mutmut_165": "at most one note is ever made (the second only when there is none): the "
+    _B + "x_find_beats__mutmut_198": "at most one note is ever made (the second only when there is none): the "
     "separator is never used",
     _B + "x_lv_area_curve__mutmut_16": "a sum of booleans is int64; astype(None) is float64",
-    _B + "x_find_beats__mutmut_88": "without frame rate nor period: interior peaks are at least 2 frames apart, and "
+    _B + "x_find_beats__mutmut_121": "without frame rate nor period: interior peaks are at least 2 frames apart, and "
     "an end next to a kept maximum cannot be one (it would be both >= and < its neighbour): a minimum distance of 1 "
     "or 2 frames keeps the same extremes",
+    _B + "x_find_beats__mutmut_93": "a running median of 1 frame is the curve itself",
+    _B + "x_find_beats__mutmut_94": "the median window is odd (a window of 2 is refused): > 1 and > 2 are the "
+    "same test",
+    _B + "x_median_window__mutmut_22": "without frame rate nor period the cap of 2 is even, so it drops to 1 as the "
+    "cap of 1 does",
 })
 
 _AG = "echolatent.measure.agreement."

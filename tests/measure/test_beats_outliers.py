@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy.ndimage import gaussian_filter1d
+from scipy.ndimage import gaussian_filter1d, median_filter
 
 from echolatent.measure.beats import find_beats, median_window
 
@@ -54,3 +54,18 @@ def test_a_monotone_half_sequence_is_left_as_it_is():
     found = find_beats(half, 40.0)
     np.testing.assert_allclose(found.curve, gaussian_filter1d(half, 0.8, mode="nearest"), rtol=1e-12)
     assert (found.ed, found.es) == ([0], [19])
+
+
+def test_the_median_needs_as_many_frames_as_its_window():
+    # 40 fps: a window of 5 frames; too short for an autocorrelation period, so nothing caps it
+    five = np.array([100.0, 80.0, 60.0, 200.0, 40.0])
+    expected = gaussian_filter1d(median_filter(five, 5, mode="nearest"), 0.8, mode="nearest")
+    np.testing.assert_allclose(find_beats(five, 40.0).curve, expected, rtol=1e-12)
+    four = five[:4]  # shorter than the window: the Gaussian alone
+    np.testing.assert_allclose(find_beats(four, 40.0).curve, gaussian_filter1d(four, 0.8, mode="nearest"), rtol=1e-12)
+
+
+@pytest.mark.parametrize("median", [0, -1, 2, 4])
+def test_an_even_or_empty_median_window_is_refused(median):
+    with pytest.raises(ValueError, match=f"positive odd number of frames, got {median}"):
+        find_beats(beating(), 40.0, median=median)

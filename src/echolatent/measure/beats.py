@@ -173,11 +173,13 @@ def find_beats(
             median keeps a monotone stretch exactly and removes an outlier run shorter than half its window.
 
     Raises:
-        ValueError: not a 1-D finite curve.
+        ValueError: not a 1-D finite curve, or ``median`` not a positive odd number of frames.
     """
     values = np.asarray(curve, np.float64)
     if values.ndim != 1 or not np.all(np.isfinite(values)):
         raise ValueError(f"expected a finite 1-D curve, got shape {values.shape}")
+    if median is not None and (median < 1 or median % 2 == 0):
+        raise ValueError(f"the running median needs a positive odd number of frames, got {median}")
     if len(values) < 2 or np.ptp(values) <= 1e-9 * max(1.0, float(np.abs(values).max())):
         return BeatDetection([], [], [], values.copy(), note="the LV area does not change: no ED / ES found")
     period = autocorrelation_period(values)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.figure import Figure
+from PIL import Image
 
 from echolatent.report import figures as fig
 
@@ -25,4 +26,13 @@ def test_strain_figure_before_and_after_smoothing(tmp_path):
     curves = {"U-Net": np.array([0.0, -5.0, -9.0, np.nan]), "smoothed": np.array([0.0, -4.0, -8.0, -12.0])}
     path = fig.strain_figure(curves, {"U-Net": float("nan"), "smoothed": -12.0}, ["ED", "", "", "ES"],
                              tmp_path / "s.png", not_measured={"U-Net": "not measured on 1 frame: no LV pixel"})
-    assert path.read_bytes()[:4] == b"\x89PNG"
+    assert colour_pixels(path, fig.BEFORE) > 20 and colour_pixels(path, fig.AFTER) > 20  # both curves drawn
+    alone = fig.strain_figure({"smoothed": curves["smoothed"]}, {"smoothed": -12.0}, ["ED", "", "", "ES"],
+                              tmp_path / "t.png")
+    assert colour_pixels(alone, fig.BEFORE) == 0 and colour_pixels(alone, fig.AFTER) > 20
+
+
+def colour_pixels(path, colour: str) -> int:
+    """Pixels of the PNG at ``path`` drawn exactly in ``colour`` ("#rrggbb")."""
+    rgb = np.asarray(Image.open(path).convert("RGB")).reshape(-1, 3)
+    return int(np.all(rgb == [int(colour[i:i + 2], 16) for i in (1, 3, 5)], axis=1).sum())

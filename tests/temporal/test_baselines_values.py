@@ -24,14 +24,12 @@ from echolatent.temporal.gaussian import gaussian_smooth
 from echolatent.temporal.smooth import Smoother
 
 from .sequences import ring_sequence as _heart
+from .sequences import tiny_shape_model
 
 
 @pytest.fixture(scope="module")
 def tiny() -> ShapeModel:
-    torch.manual_seed(0)
-    model = ShapeModel(ShapeModelConfig(input_size=16, channels=(4,), bottleneck_channels=2, latent_dim=10)).eval()
-    model.set_latent_range(torch.full((10,), -2.0), torch.full((10,), 2.0))
-    return model
+    return tiny_shape_model()
 
 
 def test_none_returns_a_uint8_copy_and_measures_it():

@@ -9,37 +9,25 @@ import logging
 
 import numpy as np
 import pytest
-import torch
 from scipy import ndimage
 
 from echolatent.cleanup import clean_masks
 from echolatent.labels import NUM_LABELS, Label
 from echolatent.measure.temporal import TemporalThresholds
 from echolatent.measure.validity import CRITERIA, ValidityReport, ValidityThresholds
-from echolatent.models.shape import ShapeModel, ShapeModelConfig
+from echolatent.models.shape import ShapeModel
 from echolatent.temporal import residual
 from echolatent.temporal.checks import margin_used
 from echolatent.temporal.result import SmoothReport
 from echolatent.temporal.smooth import Smoother
 
+from .sequences import fail_frames, tiny_shape_model
 from .sequences import ring_sequence as _heart
 
 
 @pytest.fixture(scope="module")
 def tiny() -> ShapeModel:
-    torch.manual_seed(0)
-    torch.set_num_threads(1)
-    model = ShapeModel(ShapeModelConfig(input_size=16, channels=(4,), bottleneck_channels=2, latent_dim=10)).eval()
-    model.set_latent_range(torch.full((10,), -2.0), torch.full((10,), 2.0))
-    return model
-
-
-def _fail(report: SmoothReport, frames: list[int], length: int) -> None:
-    valid = np.ones(length, bool)
-    valid[frames] = False
-    passed = {name: valid.copy() for name in CRITERIA}
-    report.validity = ValidityReport(valid, {name: np.zeros(length) for name in CRITERIA}, passed,
-                                     ValidityThresholds())
+    return tiny_shape_model()
 
 
 @pytest.fixture
@@ -78,28 +66,28 @@ def test_candidates_step_by_step(marked):
     assert candidate.dtype == np.uint8
     assert report.input_sigma == 0.0 and calls == [("residual", list(range(length)))]
 
-    _fail(report, [3], length)  # frame 3 and its neighbours move to the next filter
+    fail_frames(report, [3], length)  # frame 3 and its neighbours move to the next filter
     weights, candidate = next(candidates)
     assert weights.tolist() == [0.0] * length and _frames(candidate) == [0, 0, 1, 1, 1, 0, 0]
     assert report.input_sigma == 1.0 and calls[-1] == ("residual", [2, 3, 4])
 
-    _fail(report, [4], length)
+    fail_frames(report, [4], length)
     weights, candidate = next(candidates)
     assert _frames(candidate) == [0, 0, 1, 2, 2, 1, 0] and report.input_sigma == 2.0
     assert calls[-1] == ("residual", [3, 4, 5])
 
-    _fail(report, [0], length)  # no wider filter left: frames 0 and 1 move along the blends
+    fail_frames(report, [0], length)  # no wider filter left: frames 0 and 1 move along the blends
     weights, candidate = next(candidates)
     assert weights.tolist() == [0.6, 0.6, 0, 0, 0, 0, 0]
     assert _frames(candidate) == [16, 16, 1, 2, 2, 1, 0] and calls[-1] == ("blend", [0, 1])
     assert report.input_sigma == 2.0  # the blends sit on the widest filter's output
 
-    _fail(report, [1], length)
+    fail_frames(report, [1], length)
     weights, candidate = next(candidates)
     assert weights.tolist() == [0.9, 0.9, 0.6, 0, 0, 0, 0]
     assert _frames(candidate) == [19, 19, 16, 2, 2, 1, 0] and calls[-1] == ("blend", [0, 1, 2])
 
-    _fail(report, [], length)  # nothing fails any more: last comes the full decode
+    fail_frames(report, [], length)  # nothing fails any more: last comes the full decode
     weights, candidate = next(candidates)
     assert weights.tolist() == [1.0] * length and _frames(candidate) == [99] * length
     assert report.input_sigma is None
@@ -112,7 +100,7 @@ def test_blends_up_to_the_full_decode(marked):
     smoother, calls = marked
     masks, codes = np.zeros((3, 2, 2), np.uint8), np.zeros((3, 10))
     report = SmoothReport("exact")
-    _fail(report, [0, 1, 2], 3)
+    fail_frames(report, [0, 1, 2], 3)
     full = residual.Once(lambda: np.full((3, 2, 2), 99, np.uint8))
     got = [(w.tolist(), _frames(c)) for w, c in smoother._candidates((masks, codes), codes, full, report)]
     assert got == [([0.0] * 3, [0] * 3), ([0.0] * 3, [1] * 3), ([0.0] * 3, [2] * 3), ([0.6] * 3, [16] * 3),
@@ -124,18 +112,16 @@ def test_candidates_stop_early_or_without_a_full_decode(marked):
     smoother, calls = marked
     masks, codes = np.zeros((5, 2, 2), np.uint8), np.zeros((5, 10))
     report = SmoothReport("exact")
-    _fail(report, [2], 5)  # read after the first candidate: frames 1..3 move on, then frame 2 alone fails again
+    fail_frames(report, [2], 5)  # read after the first candidate: frames 1..3 move on, then frame 2 alone fails again
     got = [(w.tolist(), _frames(c)) for w, c in smoother._candidates((masks, codes), codes, None, report)]
     assert got == [([0.0] * 5, [0] * 5), ([0.0] * 5, [0, 1, 1, 1, 0]), ([0.0] * 5, [0, 2, 2, 2, 0])]
     report = SmoothReport("exact")
-    _fail(report, [], 5)  # the first candidate passes: no wider filter is tried
+    fail_frames(report, [], 5)  # the first candidate passes: no wider filter is tried
     got = list(smoother._candidates((masks, codes), codes, None, report))
     assert len(got) == 1
     full = np.full((5, 2, 2), 99, np.uint8)
     only = list(smoother._candidates(None, codes, full, SmoothReport("exact")))  # decode="full": the decode only
     assert len(only) == 1 and only[0][0].tolist() == [1.0] * 5 and only[0][1] is full
-
-
 
 
 def _filtered(masks: np.ndarray, sigma: float) -> np.ndarray:

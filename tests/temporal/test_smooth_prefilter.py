@@ -19,16 +19,12 @@ from echolatent.models.shape import ShapeModel, ShapeModelConfig
 from echolatent.temporal import residual, smooth
 from echolatent.temporal.smooth import Smoother, _check_arguments
 
-from .sequences import ring_sequence
+from .sequences import ring_sequence, tiny_shape_model
 
 
 @pytest.fixture(scope="module")
 def tiny() -> ShapeModel:
-    torch.manual_seed(0)
-    torch.set_num_threads(1)
-    model = ShapeModel(ShapeModelConfig(input_size=16, channels=(4,), bottleneck_channels=2, latent_dim=10)).eval()
-    model.set_latent_range(torch.full((10,), -2.0), torch.linspace(1.0, 2.0, 10))
-    return model
+    return tiny_shape_model(torch.linspace(1.0, 2.0, 10))
 
 
 def _turning_heart() -> np.ndarray:

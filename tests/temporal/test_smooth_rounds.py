@@ -8,32 +8,19 @@ import logging
 
 import numpy as np
 import pytest
-import torch
 
 from echolatent.measure.temporal import TemporalThresholds
-from echolatent.measure.validity import CRITERIA, ValidityReport, ValidityThresholds
-from echolatent.models.shape import ShapeModel, ShapeModelConfig
+from echolatent.models.shape import ShapeModel
 from echolatent.temporal import residual, smooth
 from echolatent.temporal.result import SmoothReport
 from echolatent.temporal.smooth import Smoother
 
-from .sequences import ring_sequence
+from .sequences import fail_frames, ring_sequence, tiny_shape_model
 
 
 @pytest.fixture(scope="module")
 def tiny() -> ShapeModel:
-    torch.manual_seed(0)
-    torch.set_num_threads(1)
-    model = ShapeModel(ShapeModelConfig(input_size=16, channels=(4,), bottleneck_channels=2, latent_dim=10)).eval()
-    model.set_latent_range(torch.full((10,), -2.0), torch.full((10,), 2.0))
-    return model
-
-
-def _fail(report: SmoothReport, frames: list[int], length: int) -> None:
-    valid = np.ones(length, bool)
-    valid[frames] = False
-    report.validity = ValidityReport(valid, {n: np.zeros(length) for n in CRITERIA},
-                                     {n: valid.copy() for n in CRITERIA}, ValidityThresholds())
+    return tiny_shape_model()
 
 
 def test_frames_past_the_last_blend_take_the_full_decode_alone(tiny, monkeypatch):
@@ -49,7 +36,7 @@ def test_frames_past_the_last_blend_take_the_full_decode_alone(tiny, monkeypatch
     masks, codes = np.zeros((6, 2, 2), np.uint8), np.zeros((6, 10))
     full = residual.Once(lambda: np.full((6, 2, 2), 99, np.uint8))
     report = SmoothReport("exact")
-    _fail(report, [0], 6)
+    fail_frames(report, [0], 6)
     got = [(w.tolist(), c[:, 0, 0].tolist()) for w, c in smoother._candidates((masks, codes), codes, full, report)]
     rest = [0.0] * 4
     assert got == [([0.0] * 6, [0] * 6), ([0.6, 0.6, *rest], [16, 16, 0, 0, 0, 0]),

@@ -21,15 +21,12 @@ from echolatent.temporal.result import SmoothReport
 from echolatent.temporal.smooth import Smoother, _check_arguments
 
 from .sequences import ring_sequence as _heart
+from .sequences import tiny_shape_model
 
 
 @pytest.fixture(scope="module")
 def tiny() -> ShapeModel:
-    torch.manual_seed(0)
-    torch.set_num_threads(1)
-    model = ShapeModel(ShapeModelConfig(input_size=16, channels=(4,), bottleneck_channels=2, latent_dim=10)).eval()
-    model.set_latent_range(torch.full((10,), -2.0), torch.linspace(1.0, 2.0, 10))
-    return model
+    return tiny_shape_model(torch.linspace(1.0, 2.0, 10))
 
 
 GOOD = {"method": "exact", "decode": "residual", "blends": (0.6, 0.9), "input_sigmas": (1.5, 3.0), "target": 0.85,

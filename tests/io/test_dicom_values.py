@@ -68,14 +68,19 @@ def test_negative_deltas_give_their_magnitude() -> None:
     assert spacing == pytest.approx((0.4, 0.25), rel=1e-12)
 
 
-@pytest.mark.parametrize("units", [(3, 2), (2, 3), (4, 4), (None, None)])
-def test_a_region_not_in_cm_on_both_axes_is_ignored(units) -> None:
-    item = region()
-    for key, value in zip(("PhysicalUnitsXDirection", "PhysicalUnitsYDirection"), units, strict=True):
+def with_fields(item, keys: tuple[str, ...], values: tuple) -> object:
+    """``item`` with each of ``keys`` set to its value, or removed where the value is None."""
+    for key, value in zip(keys, values, strict=True):
         if value is None:
             delattr(item, key)
         else:
             setattr(item, key, value)
+    return item
+
+
+@pytest.mark.parametrize("units", [(3, 2), (2, 3), (4, 4), (None, None)])
+def test_a_region_not_in_cm_on_both_axes_is_ignored(units) -> None:
+    item = with_fields(region(), ("PhysicalUnitsXDirection", "PhysicalUnitsYDirection"), units)
     ds = with_regions(item)
     ds.PixelSpacing = [0.5, 0.6]
     assert region_spacing(ds) == ((0.5, 0.6), "PixelSpacing")
@@ -83,12 +88,7 @@ def test_a_region_not_in_cm_on_both_axes_is_ignored(units) -> None:
 
 @pytest.mark.parametrize("delta", [(0.0, 0.02), (0.03, 0.0), (None, 0.02), (0.03, None)])
 def test_a_region_without_both_deltas_is_ignored(delta) -> None:
-    item = region()
-    for key, value in zip(("PhysicalDeltaY", "PhysicalDeltaX"), delta, strict=True):
-        if value is None:
-            delattr(item, key)
-        else:
-            setattr(item, key, value)
+    item = with_fields(region(), ("PhysicalDeltaY", "PhysicalDeltaX"), delta)
     assert region_spacing(with_regions(item)) == (None, "unknown (no ultrasound region calibration, no PixelSpacing)")
 
 

@@ -234,9 +234,8 @@ def smooth_and_measure(
     instants = list(instants) if instants is not None else default_instants(pred.shape[0])
     start = time.perf_counter()
     pred_beats = find_beats(lv_area_curve(pred, spacing), fps) if find_instants else None
+    # the same frames are free in the smoother and in the checks (none for a single half cycle)
     unchecked = turning_frames(pred_beats.instants() if pred_beats is not None else instants)
-    if unchecked is None:  # one half cycle: every interior frame held, in the smoother and in the checks alike
-        unchecked = np.zeros(pred.shape[0], dtype=bool)
     smoothed_result, note = _smooth(pred, spacing, smoother, unchecked)
     post = report = None
     if smoothed_result is not None:

@@ -172,8 +172,8 @@ def test_dict_and_file_format(tmp_path):
 
 
 def test_turning_frames_by_hand():
-    assert turning_frames(["ED", "", "", "ES"]) is None  # the turns of one half cycle are its ends
-    assert turning_frames(["", "", "", ""]) is None
+    assert turning_frames(["ED", "", "", "ES"]).tolist() == [False] * 4  # the turns of one half cycle are its ends
+    assert turning_frames(["", "", "", ""]).tolist() == [False] * 4
     np.testing.assert_array_equal(turning_frames(["ED", "", "ES", "", "", "ED"]), [0, 1, 1, 1, 0, 0])
     np.testing.assert_array_equal(turning_frames(["", "ES", "", "", "ED", ""], radius=0), [0, 1, 0, 0, 1, 0])
     np.testing.assert_array_equal(turning_frames(["", "ES", "", "", "", "", "ED", ""], radius=2),

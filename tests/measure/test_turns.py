@@ -23,7 +23,7 @@ def test_turning_frames_mark_interior_turns_and_their_neighbours():
 
 @pytest.mark.parametrize("instants", [["ED", "", "", "", "ES"], ["", "", ""], ["ED", "", "", "ES"]])
 def test_a_single_half_cycle_has_no_turn_inside(instants):
-    assert turning_frames(instants) is None
+    assert turning_frames(instants).tolist() == [False] * len(instants)
 
 
 def test_a_peak_at_a_turn_passes_only_when_the_turn_is_unchecked():

@@ -34,7 +34,7 @@ def _area_ef(masks, instants) -> np.ndarray:
 def test_the_turns_keep_their_swing_only_when_left_free(two_beats):
     masks, instants, spacing = two_beats
     unchecked = turning_frames(instants)
-    assert unchecked is not None and unchecked.sum() >= 6  # at least two turns inside, each with its neighbours
+    assert unchecked.sum() >= 6  # at least two turns inside, each with its neighbours
     smoother = make_smoother("exact")
     truth = _area_ef(masks, instants)
     free = smoother(masks, spacing, unchecked=unchecked)

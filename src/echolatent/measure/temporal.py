@@ -199,16 +199,14 @@ def temporal_consistency(
                           unchecked)
 
 
-def turning_frames(instants: list[str], radius: int = TURN_RADIUS) -> np.ndarray | None:
+def turning_frames(instants: list[str], radius: int = TURN_RADIUS) -> np.ndarray:
     """``(T,)`` "ED"/"ES"/"" labels -> ``(T,)`` bool frames within ``radius`` of an ED or ES strictly inside the
-    sequence (where its curves turn), None when there is none (a single half cycle: its turns are its ends)."""
+    sequence (where its curves turn); all False for a single half cycle (its turns are its ends)."""
     length = len(instants)
-    turns = [t for t, label in enumerate(instants) if label in ("ED", "ES") and 0 < t < length - 1]
-    if not turns:
-        return None
     flags = np.zeros(length, dtype=bool)
-    for t in turns:
-        flags[max(t - radius, 0):t + radius + 1] = True
+    for t, label in enumerate(instants):
+        if label in ("ED", "ES") and 0 < t < length - 1:
+            flags[max(t - radius, 0):t + radius + 1] = True
     return flags
 
 

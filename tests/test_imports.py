@@ -20,7 +20,8 @@ LAYERS = (
     ("report", "pipeline", "train"),
     ("temporal", "latent", "measure", "segment"),
     ("models", "io", "synth"),
-    ("errors", "files", "labels", "resample", "cleanup", "outdir", "options", "device", "weights", "echolatent"),
+    ("arrays", "errors", "files", "labels", "resample", "cleanup", "outdir", "options", "device", "weights",
+     "echolatent"),
 )
 LEVEL = {name: len(LAYERS) - i for i, names in enumerate(LAYERS) for name in names}
 

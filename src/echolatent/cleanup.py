@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from echolatent.arrays import pad_border
 from echolatent.labels import Label
 
 _EIGHT = np.ones((3, 3), dtype=bool)
@@ -43,7 +44,7 @@ def fill_holes(region: np.ndarray) -> np.ndarray:
     box = _box(region)
     if box is None:
         return region.copy()
-    outside, _ = ndimage.label(np.pad(~region[box], 1, constant_values=True))
+    outside, _ = ndimage.label(pad_border(~region[box], True))
     out = region.copy()
     out[box] |= outside[1:-1, 1:-1] != outside[0, 0]
     return out
@@ -56,9 +57,11 @@ def clean_frame(frame: np.ndarray) -> np.ndarray:
         out[largest_component(frame == label)] = label
     heart = out > 0
     enclosed = fill_holes(heart) & ~heart
-    if enclosed.any():
-        _, (rows, cols) = ndimage.distance_transform_edt(~heart, return_indices=True)
-        out[enclosed] = out[rows[enclosed], cols[enclosed]]
+    if enclosed.any():  # the nearest structure pixel lies in the heart's bounding box: transform that box only
+        box = _box(heart)
+        _, (rows, cols) = ndimage.distance_transform_edt(~heart[box], return_indices=True)
+        inside, crop = enclosed[box], out[box]
+        crop[inside] = crop[rows[inside], cols[inside]]
     for label in (Label.LV, Label.LA):
         region = out == label
         out[fill_holes(region) & ~region] = label

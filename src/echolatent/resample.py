@@ -12,6 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from echolatent.arrays import argmax_labels
 from echolatent.errors import InputError
 from echolatent.labels import NUM_LABELS
 
@@ -73,7 +74,7 @@ def resize_labels(masks: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     out = np.empty((len(masks), *size), dtype=np.uint8)
     for start in range(0, len(masks), LABEL_CHUNK):
         probs = resize_probs(one_hot(masks[start:start + LABEL_CHUNK]), size)
-        out[start:start + LABEL_CHUNK] = probs.numpy().argmax(1)  # NumPy's argmax: faster than torch's over dim 1
+        out[start:start + LABEL_CHUNK] = argmax_labels(probs.numpy())
     return out
 
 

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from echolatent.arrays import argmax_labels
 from echolatent.errors import InputError
 from echolatent.models.onnx_runtime import ort_network, resolve_backend, weights_key
 from echolatent.models.unet import UNetConfig, load_unet_members, normalise_frames
@@ -176,7 +177,7 @@ def segment_frames(
     masks = np.empty((n_frames, height, width), dtype=np.uint8)
     for start, stop, batch in _segment_batches(segmenter, images, batch_size, progress):
         probs[start:stop] = batch.numpy()
-        masks[start:stop] = batch.numpy().argmax(1)  # NumPy: 6x faster than torch over dim 1
+        masks[start:stop] = argmax_labels(batch.numpy())
     return masks, probs
 
 
@@ -195,5 +196,5 @@ def segment_masks(
     images = _check_batch(images, batch_size)
     masks = np.empty(images.shape, dtype=np.uint8)
     for start, stop, batch in _segment_batches(segmenter, images, batch_size, progress):
-        masks[start:stop] = batch.numpy().argmax(1)  # NumPy: 6x faster than torch over dim 1
+        masks[start:stop] = argmax_labels(batch.numpy())
     return masks

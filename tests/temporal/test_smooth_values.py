@@ -276,7 +276,8 @@ def test_what_the_exact_method_solves(tiny, monkeypatch):
                         or real_solve(z, limits, s))
     monkeypatch.setattr(smoother, "_encode", lambda m: encoded.append(m) or real_encode(m))
     monkeypatch.setattr(smooth, "prefiltered",
-                        lambda m, sigma, turns=None: filtered.append(sigma) or real_prefilter(m, sigma, turns))
+                        lambda m, sigma, turns=None, cache=None: filtered.append(sigma)
+                        or real_prefilter(m, sigma, turns, cache))
     masks = _heart(6)
     unchecked = np.array([False, False, True, False, False, False])
     smoother(masks, None, unchecked=unchecked)

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from echolatent.arrays import argmax_labels
 from echolatent.labels import check_labels
 from echolatent.measure.framecache import resize_labels_cached
 from echolatent.models.shape import ShapeModel, model_from_payload, read_model_file
@@ -114,7 +115,7 @@ def decode_latents(model: ShapeModel, z: np.ndarray, size: tuple[int, int] | Non
     h, w = tuple(size) if size is not None else (side, side)
     out = np.empty((len(z), h, w), dtype=np.uint8)
     for start, probs in _decoded_batches(model, z, size):
-        out[start:start + len(probs)] = probs.numpy().argmax(1)  # NumPy: 6x faster than torch over dim 1
+        out[start:start + len(probs)] = argmax_labels(probs.numpy())
     return out
 
 

@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
+from echolatent.arrays import pad_border
 from echolatent.labels import Label
 from echolatent.measure.attributes import check_masks
 from echolatent.measure.framecache import FrameCache, frame_key, resize_labels_cached
@@ -262,12 +263,12 @@ def _crop(frame: np.ndarray, margin: int = 2) -> np.ndarray:
     rows, cols = np.flatnonzero(frame.any(1)), np.flatnonzero(frame.any(0))
     if rows.size == 0:
         return frame
-    return np.pad(frame[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1], margin)
+    return pad_border(frame[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1], 0, margin)
 
 
 def _holes(region: np.ndarray) -> np.ndarray:
     """Boolean ``(H, W)``: pixels outside ``region`` not 8-connected to the (padded) image border."""
-    outside, _ = ndimage.label(np.pad(~region, 1, constant_values=True), structure=_EIGHT)
+    outside, _ = ndimage.label(pad_border(~region, True), structure=_EIGHT)
     return (outside[1:-1, 1:-1] != outside[0, 0]) & ~region
 
 
@@ -326,7 +327,7 @@ def erosion_ratio(myo: np.ndarray, min_pixels: float) -> float:
     0 when MYO is already in several pieces. ``k`` 3x3 erosions keep the pixels whose chessboard distance to the
     outside exceeds ``k``, so the erosions are thresholds of one chessboard distance transform.
     """
-    padded = np.pad(myo, 1)
+    padded = pad_border(myo)
     thickness = ndimage.distance_transform_edt(padded).max()
     depth = ndimage.distance_transform_cdt(padded, metric="chessboard")
     erosions = 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from echolatent.arrays import argmax_labels
 from echolatent.cleanup import clean_masks
 from echolatent.labels import NUM_LABELS
 from echolatent.resample import one_hot
@@ -22,6 +23,8 @@ CHUNK_BYTES = 64 * 2**20
 #: the centre weight stays below 1/2 (0.47: a one-frame error is still removed) and a turn is lowered 3x less than
 #: by the 1.5-frame filter of the other frames (docs/smoothing.md: measured).
 TURN_SIGMA = 0.85
+#: Filtered input frames one smoothing call keeps, at most (bytes; a 224 x 224 frame: 0.8 MB).
+ONEHOT_CACHE_BYTES = 128 * 2**20
 
 
 def chunks(frames: np.ndarray, size: tuple[int, ...]):
@@ -36,7 +39,8 @@ def filtered_onehot(masks: np.ndarray, frames: np.ndarray, sigma: float) -> np.n
     """``(n, 4, H, W)`` float32 one-hot of ``masks`` at ``frames`` after the temporal Gaussian of ``sigma``
     frames over the whole sequence (edges repeated, as ``gaussian_filter1d(mode="nearest")``), summed over the
     few frames within the filter's reach of each requested frame only: memory and time follow ``n``, whatever
-    the spread of ``frames``."""
+    the spread of ``frames``. Each value is the float32 sum, tap by tap in time order, of the weights of the taps
+    holding that label."""
     if sigma <= 0:
         return one_hot(masks[frames]).numpy()
     offsets = np.arange(-gauss_radius(sigma), gauss_radius(sigma) + 1)
@@ -44,35 +48,73 @@ def filtered_onehot(masks: np.ndarray, frames: np.ndarray, sigma: float) -> np.n
     kernel = (kernel / kernel.sum()).astype(np.float32)
     taps = np.clip(np.asarray(frames)[:, None] + offsets, 0, len(masks) - 1)
     out = np.zeros((len(frames), NUM_LABELS, *masks.shape[1:]), dtype=np.float32)
+    holds = np.empty((len(frames), *masks.shape[1:]), dtype=bool)
     for k, weight in enumerate(kernel):
         near = masks[taps[:, k]]
         for label in range(NUM_LABELS):
-            out[:, label] += weight * (near == label)
+            np.equal(near, label, out=holds)
+            np.add(out[:, label], weight, out=out[:, label], where=holds)  # no float temporary a tap
     return out
 
 
-def prefiltered(masks: np.ndarray, sigma: float, turns: np.ndarray | None = None) -> np.ndarray:
+def prefiltered(masks: np.ndarray, sigma: float, turns: np.ndarray | None = None,
+                cache: OneHotCache | None = None) -> np.ndarray:
     """``(T, H, W)`` labels -> ``(T, H, W)`` uint8 cleaned arg-max of their one-hot filtered along time by a
     Gaussian of ``sigma`` frames, of :data:`TURN_SIGMA` on the frames flagged in ``turns`` ``(T,)`` bool (a chunk of
-    frames at a time)."""
+    frames at a time; ``cache``: filtered frames of ``masks`` kept for the caller)."""
     sigmas = np.full(len(masks), float(sigma))
     out = np.empty(masks.shape, dtype=np.uint8)
     for frames in chunks(np.arange(len(masks)), masks.shape[1:]):
-        out[frames] = onehot_per_frame(masks, frames, sigmas[frames], turns).argmax(1)
+        out[frames] = argmax_labels(onehot_per_frame(masks, frames, sigmas[frames], turns, cache))
     return clean_masks(out)
 
 
-def onehot_per_frame(masks: np.ndarray, frames: np.ndarray, sigmas: np.ndarray, turns: np.ndarray | None = None):
+def onehot_per_frame(masks: np.ndarray, frames: np.ndarray, sigmas: np.ndarray, turns: np.ndarray | None = None,
+                     cache: OneHotCache | None = None) -> np.ndarray:
     """``(n, 4, H, W)`` :func:`filtered_onehot` of ``masks`` at ``frames`` ``(n,)``, each frame by its own sigma
-    ``(n,)`` (frames), :data:`TURN_SIGMA` on the frames flagged in ``turns`` ``(T,)`` bool."""
+    ``(n,)`` (frames), :data:`TURN_SIGMA` on the frames flagged in ``turns`` ``(T,)`` bool. With ``cache`` (one per
+    ``masks``), frames filtered before at the same sigma are looked up, the others computed and kept."""
     sigmas = np.asarray(sigmas, dtype=np.float64)
     if turns is not None:
         sigmas = np.where(turns[frames], TURN_SIGMA, sigmas)
     out = np.empty((len(frames), NUM_LABELS, *masks.shape[1:]), dtype=np.float32)
     for value in np.unique(sigmas):
-        pick = sigmas == value
-        out[pick] = filtered_onehot(masks, frames[pick], float(value))
+        rows = np.flatnonzero(sigmas == value)
+        known = [] if cache is None else [r for r in rows if (int(frames[r]), float(value)) in cache]
+        for row in known:
+            out[row] = cache[int(frames[row]), float(value)]
+        fresh = np.setdiff1d(rows, known)
+        if fresh.size:
+            out[fresh] = filtered_onehot(masks, frames[fresh], float(value))
+            if cache is not None:
+                cache.keep(frames[fresh], float(value), out[fresh])
     return out
+
+
+class OneHotCache:
+    """``(frame index, sigma) -> (4, H, W)`` float32 filtered one-hot of ONE input sequence, holding at most
+    ``max_bytes`` (the first ones computed are kept): the exact smoother filters the same input frames again in
+    every round and candidate, and filtered values do not depend on which other frames are filtered with them."""
+
+    def __init__(self, max_bytes: int = ONEHOT_CACHE_BYTES) -> None:
+        self.max_bytes, self.bytes, self._items = max_bytes, 0, {}
+
+    def __contains__(self, key: tuple[int, float]) -> bool:
+        return key in self._items
+
+    def __getitem__(self, key: tuple[int, float]) -> np.ndarray:
+        return self._items[key]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def keep(self, frames: np.ndarray, sigma: float, values: np.ndarray) -> None:
+        """Keep ``values`` ``(n, 4, H, W)``, the filtered ``frames`` ``(n,)`` at ``sigma``, while room is left."""
+        for frame, value in zip(frames, values, strict=True):
+            if self.bytes + value.nbytes > self.max_bytes:
+                return
+            self._items[int(frame), float(sigma)] = value.copy()
+            self.bytes += value.nbytes
 
 
 def blend(residual, onehot, probs, full, weights: np.ndarray) -> np.ndarray:
@@ -83,7 +125,7 @@ def blend(residual, onehot, probs, full, weights: np.ndarray) -> np.ndarray:
     between = (weights > 0) & (weights < 1)
     if between.any():
         w = weights[between, None, None, None].astype(np.float32)
-        out[between] = clean_masks(((1 - w) * onehot[between] + w * probs[between]).argmax(1).astype(np.uint8))
+        out[between] = clean_masks(argmax_labels((1 - w) * onehot[between] + w * probs[between]))
     return out
 
 

@@ -33,6 +33,7 @@ import time
 import numpy as np
 import torch
 
+from echolatent.arrays import argmax_labels
 from echolatent.cleanup import clean_masks
 from echolatent.errors import InputError
 from echolatent.measure.temporal import TemporalReport, TemporalThresholds, check_frame_flags
@@ -40,7 +41,7 @@ from echolatent.measure.validity import ValidityReport, ValidityThresholds
 from echolatent.temporal.checks import TARGET, margin_used
 from echolatent.temporal.exact import ExactSettings, solve_exact
 from echolatent.temporal.limits import denormalise, deviation, normalise
-from echolatent.temporal.residual import Once, blend, chunks, filtered_onehot, onehot_per_frame, prefiltered, widen
+from echolatent.temporal.residual import Once, OneHotCache, blend, chunks, onehot_per_frame, prefiltered, widen
 from echolatent.temporal.result import SmoothReport, SmoothResult, check_sequence, measure_output, measured_thresholds
 from echolatent.temporal.snake import solve_snake
 from echolatent.temporal.thresholds import stored_thresholds
@@ -118,8 +119,7 @@ class Smoother:
         self.thresholds = thresholds
         self._warned = False
         self._unchecked: np.ndarray | None = None
-        self._cache: dict = {}
-        self._cache_bytes = 0
+        self._forget()
 
     def thresholds_for(self, masks: np.ndarray) -> TemporalThresholds | None:
         """The temporal thresholds used on ``masks``: the given or stored ones, else measured on ``masks``.
@@ -148,18 +148,26 @@ class Smoother:
         masks = check_sequence(masks)
         thresholds = self.thresholds_for(masks)
         report = SmoothReport(self.method)
-        self._cache, self._cache_bytes = {}, 0
         self._unchecked = None if unchecked is None else check_frame_flags(unchecked, len(masks))
-        if self.method == "exact":
-            out = self._exact(masks, spacing, thresholds, report)
-        else:
-            out = self._decode(solve_snake(self._encode(masks), self._latent_tau()), masks.shape)
-            report.rounds = 1
+        try:
+            if self.method == "exact":
+                out = self._exact(masks, spacing, thresholds, report)
+            else:
+                out = self._decode(solve_snake(self._encode(masks), self._latent_tau()), masks.shape)
+                report.rounds = 1
+        finally:
+            self._forget()
         report.temporal, report.validity = self._measure(out, spacing, thresholds)
         if report.temporal is not None:
             report.margin = margin_used(report.temporal, thresholds.tau)
         report.seconds = time.perf_counter() - start
         return SmoothResult(out, report)
+
+    def _forget(self) -> None:
+        """Empty the per-call caches (decoder probabilities, filtered input frames): they hold one sequence's."""
+        self._cache: dict = {}
+        self._cache_bytes = 0
+        self._onehot = OneHotCache()
 
     # -- exact method -----------------------------------------------------------------------------------
     def _exact(self, masks, spacing, thresholds, report: SmoothReport) -> np.ndarray:
@@ -169,7 +177,7 @@ class Smoother:
             return masks.astype(np.uint8, copy=True)
         base = masks
         if self.decode == "residual" and self.input_sigmas[0] > 0:
-            base = prefiltered(masks, self.input_sigmas[0], turns=self._unchecked)
+            base = prefiltered(masks, self.input_sigmas[0], turns=self._unchecked, cache=self._onehot)
         codes = self._encode(base)
         inputs = (masks, codes) if self.decode == "residual" else None
         limits = np.tile(self._latent_tau() * self.target, (masks.shape[0] - 2, 1))
@@ -266,14 +274,14 @@ class Smoother:
         for block in chunks(frames, size):
             total = self._probs(smoothed[block], size) - self._probs(codes[block], size)
             sigmas = np.asarray(self.input_sigmas)[level[block]]
-            total += onehot_per_frame(masks, block, sigmas, self._unchecked)
-            out[block] = clean_masks(total.argmax(1))
+            total += onehot_per_frame(masks, block, sigmas, self._unchecked, self._onehot)
+            out[block] = clean_masks(argmax_labels(total))
 
     def _blend_frames(self, out, masks, smoothed, full, residual, weights: np.ndarray, frames: np.ndarray) -> None:
         """Set ``out[frames]`` (in place) to :func:`.residual.blend` of those frames, a chunk at a time, with the
         input's one-hot filtered by the largest input sigma."""
         for block in chunks(frames, masks.shape[1:]):
-            onehot = filtered_onehot(masks, block, self.input_sigmas[-1])
+            onehot = onehot_per_frame(masks, block, np.full(len(block), self.input_sigmas[-1]), cache=self._onehot)
             probs = self._probs(smoothed[block], masks.shape[1:])
             out[block] = blend(residual[block], onehot, probs, full[block], weights[block])
 

@@ -64,10 +64,13 @@ class AttributeResult:
     Attributes:
         values: ``{name: (T,) float64}`` for every name of :data:`ATTRIBUTES`.
         reasons: ``{name: {frame: reason}}`` for every NaN value.
+        landmarks: the LV's frame and landmarks the base width and length were measured from (as
+            :func:`lv_landmarks` gives them; None when not kept).
     """
 
     values: dict[str, np.ndarray]
     reasons: dict[str, dict[int, str]] = field(default_factory=dict)
+    landmarks: Landmarks | None = None
 
 
 def check_masks(masks: np.ndarray, name: str = "masks") -> np.ndarray:
@@ -135,7 +138,7 @@ def measure_attributes(masks: np.ndarray, spacing: tuple[float, float] | None = 
     for index, part in enumerate(parts):
         for name, why in part.reasons.items():
             reasons.setdefault(name, {}).update({t + index * CHUNK: text for t, text in why.items()})
-    return AttributeResult(values, reasons)
+    return AttributeResult(values, reasons, _joined([part.landmarks for part in parts]))
 
 
 def _measure_block(masks: np.ndarray, spacing: tuple[float, float] | None) -> AttributeResult:
@@ -151,7 +154,7 @@ def _measure_block(masks: np.ndarray, spacing: tuple[float, float] | None) -> At
     values["epi_center_x"], values["epi_center_y"] = _centre(lv | myo, y, x)
     frame = lv_frame(lv, myo, lv_count, y, x)
     values["lv_orientation"] = frame.orientation
-    width, length, reasons = _base_and_length(lv, myo, frame, y, x, (sy, sx))
+    width, length, reasons, marks = _base_and_length(lv, myo, frame, y, x, (sy, sx))
     values["lv_base_width"], values["lv_length"] = width, length
     values = {name: np.asarray(values[name], dtype=np.float64) for name in ATTRIBUTES}
     empty_epi = np.flatnonzero(~(lv | myo).any((1, 2)))
@@ -160,7 +163,7 @@ def _measure_block(masks: np.ndarray, spacing: tuple[float, float] | None) -> At
     reasons = {name: why for name, why in reasons.items() if why}
     if reasons:
         log.debug("undefined attributes: %s", {name: len(why) for name, why in reasons.items()})
-    return AttributeResult(values, reasons)
+    return AttributeResult(values, reasons, marks)
 
 
 def _heart_view(masks: np.ndarray, spacing: tuple[float, float]):
@@ -199,6 +202,11 @@ def lv_landmarks(masks: np.ndarray, spacing: tuple[float, float] | None = None) 
         lv, myo, y, x = _heart_view(masks[start:start + CHUNK], (sy, sx))
         frame = lv_frame(lv, myo, lv.sum((1, 2)).astype(np.float64), y, x)
         parts.append(find_landmarks(lv, myo, frame, y, x, (sy, sx)))
+    return _joined(parts)
+
+
+def _joined(parts: list[Landmarks]) -> Landmarks:
+    """The landmarks of successive blocks of frames as one :class:`Landmarks` of all their frames."""
     if len(parts) == 1:
         return parts[0]
     axes = ("cy", "cx", "ay", "ax", "orientation")
@@ -207,7 +215,8 @@ def lv_landmarks(masks: np.ndarray, spacing: tuple[float, float] | None = None) 
 
 
 def _base_and_length(lv, myo, frame: LVFrame, y, x, spacing):
-    """Base width and LV length ``(T,)`` in mm, with the reasons of their NaNs (landmarks: :func:`find_landmarks`)."""
+    """Base width and LV length ``(T,)`` in mm, with the reasons of their NaNs and the landmarks they were measured
+    from (:func:`find_landmarks`)."""
     marks = find_landmarks(lv, myo, frame, y, x, spacing)
     width = np.hypot(*(marks.left - marks.right).T)
     length = np.hypot(*(marks.apex - (marks.left + marks.right) / 2.0).T)
@@ -220,4 +229,4 @@ def _base_and_length(lv, myo, frame: LVFrame, y, x, spacing):
     why_length = dict(why_base)
     for t in np.flatnonzero(np.isfinite(width) & ~np.isfinite(length)):
         why_length[int(t)] = "no LV boundary on the apex side of the base"
-    return width, length, {"lv_base_width": why_base, "lv_length": why_length}
+    return width, length, {"lv_base_width": why_base, "lv_length": why_length}, marks

@@ -20,6 +20,7 @@ import numpy as np
 from echolatent.labels import NUM_LABELS
 from echolatent.measure.attributes import ATTRIBUTES, check_masks, check_spacing, compute_attributes, measure_attributes
 from echolatent.measure.framecache import resize_labels_cached
+from echolatent.measure.landmarks import Landmarks
 from echolatent.measure.scores import SCORES, STRUCTURES, segmentation_scores
 from echolatent.measure.strain import StrainResult, global_longitudinal_strain
 from echolatent.measure.temporal import TemporalReport, TemporalThresholds, temporal_consistency, turning_frames
@@ -124,7 +125,7 @@ def measure_sequence(
         raise ValueError(f"{len(instants)} instant labels for {T} frames")
     measured = measure_attributes(masks, spacing)
     attributes = measured.values
-    strain = sequence_strain(masks, spacing, instants) if T >= 2 else None
+    strain = sequence_strain(masks, spacing, instants, measured.landmarks) if T >= 2 else None
     sy, sx = check_spacing(spacing)
     counts = label_counts(masks)
     areas = {name: counts[:, list(labels)].sum(1) * sy * sx for name, labels in STRUCTURES.items()}
@@ -140,12 +141,14 @@ def measure_sequence(
     return SequenceMeasures(attributes, areas, validity, temporal, scores, instants, measured.reasons, strain)
 
 
-def sequence_strain(masks: np.ndarray, spacing: tuple[float, float] | None, instants: list[str]) -> StrainResult:
+def sequence_strain(masks: np.ndarray, spacing: tuple[float, float] | None, instants: list[str],
+                    landmarks: Landmarks | None = None) -> StrainResult:
     """Longitudinal strain of a sequence from its ED frame (the first one labelled "ED", else frame 0) to its ES
-    frame (the first "ES" after it, else the frame of the smallest LV)."""
+    frame (the first "ES" after it, else the frame of the smallest LV); ``landmarks``: the masks' LV landmarks when
+    already measured."""
     ed = instants.index("ED") if "ED" in instants else 0
     es = instants.index("ES", ed) if "ES" in instants[ed:] else None
-    return global_longitudinal_strain(masks, spacing, ed=ed, es=es)
+    return global_longitudinal_strain(masks, spacing, ed=ed, es=es, landmarks=landmarks)
 
 
 def label_counts(masks: np.ndarray, chunk: int = 64) -> np.ndarray:

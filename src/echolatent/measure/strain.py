@@ -20,6 +20,7 @@ from skimage.measure import find_contours
 
 from echolatent.labels import Label
 from echolatent.measure.attributes import check_masks, check_spacing, lv_landmarks
+from echolatent.measure.landmarks import Landmarks
 
 log = logging.getLogger(__name__)
 
@@ -51,16 +52,20 @@ class StrainResult:
 
 
 def endocardial_length(
-    masks: np.ndarray, spacing: tuple[float, float] | None = None
+    masks: np.ndarray, spacing: tuple[float, float] | None = None, landmarks: Landmarks | None = None
 ) -> tuple[np.ndarray, dict[int, str]]:
     """``(T, H, W)`` labels -> ``(T,)`` endocardial length (mm, or pixels without spacing) and ``{frame: reason}``
-    for the frames where it is not measured (NaN)."""
+    for the frames where it is not measured (NaN). ``landmarks``: :func:`lv_landmarks` of these masks at this
+    spacing when already known (``measure_attributes(...).landmarks``)."""
     masks = check_masks(masks)
     sy, sx = check_spacing(spacing)
-    marks = lv_landmarks(masks, (sy, sx))
+    marks = lv_landmarks(masks, (sy, sx)) if landmarks is None else landmarks
+    if len(marks.left) != len(masks):
+        raise ValueError(f"landmarks of {len(marks.left)} frames for {len(masks)} frames")
     lv = masks == Label.LV
     sigma = CONTOUR_SIGMA * max(sy, sx)  # isotropic in mm
-    smooth = gaussian_filter(lv.astype(np.float64), (0, sigma / sy, sigma / sx))
+    window, offset = _lv_window(lv, (sigma / sy, sigma / sx))
+    smooth = gaussian_filter(lv[(slice(None), *window)].astype(np.float64), (0, sigma / sy, sigma / sx))
     lengths = np.full(len(masks), np.nan)
     reasons: dict[int, str] = {}
     for t in range(len(masks)):
@@ -71,13 +76,29 @@ def endocardial_length(
         elif not np.isfinite(marks.apex[t]).all():
             reasons[t] = "no apex (no LV boundary on the apex side of the base)"
         else:
-            contour = _lv_contour(smooth[t]) * np.array([sy, sx])
+            contour = (_lv_contour(smooth[t]) + offset) * np.array([sy, sx])
             lengths[t] = arc_length(contour, marks.left[t], marks.right[t], marks.apex[t])
             if not np.isfinite(lengths[t]):
                 reasons[t] = "no closed LV contour"
     if reasons:
         log.debug("endocardial length not measured on %d of %d frames", len(reasons), len(masks))
     return lengths, reasons
+
+
+def _lv_window(lv: np.ndarray, sigmas: tuple[float, float]) -> tuple[tuple[slice, slice], np.ndarray]:
+    """The box of a boolean ``(T, H, W)`` LV over every frame, widened by the reach of a Gaussian of ``sigmas``
+    (pixels, rows and columns) plus one pixel and clipped to the image, as slices and its ``(2,)`` (row, col) offset.
+
+    Inside it the smoothed indicator is the whole image's (the filter reads zeros beyond it either way: the
+    reflected border of the box holds no LV pixel), outside it is 0, so the 0.5 contour lies inside it."""
+    window = []
+    for axis, sigma in zip((1, 2), sigmas, strict=True):
+        found = np.flatnonzero(lv.any(axis=tuple(a for a in (0, 1, 2) if a != axis)))
+        size = lv.shape[axis]
+        reach = int(4.0 * sigma + 0.5) + 1  # scipy's radius at truncate 4, and a pixel more
+        lo, hi = (found[0], found[-1] + 1) if found.size else (0, size)
+        window.append(slice(max(lo - reach, 0), min(hi + reach, size)))
+    return tuple(window), np.array([window[0].start, window[1].start], dtype=np.float64)
 
 
 def _lv_contour(smooth: np.ndarray) -> np.ndarray:
@@ -127,7 +148,8 @@ def strain_curve(length: np.ndarray, ed: int = 0) -> np.ndarray:
 
 
 def global_longitudinal_strain(
-    masks: np.ndarray, spacing: tuple[float, float] | None = None, ed: int = 0, es: int | None = None
+    masks: np.ndarray, spacing: tuple[float, float] | None = None, ed: int = 0, es: int | None = None,
+    landmarks: Landmarks | None = None,
 ) -> StrainResult:
     """``(T, H, W)`` labels of one sequence -> :class:`StrainResult`.
 
@@ -142,7 +164,7 @@ def global_longitudinal_strain(
         es = int(np.argmin((masks == Label.LV).sum((1, 2))))
     if not 0 <= es < len(masks):
         raise ValueError(f"es must index the {len(masks)} frames, got {es}")
-    length, reasons = endocardial_length(masks, spacing)
+    length, reasons = endocardial_length(masks, spacing, landmarks)
     strain = strain_curve(length, ed)
     if not np.isfinite(length[ed]):
         why = f"not measured at ED (frame {ed}): {reasons.get(ed, 'no length')}"

@@ -251,6 +251,17 @@ def test_rounds_until_nothing_fails(tiny, monkeypatch, caplog):
         f"exact smoothing left 3 failure(s) at 0.85 tau after 3 rounds: {named}"]
 
 
+def test_default_rounds_as_many_as_the_turns_allow(tiny, monkeypatch):
+    """Every check failing: 1 + 4 solves on a half cycle, 1 + 2 with a turn inside the sequence."""
+    smoother = Smoother(tiny, "exact", decode="full", keep_below=0.0)
+    monkeypatch.setattr(smoother, "_measure", _measures([False])[0])
+    masks = _heart(7)
+    assert smoother(masks, None).report.rounds == 5
+    turn = np.zeros(7, bool)
+    turn[2:5] = True  # a turn at frame 3 and its neighbours
+    assert smoother(masks, None, unchecked=turn).report.rounds == 3
+
+
 def test_one_round_without_tightening(tiny, monkeypatch):
     smoother = Smoother(tiny, "exact", decode="full", max_rounds=0, keep_below=0.0)
     monkeypatch.setattr(smoother, "_measure", _measures([False])[0])

@@ -66,7 +66,7 @@ def test_arguments_out_of_range(change, message):
     [{}, {"method": "snake", "decode": "full"}, {"blends": ()}, {"blends": (np.nextafter(0.5, 1.0),)},
      {"blends": (np.nextafter(1.0, 0.0),)}, {"input_sigmas": (0.0,)}, {"input_sigmas": (0.0, np.nextafter(100, 0))},
      {"target": 1.0, "keep_below": 1.0}, {"keep_below": 0.0}, {"keep_below": 0.85}, {"tighten": 1e-9},
-     {"tighten": np.nextafter(1.0, 0.0)}, {"max_rounds": 0}],
+     {"tighten": np.nextafter(1.0, 0.0)}, {"max_rounds": 0}, {"max_rounds": None}],
 )
 def test_arguments_at_their_limits(change):
     _check_arguments(**{**GOOD, **change})
@@ -234,12 +234,23 @@ def test_shortcut_needs_bounds_and_a_positive_keep_below(tiny):
 
 def test_defaults(tiny):
     smoother = Smoother(tiny)
-    assert smoother.method == "exact" and smoother.decode == "residual" and smoother.max_rounds == 2
+    assert smoother.method == "exact" and smoother.decode == "residual" and smoother.max_rounds is None
     assert smoother.tighten == 0.25 and smoother.blends == (0.6, 0.75, 0.9) and smoother.input_sigmas == (1.5, 3.0)
     assert smoother.target == 0.85 and smoother.keep_below == 0.5
     assert smoother.settings == smooth.ExactSettings() and smoother._cache_bytes == 0 and smoother._cache == {}
     given = smooth.ExactSettings(free_weight=7.0)
     assert Smoother(tiny, settings=given).settings is given
+
+
+def test_default_rounds_four_on_a_half_cycle_two_with_turns_inside(tiny):
+    assert (smooth.ROUNDS, smooth.ROUNDS_WITH_TURNS) == (4, 2)
+    auto, fixed = Smoother(tiny), Smoother(tiny, max_rounds=3)
+    none, ends_only, inside = np.zeros(7, bool), np.zeros(7, bool), np.zeros(7, bool)
+    ends_only[[0, -1]] = True  # the two ends of a half cycle are never held to tau anyway
+    inside[3] = True
+    assert [auto.rounds_for(u) for u in (None, none, ends_only, inside)] == [4, 4, 4, 2]
+    assert [fixed.rounds_for(u) for u in (None, inside)] == [3, 3]
+    assert Smoother(tiny, max_rounds=0).rounds_for(None) == 0
 
 
 def test_thresholds_stored_with_the_model_file(tmp_path):

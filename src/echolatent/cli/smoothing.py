@@ -30,13 +30,15 @@ Thresholds = Annotated[Path | None, typer.Option(
 Validity = ValidityOption
 Reference = Annotated[Path | None, typer.Option(
     "--reference", help="CAMUS root whose expert masks (training split) give the temporal bounds.")]
-Rounds = Annotated[int, typer.Option("--rounds", min=0, help="Tightening rounds of the exact method.")]
+Rounds = Annotated[int | None, typer.Option(
+    "--rounds", min=0, help="Tightening rounds of the exact method (default: 4 on a half cycle, 2 on a sequence with "
+    "turns inside it, ED or ES, which more rounds flatten).")]
 Decode = Annotated[str, typer.Option("--decode", help=DECODE_HELP)]
 InputSigmas = Annotated[str, typer.Option(
     "--input-sigmas", help="Residual decode: temporal Gaussian widths (frames) of the input, the first on every "
     "frame, the next ones in turn on frames that still fail; comma-separated and increasing; 0 is the input as it is.")]
 
-DEFAULTS = {"method": "exact", "thresholds": None, "validity": None, "reference": None, "rounds": 2,
+DEFAULTS = {"method": "exact", "thresholds": None, "validity": None, "reference": None, "rounds": None,
             "decode": "residual", "input_sigmas": "1.5,3"}
 OPTION_TYPES = {"method": Method, "thresholds": Thresholds, "validity": Validity, "reference": Reference,
                 "rounds": Rounds, "decode": Decode, "input_sigmas": InputSigmas}

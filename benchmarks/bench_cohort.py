@@ -74,7 +74,7 @@ def projection(one_worker: dict, scaled: dict | None) -> dict:
     cores = TARGET["machines"] * TARGET["cores_per_machine"]
     ideal = TARGET["sequences"] * cost / cores
     efficiency = None
-    if scaled is not None:
+    if scaled is not None and scaled["workers"] > 0 and scaled is not one_worker:  # 0 workers: in-process, no scaling
         efficiency = cost / (scaled["seconds_per_sequence_steady"] * scaled["workers"])
     result = {**TARGET, "cores": cores, "core_seconds_per_sequence": cost, "hours_linear": round(ideal / 3600, 2)}
     if efficiency:

@@ -208,3 +208,26 @@ def test_a_heart_touching_the_image_border_is_measured_whole():
     assert attrs["myo_area"][0] == pytest.approx(96 * SY * SX)
     assert attrs["epi_center_x"][0] == pytest.approx((200 * 9.5 + 96 * 11.5) / 296 * SX)
     assert attrs["epi_center_y"][0] == pytest.approx((200 * 4.5 + 96 * 11.5) / 296 * SY)
+
+
+def test_landmarks_kept_with_the_attributes_are_lv_landmarks(monkeypatch):
+    """measure_attributes keeps the landmarks its base width and length came from, joined over blocks of frames
+    (three blocks of 2 here), equal to lv_landmarks' and consistent with the widths it reports."""
+    from measure_helpers import heart_frame
+
+    monkeypatch.setattr(attributes, "CHUNK", 2)
+    masks = np.stack([heart_frame(size=64, length=24 - k, half_width=9, wall=4) for k in range(5)])
+    masks[3] = 0  # no LV: NaN landmarks in the middle block
+    measured = attributes.measure_attributes(masks, (0.5, 0.4))
+    own = attributes.lv_landmarks(masks, (0.5, 0.4))
+    marks = measured.landmarks
+    for name in ("left", "right", "apex"):
+        assert getattr(marks, name).shape == (5, 2)
+        np.testing.assert_array_equal(getattr(marks, name), getattr(own, name))
+    for name in ("cy", "cx", "ay", "ax", "orientation"):
+        np.testing.assert_array_equal(getattr(marks.frame, name), getattr(own.frame, name))
+    width = np.hypot(*(marks.left - marks.right).T)
+    np.testing.assert_array_equal(width, measured.values["lv_base_width"])
+    assert np.isnan(marks.left[3]).all() and np.isfinite(marks.left[[0, 1, 2, 4]]).all()
+    single = attributes.measure_attributes(masks[:2], (0.5, 0.4)).landmarks  # one block: kept as found
+    np.testing.assert_array_equal(single.apex, own.apex[:2])

@@ -45,6 +45,14 @@ def test_cached_frames_are_filtered_once_and_equal_the_uncached(counted):
                                   first[[1]])
 
 
+def test_a_frame_asked_twice_is_kept_once():
+    masks = ring_sequence(6)
+    cache = residual.OneHotCache()
+    got = residual.onehot_per_frame(masks, np.array([2, 2, 4]), np.full(3, 1.0), cache=cache)
+    np.testing.assert_array_equal(got[0], got[1])
+    assert len(cache) == 2 and cache.bytes == 2 * got[0].nbytes
+
+
 def test_turns_are_cached_at_turn_sigma(counted):
     masks = ring_sequence(8)
     turns = np.zeros(8, bool)

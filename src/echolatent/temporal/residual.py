@@ -111,9 +111,12 @@ class OneHotCache:
     def keep(self, frames: np.ndarray, sigma: float, values: np.ndarray) -> None:
         """Keep ``values`` ``(n, 4, H, W)``, the filtered ``frames`` ``(n,)`` at ``sigma``, while room is left."""
         for frame, value in zip(frames, values, strict=True):
+            key = (int(frame), float(sigma))
+            if key in self._items:  # a frame asked for twice in one call
+                continue
             if self.bytes + value.nbytes > self.max_bytes:
                 return
-            self._items[int(frame), float(sigma)] = value.copy()
+            self._items[key] = value.copy()
             self.bytes += value.nbytes
 
 

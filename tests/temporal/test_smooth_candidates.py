@@ -16,7 +16,7 @@ from echolatent.labels import NUM_LABELS, Label
 from echolatent.measure.temporal import TemporalThresholds
 from echolatent.measure.validity import CRITERIA, ValidityReport, ValidityThresholds
 from echolatent.models.shape import ShapeModel
-from echolatent.temporal import residual
+from echolatent.temporal import residual, smooth
 from echolatent.temporal.checks import margin_used
 from echolatent.temporal.result import SmoothReport
 from echolatent.temporal.smooth import Smoother
@@ -291,3 +291,59 @@ def test_unchanged_input_is_a_copy(tiny):
     assert result.report.decoded == "unchanged" and result.report.weights == [0.0] * 5
     assert result.masks.dtype == np.uint8 and result.report.rounds == 0
     np.testing.assert_array_equal(result.masks, masks)
+
+
+def _report_with(invalid: int, worst: float, frames: int = 5) -> SmoothReport:
+    """A report whose validity fails ``invalid`` frames and whose largest |d| is ``worst`` (tau 1 on lv_area)."""
+    from echolatent.measure.temporal import TemporalReport
+
+    report = SmoothReport("exact")
+    fail_frames(report, list(range(invalid)), frames)
+    d = np.zeros(frames)
+    d[2] = -worst
+    report.temporal = TemporalReport({"lv_area": d}, {"lv_area": np.abs(d) > 1}, np.abs(d) <= 1, worst <= 1)
+    report.weights, report.decoded, report.input_sigma = [worst] * frames, f"d{worst}", invalid
+    return report
+
+
+def test_closest_keeps_fewest_invalid_then_smallest_deviation_first_on_ties():
+    closest = smooth.Closest()
+    with pytest.raises(RuntimeError, match="no candidate output"):
+        closest.restore(SmoothReport("exact"))
+    offers = [(2, 0.5), (1, 3.0), (1, 1.2), (3, 0.1), (1, 1.2), (0, 9.0), (0, 9.5)]
+    kept = []
+    for k, (invalid, worst) in enumerate(offers):
+        closest.offer(np.full((5, 2, 2), k, np.uint8), _report_with(invalid, worst), {"lv_area": 1.0})
+        kept.append(int(closest.masks[0, 0, 0]))
+    assert kept == [0, 1, 2, 2, 2, 5, 5]
+    assert closest.key == (0, 9.0)
+    report = SmoothReport("exact")
+    out = closest.restore(report)
+    assert (out == 5).all() and report.decoded == "d9.0" and report.input_sigma == 0 and report.weights == [9.0] * 5
+    assert report.validity.valid.all() and report.temporal.d["lv_area"][2] == -9.0
+
+
+def test_nothing_passes_the_nearest_round_is_returned(tiny, monkeypatch, caplog):
+    """decode="full", 2 rounds: the three decodes fail 3, 1 and 2 frames: the second is returned, not the last."""
+    smoother = Smoother(tiny, "exact", decode="full", max_rounds=2, keep_below=0.0)
+    decodes = iter(range(10, 20))
+    monkeypatch.setattr(smoother, "_decode", lambda codes, shape, *args: np.full(shape, next(decodes), np.uint8))
+    failing = iter([3, 1, 2])
+    last_measured = []
+
+    def measure(masks, spacing, thresholds, fraction=1.0):
+        count = next(failing, None)
+        if count is None:  # the output, measured again as written: as the candidate was
+            count = {10: 3, 11: 1, 12: 2}[int(masks[0, 0, 0])]
+        report = SmoothReport("exact")
+        fail_frames(report, list(range(count)), len(masks))
+        last_measured.append(int(masks[0, 0, 0]))
+        return None, report.validity
+
+    monkeypatch.setattr(smoother, "_measure", measure)
+    with caplog.at_level(logging.INFO, logger="echolatent.temporal.smooth"):
+        result = smoother(_heart(5), None)
+    assert (result.masks == 11).all() and last_measured == [10, 11, 12, 11]
+    assert result.report.rounds == 3 and result.report.valid_frames == 4 and result.report.decoded == "full"
+    assert [m for m in caplog.messages if "failure" in m] == [
+        "exact smoothing left 1 failure(s) at 0.85 tau after 3 rounds: frame 0 invalid: " + ", ".join(CRITERIA)]

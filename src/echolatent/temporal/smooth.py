@@ -17,9 +17,10 @@ sequences ``(T, H, W)``:
   ``input_sigmas``; then the latent limits around them are tightened below the deviation the last solution had
   there and the problem solved again (``max_rounds`` times); in the last round, frames that still fail move
   step by step along ``blends`` towards the full decode of ``z'`` (``argmax((1 - w) onehot + w P(z'))``), and
-  last the full decode of every frame is returned. What was tightened, the margin kept and any residual failure
-  are reported, never hidden. ``decode="full"`` decodes the smoothed codes of the input only. Decoding runs a
-  chunk of frames at a time.
+  last the full decode of every frame is tried. When no candidate passes, the one nearest to passing is returned
+  (fewest invalid frames, then the smallest largest ``|d(t)| / tau``: :class:`Closest`). What was tightened, the
+  margin kept and any residual failure are reported, never hidden. ``decode="full"`` decodes the smoothed codes
+  of the input only. Decoding runs a chunk of frames at a time.
 * ``snake``: castor's pipeline (its solver, decode, clean-up), limits checked in latent space only.
 * ``gaussian`` and ``none``: see :mod:`.baselines`; every method is built by
   :func:`~echolatent.temporal.strategy.make_smoother`.
@@ -174,6 +175,7 @@ class Smoother:
         self._cache: dict = {}
         self._cache_bytes = 0
         self._onehot = OneHotCache()
+        self._closest = Closest()
 
     # -- exact method -----------------------------------------------------------------------------------
     def _exact(self, masks, spacing, thresholds, report: SmoothReport) -> np.ndarray:
@@ -200,11 +202,10 @@ class Smoother:
                 full = Once(lambda z=smoothed: self._decode(z, masks.shape))
             report.rounds = round_index + 1
             out = self._choose(inputs, smoothed, full, spacing, thresholds, report)
-            if out is not None:
+            if out is not None or last or not self._tighten(limits, smoothed, report, round_index + 1):
                 break
-            out = full() if isinstance(full, Once) else full
-            if last or not self._tighten(limits, smoothed, report, round_index + 1):
-                break
+        if out is None:  # nothing passed: the candidate nearest to passing, never a farther one
+            out = self._closest.restore(report)
         residual = report.residual()
         if residual:
             log.info("exact smoothing left %d failure(s) at %.2f tau after %d rounds: %s", len(residual), self.target,
@@ -229,13 +230,14 @@ class Smoother:
 
     def _choose(self, inputs, smoothed, full, spacing, thresholds, report: SmoothReport) -> np.ndarray | None:
         """The first of this round's candidate outputs that passes both checks, its measures left in ``report``;
-        None when none passes (``report`` then measures ``full``)."""
+        None when none passes (``report`` then measures the last one; each is offered to ``self._closest``)."""
         for weights, candidate in self._candidates(inputs, smoothed, full, report):
             report.temporal, report.validity = self._measure(candidate, spacing, thresholds, self.target)
             report.weights = weights.tolist()
             report.decoded = "residual" if not weights.any() else "full" if (weights == 1).all() else "blend"
             if not report.residual():
                 return candidate
+            self._closest.offer(candidate, report, thresholds.tau if thresholds is not None else {})
         return None
 
     def _candidates(self, inputs, smoothed, full, report: SmoothReport):
@@ -388,6 +390,33 @@ class Smoother:
         """Temporal report at the masks' own resolution with taus times ``fraction`` and validity report of
         ``(T, H, W)`` masks (:func:`.result.measure_output`)."""
         return measure_output(masks, spacing, thresholds, self.validity_thresholds, fraction, self._unchecked)
+
+
+class Closest:
+    """The failing candidate output nearest to passing seen in one call: fewest invalid frames, then the smallest
+    largest ``|d(t)| / tau`` over the frames held to tau (:func:`.checks.margin_used`), the first on ties."""
+
+    def __init__(self) -> None:
+        self.key: tuple[int, float] | None = None
+        self.masks: np.ndarray | None = None
+        self.state: dict = {}
+
+    def offer(self, masks: np.ndarray, report: SmoothReport, tau: dict[str, float]) -> None:
+        """Keep ``masks`` ``(T, H, W)`` (and what ``report`` says of them) when nearer to passing than the kept one."""
+        margin = margin_used(report.temporal, tau) if report.temporal is not None else 0.0
+        key = (int((~report.validity.valid).sum()), float(margin) if np.isfinite(margin) else np.inf)
+        if self.key is None or key < self.key:
+            self.key, self.masks = key, masks.copy()
+            self.state = {name: getattr(report, name) for name in ("temporal", "validity", "weights", "decoded",
+                                                                   "input_sigma")}
+
+    def restore(self, report: SmoothReport) -> np.ndarray:
+        """The kept masks, their measures and decode put back in ``report``."""
+        if self.masks is None:
+            raise RuntimeError("no candidate output was measured")
+        for name, value in self.state.items():
+            setattr(report, name, value)
+        return self.masks
 
 
 def _load(model):

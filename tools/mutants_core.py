@@ -68,12 +68,12 @@ EQUIVALENT.update({
     **{_V + f"x__cached_criteria__mutmut_{i}": "the cache only saves time: a changed but fixed key, a miss or a "
        "value not stored makes the criteria be computed again, with the same result"
        for i in (3, 5, 6, 7, 8, 9, 14, 15)},
-    _V + "x__holes__mutmut_23": "pixel [1, 0] of the padded image is padding too: the same outside label as [0, 0]",
+    **{_V + f"x__holes__mutmut_{i}": "pixels [1, 0] and [0, 1] of the padded image are padding too: the same outside "
+       "label as [0, 0]" for i in (20, 21)},
     _V + "x__piece_count__mutmut_6": "one piece goes on to the size test, which returns 1 either way",
     _V + "x__piece_count__mutmut_12": "reached with 2+ pieces only: 0 and the count both differ from 1, the loop stops",
     _V + "x_disconnected_pixels__mutmut_6": "one piece: total minus largest is 0 either way",
-    _V + "x_erosion_ratio__mutmut_6": "a wider padding changes no distance to the outside",
-    _V + "x_erosion_ratio__mutmut_11": "chessboard is scipy's default metric of distance_transform_cdt",
+    _V + "x_erosion_ratio__mutmut_9": "chessboard is scipy's default metric of distance_transform_cdt",
     _V + "x_check_validity__mutmut_19": "the criteria are Python floats: the array is float64 without the dtype",
     _V + "x_check_validity__mutmut_21": "the criteria are Python floats: the array is float64 without the dtype",
     _V + "x_check_validity__mutmut_26": "errstate only silences warnings (NaN comparisons emit none)",

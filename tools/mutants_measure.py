@@ -41,15 +41,20 @@ MODULES.update({
 })
 
 _S = "echolatent.measure.strain."
-EQUIVALENT.update({  # measure: strain
-    _S + "x_endocardial_length__mutmut_23": "astype(None) is float64",
-    _S + "x__lv_contour__mutmut_14": "the only caller measures the contour with arc_length, NaN for 0 or 1 point alike",
+EQUIVALENT.update({  # measure: strain (numbers as of session 29: the LV window and the landmarks passed on)
+    _S + "x_endocardial_length__mutmut_35": "astype(None) is float64",
     _S + "x_arc_length__mutmut_5": 'float("NAN") is NaN',
-    _S + "x_global_longitudinal_strain__mutmut_50": 'float("NAN") is NaN',
+    _S + "x_global_longitudinal_strain__mutmut_52": 'float("NAN") is NaN',
     **{_S + f"x__arc_position__mutmut_{i}": "a step is 0 only where its direction is 0: the numerator is 0 too, and "
        "0 / 0 is an 'invalid' error, never 'divide'" for i in (4, 6)},
     **{_S + f"x_global_longitudinal_strain__mutmut_{i}": "endocardial_length gives a reason for every NaN length: "
-       "the default of reasons.get(ed) is never read" for i in (31, 33, 34, 35)},
+       "the default of reasons.get(ed) is never read" for i in (33, 35, 36, 37)},
+    **{_S + f"x_global_longitudinal_strain__mutmut_{i}": "without the landmarks given, endocardial_length finds the "
+       "same ones again (lv_landmarks of the same masks): only time is lost" for i in (20, 23)},
+    **{_S + f"x__lv_window__mutmut_{i}": "zip of the two axes and the two sigmas: equal lengths, strict or not"
+       for i in (4, 7, 10)},
+    _S + "x__lv_window__mutmut_36": "without an LV pixel the window's start, 0 or 1, minus the reach (>= 1) is clipped "
+    "to 0 alike",
 })
 
 _B = "echolatent.measure.beats."
@@ -103,6 +108,10 @@ EQUIVALENT.update({  # measure: sequence
     "and resize_labels_cached returns the masks unchanged",
     **{_SQ + f"x\u01c1SequenceMeasures\u01c1frame_rows__mutmut_{i}": 'float("NAN") is NaN' for i in (22, 30)},
     _SQ + "x\u01c1SequenceMeasures\u01c1structure_rows__mutmut_17": 'float("NAN") is NaN',
+    **{_SQ + f"x_{name}__mutmut_{i}": "the landmarks the attributes found not passed on: the strain finds the same "
+       "ones again (lv_landmarks of the same masks), only time is lost"
+       for name, i in (("measure_sequence", 27), ("measure_sequence", 31), ("sequence_strain", 29),
+                       ("sequence_strain", 34))},
 })
 
 _SC = "echolatent.measure.scores."

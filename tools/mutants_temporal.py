@@ -103,8 +103,9 @@ EQUIVALENT.update({
 })
 _R = "echolatent.temporal.residual."
 _CLEAN_U8 = "clean_masks returns uint8 labels whatever the dtype of the labels it is given"
-EQUIVALENT.update({
-    _R + "x_blend__mutmut_17": _CLEAN_U8,
+EQUIVALENT.update({  # numbers as of session 29 (argmax_labels, the one-hot cache)
+    **{_R + f"x\u01c1OneHotCache\u01c1keep__mutmut_{i}": "zip of the frames and their values, one row each: equal "
+       "lengths, strict or not" for i in (3, 6, 7)},
     **{_R + f"x_prefiltered__mutmut_{i}": _CLEAN_U8 + " (the float64 arg-max labels 0..3 are the same)"
        for i in (9, 11)},
     **{_R + f"x_onehot_per_frame__mutmut_{i}": "each distinct sigma is passed on as float(value), and np.where with "
@@ -155,15 +156,30 @@ EQUIVALENT.update({
        "them alike" for i in (16, 19, 27)},
     _SMOOTHER + "_tighten__mutmut_28": "failing_dims lists every latent dimension: np.ix_(rows) selects the same "
     "rows x all-dims block",
+    # session 29: the filtered one-hot cache, the default rounds, the nearest-candidate fallback
+    **{_SMOOTHER + f"{name}__mutmut_{i}": "the filtered one-hot cache not passed (or None): the same values are "
+       "computed again, only time is lost" for name, i in (("_blend_frames", 10), ("_blend_frames", 14),
+                                                            ("_exact", 30), ("_exact", 34), ("_residual_frames", 25),
+                                                            ("_residual_frames", 30), ("_forget", 4))},
+    _SMOOTHER + "_exact__mutmut_64": "the loop always breaks at its last round (round_index == rounds): a longer "
+    "range is never reached",
+    _SMOOTHER + "__init____mutmut_46": "_warned is only tested for truth: None and False alike",
+    **{_SMOOTHER + f"__init____mutmut_{i}": "stored_thresholds reads the file _load has just read: model_metadata "
+       "cannot fail there, so `required` is never consulted" for i in (41, 43)},
+    _SM + "x\u01c1Closest\u01c1__init____mutmut_3": "state is read only after an offer set it (restore raises "
+    "before that)",
+    _SM + "x\u01c1Closest\u01c1offer__mutmut_9": "without a temporal report every candidate gets the same second "
+    "key (0 or 1): the order is the number of invalid frames, then the first offered",
+    _SM + "x\u01c1Closest\u01c1offer__mutmut_14": "float(inf) is inf: the finite test only spells it out",
 })
 SURVIVING_WHY.update({
     "residual": "blend_14 and filtered_onehot_23 (weights in float64 instead of float32) and filtered_onehot_32 (the "
     "symmetric kernel's terms added in reverse order): values differ by float32 rounding only (~1e-7), which decides "
     "a label only at an exact tie",
     "smooth": "run after main's turn filter (cb1d551, 150bd60: the turns prefiltered at TURN_SIGMA, now killed); "
-    "left: the full decode's reuse of unmoved frames between rounds (_exact_74/75/78/79: previous codes or masks not "
-    "passed, so every frame is decoded again: the same masks, more time), chunk sizes and the cache's byte count "
-    "(_decode_30, _blend_frames_5, __call___9: memory only), latents and ranges in float32 or float64 (_decode_32, "
+    "left: the full decode's reuse of unmoved frames between rounds (_exact_78/79/82/83, numbered as of session 29: "
+    "previous codes or masks not passed, so every frame is decoded again: the same masks, more time), chunk sizes "
+    "(_decode_30, _blend_frames_5: memory only), latents and ranges in float32 or float64 (_decode_32, "
     "_probs_8, _latent_range_1/2: rounding only), and the blend loop's cap (_blends_13: 3 len(steps) instead of 2, "
     "reached only when groups of frames fail in turn more often than that)",
 })

@@ -27,15 +27,18 @@ def _whole_image_lengths(masks, spacing):
     return np.array(lengths)
 
 
-@pytest.mark.parametrize("spacing", [(1.0, 1.0), (0.5, 0.8), (0.8, 0.3)])
+@pytest.mark.parametrize("spacing", [(1.0, 1.0), (0.5, 0.8), (0.8, 0.3), (0.2, 1.0), (1.0, 0.25)])
 def test_lengths_equal_the_whole_images_contour(spacing):
     frames = [heart_frame(size=128, length=length, half_width=width, wall=6)
               for length, width in ((50, 20), (42, 17), (36, 15))]
-    frames.append(np.roll(frames[0], (-40, 50), axis=(0, 1)))  # near the image's edge: the window is clipped
+    frames.append(np.roll(frames[0], -40, axis=0))  # near the image's top: the window is clipped there only
     masks = np.stack(frames)
     got, reasons = endocardial_length(masks, spacing)
     assert reasons == {} and np.isfinite(got).all()
     np.testing.assert_allclose(got, _whole_image_lengths(masks, spacing), rtol=1e-12)
+    alone = masks[1:2]  # one heart away from every edge: the window's top is its apex's row minus the reach
+    np.testing.assert_allclose(endocardial_length(alone, spacing)[0], _whole_image_lengths(alone, spacing),
+                               rtol=1e-12)
 
 
 def test_landmarks_given_give_the_same_strain_and_are_those_of_the_attributes():
@@ -56,3 +59,20 @@ def test_landmarks_of_other_frames_are_refused():
     masks = np.stack([heart_frame(size=96, length=40, half_width=16, wall=5)] * 3)
     with pytest.raises(ValueError, match="landmarks of 2 frames for 3 frames"):
         endocardial_length(masks, None, lv_landmarks(masks[:2]))
+
+
+def test_the_window_is_the_lv_box_widened_by_the_filters_reach_and_a_pixel():
+    from echolatent.measure.strain import _lv_window
+
+    lv = np.zeros((3, 64, 80), bool)
+    lv[0, 10:20, 30:45] = True
+    lv[2, 12:22, 33:40] = True  # the box over every frame: rows 10-21, columns 30-44
+    window, offset = _lv_window(lv, (1.0, 0.5))  # reach int(4 sigma + 0.5) + 1: 5 rows, 3 columns
+    assert window == (slice(5, 27), slice(27, 48)) and offset.tolist() == [5.0, 27.0]
+    assert offset.dtype == np.float64
+    window, offset = _lv_window(lv, (2.4, 0.75))  # int(10.1) + 1 = 11 rows (clipped at 0), int(3.5) + 1 = 4 columns
+    assert window == (slice(0, 33), slice(26, 49)) and offset.tolist() == [0.0, 26.0]
+    edge = np.zeros((1, 20, 30), bool)
+    edge[0, 17:20, 0:4] = True  # at the bottom-left corner: clipped to the image
+    assert _lv_window(edge, (1.0, 1.0))[0] == (slice(12, 20), slice(0, 9))
+    assert _lv_window(np.zeros((2, 20, 30), bool), (1.0, 1.0))[0] == (slice(0, 20), slice(0, 30))

@@ -308,7 +308,7 @@ def _report_with(invalid: int, worst: float, frames: int = 5) -> SmoothReport:
 
 def test_closest_keeps_fewest_invalid_then_smallest_deviation_first_on_ties():
     closest = smooth.Closest()
-    with pytest.raises(RuntimeError, match="no candidate output"):
+    with pytest.raises(RuntimeError, match="^no candidate output was measured$"):
         closest.restore(SmoothReport("exact"))
     offers = [(2, 0.5), (1, 3.0), (1, 1.2), (3, 0.1), (1, 1.2), (0, 9.0), (0, 9.5)]
     kept = []
@@ -347,3 +347,24 @@ def test_nothing_passes_the_nearest_round_is_returned(tiny, monkeypatch, caplog)
     assert result.report.rounds == 3 and result.report.valid_frames == 4 and result.report.decoded == "full"
     assert [m for m in caplog.messages if "failure" in m] == [
         "exact smoothing left 1 failure(s) at 0.85 tau after 3 rounds: frame 0 invalid: " + ", ".join(CRITERIA)]
+
+
+def test_the_last_round_tries_the_full_decode_of_the_residual_method(tiny, monkeypatch):
+    """Residual decode, every check failing, 1 tightening round: the full decode is made once, in the last round
+    only, and offered with the blends; the output is one of the candidates."""
+    smoother = Smoother(tiny, "exact", max_rounds=1, keep_below=0.0, blends=(0.6,))
+    monkeypatch.setattr(smoother, "_measure", _measures([False])[0])
+    real_decode, decoded = smoother._decode, []
+    monkeypatch.setattr(smoother, "_decode", lambda *args: decoded.append(len(args)) or real_decode(*args))
+    kinds = []
+    real_candidates = smoother._candidates
+
+    def candidates(*args):
+        for weights, masks in real_candidates(*args):
+            kinds.append("residual" if not weights.any() else "full" if (weights == 1).all() else "blend")
+            yield weights, masks
+
+    monkeypatch.setattr(smoother, "_candidates", candidates)
+    result = smoother(_heart(6), None)
+    assert decoded == [2] and kinds[-1] == "full" and "blend" in kinds and kinds[0] == "residual"
+    assert result.report.rounds == 2 and result.masks.shape == (6, 24, 24)

@@ -249,6 +249,11 @@ def test_default_rounds_four_on_a_half_cycle_two_with_turns_inside(tiny):
     ends_only[[0, -1]] = True  # the two ends of a half cycle are never held to tau anyway
     inside[3] = True
     assert [auto.rounds_for(u) for u in (None, none, ends_only, inside)] == [4, 4, 4, 2]
+    second, before_last = np.zeros(7, bool), np.zeros(7, bool)
+    second[1], before_last[5] = True, True  # the first and last frames inside the sequence
+    assert [auto.rounds_for(u) for u in (second, before_last)] == [2, 2]
+    with pytest.raises(ValueError, match="max_rounds >= 0"):
+        Smoother(tiny, max_rounds=-1)
     assert [fixed.rounds_for(u) for u in (None, inside)] == [3, 3]
     assert Smoother(tiny, max_rounds=0).rounds_for(None) == 0
 

@@ -101,3 +101,23 @@ def test_an_interrupted_run_resumes(cohort_data, tiny_models, serial_run, tmp_pa
     assert_same_as_serial(out, summary, serial_run)
     again = run_cohort(cohort_data, out, settings(tiny_models), CohortOptions(resume=True))
     assert (again["run"]["skipped"], again["run"]["processed"]) == (6, 0)
+
+
+_ENV_KEYS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MALLOC_TRIM_THRESHOLD_")
+
+
+def _worker_environment() -> dict:
+    return {key: os.environ.get(key) for key in _ENV_KEYS}
+
+
+def test_local_workers_get_one_thread_and_no_malloc_trim(monkeypatch):
+    """Dask's default MALLOC_TRIM_THRESHOLD_ (64 KiB) is left out of local workers (it cost 16 % of a task); the thread
+    limits are kept."""
+    from echolatent.cohort.engine import WORKER_ENVIRON, connect
+
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)  # an earlier cluster in this process may have set it
+    with connect(1) as client:
+        seen = list(client.run(_worker_environment).values())
+    assert seen == [{"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+                     "MALLOC_TRIM_THRESHOLD_": None}]
+    assert {key: "1" for key in _ENV_KEYS[:3]} == WORKER_ENVIRON

@@ -166,11 +166,10 @@ EQUIVALENT.update({
     _SMOOTHER + "__init____mutmut_46": "_warned is only tested for truth: None and False alike",
     **{_SMOOTHER + f"__init____mutmut_{i}": "stored_thresholds reads the file _load has just read: model_metadata "
        "cannot fail there, so `required` is never consulted" for i in (41, 43)},
-    _SM + "x\u01c1Closest\u01c1__init____mutmut_3": "state is read only after an offer set it (restore raises "
+    _RS + "x\u01c1Closest\u01c1__init____mutmut_3": "state is read only after an offer set it (restore raises "
     "before that)",
-    _SM + "x\u01c1Closest\u01c1offer__mutmut_9": "without a temporal report every candidate gets the same second "
+    _RS + "x\u01c1Closest\u01c1offer__mutmut_9": "without a temporal report every candidate gets the same second "
     "key (0 or 1): the order is the number of invalid frames, then the first offered",
-    _SM + "x\u01c1Closest\u01c1offer__mutmut_14": "float(inf) is inf: the finite test only spells it out",
 })
 SURVIVING_WHY.update({
     "residual": "blend_14 and filtered_onehot_23 (weights in float64 instead of float32) and filtered_onehot_32 (the "

@@ -13,7 +13,7 @@ from echolatent.measure.framecache import FrameCache
 from echolatent.measure.temporal import TemporalReport, TemporalThresholds
 from echolatent.measure.validity import CRITERIA, ValidityReport, ValidityThresholds, check_validity
 from echolatent.temporal import checks, result
-from echolatent.temporal.result import SmoothReport, check_sequence, measure_output, measured_thresholds
+from echolatent.temporal.result import Closest, SmoothReport, check_sequence, measure_output, measured_thresholds
 
 from .sequences import ring_sequence as _heart
 
@@ -169,3 +169,33 @@ def test_no_temporal_report_without_bounds():
     temporal, _ = measure_output(masks, None, TemporalThresholds(), None)
     assert temporal is None
     assert result.MIN_FRAMES == 3
+
+
+def _report_with(invalid: int, worst: float, frames: int = 5) -> SmoothReport:
+    """A report whose validity fails ``invalid`` frames and whose largest |d| is ``worst`` (tau 1 on lv_area)."""
+    report = SmoothReport("exact")
+    valid = np.arange(frames) >= invalid
+    report.validity = ValidityReport(valid, {n: np.zeros(frames) for n in CRITERIA},
+                                     {n: valid.copy() for n in CRITERIA}, ValidityThresholds())
+    d = np.zeros(frames)
+    d[2] = -worst
+    report.temporal = TemporalReport({"lv_area": d}, {"lv_area": np.abs(d) > 1}, np.abs(d) <= 1, worst <= 1)
+    report.weights, report.decoded, report.input_sigma = [worst] * frames, f"d{worst}", invalid
+    return report
+
+
+def test_closest_keeps_fewest_invalid_then_smallest_deviation_first_on_ties():
+    closest = Closest()
+    with pytest.raises(RuntimeError, match="^no candidate output was measured$"):
+        closest.restore(SmoothReport("exact"))
+    offers = [(2, 0.5), (1, 3.0), (1, 1.2), (3, 0.1), (1, 1.2), (0, 9.0), (0, 9.5)]
+    kept = []
+    for k, (invalid, worst) in enumerate(offers):
+        closest.offer(np.full((5, 2, 2), k, np.uint8), _report_with(invalid, worst), {"lv_area": 1.0})
+        kept.append(int(closest.masks[0, 0, 0]))
+    assert kept == [0, 1, 2, 2, 2, 5, 5]
+    assert closest.key == (0, 9.0)
+    report = SmoothReport("exact")
+    out = closest.restore(report)
+    assert (out == 5).all() and report.decoded == "d9.0" and report.input_sigma == 0 and report.weights == [9.0] * 5
+    assert report.validity.valid.all() and report.temporal.d["lv_area"][2] == -9.0

@@ -16,7 +16,7 @@ from echolatent.labels import NUM_LABELS, Label
 from echolatent.measure.temporal import TemporalThresholds
 from echolatent.measure.validity import CRITERIA, ValidityReport, ValidityThresholds
 from echolatent.models.shape import ShapeModel
-from echolatent.temporal import residual, smooth
+from echolatent.temporal import residual
 from echolatent.temporal.checks import margin_used
 from echolatent.temporal.result import SmoothReport
 from echolatent.temporal.smooth import Smoother
@@ -291,36 +291,6 @@ def test_unchanged_input_is_a_copy(tiny):
     assert result.report.decoded == "unchanged" and result.report.weights == [0.0] * 5
     assert result.masks.dtype == np.uint8 and result.report.rounds == 0
     np.testing.assert_array_equal(result.masks, masks)
-
-
-def _report_with(invalid: int, worst: float, frames: int = 5) -> SmoothReport:
-    """A report whose validity fails ``invalid`` frames and whose largest |d| is ``worst`` (tau 1 on lv_area)."""
-    from echolatent.measure.temporal import TemporalReport
-
-    report = SmoothReport("exact")
-    fail_frames(report, list(range(invalid)), frames)
-    d = np.zeros(frames)
-    d[2] = -worst
-    report.temporal = TemporalReport({"lv_area": d}, {"lv_area": np.abs(d) > 1}, np.abs(d) <= 1, worst <= 1)
-    report.weights, report.decoded, report.input_sigma = [worst] * frames, f"d{worst}", invalid
-    return report
-
-
-def test_closest_keeps_fewest_invalid_then_smallest_deviation_first_on_ties():
-    closest = smooth.Closest()
-    with pytest.raises(RuntimeError, match="^no candidate output was measured$"):
-        closest.restore(SmoothReport("exact"))
-    offers = [(2, 0.5), (1, 3.0), (1, 1.2), (3, 0.1), (1, 1.2), (0, 9.0), (0, 9.5)]
-    kept = []
-    for k, (invalid, worst) in enumerate(offers):
-        closest.offer(np.full((5, 2, 2), k, np.uint8), _report_with(invalid, worst), {"lv_area": 1.0})
-        kept.append(int(closest.masks[0, 0, 0]))
-    assert kept == [0, 1, 2, 2, 2, 5, 5]
-    assert closest.key == (0, 9.0)
-    report = SmoothReport("exact")
-    out = closest.restore(report)
-    assert (out == 5).all() and report.decoded == "d9.0" and report.input_sigma == 0 and report.weights == [9.0] * 5
-    assert report.validity.valid.all() and report.temporal.d["lv_area"][2] == -9.0
 
 
 def test_nothing_passes_the_nearest_round_is_returned(tiny, monkeypatch, caplog):

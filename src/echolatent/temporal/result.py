@@ -13,7 +13,7 @@ from echolatent.labels import MIN_FRAMES, check_labels
 from echolatent.measure.framecache import resize_labels_cached
 from echolatent.measure.temporal import TemporalReport, TemporalThresholds
 from echolatent.measure.validity import ValidityReport, ValidityThresholds, check_validity
-from echolatent.temporal.checks import own_check
+from echolatent.temporal.checks import margin_used, own_check
 
 
 @dataclass
@@ -142,3 +142,30 @@ def measure_output(
     if thresholds is not None and thresholds.bounds:
         temporal = own_check(masks, spacing, thresholds, fraction, unchecked)
     return temporal, check_validity(masks, validity_thresholds)
+
+
+class Closest:
+    """The failing candidate output nearest to passing seen in one call: fewest invalid frames, then the smallest
+    largest ``|d(t)| / tau`` over the frames held to tau (:func:`.checks.margin_used`), the first on ties."""
+
+    def __init__(self) -> None:
+        self.key: tuple[int, float] | None = None
+        self.masks: np.ndarray | None = None
+        self.state: dict = {}
+
+    def offer(self, masks: np.ndarray, report: SmoothReport, tau: dict[str, float]) -> None:
+        """Keep ``masks`` ``(T, H, W)`` (and what ``report`` says of them) when nearer to passing than the kept one."""
+        margin = margin_used(report.temporal, tau) if report.temporal is not None else 0.0
+        key = (int((~report.validity.valid).sum()), margin)
+        if self.key is None or key < self.key:
+            self.key, self.masks = key, masks.copy()
+            self.state = {name: getattr(report, name) for name in ("temporal", "validity", "weights", "decoded",
+                                                                   "input_sigma")}
+
+    def restore(self, report: SmoothReport) -> np.ndarray:
+        """The kept masks, their measures and decode put back in ``report``."""
+        if self.masks is None:
+            raise RuntimeError("no candidate output was measured")
+        for name, value in self.state.items():
+            setattr(report, name, value)
+        return self.masks

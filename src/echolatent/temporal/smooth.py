@@ -18,7 +18,7 @@ sequences ``(T, H, W)``:
   there and the problem solved again (``max_rounds`` times); in the last round, frames that still fail move
   step by step along ``blends`` towards the full decode of ``z'`` (``argmax((1 - w) onehot + w P(z'))``), and
   last the full decode of every frame is tried. When no candidate passes, the one nearest to passing is returned
-  (fewest invalid frames, then the smallest largest ``|d(t)| / tau``: :class:`Closest`). What was tightened, the
+  (fewest invalid frames, then the smallest largest ``|d(t)| / tau``: :class:`.result.Closest`). What was tightened, the
   margin kept and any residual failure are reported, never hidden. ``decode="full"`` decodes the smoothed codes
   of the input only. Decoding runs a chunk of frames at a time.
 * ``snake``: castor's pipeline (its solver, decode, clean-up), limits checked in latent space only.
@@ -43,7 +43,14 @@ from echolatent.temporal.checks import TARGET, margin_used
 from echolatent.temporal.exact import ExactSettings, solve_exact
 from echolatent.temporal.limits import denormalise, deviation, normalise
 from echolatent.temporal.residual import Once, OneHotCache, blend, chunks, onehot_per_frame, prefiltered, widen
-from echolatent.temporal.result import SmoothReport, SmoothResult, check_sequence, measure_output, measured_thresholds
+from echolatent.temporal.result import (
+    Closest,
+    SmoothReport,
+    SmoothResult,
+    check_sequence,
+    measure_output,
+    measured_thresholds,
+)
 from echolatent.temporal.snake import solve_snake
 from echolatent.temporal.thresholds import stored_thresholds
 
@@ -390,33 +397,6 @@ class Smoother:
         """Temporal report at the masks' own resolution with taus times ``fraction`` and validity report of
         ``(T, H, W)`` masks (:func:`.result.measure_output`)."""
         return measure_output(masks, spacing, thresholds, self.validity_thresholds, fraction, self._unchecked)
-
-
-class Closest:
-    """The failing candidate output nearest to passing seen in one call: fewest invalid frames, then the smallest
-    largest ``|d(t)| / tau`` over the frames held to tau (:func:`.checks.margin_used`), the first on ties."""
-
-    def __init__(self) -> None:
-        self.key: tuple[int, float] | None = None
-        self.masks: np.ndarray | None = None
-        self.state: dict = {}
-
-    def offer(self, masks: np.ndarray, report: SmoothReport, tau: dict[str, float]) -> None:
-        """Keep ``masks`` ``(T, H, W)`` (and what ``report`` says of them) when nearer to passing than the kept one."""
-        margin = margin_used(report.temporal, tau) if report.temporal is not None else 0.0
-        key = (int((~report.validity.valid).sum()), float(margin) if np.isfinite(margin) else np.inf)
-        if self.key is None or key < self.key:
-            self.key, self.masks = key, masks.copy()
-            self.state = {name: getattr(report, name) for name in ("temporal", "validity", "weights", "decoded",
-                                                                   "input_sigma")}
-
-    def restore(self, report: SmoothReport) -> np.ndarray:
-        """The kept masks, their measures and decode put back in ``report``."""
-        if self.masks is None:
-            raise RuntimeError("no candidate output was measured")
-        for name, value in self.state.items():
-            setattr(report, name, value)
-        return self.masks
 
 
 def _load(model):

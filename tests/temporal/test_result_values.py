@@ -199,3 +199,12 @@ def test_closest_keeps_fewest_invalid_then_smallest_deviation_first_on_ties():
     out = closest.restore(report)
     assert (out == 5).all() and report.decoded == "d9.0" and report.input_sigma == 0 and report.weights == [9.0] * 5
     assert report.validity.valid.all() and report.temporal.d["lv_area"][2] == -9.0
+
+
+def test_closest_without_a_temporal_report_orders_by_invalid_frames():
+    closest = Closest()
+    for k, invalid in enumerate((2, 1, 1)):
+        report = _report_with(invalid, 0.5)
+        report.temporal = None  # no bounds: validity only
+        closest.offer(np.full((5, 2, 2), k, np.uint8), report, {})
+    assert closest.key == (1, 0.0) and (closest.masks == 1).all()

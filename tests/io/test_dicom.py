@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pydicom import dcmread
+from pydicom.uid import JPEG2000, ExplicitVRLittleEndian, JPEG2000Lossless, JPEGLSLossless, RLELossless
 
 from echolatent.errors import InputError
 from echolatent.io.dicom import DICOM_READER, read_dicom_file, read_dicom_series, region_spacing
@@ -52,6 +54,32 @@ def test_jpeg_baseline_frames_within_jpeg_loss(tmp_path: Path, photometric: str)
     error = np.abs(rec.frames.astype(int) - frames())
     assert error.mean() < 1.0 and error.max() <= 4
     assert rec.spacing == pytest.approx(SPACING, abs=1e-6) and rec.fps == pytest.approx(FPS)
+
+
+@pytest.mark.parametrize("syntax", [RLELossless, JPEG2000Lossless, JPEGLSLossless])
+@pytest.mark.parametrize("photometric", ["MONOCHROME2", "RGB"])
+def test_lossless_compressed_frames_read_exactly(tmp_path: Path, photometric: str, syntax) -> None:
+    """RLE (pydicom's own decoder), JPEG 2000 (pylibjpeg-openjpeg) and JPEG-LS (pylibjpeg-libjpeg), as archives
+    and some scanners store ultrasound: the same frames, pixel size and rate as the uncompressed file."""
+    plain = write_dicom(frames(), tmp_path / "plain.dcm", photometric=photometric, regions=(region(),), fps=FPS)
+    ds = dcmread(plain)
+    ds.compress(syntax)
+    ds.save_as(tmp_path / "packed.dcm")
+    rec = read_dicom_file(tmp_path / "packed.dcm")
+    assert rec.meta["transfer_syntax"] == syntax.name
+    assert np.array_equal(rec.frames, frames())
+    assert rec.spacing == pytest.approx(SPACING, abs=1e-6) and rec.fps == pytest.approx(FPS, rel=1e-9)
+    assert dcmread(plain).file_meta.TransferSyntaxUID == ExplicitVRLittleEndian  # the source untouched
+
+
+def test_lossy_jpeg2000_frames_within_its_loss(tmp_path: Path) -> None:
+    ds = dcmread(write_dicom(frames(), tmp_path / "plain.dcm", regions=(region(),), fps=FPS))
+    ds.compress(JPEG2000, j2k_psnr=[45])
+    ds.save_as(tmp_path / "j2k.dcm")
+    rec = read_dicom_file(tmp_path / "j2k.dcm")
+    error = np.abs(rec.frames.astype(int) - frames())
+    assert rec.meta["transfer_syntax"] == JPEG2000.name and rec.frames.shape == (5, 40, 56)
+    assert 0 < error.mean() < 2.0 and error.max() <= 16
 
 
 def test_colour_pixels_become_their_luminance(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """DICOM ultrasound recordings: multi-frame files, single-frame series folders, grey frames, calibrated geometry.
 
-A file gives frames ``(T, H, W)`` uint8 grey (MONOCHROME1/2, RGB, YBR_FULL(_422), PALETTE COLOR; JPEG-compressed
-pixel data through pydicom's plugins: pillow or pylibjpeg), the pixel size ``(sy, sx)`` mm and the frame rate:
+A file gives frames ``(T, H, W)`` uint8 grey (MONOCHROME1/2, RGB, YBR_FULL(_422), PALETTE COLOR; compressed
+pixel data through pydicom and its plugins: JPEG and JPEG-LS by pylibjpeg-libjpeg or Pillow, JPEG 2000 by
+pylibjpeg-openjpeg, RLE by pydicom), the pixel size ``(sy, sx)`` mm and the frame rate:
 
 * pixel size: the 2D region of ``SequenceOfUltrasoundRegions`` that holds the image (``RegionSpatialFormat`` 1, the
   largest when several; ``PhysicalUnitsX/YDirection`` 3 = cm, so ``PhysicalDeltaX/Y`` x 10 mm; a warning when other

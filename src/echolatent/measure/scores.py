@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from scipy import ndimage
 from scipy.spatial import KDTree
 
 from echolatent.labels import Label
@@ -55,8 +54,9 @@ def segmentation_scores(
     dice, hd, assd = np.zeros((T, K)), np.full((T, K), np.nan), np.full((T, K), np.nan)
     lookups = [np.isin(np.arange(256), labels) for labels in STRUCTURES.values()]
     for t in range(T):
+        frame_pred, frame_truth = _labelled_box(pred[t], truth[t])
         for k, lookup in enumerate(lookups):
-            p, g = lookup[pred[t]], lookup[truth[t]]
+            p, g = lookup[frame_pred], lookup[frame_truth]
             p_size, g_size = int(p.sum()), int(g.sum())
             if not p_size and not g_size:
                 dice[t, k], hd[t, k], assd[t, k] = 1.0, 0.0, 0.0
@@ -72,18 +72,47 @@ def segmentation_scores(
     }
 
 
+def _labelled_box(pred: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two ``(H, W)`` label frames cropped to the box around every labelled pixel of either (the whole frames when
+    neither has one): every structure lies inside it, so its scores are those of the whole frames."""
+    labelled = (pred > 0) | (truth > 0)
+    rows, cols = np.flatnonzero(labelled.any(1)), np.flatnonzero(labelled.any(0))
+    if not rows.size:
+        return pred, truth
+    box = np.s_[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    return pred[box], truth[box]
+
+
 def _surface_distances(pred: np.ndarray, truth: np.ndarray, scale: np.ndarray) -> tuple[float, float]:
-    """``(HD, ASSD)`` between two non-empty boolean ``(H, W)`` regions, as MONAI's symmetric edge distances."""
+    """``(HD, ASSD)`` between two non-empty boolean ``(H, W)`` regions, as MONAI's symmetric edge distances.
+
+    An edge pixel that is also an edge pixel of the other region is at distance 0: only the others are looked up
+    in the KD-tree (the same distances, in the same order, as querying every edge pixel)."""
     union = pred | truth
     rows, cols = np.flatnonzero(union.any(1)), np.flatnonzero(union.any(0))
     box = np.s_[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]  # MONAI's crop: the union's bounding box, margin 1
-    coords = []
-    for region in (pred, truth):
-        region = np.pad(region[box], 1)
-        edges = region ^ ndimage.binary_erosion(region)
-        coords.append(np.argwhere(edges).astype(np.float64) * scale)
-    to_truth = KDTree(coords[1], leafsize=32).query(coords[0], k=1)[0].astype(np.float32)
-    to_pred = KDTree(coords[0], leafsize=32).query(coords[1], k=1)[0].astype(np.float32)
-    hd = max(float(to_truth.max()), float(to_pred.max()))
-    assd = float(torch.cat([torch.from_numpy(to_truth), torch.from_numpy(to_pred)]).mean())
+    edges = [_edges(np.pad(region[box], 1)) for region in (pred, truth)]
+    shared = edges[0] & edges[1]
+    distances = []
+    for source, target in ((edges[0], edges[1]), (edges[1], edges[0])):
+        away = (source & ~shared)[source]  # per edge pixel of source (row-major), not an edge pixel of target
+        found = np.zeros(len(away), np.float32)
+        if away.any():
+            tree = KDTree(np.argwhere(target).astype(np.float64) * scale, leafsize=32)
+            found[away] = tree.query(np.argwhere(source & ~shared).astype(np.float64) * scale, k=1)[0]
+        distances.append(found)
+    hd = max(float(distances[0].max()), float(distances[1].max()))
+    assd = float(torch.cat([torch.from_numpy(d) for d in distances]).mean())
     return hd, assd
+
+
+def _edges(region: np.ndarray) -> np.ndarray:
+    """Boolean ``(H, W)`` region (zero on its border) -> its edge pixels: the region minus its binary erosion by
+    the 4-neighbour cross (scipy's ``binary_erosion`` default, zero outside)."""
+    inner = region.copy()
+    inner[1:] &= region[:-1]
+    inner[:-1] &= region[1:]
+    inner[:, 1:] &= region[:, :-1]
+    inner[:, :-1] &= region[:, 1:]
+    inner[0] = inner[-1] = inner[:, 0] = inner[:, -1] = False
+    return region & ~inner

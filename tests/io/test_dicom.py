@@ -191,3 +191,25 @@ def test_series_folder_with_two_series_is_refused(tmp_path: Path) -> None:
     write_dicom(frames(1), tmp_path / "mixed" / "other.dcm", series_uid="1.2.3.5")
     with pytest.raises(InputError, match="2 DICOM series"):
         read_dicom_series(tmp_path / "mixed")
+
+
+@pytest.mark.parametrize("implicit", [True, False])
+def test_file_without_file_meta_is_read_with_the_syntax_it_was_parsed_with(tmp_path: Path, implicit: bool,
+                                                                           caplog) -> None:
+    """Old exports carry no preamble and no file meta (so no transfer syntax): named ``.dcm``, such a file is
+    parsed, given the uncompressed syntax it was written in, and its frames decode; the file is not changed."""
+    ds = dcmread(write_dicom(frames(), tmp_path / "plain.dcm", regions=(region(),), fps=FPS))
+    del ds.file_meta
+    ds.preamble = None
+    path = tmp_path / "bare.dcm"
+    ds.save_as(path, implicit_vr=implicit, little_endian=True)  # the dataset alone: no preamble, no file meta
+    before = path.read_bytes()
+    assert before[128:132] != b"DICM"
+    with caplog.at_level(logging.INFO, logger="echolatent.io.dicom"):
+        rec = read_dicom_file(path)
+    assert np.array_equal(rec.frames, frames())
+    assert rec.spacing == pytest.approx(SPACING, abs=1e-6) and rec.fps == pytest.approx(FPS, rel=1e-9)
+    syntax = "Implicit VR Little Endian" if implicit else "Explicit VR Little Endian"
+    assert rec.meta["transfer_syntax"] == syntax
+    assert f"no transfer syntax in the file meta; read as {syntax}" in caplog.text
+    assert path.read_bytes() == before

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, UltrasoundMultiFrameImageStorage
+from pydicom.uid import ExplicitVRLittleEndian, RLELossless, UltrasoundMultiFrameImageStorage
 
 from echolatent.errors import InputError
 from echolatent.io.dicom import frame_rate, grey_frames, read_dicom_file, region_spacing
@@ -408,8 +408,11 @@ def test_decoder_errors_give_their_first_line_cut_at_160_characters() -> None:
     assert err.value.problem == "cannot decode the pixel data (?: bad)"
 
 
-def test_a_file_without_a_transfer_syntax_cannot_be_decoded(tmp_path: Path) -> None:
+def test_compressed_pixels_without_a_transfer_syntax_cannot_be_decoded(tmp_path: Path) -> None:
+    """Encapsulated pixel data and no file meta: no codec is named, so none is guessed (uncompressed data without
+    one is read: tests/io/test_dicom.py)."""
     ds = image(np.zeros((2, 3, 4), np.uint8))
+    ds.compress(RLELossless)
     del ds.file_meta
     path = tmp_path / "bare.dcm"
     ds.save_as(path, implicit_vr=False, little_endian=True)  # the dataset alone: no preamble, no file meta

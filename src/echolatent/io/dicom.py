@@ -24,6 +24,7 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.multival import MultiValue
 from pydicom.pixels import apply_color_lut
+from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from echolatent.errors import InputError
 from echolatent.io.readers import Recording
@@ -78,11 +79,31 @@ def read_dataset(path: Path, pixels: bool = True) -> Dataset:
     if path.stat().st_size == 0:
         raise InputError(path, "empty file")
     try:
-        return pydicom.dcmread(path, force=path.name.lower().endswith(DICOM_SUFFIXES), stop_before_pixels=not pixels)
+        ds = pydicom.dcmread(path, force=path.name.lower().endswith(DICOM_SUFFIXES), stop_before_pixels=not pixels)
+        return _with_transfer_syntax(ds, path)
     except InvalidDicomError:
         raise InputError(path, "not a DICOM file (no DICM marker at byte 128)") from None
     except Exception as err:  # pydicom raises many types on damaged files
         raise InputError(path, f"unreadable DICOM ({type(err).__name__}: {str(err)[:160]})") from None
+
+
+def _with_transfer_syntax(ds: Dataset, path: Path) -> Dataset:
+    """``ds`` with a transfer syntax in its file meta: a file written without one (no file meta, as old exports
+    are) gets the uncompressed syntax it was parsed with, so its pixel data decodes; encapsulated (compressed) pixel
+    data without one cannot be decoded and stays as it is (the decoding error names it)."""
+    meta = ds.file_meta if hasattr(ds, "file_meta") else None
+    if meta is not None and "TransferSyntaxUID" in meta:
+        return ds
+    implicit, little = ds.original_encoding
+    if implicit is None or little is None:
+        return ds
+    syntax = ImplicitVRLittleEndian if implicit else (ExplicitVRLittleEndian if little else ExplicitVRBigEndian)
+    if "PixelData" in ds and ds["PixelData"].is_undefined_length:  # encapsulated: a codec nobody named
+        return ds
+    ds.ensure_file_meta()
+    ds.file_meta.TransferSyntaxUID = syntax
+    log.info("%s: no transfer syntax in the file meta; read as %s", path, syntax.name)
+    return ds
 
 
 def region_spacing(ds: Dataset, path: Path | None = None) -> tuple[tuple[float, float] | None, str]:

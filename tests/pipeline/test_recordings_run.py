@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pydicom import dcmread
+from pydicom.uid import JPEG2000Lossless
 
 from echolatent.io.recordings import RecordingOptions
 from echolatent.io.sector import detect_sector
@@ -48,7 +50,19 @@ def files(clip, tmp_path_factory):
         "avi": write_video(shown, folder / "clip.avi", fps=fps),
         "mp4": write_video(shown, folder / "clip.mp4", fps=fps),
         "nifti": write_like(shown, Geometry.default(shown.shape, spacing), folder / "a4c_sequence.nii.gz"),
+        "dicom_j2k": _jpeg2000(write_dicom(shown, folder / "plain.dcm", regions=(region,), fps=fps,
+                                           description="A4C"), folder / "archive"),
     }
+
+
+def _jpeg2000(path: Path, folder: Path) -> Path:
+    """The DICOM file at ``path`` re-encoded as lossless JPEG 2000 (as PACS archives store it), as
+    ``folder/IM0001``: no suffix, found by its DICM marker."""
+    ds = dcmread(path)
+    ds.compress(JPEG2000Lossless)
+    folder.mkdir()
+    ds.save_as(folder / "IM0001")
+    return folder / "IM0001"
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ import pytest
 from measure_helpers import ellipse
 
 from echolatent.labels import Label
+from echolatent.measure import clinical
 from echolatent.measure.clinical import lv_geometry
 
 SY, SX = 0.7, 0.3  # mm per row, per column
@@ -56,3 +57,18 @@ def test_three_lv_pixels_are_the_fewest_measured():
     frame[5, 4] = Label.LV
     assert lv_geometry(frame).area == 3.0
     assert lv_geometry(frame, (SY, SX)).area == pytest.approx(3 * SY * SX)
+
+
+@pytest.mark.parametrize("batch", [1, 3, 50])
+def test_base_chords_tested_longest_first_in_batches_find_the_exhaustive_pair(monkeypatch, batch):
+    """The base search stops at the first batch of chords (longest first) holding one that qualifies: any batch size
+    gives the pair the search over every chord at once gives, on a tilted LV whose longest chords do not qualify."""
+    lv = ellipse((90, 80), (55.0, 40.0), (40.0, 18.0), angle=25.0) & (np.arange(90)[:, None] <= 60)
+    monkeypatch.setattr(clinical, "CHORD_BATCH", 10**9)
+    every = clinical.lv_geometry(lv)
+    monkeypatch.setattr(clinical, "CHORD_BATCH", batch)
+    batched = clinical.lv_geometry(lv)
+    assert np.array_equal(batched.base, every.base) and batched.length == every.length
+    contour = clinical._largest_contour(lv)
+    chords = np.hypot(*(contour[:, None] - contour[None]).transpose(2, 0, 1))
+    assert np.hypot(*(every.base[1] - every.base[0])) < chords.max()  # the longest chord (the long axis) did not

@@ -36,6 +36,8 @@ from echolatent.labels import Label, View
 from echolatent.measure.attributes import check_spacing
 
 N_DISKS = 20
+#: Candidate base chords tested at a time, longest first (:func:`_longest_base_chord`).
+CHORD_BATCH = 256
 
 
 @dataclass
@@ -159,16 +161,29 @@ def find_base(
 
 
 def _longest_base_chord(contour, i, j, probe, tolerance, max_angle) -> tuple[int, int] | None:
-    """Indices (i, j) of the longest qualifying chord among candidate pairs ``i < j``; arcs tested on ``probe``."""
+    """Indices (i, j) of the longest qualifying chord among candidate pairs ``i < j``; arcs tested on ``probe``.
+
+    Pairs are tested longest first, :data:`CHORD_BATCH` at a time, until one qualifies (of equal lengths, the
+    first in the given order): the same pair as testing them all."""
     chord = contour[j] - contour[i]
     chord_len = np.hypot(chord[:, 0], chord[:, 1])
     angle = np.degrees(np.arctan2(np.abs(chord[:, 0]), np.abs(chord[:, 1])))
     top, bottom = contour[:, 0].min(), contour[:, 0].max()
     low_enough = (contour[i, 0] + contour[j, 0]) / 2 >= (top + bottom) / 2
     keep = (angle <= max_angle) & (chord_len > 0) & low_enough
-    i, j, chord, chord_len = i[keep], j[keep], chord[keep], chord_len[keep]
-    if i.size == 0:
-        return None
+    order = np.flatnonzero(keep)[np.argsort(-chord_len[keep], kind="stable")]
+    for start in range(0, len(order), CHORD_BATCH):
+        batch = order[start:start + CHORD_BATCH]
+        ok = _arc_within(contour, i[batch], j[batch], chord[batch], chord_len[batch], probe, tolerance)
+        if ok.any():
+            best = batch[np.argmax(ok)]
+            return int(i[best]), int(j[best])
+    return None
+
+
+def _arc_within(contour, i, j, chord, chord_len, probe, tolerance) -> np.ndarray:
+    """``(pairs,)`` bool: one of the two arcs between contour points ``i`` and ``j`` (tested on the ``probe``
+    points) stays within ``tolerance`` of the chord."""
     points = contour[probe]
     rel = points[None, :, :] - contour[i][:, None, :]  # (pairs, probes, 2)
     along = np.clip((rel * chord[:, None, :]).sum(-1) / chord_len[:, None] ** 2, 0, 1)
@@ -177,11 +192,7 @@ def _longest_base_chord(contour, i, j, probe, tolerance, max_angle) -> tuple[int
     inner = (k >= i[:, None]) & (k <= j[:, None])
     worst_inner = np.where(inner, dist, 0).max(1)
     worst_outer = np.where(~inner | (k == i[:, None]) | (k == j[:, None]), dist, 0).max(1)
-    ok = np.minimum(worst_inner, worst_outer) <= tolerance
-    if not ok.any():
-        return None
-    best = np.flatnonzero(ok)[np.argmax(chord_len[ok])]
-    return int(i[best]), int(j[best])
+    return np.minimum(worst_inner, worst_outer) <= tolerance
 
 
 def disk_diameters(contour: np.ndarray, base_mid: np.ndarray, apex: np.ndarray, n_disks: int = N_DISKS) -> np.ndarray:

@@ -92,6 +92,20 @@ def test_an_empty_structure_leaves_the_next_ones_scored():
     assert scores["EPI"]["dice"][0] == pytest.approx(2 * 12 / (12 + 28))
 
 
+def test_a_frame_empty_in_both_scores_as_nothing_to_find():
+    """A frame with no label in either mask (a blank frame between two segmented ones): every structure Dice 1,
+    distances 0, and the frames beside it scored as alone."""
+    truth = np.zeros((3, 12, 12), np.uint8)
+    truth[[0, 2], 2:6, 2:6] = Label.LV
+    pred = truth.copy()
+    pred[2, 2:6, 6] = Label.LV  # one column more on the last frame
+    scores = segmentation_scores(pred, truth)
+    for name in STRUCTURES:
+        assert scores[name]["dice"][1] == 1.0 and scores[name]["hd_mm"][1] == 0.0 and scores[name]["assd_mm"][1] == 0.0
+    assert scores["LV"]["dice"][0] == 1.0 and scores["LV"]["dice"][2] == float(np.float32(32) / np.float32(36))
+    assert scores["LV"]["hd_mm"][2] == 1.0
+
+
 @pytest.mark.parametrize("bad", ["prediction", "ground truth"])
 def test_bad_labels_name_the_array(bad):
     good, wrong = np.zeros((1, 4, 4), np.uint8), np.full((1, 4, 4), 7, np.uint8)

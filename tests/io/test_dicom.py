@@ -9,7 +9,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 from pydicom import dcmread
-from pydicom.uid import JPEG2000, ExplicitVRLittleEndian, JPEG2000Lossless, JPEGLSLossless, RLELossless
+from pydicom.filewriter import dcmwrite
+from pydicom.uid import (
+    JPEG2000,
+    ExplicitVRBigEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+    JPEG2000Lossless,
+    JPEGLSLossless,
+    RLELossless,
+)
 
 from echolatent.errors import InputError
 from echolatent.io.dicom import DICOM_READER, read_dicom_file, read_dicom_series, region_spacing
@@ -193,23 +202,32 @@ def test_series_folder_with_two_series_is_refused(tmp_path: Path) -> None:
         read_dicom_series(tmp_path / "mixed")
 
 
-@pytest.mark.parametrize("implicit", [True, False])
+@pytest.mark.parametrize(("implicit", "little"), [(True, True), (False, True), (False, False)])
 def test_file_without_file_meta_is_read_with_the_syntax_it_was_parsed_with(tmp_path: Path, implicit: bool,
-                                                                           caplog) -> None:
+                                                                           little: bool, caplog) -> None:
     """Old exports carry no preamble and no file meta (so no transfer syntax): named ``.dcm``, such a file is
     parsed, given the uncompressed syntax it was written in, and its frames decode; the file is not changed."""
     ds = dcmread(write_dicom(frames(), tmp_path / "plain.dcm", regions=(region(),), fps=FPS))
     del ds.file_meta
     ds.preamble = None
     path = tmp_path / "bare.dcm"
-    ds.save_as(path, implicit_vr=implicit, little_endian=True)  # the dataset alone: no preamble, no file meta
+    dcmwrite(path, ds, implicit_vr=implicit, little_endian=little, force_encoding=True)  # the dataset alone
     before = path.read_bytes()
     assert before[128:132] != b"DICM"
     with caplog.at_level(logging.INFO, logger="echolatent.io.dicom"):
         rec = read_dicom_file(path)
     assert np.array_equal(rec.frames, frames())
     assert rec.spacing == pytest.approx(SPACING, abs=1e-6) and rec.fps == pytest.approx(FPS, rel=1e-9)
-    syntax = "Implicit VR Little Endian" if implicit else "Explicit VR Little Endian"
+    syntax = {(True, True): ImplicitVRLittleEndian, (False, True): ExplicitVRLittleEndian,
+              (False, False): ExplicitVRBigEndian}[implicit, little].name
     assert rec.meta["transfer_syntax"] == syntax
-    assert f"no transfer syntax in the file meta; read as {syntax}" in caplog.text
+    assert [r.getMessage() for r in caplog.records if "transfer syntax" in r.getMessage()] == [
+        f"{path}: no transfer syntax in the file meta; read as {syntax}"]
     assert path.read_bytes() == before
+
+
+def test_a_file_with_its_transfer_syntax_is_read_as_it_says(tmp_path: Path, caplog) -> None:
+    with caplog.at_level(logging.INFO, logger="echolatent.io.dicom"):
+        rec = read_dicom_file(write_dicom(frames(), tmp_path / "plain.dcm", regions=(region(),), fps=FPS))
+    assert rec.meta["transfer_syntax"] == ExplicitVRLittleEndian.name
+    assert "transfer syntax" not in caplog.text

@@ -91,8 +91,7 @@ def _with_transfer_syntax(ds: Dataset, path: Path) -> Dataset:
     """``ds`` with a transfer syntax in its file meta: a file written without one (no file meta, as old exports
     are) gets the uncompressed syntax it was parsed with, so its pixel data decodes; encapsulated (compressed) pixel
     data without one cannot be decoded and stays as it is (the decoding error names it)."""
-    meta = ds.file_meta if hasattr(ds, "file_meta") else None
-    if meta is not None and "TransferSyntaxUID" in meta:
+    if "TransferSyntaxUID" in ds.file_meta:  # dcmread gives every dataset a file meta, empty when the file has none
         return ds
     implicit, little = ds.original_encoding
     if implicit is None or little is None:

@@ -58,6 +58,8 @@ EQUIVALENT.update({
     _C + "x__largest_contour__mutmut_28": "keeping the closing duplicate point adds a zero-length edge that crosses "
     "no disk line",
     _C + "x_disk_diameters__mutmut_26": "rolling by +1 instead of -1 gives the same edges, reversed",
+    _C + "x__longest_base_chord__mutmut_53": "batches of one chord (range's default step) test the same chords in the "
+    "same order: the same first qualifying one",
     _C + "x_lv_geometry__mutmut_8": "a boolean mask == Label.LV (1) is the mask itself",
     _C + "x_lv_geometry__mutmut_84": "45 degrees is find_base's default max_angle too",
     _C + "x_lv_geometry__mutmut_108": "N_DISKS is disk_diameters' default too",
@@ -207,8 +209,9 @@ SURVIVING_WHY = {
     "shows only where validity changes with resampling (not for the test model)",
     "qp": "crossover steps started from no guess instead of the estimated active set: another route to the same "
     "optimum, but not listed as equivalent since a test could reach a crossover that fails",
-    "clinical": "base search and disk geometry (find_base, _longest_base_chord, disk_diameters, _largest_contour: "
-    "tie-breaks and tolerances the drawn shapes do not reach), issue 17's area; lv_geometry's grid minimum (2 vs 3 "
+    "clinical": "base search and disk geometry (find_base, _longest_base_chord, _arc_within, disk_diameters, "
+    "_largest_contour: tie-breaks and tolerances the drawn shapes do not reach; the stable sort of the chords, which "
+    "only an exact tie of lengths among more than 16 candidates would show), issue 17's area; lv_geometry's grid minimum (2 vs 3 "
     "pixels), anti-aliasing and interpolation order when resampling to a coarser iso spacing",
 }
 

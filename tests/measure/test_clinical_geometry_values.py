@@ -72,3 +72,16 @@ def test_base_chords_tested_longest_first_in_batches_find_the_exhaustive_pair(mo
     contour = clinical._largest_contour(lv)
     chords = np.hypot(*(contour[:, None] - contour[None]).transpose(2, 0, 1))
     assert np.hypot(*(every.base[1] - every.base[0])) < chords.max()  # the longest chord (the long axis) did not
+
+
+@pytest.mark.parametrize("batch", [1, 2, 256])
+def test_the_longest_chord_is_taken_when_it_qualifies(monkeypatch, batch):
+    """A half disc's diameter is its longest chord, flat, at the bottom, its lower arc on it: the search returns its
+    two ends (the first chord tested), whatever the batch size."""
+    angles = np.linspace(0.0, np.pi, 41)
+    arc = np.stack([30.0 - 20.0 * np.sin(angles), 30.0 - 20.0 * np.cos(angles)], axis=1)  # (row, col), apex up
+    base = np.stack([np.full(9, 30.0), np.linspace(50.0, 10.0, 11)[1:-1]], axis=1)
+    contour = np.concatenate([arc, base])
+    i, j = np.triu_indices(len(contour), k=1)
+    monkeypatch.setattr(clinical, "CHORD_BATCH", batch)
+    assert clinical._longest_base_chord(contour, i, j, np.arange(len(contour)), 0.5, 45.0) == (0, 40)

@@ -211,7 +211,7 @@ SURVIVING_WHY = {
     "optimum, but not listed as equivalent since a test could reach a crossover that fails",
     "clinical": "base search and disk geometry (find_base, _longest_base_chord, _arc_within, disk_diameters, "
     "_largest_contour: tie-breaks and tolerances the drawn shapes do not reach; the stable sort of the chords, which "
-    "only an exact tie of lengths among more than 16 candidates would show), issue 17's area; lv_geometry's grid minimum (2 vs 3 "
-    "pixels), anti-aliasing and interpolation order when resampling to a coarser iso spacing",
+    "only an exact tie of lengths among more than 16 candidates would show), issue 17's area; lv_geometry's grid "
+    "minimum (2 vs 3 pixels), anti-aliasing and interpolation order when resampling to a coarser iso spacing",
 }
 

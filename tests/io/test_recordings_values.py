@@ -4,14 +4,20 @@ source (the file's first, then the option's; ED/ES from the cfg, then --ed/--es,
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
 import pytest
 from io_helpers import write_case, write_patient
+from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
+from pydicom.uid import BasicTextSRStorage, ExplicitVRLittleEndian, MediaStorageDirectoryStorage, generate_uid
 
 from echolatent.errors import InputError
 from echolatent.io.camus import EchoSequence, SequenceRef, find_sequences
+from echolatent.io.check_recordings import recording_items
+from echolatent.io.dicom import holds_image, series_files
+from echolatent.io.readers import read_recording
 from echolatent.io.recordings import (
     RecordingOptions,
     cfg_fps,
@@ -212,3 +218,44 @@ def test_loading_a_camus_file_and_a_dicom(tmp_path: Path) -> None:
     loaded = load_any(recording_ref(dicom), spacing_mode="auto")
     assert loaded.fps == 50.0 and loaded.facts["fps_source"] == "FrameTime" and loaded.facts["format"] == "dicom"
     assert loaded.seq.image.shape == (3, 24, 20) and loaded.seq.spacing is None
+
+
+def _without_image(path: Path, kind: str) -> Path:
+    """A DICOM file holding no pixel data, as exports hold beside the images: a DICOMDIR (named so, no suffix) or
+    a structured report."""
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = MediaStorageDirectoryStorage if kind == "dicomdir" else BasicTextSRStorage
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = FileDataset(str(path), Dataset(), file_meta=meta, preamble=b"\0" * 128)
+    ds.SOPClassUID = meta.MediaStorageSOPClassUID
+    ds.PatientID = "SYNTH0001"
+    ds.Modality = "SR" if kind == "report" else "OT"
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
+def test_files_without_an_image_are_skipped_with_a_warning(tmp_path: Path, caplog) -> None:
+    """A CD export: a DICOMDIR, a report and a multi-frame clip in one folder, and a series folder with a report
+    beside its frames: the clip and the series are the recordings, the others are named in one warning each."""
+    clip = write_dicom(np.zeros((3, 8, 8), np.uint8), tmp_path / "IM0001.dcm")
+    _without_image(tmp_path / "DICOMDIR", "dicomdir")
+    _without_image(tmp_path / "SR0001.dcm", "report")
+    series = write_dicom_series(np.zeros((3, 8, 8), np.uint8), tmp_path / "series")
+    _without_image(series / "SR0002.dcm", "report")
+    assert (holds_image(clip), holds_image(tmp_path / "DICOMDIR"), holds_image(tmp_path / "SR0001.dcm")) == (
+        True, False, False)
+    with caplog.at_level(logging.WARNING, logger="echolatent.io.recordings"):
+        refs = recording_refs(tmp_path)
+    assert sorted(ref.image for ref in refs) == [clip, series]
+    assert f"{tmp_path}: 2 DICOM file(s) without an image skipped (DICOMDIR, SR0001.dcm)" in caplog.messages
+    assert series_files(series) == sorted(series.glob("IM_*.dcm"))
+    assert recording_items(p for p in tmp_path.rglob("*") if p.is_file()) == [clip, series]
+
+
+def test_a_damaged_dicom_is_left_to_the_reader(tmp_path: Path) -> None:
+    path = tmp_path / "broken.dcm"
+    path.write_bytes(b"\1\2\3" * 50)
+    assert holds_image(path)
+    with pytest.raises(InputError):
+        read_recording(path)

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from echolatent.errors import InputError
-from echolatent.io.dicom import DICOM_READER, is_dicom_file
+from echolatent.io.dicom import DICOM_READER, holds_image, is_dicom_file
 from echolatent.io.echonet import FILE_LIST, is_echonet_root, read_file_list
 from echolatent.io.recordings import is_one_series
 from echolatent.io.video import VIDEO_READER, is_video_file
@@ -36,6 +36,7 @@ def recording_items(files: Iterable[Path]) -> list[Path]:
         else:
             by_folder.setdefault(path.parent, []).append(path)
     for folder, group in by_folder.items():
+        group = [path for path in group if holds_image(path)]  # DICOMDIR, reports: not recordings
         items += [folder] if len(group) > 1 and is_one_series(group) else group
     return sorted(items)
 

@@ -68,8 +68,24 @@ def dicom_name(path: Path) -> str:
 
 
 def series_files(folder: Path) -> list[Path]:
-    """The DICOM files directly inside ``folder`` (by suffix or content), sorted by name."""
-    return sorted(p for p in Path(folder).iterdir() if p.is_file() and not p.name.startswith(".") and is_dicom_file(p))
+    """The DICOM files directly inside ``folder`` (by suffix or content) that may hold an image
+    (:func:`holds_image`), sorted by name."""
+    return sorted(p for p in Path(folder).iterdir()
+                  if p.is_file() and not p.name.startswith(".") and is_dicom_file(p) and holds_image(p))
+
+
+def holds_image(path: Path) -> bool:
+    """False for a DICOM object without pixel data (a DICOMDIR, a structured report, a key object selection, as
+    every CD or PACS export holds beside the images: a SOP class named, no pixel data); True otherwise: an
+    unreadable or unrecognisable file is left to the reader, which names its problem. Values over 1 KB are not
+    read (the pixel data stays on disk)."""
+    path = Path(path)
+    try:
+        ds = pydicom.dcmread(path, force=path.name.lower().endswith(DICOM_SUFFIXES), defer_size=1024)
+    except Exception:  # damaged: the reader will say how
+        return True
+    named = "SOPClassUID" in ds or "MediaStorageSOPClassUID" in ds.file_meta  # else not recognisably DICOM
+    return "PixelData" in ds or not named
 
 
 def read_dataset(path: Path, pixels: bool = True) -> Dataset:

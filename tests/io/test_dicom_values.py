@@ -10,10 +10,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, RLELossless, UltrasoundMultiFrameImageStorage
+from pydicom.uid import (
+    BasicTextSRStorage,
+    ExplicitVRLittleEndian,
+    MediaStorageDirectoryStorage,
+    RLELossless,
+    UltrasoundMultiFrameImageStorage,
+    generate_uid,
+)
 
 from echolatent.errors import InputError
-from echolatent.io.dicom import frame_rate, grey_frames, read_dicom_file, region_spacing
+from echolatent.io.dicom import frame_rate, grey_frames, holds_image, read_dicom_file, region_spacing
 
 PATH = Path("calibrated.dcm")
 
@@ -463,3 +470,26 @@ def test_the_file_is_named_when_its_regions_disagree(tmp_path: Path, caplog) -> 
         rec = read_dicom_file(path)
     assert rec.spacing == pytest.approx((0.3, 0.2), rel=1e-12)
     assert caplog.records[0].getMessage().startswith(f"{path}: 2D ultrasound regions disagree")
+
+
+def test_which_dicom_files_hold_an_image(tmp_path: Path) -> None:
+    """An image file, and what exports hold beside images: a DICOMDIR (its SOP class in the file meta only, no
+    suffix), a report written bare (no preamble, no file meta: its SOP class in the dataset, found with ``.dcm``); a
+    damaged ``.dcm`` is left to the reader."""
+    clip = tmp_path / "clip.dcm"
+    image(np.zeros((2, 4, 4), np.uint8)).save_as(clip, enforce_file_format=True)
+    directory = Dataset()
+    directory.file_meta = FileMetaDataset()
+    directory.file_meta.MediaStorageSOPClassUID = MediaStorageDirectoryStorage
+    directory.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    directory.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    directory.FileSetID = "EXPORT"
+    directory.save_as(tmp_path / "DICOMDIR", enforce_file_format=True)
+    report = Dataset()
+    report.SOPClassUID, report.SOPInstanceUID, report.Modality = BasicTextSRStorage, generate_uid(), "SR"
+    report.save_as(tmp_path / "report.dcm", implicit_vr=False, little_endian=True)  # the dataset alone
+    damaged = tmp_path / "damaged.dcm"
+    damaged.write_bytes(b"\1\2\3" * 50)
+    assert (tmp_path / "report.dcm").read_bytes()[128:132] != b"DICM"
+    assert [holds_image(p) for p in (clip, tmp_path / "DICOMDIR", tmp_path / "report.dcm", damaged)] == [
+        True, False, False, True]

@@ -259,3 +259,15 @@ def test_a_damaged_dicom_is_left_to_the_reader(tmp_path: Path) -> None:
     assert holds_image(path)
     with pytest.raises(InputError):
         read_recording(path)
+
+
+@pytest.mark.parametrize("reports", [0, 3, 4])
+def test_the_skip_warning_names_three_files_at_most(tmp_path: Path, caplog, reports: int) -> None:
+    clip = write_dicom(np.zeros((3, 8, 8), np.uint8), tmp_path / "IM0001.dcm")
+    for k in range(reports):
+        _without_image(tmp_path / f"SR{k}.dcm", "report")
+    with caplog.at_level(logging.WARNING, logger="echolatent.io.recordings"):
+        assert [ref.image for ref in recording_refs(tmp_path)] == [clip]
+    expected = {0: [], 3: [f"{tmp_path}: 3 DICOM file(s) without an image skipped (SR0.dcm, SR1.dcm, SR2.dcm)"],
+                4: [f"{tmp_path}: 4 DICOM file(s) without an image skipped (SR0.dcm, SR1.dcm, SR2.dcm, ...)"]}
+    assert caplog.messages == expected[reports]

@@ -490,6 +490,12 @@ def test_which_dicom_files_hold_an_image(tmp_path: Path) -> None:
     report.save_as(tmp_path / "report.dcm", implicit_vr=False, little_endian=True)  # the dataset alone
     damaged = tmp_path / "damaged.dcm"
     damaged.write_bytes(b"\1\2\3" * 50)
+    unnamed = tmp_path / "damaged"  # no suffix, no DICM marker: pydicom refuses it
+    unnamed.write_bytes(b"\1\2\3" * 50)
+    cut = tmp_path / "cut.dcm"  # an image file cut within its header: the SOP class says image
+    cut.write_bytes(clip.read_bytes()[:200])
     assert (tmp_path / "report.dcm").read_bytes()[128:132] != b"DICM"
-    assert [holds_image(p) for p in (clip, tmp_path / "DICOMDIR", tmp_path / "report.dcm", damaged)] == [
-        True, False, False, True]
+    files = (clip, tmp_path / "DICOMDIR", tmp_path / "report.dcm", damaged, unnamed, cut)
+    assert [holds_image(p) for p in files] == [True, False, False, True, True, True]
+    with pytest.raises(InputError):
+        read_dicom_file(cut)

@@ -24,7 +24,7 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.multival import MultiValue
 from pydicom.pixels import apply_color_lut
-from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+from pydicom.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from echolatent.errors import InputError
 from echolatent.io.readers import Recording
@@ -75,17 +75,20 @@ def series_files(folder: Path) -> list[Path]:
 
 
 def holds_image(path: Path) -> bool:
-    """False for a DICOM object without pixel data (a DICOMDIR, a structured report, a key object selection, as
-    every CD or PACS export holds beside the images: a SOP class named, no pixel data); True otherwise: an
-    unreadable or unrecognisable file is left to the reader, which names its problem. Values over 1 KB are not
-    read (the pixel data stays on disk)."""
+    """False for a DICOM object that is not an image (a DICOMDIR, a structured report, a key object selection, as
+    every CD or PACS export holds beside the images): its SOP class named, not an image or volume class, and no
+    image attributes (Rows, pixel data). True otherwise: an unreadable or unrecognisable file, or an image cut short,
+    is left to the reader, which names its problem. Values over 1 KB are not read (the pixel data stays on disk)."""
     path = Path(path)
     try:
         ds = pydicom.dcmread(path, force=path.name.lower().endswith(DICOM_SUFFIXES), defer_size=1024)
     except Exception:  # damaged: the reader will say how
         return True
-    named = "SOPClassUID" in ds or "MediaStorageSOPClassUID" in ds.file_meta  # else not recognisably DICOM
-    return "PixelData" in ds or not named
+    sop_class = ds.get("SOPClassUID", None) or ds.file_meta.get("MediaStorageSOPClassUID", None)
+    if sop_class is None:  # not recognisably DICOM
+        return True
+    name = UID(str(sop_class)).name
+    return "PixelData" in ds or "Rows" in ds or "Image" in name or "Volume" in name
 
 
 def read_dataset(path: Path, pixels: bool = True) -> Dataset:

@@ -45,6 +45,7 @@ _ONLY_SPECIAL = ("the photometric is only compared with PALETTE COLOR and MONOCH
 EQUIVALENT.update({  # io: dicom, sector, camus, video, echonet, readers, cfg, frames, recordings, check, discovery
     **{_D + f"x_holds_image__mutmut_{i}": "the deferred-read size only decides which values pydicom reads lazily: "
        "the same elements are present" for i in (6, 9, 12)},
+    **{_D + f"x_holds_image__mutmut_{i}": _GET for i in (18, 24)},
     _D + "x__with_transfer_syntax__mutmut_6": "pydicom sets both parts of original_encoding when it parses a "
     "dataset, or neither: 'or' and 'and' agree",
     **{_D + key: _GET for key in ("x__recording__mutmut_15", "x_frame_rate__mutmut_5", "x_frame_rate__mutmut_18",

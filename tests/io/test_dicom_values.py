@@ -12,6 +12,7 @@ import pytest
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import (
     BasicTextSRStorage,
+    EnhancedUSVolumeStorage,
     ExplicitVRLittleEndian,
     MediaStorageDirectoryStorage,
     RLELossless,
@@ -499,3 +500,22 @@ def test_which_dicom_files_hold_an_image(tmp_path: Path) -> None:
     assert [holds_image(p) for p in files] == [True, False, False, True, True, True]
     with pytest.raises(InputError):
         read_dicom_file(cut)
+
+
+@pytest.mark.parametrize(("sop_class", "rows", "pixels", "expected"), [
+    (BasicTextSRStorage, False, False, False),  # a report
+    (BasicTextSRStorage, True, False, True),  # image attributes: an image whatever its class says
+    (BasicTextSRStorage, False, True, True),
+    (EnhancedUSVolumeStorage, False, False, True),  # an image class cut before its image attributes
+    (UltrasoundMultiFrameImageStorage, False, False, True),
+])
+def test_an_object_is_an_image_by_its_class_or_its_image_attributes(tmp_path: Path, sop_class, rows: bool,
+                                                                     pixels: bool, expected: bool) -> None:
+    ds = Dataset()
+    ds.SOPClassUID, ds.SOPInstanceUID = sop_class, generate_uid()
+    if rows:
+        ds.Rows = ds.Columns = 4
+    if pixels:
+        ds.BitsAllocated, ds.PixelData = 8, bytes(16)
+    ds.save_as(tmp_path / "object.dcm", implicit_vr=False, little_endian=True)
+    assert holds_image(tmp_path / "object.dcm") is expected

@@ -4,10 +4,13 @@ list check (missing videos counted and named, five at most)."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
 import pytest
+from pydicom.dataset import Dataset
+from pydicom.uid import BasicTextSRStorage, generate_uid
 
 from echolatent.io.check_recordings import echonet_problems, is_recording_file, recording_items, recording_problems
 from echolatent.synth.export import UltrasoundRegion, dicom_dataset, write_dicom, write_dicom_series, write_video
@@ -154,3 +157,17 @@ def test_a_malformed_tracings_file_is_named_not_the_file_list(tmp_path: Path) ->
     root = _echonet(tmp_path / "root", ["0X0"], ["0X0"])
     (root / "VolumeTracings.csv").write_text("FileName,X1,Y1\n0X0.avi,1,2\n")
     assert echonet_problems(root) == [(root / "VolumeTracings.csv", "missing column(s) X2, Y2, Frame")]
+
+
+@pytest.mark.parametrize("reports", [0, 3, 4])
+def test_files_without_an_image_are_named_and_not_checked(tmp_path: Path, caplog, reports: int) -> None:
+    clip = write_dicom(np.zeros((3, 8, 8), np.uint8), tmp_path / "IM0001.dcm")
+    for k in range(reports):
+        report = Dataset()
+        report.SOPClassUID, report.SOPInstanceUID = BasicTextSRStorage, generate_uid()
+        report.save_as(tmp_path / f"SR{k}.dcm", implicit_vr=False, little_endian=True)
+    with caplog.at_level(logging.WARNING, logger="echolatent.io.check_recordings"):
+        assert recording_items(sorted(tmp_path.iterdir())) == [clip]
+    expected = {0: [], 3: [f"{tmp_path}: 3 DICOM file(s) without an image not checked (SR0.dcm, SR1.dcm, SR2.dcm)"],
+                4: [f"{tmp_path}: 4 DICOM file(s) without an image not checked (SR0.dcm, SR1.dcm, SR2.dcm, ...)"]}
+    assert caplog.messages == expected[reports]

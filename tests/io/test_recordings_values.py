@@ -250,7 +250,12 @@ def test_files_without_an_image_are_skipped_with_a_warning(tmp_path: Path, caplo
     assert sorted(ref.image for ref in refs) == [clip, series]
     assert f"{tmp_path}: 2 DICOM file(s) without an image skipped (DICOMDIR, SR0001.dcm)" in caplog.messages
     assert series_files(series) == sorted(series.glob("IM_*.dcm"))
-    assert recording_items(p for p in tmp_path.rglob("*") if p.is_file()) == [clip, series]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="echolatent.io.check_recordings"):
+        assert recording_items(p for p in tmp_path.rglob("*") if p.is_file()) == [clip, series]
+    assert sorted(caplog.messages) == sorted([
+        f"{tmp_path}: 2 DICOM file(s) without an image not checked (DICOMDIR, SR0001.dcm)",
+        f"{series}: 1 DICOM file(s) without an image not checked (SR0002.dcm)"])
 
 
 def test_a_damaged_dicom_is_left_to_the_reader(tmp_path: Path) -> None:

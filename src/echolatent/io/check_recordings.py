@@ -36,8 +36,12 @@ def recording_items(files: Iterable[Path]) -> list[Path]:
         else:
             by_folder.setdefault(path.parent, []).append(path)
     for folder, group in by_folder.items():
-        group = [path for path in group if holds_image(path)]  # DICOMDIR, reports: not recordings
-        items += [folder] if len(group) > 1 and is_one_series(group) else group
+        images = [path for path in group if holds_image(path)]  # DICOMDIR, reports: not recordings
+        if len(images) < len(group):
+            skipped = [path.name for path in group if path not in images]
+            log.warning("%s: %d DICOM file(s) without an image not checked (%s)", folder, len(skipped),
+                        ", ".join(skipped[:3]) + (", ..." if len(skipped) > 3 else ""))
+        items += [folder] if len(images) > 1 and is_one_series(images) else images
     return sorted(items)
 
 

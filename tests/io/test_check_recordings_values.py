@@ -168,6 +168,6 @@ def test_files_without_an_image_are_named_and_not_checked(tmp_path: Path, caplog
         report.save_as(tmp_path / f"SR{k}.dcm", implicit_vr=False, little_endian=True)
     with caplog.at_level(logging.WARNING, logger="echolatent.io.check_recordings"):
         assert recording_items(sorted(tmp_path.iterdir())) == [clip]
-    expected = {0: [], 3: [f"{tmp_path}: 3 DICOM file(s) without an image not checked (SR0.dcm, SR1.dcm, SR2.dcm)"],
-                4: [f"{tmp_path}: 4 DICOM file(s) without an image not checked (SR0.dcm, SR1.dcm, SR2.dcm, ...)"]}
+    expected = {0: [], 3: [f"{tmp_path}: 3 DICOM file(s) without an image (SR0.dcm, SR1.dcm, SR2.dcm) not checked"],
+                4: [f"{tmp_path}: 4 DICOM file(s) without an image (SR0.dcm, SR1.dcm, SR2.dcm, ...) not checked"]}
     assert caplog.messages == expected[reports]

@@ -21,7 +21,7 @@ from pydicom.uid import (
 )
 
 from echolatent.errors import InputError
-from echolatent.io.dicom import frame_rate, grey_frames, holds_image, read_dicom_file, region_spacing
+from echolatent.io.dicom import frame_rate, grey_frames, holds_image, read_dicom_file, region_spacing, without_images
 
 PATH = Path("calibrated.dcm")
 
@@ -519,3 +519,21 @@ def test_an_object_is_an_image_by_its_class_or_its_image_attributes(tmp_path: Pa
         ds.BitsAllocated, ds.PixelData = 8, bytes(16)
     ds.save_as(tmp_path / "object.dcm", implicit_vr=False, little_endian=True)
     assert holds_image(tmp_path / "object.dcm") is expected
+
+
+@pytest.mark.parametrize("reports", [0, 3, 4])
+def test_without_images_keeps_images_and_other_files_and_names_the_rest(tmp_path: Path, reports: int) -> None:
+    clip = tmp_path / "clip.dcm"
+    image(np.zeros((2, 4, 4), np.uint8)).save_as(clip, enforce_file_format=True)
+    video = tmp_path / "clip.avi"
+    video.write_bytes(b"RIFF")
+    left = []
+    for k in range(reports):
+        report = Dataset()
+        report.SOPClassUID, report.SOPInstanceUID = BasicTextSRStorage, generate_uid()
+        report.save_as(tmp_path / f"SR{k}.dcm", implicit_vr=False, little_endian=True)
+        left.append(tmp_path / f"SR{k}.dcm")
+    kept, text = without_images([clip, *left, video])
+    assert kept == [clip, video]
+    assert text == {0: "", 3: "3 DICOM file(s) without an image (SR0.dcm, SR1.dcm, SR2.dcm)",
+                    4: "4 DICOM file(s) without an image (SR0.dcm, SR1.dcm, SR2.dcm, ...)"}[reports]

@@ -248,14 +248,14 @@ def test_files_without_an_image_are_skipped_with_a_warning(tmp_path: Path, caplo
     with caplog.at_level(logging.WARNING, logger="echolatent.io.recordings"):
         refs = recording_refs(tmp_path)
     assert sorted(ref.image for ref in refs) == [clip, series]
-    assert f"{tmp_path}: 2 DICOM file(s) without an image skipped (DICOMDIR, SR0001.dcm)" in caplog.messages
+    assert f"{tmp_path}: 2 DICOM file(s) without an image (DICOMDIR, SR0001.dcm) skipped" in caplog.messages
     assert series_files(series) == sorted(series.glob("IM_*.dcm"))
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="echolatent.io.check_recordings"):
         assert recording_items(p for p in tmp_path.rglob("*") if p.is_file()) == [clip, series]
     assert sorted(caplog.messages) == sorted([
-        f"{tmp_path}: 2 DICOM file(s) without an image not checked (DICOMDIR, SR0001.dcm)",
-        f"{series}: 1 DICOM file(s) without an image not checked (SR0002.dcm)"])
+        f"{tmp_path}: 2 DICOM file(s) without an image (DICOMDIR, SR0001.dcm) not checked",
+        f"{series}: 1 DICOM file(s) without an image (SR0002.dcm) not checked"])
 
 
 def test_a_damaged_dicom_is_left_to_the_reader(tmp_path: Path) -> None:
@@ -273,6 +273,6 @@ def test_the_skip_warning_names_three_files_at_most(tmp_path: Path, caplog, repo
         _without_image(tmp_path / f"SR{k}.dcm", "report")
     with caplog.at_level(logging.WARNING, logger="echolatent.io.recordings"):
         assert [ref.image for ref in recording_refs(tmp_path)] == [clip]
-    expected = {0: [], 3: [f"{tmp_path}: 3 DICOM file(s) without an image skipped (SR0.dcm, SR1.dcm, SR2.dcm)"],
-                4: [f"{tmp_path}: 4 DICOM file(s) without an image skipped (SR0.dcm, SR1.dcm, SR2.dcm, ...)"]}
+    expected = {0: [], 3: [f"{tmp_path}: 3 DICOM file(s) without an image (SR0.dcm, SR1.dcm, SR2.dcm) skipped"],
+                4: [f"{tmp_path}: 4 DICOM file(s) without an image (SR0.dcm, SR1.dcm, SR2.dcm, ...) skipped"]}
     assert caplog.messages == expected[reports]

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from echolatent.errors import InputError
-from echolatent.io.dicom import DICOM_READER, holds_image, is_dicom_file
+from echolatent.io.dicom import DICOM_READER, is_dicom_file, without_images
 from echolatent.io.echonet import FILE_LIST, is_echonet_root, read_file_list
 from echolatent.io.recordings import is_one_series
 from echolatent.io.video import VIDEO_READER, is_video_file
@@ -36,11 +36,9 @@ def recording_items(files: Iterable[Path]) -> list[Path]:
         else:
             by_folder.setdefault(path.parent, []).append(path)
     for folder, group in by_folder.items():
-        images = [path for path in group if holds_image(path)]  # DICOMDIR, reports: not recordings
-        if len(images) < len(group):
-            skipped = [path.name for path in group if path not in images]
-            log.warning("%s: %d DICOM file(s) without an image not checked (%s)", folder, len(skipped),
-                        ", ".join(skipped[:3]) + (", ..." if len(skipped) > 3 else ""))
+        images, skipped = without_images(group)  # DICOMDIR, reports: not recordings
+        if skipped:
+            log.warning("%s: %s not checked", folder, skipped)
         items += [folder] if len(images) > 1 and is_one_series(images) else images
     return sorted(items)
 

@@ -91,6 +91,15 @@ def holds_image(path: Path) -> bool:
     return "PixelData" in ds or "Rows" in ds or "Image" in name or "Volume" in name
 
 
+def without_images(paths: list[Path]) -> tuple[list[Path], str]:
+    """``paths`` less the DICOM objects without an image (:func:`holds_image`; videos and other files kept), and a
+    text naming those left out ("" when none; at most three names, then "...")."""
+    kept = [p for p in paths if not is_dicom_file(p) or holds_image(p)]
+    left = [p.name for p in paths if p not in kept]
+    text = f"{len(left)} DICOM file(s) without an image ({', '.join(left[:3])}{', ...' if len(left) > 3 else ''})"
+    return kept, text if left else ""
+
+
 def read_dataset(path: Path, pixels: bool = True) -> Dataset:
     """``pydicom.dcmread`` with every failure as InputError (``pixels`` False stops before the pixel data)."""
     if not path.is_file():

@@ -19,7 +19,7 @@ import numpy as np
 
 from echolatent.errors import InputError
 from echolatent.io.camus import EchoSequence, SequenceRef, load_sequence
-from echolatent.io.dicom import DICOM_READER, dicom_name, holds_image, read_dataset, safe_id, series_files
+from echolatent.io.dicom import DICOM_READER, dicom_name, read_dataset, safe_id, series_files, without_images
 from echolatent.io.echonet import VIDEOS, is_echonet_root
 from echolatent.io.readers import read_recording, resolve_spacing
 from echolatent.io.sector import SECTOR_MODES
@@ -127,12 +127,9 @@ def recording_refs(source: str | Path) -> list[SequenceRef]:
         if len(files) > 1 and DICOM_READER.can_read(folder) and _single_series(folder):
             paths.append(folder)
             continue
-        found = [p for p in files if is_recording(p)]
-        images = [p for p in found if is_video_file(p) or holds_image(p)]
-        if len(images) < len(found):
-            skipped = [p.name for p in found if p not in images]
-            log.warning("%s: %d DICOM file(s) without an image skipped (%s)", folder, len(skipped),
-                        ", ".join(skipped[:3]) + (", ..." if len(skipped) > 3 else ""))
+        images, skipped = without_images([p for p in files if is_recording(p)])
+        if skipped:
+            log.warning("%s: %s skipped", folder, skipped)
         paths += images
     return _unique([recording_ref(p) for p in paths])
 

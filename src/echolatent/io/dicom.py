@@ -94,8 +94,9 @@ def holds_image(path: Path) -> bool:
 def without_images(paths: list[Path]) -> tuple[list[Path], str]:
     """``paths`` less the DICOM objects without an image (:func:`holds_image`; videos and other files kept), and a
     text naming those left out ("" when none; at most three names, then "...")."""
-    kept = [p for p in paths if not is_dicom_file(p) or holds_image(p)]
-    left = [p.name for p in paths if p not in kept]
+    image = [not is_dicom_file(p) or holds_image(p) for p in paths]
+    kept = [p for p, keep in zip(paths, image, strict=True) if keep]
+    left = [p.name for p, keep in zip(paths, image, strict=True) if not keep]
     text = f"{len(left)} DICOM file(s) without an image ({', '.join(left[:3])}{', ...' if len(left) > 3 else ''})"
     return kept, text if left else ""
 

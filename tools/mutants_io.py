@@ -46,6 +46,8 @@ EQUIVALENT.update({  # io: dicom, sector, camus, video, echonet, readers, cfg, f
     **{_D + f"x_holds_image__mutmut_{i}": "the deferred-read size only decides which values pydicom reads lazily: "
        "the same elements are present" for i in (6, 9, 12)},
     **{_D + f"x_holds_image__mutmut_{i}": _GET for i in (18, 24)},
+    **{_D + f"x_without_images__mutmut_{i}": "the flags are built from the same list: zip's strictness never acts"
+       for i in (9, 12, 13, 17, 20, 21)},
     _D + "x__with_transfer_syntax__mutmut_6": "pydicom sets both parts of original_encoding when it parses a "
     "dataset, or neither: 'or' and 'and' agree",
     **{_D + key: _GET for key in ("x__recording__mutmut_15", "x_frame_rate__mutmut_5", "x_frame_rate__mutmut_18",

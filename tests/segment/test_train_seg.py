@@ -169,3 +169,24 @@ def test_init_from_accepts_another_input_size_but_not_another_architecture(tmp_p
     wider = SegModule.from_configs(UNetConfig(input_size=32, channels=(8, 16, 32, 64, 128)), SegTrainConfig())
     with pytest.raises(ValueError, match="architecture"):
         init_from(wider, path)
+
+
+def test_synthetic_frames_come_from_the_full_cycle_when_there_is_one(tmp_path, caplog):
+    """``data synth --beats 1`` writes a half sequence and a full cycle per view: every n-th frame of the cycle is
+    taken (diastole included), the half sequence not a second time; the cycle's length is no NbFrame problem."""
+    from echolatent.io.readers import read_recording
+    from echolatent.synth.dataset import write_synthetic_dataset
+    from echolatent.train.seg_data import load_synthetic_frames
+
+    half_only = write_synthetic_dataset(tmp_path / "half", patients=1, frames=6, size=32, previews=0)
+    cycle = write_synthetic_dataset(tmp_path / "cycle", patients=1, frames=6, size=32, previews=0, beats=1)
+    images, masks = load_synthetic_frames(half_only, 32, every=1)
+    assert images.shape == masks.shape == (2 * 6, 32, 32)
+    with caplog.at_level("WARNING"):
+        images, masks = load_synthetic_frames(cycle, 32, every=1)
+    files = [next(cycle.rglob(f"*_{view}_sequence.nii.gz")) for view in ("2CH", "4CH")]
+    lengths = [read_recording(path).frames.shape[0] for path in files]
+    assert min(lengths) > 6 and images.shape == masks.shape == (sum(lengths), 32, 32)
+    assert "NbFrame" not in caplog.text
+    every_third = load_synthetic_frames(cycle, 32, every=3)[0]
+    assert len(every_third) == sum((n + 2) // 3 for n in lengths)

@@ -288,7 +288,8 @@ def _check_frames(ref: SequenceRef, info: dict[str, str], shape: tuple[int, int,
     frames = shape[0]
     if ref.kind in SEQUENCE_KINDS and frames < 2:
         raise InputError(source, "one-frame sequence (a sequence needs at least 2 frames)")
-    expected = frame_number(info, "NbFrame", ref.cfg) if ref.kind in SEQUENCE_KINDS else None
+    # NbFrame counts the half sequence's frames (CAMUS); a full-cycle sequence is longer by design
+    expected = frame_number(info, "NbFrame", ref.cfg) if ref.kind == "half_sequence" else None
     swapped = axis_order_problem(shape, expected) if frames > 1 else None
     if swapped:
         raise InputError(source, swapped)

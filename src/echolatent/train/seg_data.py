@@ -55,7 +55,8 @@ def load_camus_frames(root: str | Path, subset: str, size: int) -> tuple[np.ndar
 
 
 def load_synthetic_frames(root: str | Path, size: int, every: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """Annotated frames under a synthetic CAMUS-layout root: every ``every``-th frame of each (half) sequence,
+    """Annotated frames under a synthetic CAMUS-layout root: every ``every``-th frame of each full-cycle sequence
+    (``data synth --beats N``; its half sequence is then left out, the cycle holds it), else of the half sequence,
     or the ED/ES frames of a view without sequences.
 
     Returns ``images (N, size, size)`` float32 in [0, 1] and ``masks (N, size, size)`` uint8.
@@ -65,6 +66,8 @@ def load_synthetic_frames(root: str | Path, size: int, every: int = 1) -> tuple[
 
     refs = find_sequences(root, kinds=("half_sequence", "sequence", "ED", "ES"), require_image=True)
     refs = [r for r in default_refs(refs) if r.mask is not None]
+    cycles = {(r.patient, r.view) for r in refs if r.kind == "sequence"}
+    refs = [r for r in refs if not (r.kind == "half_sequence" and (r.patient, r.view) in cycles)]
     images, masks = [], []
     for ref in refs:
         seq = load_sequence(ref)

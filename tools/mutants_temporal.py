@@ -28,6 +28,8 @@ MODULES.update({
     "smooth": ("src/echolatent/temporal/smooth.py", [_T + "test_smooth.py", _T + "test_margin.py", _TURNS],
                [_T + "test_smooth_values.py", _T + "test_smooth_candidates.py", _T + "test_smooth_prefilter.py",
                 _T + "test_smooth_rounds.py"]),
+    "smooth_setup": ("src/echolatent/temporal/smooth_setup.py", [_T + "test_smooth.py"],
+                     [_T + "test_smooth_values.py", _T + "test_smooth_prefilter.py"]),
 })
 _B = "echolatent.temporal.banded."
 _LOWER = "lower=0 (upper storage) is the default of SciPy's LAPACK wrappers: None or no argument is the same"

@@ -17,7 +17,8 @@ from echolatent.measure.sequence import temporal_check
 from echolatent.measure.temporal import TemporalThresholds
 from echolatent.models.shape import ShapeModel, ShapeModelConfig
 from echolatent.temporal import residual, smooth
-from echolatent.temporal.smooth import Smoother, _check_arguments
+from echolatent.temporal.smooth import Smoother
+from echolatent.temporal.smooth_setup import check_arguments
 
 from .sequences import ring_sequence, tiny_shape_model
 
@@ -71,8 +72,8 @@ def test_target_zero_is_refused_even_with_keep_below_zero():
     good = {"method": "exact", "decode": "residual", "blends": (0.6,), "input_sigmas": (1.5,), "tighten": 0.25,
             "max_rounds": 2}
     with pytest.raises(ValueError, match="need 0 < target <= 1"):
-        _check_arguments(**good, target=0.0, keep_below=0.0)
-    _check_arguments(**good, target=1e-9, keep_below=0.0)
+        check_arguments(**good, target=0.0, keep_below=0.0)
+    check_arguments(**good, target=1e-9, keep_below=0.0)
 
 
 def test_the_message_for_a_model_without_a_latent_range():

@@ -18,7 +18,8 @@ from echolatent.measure.validity import CRITERIA, ValidityReport, ValidityThresh
 from echolatent.models.shape import ShapeModel, ShapeModelConfig, save_model
 from echolatent.temporal import smooth
 from echolatent.temporal.result import SmoothReport
-from echolatent.temporal.smooth import Smoother, _check_arguments
+from echolatent.temporal.smooth import Smoother
+from echolatent.temporal.smooth_setup import check_arguments
 
 from .sequences import ring_sequence as _heart
 from .sequences import tiny_shape_model
@@ -58,7 +59,7 @@ GOOD = {"method": "exact", "decode": "residual", "blends": (0.6, 0.9), "input_si
 )
 def test_arguments_out_of_range(change, message):
     with pytest.raises(ValueError, match=message):
-        _check_arguments(**{**GOOD, **change})
+        check_arguments(**{**GOOD, **change})
 
 
 @pytest.mark.parametrize(
@@ -69,7 +70,7 @@ def test_arguments_out_of_range(change, message):
      {"tighten": np.nextafter(1.0, 0.0)}, {"max_rounds": 0}, {"max_rounds": None}],
 )
 def test_arguments_at_their_limits(change):
-    _check_arguments(**{**GOOD, **change})
+    check_arguments(**{**GOOD, **change})
 
 
 def test_a_model_without_latent_range(tiny, tmp_path):

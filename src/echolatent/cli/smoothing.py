@@ -70,7 +70,7 @@ def build_smoother(vae, method, thresholds, validity, reference, rounds, decode,
     typer.BadParameter on bad options, InputError on unreadable files."""
     from echolatent.measure.temporal import TemporalThresholds
     from echolatent.measure.validity import ValidityThresholds
-    from echolatent.temporal.smooth import DECODES
+    from echolatent.temporal.smooth_setup import DECODES
     from echolatent.temporal.strategy import METHODS, make_smoother
     from echolatent.temporal.thresholds import reference_thresholds
 

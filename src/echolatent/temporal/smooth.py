@@ -36,7 +36,6 @@ import torch
 
 from echolatent.arrays import argmax_labels
 from echolatent.cleanup import clean_masks
-from echolatent.errors import InputError
 from echolatent.measure.temporal import TemporalReport, TemporalThresholds, check_frame_flags
 from echolatent.measure.validity import ValidityReport, ValidityThresholds
 from echolatent.temporal.checks import TARGET, margin_used
@@ -51,16 +50,12 @@ from echolatent.temporal.result import (
     measure_output,
     measured_thresholds,
 )
+from echolatent.temporal.smooth_setup import check_arguments, load_shape_model
 from echolatent.temporal.snake import solve_snake
 from echolatent.temporal.thresholds import stored_thresholds
 
 log = logging.getLogger(__name__)
 
-#: The latent methods this class runs (the image-space baselines are in :mod:`.baselines`; all behind
-#: :func:`echolatent.temporal.strategy.make_smoother`).
-METHODS = ("exact", "snake")
-#: Decoding of the exact method: the input changed by the decoded correction, or the model's decode only.
-DECODES = ("residual", "full")
 #: Smallest latent limit the tightening sets (normalised units): near-straight, still strictly feasible.
 MIN_LIMIT = 1e-6
 #: Frames around a failing one that move towards the full decode with it (a temporal deviation spans 3 frames).
@@ -120,14 +115,14 @@ class Smoother:
             the published taus hold at the thresholds' grid.
         keep_below: a valid input whose |d(t)| stays below this fraction of tau is returned as it is (0: never).
         """
-        _check_arguments(method, decode, blends, input_sigmas, target, keep_below, tighten, max_rounds)
+        check_arguments(method, decode, blends, input_sigmas, target, keep_below, tighten, max_rounds)
         self.method, self.decode, self.blends = method, decode, tuple(blends)
         self.input_sigmas = tuple(float(v) for v in input_sigmas)
         self.settings = settings or ExactSettings()
         self.max_rounds, self.tighten = max_rounds, tighten
         self.target, self.keep_below = float(target), float(keep_below)
         self.validity_thresholds = validity_thresholds
-        self.model = _load(model)
+        self.model = load_shape_model(model)
         if thresholds is None and not isinstance(model, torch.nn.Module):
             thresholds = stored_thresholds(model, required=True)
         self.thresholds = thresholds
@@ -398,31 +393,3 @@ class Smoother:
         ``(T, H, W)`` masks (:func:`.result.measure_output`)."""
         return measure_output(masks, spacing, thresholds, self.validity_thresholds, fraction, self._unchecked)
 
-
-def _load(model):
-    """A ShapeModel with a latent range, from a loaded model, a model file or None (the shipped AR-VAE)."""
-    from echolatent.latent.codec import load_model
-
-    loaded = model if isinstance(model, torch.nn.Module) else load_model(model)
-    low, high = loaded.latent_min.numpy(), loaded.latent_max.numpy()
-    if not (high > low).all():
-        path = None if isinstance(model, torch.nn.Module) else model  # a loaded model has no file to name
-        raise InputError(path, "the shape model has no latent range (latent_max <= latent_min on some dims)")
-    return loaded
-
-
-def _check_arguments(method, decode, blends, input_sigmas, target, keep_below, tighten, max_rounds) -> None:
-    """Raise ValueError for a :class:`Smoother` argument out of its range (see its docstring)."""
-    if method not in METHODS:
-        raise ValueError(f"unknown smoothing method {method!r}; expected one of {METHODS}")
-    if decode not in DECODES:
-        raise ValueError(f"unknown decode mode {decode!r}; expected one of {DECODES}")
-    if not all(0.5 < weight < 1 for weight in blends) or list(blends) != sorted(set(blends)):
-        raise ValueError(f"blend weights must increase within (0.5, 1), got {blends}")
-    sigmas = list(input_sigmas)
-    if not sigmas or any(not 0 <= v < 100 for v in sigmas) or sigmas != sorted(set(sigmas)):
-        raise ValueError(f"input sigmas must increase within [0, 100) frames, got {input_sigmas}")
-    if not 0 < target <= 1 or not 0 <= keep_below <= target:
-        raise ValueError(f"need 0 < target <= 1 and 0 <= keep_below <= target, got {target}, {keep_below}")
-    if not 0 < tighten < 1 or (max_rounds is not None and max_rounds < 0):
-        raise ValueError(f"need 0 < tighten < 1 and max_rounds >= 0, got {tighten}, {max_rounds}")

@@ -226,9 +226,12 @@ def test_probabilities_are_cached_per_code_and_size(tiny, monkeypatch):
 def test_shortcut_needs_bounds_and_a_positive_keep_below(tiny):
     masks = np.zeros((4, 24, 24), dtype=np.uint8)
     masks[:, 8:16, 8:16] = 1
-    assert not Smoother(tiny, "exact", keep_below=0.0)._already_smooth(masks, None, TemporalThresholds())
-    assert not Smoother(tiny, "exact")._already_smooth(masks, None, None)
-    assert not Smoother(tiny, "exact")._already_smooth(masks, None, TemporalThresholds())
+    assert Smoother(tiny, "exact", keep_below=0.0)._measure_input(masks, None, TemporalThresholds()) is None
+    assert Smoother(tiny, "exact")._measure_input(masks, None, None) is None
+    assert Smoother(tiny, "exact")._measure_input(masks, None, TemporalThresholds()) is None
+    bounded = TemporalThresholds.published({"lv_area": (0.0, 100.0)})
+    temporal, validity = Smoother(tiny, "exact")._measure_input(masks, None, bounded)
+    assert list(temporal.d) == ["lv_area"] and validity.valid.shape == (4,)
 
 
 
@@ -293,8 +296,8 @@ def test_what_the_exact_method_solves(tiny, monkeypatch):
                         or real_solve(z, limits, s))
     monkeypatch.setattr(smoother, "_encode", lambda m: encoded.append(m) or real_encode(m))
     monkeypatch.setattr(smooth, "prefiltered",
-                        lambda m, sigma, turns=None, cache=None: filtered.append(sigma)
-                        or real_prefilter(m, sigma, turns, cache))
+                        lambda m, sigma, turns=None, cache=None, lv_kept=None: filtered.append(sigma)
+                        or real_prefilter(m, sigma, turns, cache, lv_kept))
     masks = _heart(6)
     unchecked = np.array([False, False, True, False, False, False])
     smoother(masks, None, unchecked=unchecked)
@@ -326,8 +329,8 @@ def test_shortcut_measures_with_the_spacing(tiny):
     thresholds = TemporalThresholds({"lv_area": (0.0, 100.0)}, {"lv_area": 4 * d_mm.max()}, None, (1.0, 1.0))
     smoother = Smoother(tiny, "exact", thresholds=thresholds, validity_thresholds=ValidityThresholds(
         frontier_myo_la=1.0))
-    assert smoother._already_smooth(masks, (0.5, 0.5), thresholds)
-    assert not smoother._already_smooth(masks, None, thresholds)
+    assert smoother._already_smooth(smoother._measure_input(masks, (0.5, 0.5), thresholds))
+    assert not smoother._already_smooth(smoother._measure_input(masks, None, thresholds))
     result = smoother(masks, (0.5, 0.5))
     assert result.report.decoded == "unchanged" and result.masks is not masks
     np.testing.assert_array_equal(result.masks, masks)

@@ -12,7 +12,7 @@ from scipy import ndimage
 
 from echolatent.arrays import argmax_labels
 from echolatent.cleanup import clean_masks
-from echolatent.labels import NUM_LABELS
+from echolatent.labels import NUM_LABELS, Label
 from echolatent.resample import one_hot
 
 #: Frames decoded and resampled to the input size at a time, at most: bounds the (chunk, 4, H, W) float32 stacks, so
@@ -58,22 +58,24 @@ def filtered_onehot(masks: np.ndarray, frames: np.ndarray, sigma: float) -> np.n
 
 
 def prefiltered(masks: np.ndarray, sigma: float, turns: np.ndarray | None = None,
-                cache: OneHotCache | None = None) -> np.ndarray:
+                cache: OneHotCache | None = None, lv_kept: np.ndarray | None = None) -> np.ndarray:
     """``(T, H, W)`` labels -> ``(T, H, W)`` uint8 cleaned arg-max of their one-hot filtered along time by a
-    Gaussian of ``sigma`` frames, of :data:`TURN_SIGMA` on the frames flagged in ``turns`` ``(T,)`` bool (a chunk of
-    frames at a time; ``cache``: filtered frames of ``masks`` kept for the caller)."""
+    Gaussian of ``sigma`` frames, of :data:`TURN_SIGMA` on the frames flagged in ``turns`` ``(T,)`` bool, the LV
+    kept as it is on those flagged in ``lv_kept`` ``(T,)`` bool (:func:`keep_lv`; a chunk of frames at a time;
+    ``cache``: filtered frames of ``masks`` kept for the caller)."""
     sigmas = np.full(len(masks), float(sigma))
     out = np.empty(masks.shape, dtype=np.uint8)
     for frames in chunks(np.arange(len(masks)), masks.shape[1:]):
-        out[frames] = argmax_labels(onehot_per_frame(masks, frames, sigmas[frames], turns, cache))
+        out[frames] = argmax_labels(onehot_per_frame(masks, frames, sigmas[frames], turns, cache, lv_kept))
     return clean_masks(out)
 
 
 def onehot_per_frame(masks: np.ndarray, frames: np.ndarray, sigmas: np.ndarray, turns: np.ndarray | None = None,
-                     cache: OneHotCache | None = None) -> np.ndarray:
+                     cache: OneHotCache | None = None, lv_kept: np.ndarray | None = None) -> np.ndarray:
     """``(n, 4, H, W)`` :func:`filtered_onehot` of ``masks`` at ``frames`` ``(n,)``, each frame by its own sigma
-    ``(n,)`` (frames), :data:`TURN_SIGMA` on the frames flagged in ``turns`` ``(T,)`` bool. With ``cache`` (one per
-    ``masks``), frames filtered before at the same sigma are looked up, the others computed and kept."""
+    ``(n,)`` (frames), :data:`TURN_SIGMA` on the frames flagged in ``turns`` ``(T,)`` bool, with the input's LV on
+    the frames flagged in ``lv_kept`` ``(T,)`` bool (:func:`keep_lv`). With ``cache`` (one per ``masks``), frames
+    filtered before at the same sigma are looked up, the others computed and kept."""
     sigmas = np.asarray(sigmas, dtype=np.float64)
     if turns is not None:
         sigmas = np.where(turns[frames], TURN_SIGMA, sigmas)
@@ -88,6 +90,26 @@ def onehot_per_frame(masks: np.ndarray, frames: np.ndarray, sigmas: np.ndarray, 
             out[fresh] = filtered_onehot(masks, frames[fresh], float(value))
             if cache is not None:
                 cache.keep(frames[fresh], float(value), out[fresh])
+    if lv_kept is not None and lv_kept[frames].any():
+        rows = np.flatnonzero(lv_kept[frames])
+        out[rows] = keep_lv(out[rows], masks[frames[rows]])
+    return out
+
+
+def keep_lv(filtered: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """``(n, 4, H, W)`` filtered one-hot of frames whose ``(n, H, W)`` labels hold their LV as it is -> the same
+    with the LV channel the input's LV (1 on its pixels, 0 elsewhere) and the other channels 0 on the LV and
+    rescaled to sum to 1 off it: the arg-max keeps the LV's pixels exactly (a temporal filter lowers every maximum
+    of the LV area and raises every minimum) and chooses among the other labels as the filter does."""
+    out = filtered.copy()
+    lv = labels == Label.LV
+    others = [label for label in range(NUM_LABELS) if label != Label.LV]
+    total = out[:, others].sum(axis=1)
+    scale = np.divide(1.0, total, out=np.zeros_like(total), where=total > 0)
+    for label in others:
+        out[:, label] *= scale
+        out[:, label][lv] = 0.0
+    out[:, Label.LV] = lv
     return out
 
 

@@ -34,6 +34,7 @@ class SmoothReport:
             (None: not the residual decode).
         target: fraction of tau the exact method aimed below (None for the other methods).
         margin: largest |d(t)| / tau of the output at its own resolution (None: not checked); 1 is the limit.
+        turns_kept: turn frames of the input kept unfiltered, on their own curve (exact method's residual decode).
     """
 
     method: str
@@ -47,6 +48,7 @@ class SmoothReport:
     input_sigma: float | None = None
     target: float | None = None
     margin: float | None = None
+    turns_kept: list[int] = field(default_factory=list)
 
     @property
     def temporal_ok(self) -> bool | None:

@@ -38,7 +38,7 @@ from echolatent.arrays import argmax_labels
 from echolatent.cleanup import clean_masks
 from echolatent.measure.temporal import TemporalReport, TemporalThresholds, check_frame_flags
 from echolatent.measure.validity import ValidityReport, ValidityThresholds
-from echolatent.temporal.checks import TARGET, margin_used
+from echolatent.temporal.checks import TARGET, margin_used, turns_on_curve
 from echolatent.temporal.exact import ExactSettings, solve_exact
 from echolatent.temporal.limits import denormalise, deviation, normalise
 from echolatent.temporal.residual import Once, OneHotCache, blend, chunks, onehot_per_frame, prefiltered, widen
@@ -128,6 +128,7 @@ class Smoother:
         self.thresholds = thresholds
         self._warned = False
         self._unchecked: np.ndarray | None = None
+        self._kept: np.ndarray | None = None
         self._forget()
 
     def thresholds_for(self, masks: np.ndarray) -> TemporalThresholds | None:
@@ -158,6 +159,7 @@ class Smoother:
         thresholds = self.thresholds_for(masks)
         report = SmoothReport(self.method)
         self._unchecked = None if unchecked is None else check_frame_flags(unchecked, len(masks))
+        self._kept = None
         try:
             if self.method == "exact":
                 out = self._exact(masks, spacing, thresholds, report)
@@ -182,12 +184,16 @@ class Smoother:
     # -- exact method -----------------------------------------------------------------------------------
     def _exact(self, masks, spacing, thresholds, report: SmoothReport) -> np.ndarray:
         report.target = self.target
-        if self._already_smooth(masks, spacing, thresholds):
+        measured = self._measure_input(masks, spacing, thresholds)
+        if self._already_smooth(measured):
             report.decoded, report.weights = "unchanged", [0.0] * len(masks)
             return masks.astype(np.uint8, copy=True)
+        self._kept = self._turns_kept(measured, thresholds)
+        report.turns_kept = [] if self._kept is None else np.flatnonzero(self._kept).tolist()
         base = masks
         if self.decode == "residual" and self.input_sigmas[0] > 0:
-            base = prefiltered(masks, self.input_sigmas[0], turns=self._unchecked, cache=self._onehot)
+            base = prefiltered(masks, self.input_sigmas[0], turns=self._unchecked, cache=self._onehot,
+                               lv_kept=self._kept)
         codes = self._encode(base)
         inputs = (masks, codes) if self.decode == "residual" else None
         limits = np.tile(self._latent_tau() * self.target, (masks.shape[0] - 2, 1))
@@ -222,13 +228,28 @@ class Smoother:
             return self.max_rounds
         return ROUNDS_WITH_TURNS if unchecked is not None and unchecked[1:-1].any() else ROUNDS
 
-    def _already_smooth(self, masks, spacing, thresholds) -> bool:
-        """True when ``masks`` pass the validity check and every attribute's |d(t)| stays below ``keep_below``
-        times its tau (at the masks' own resolution): no flicker to remove, the input is returned as it is."""
+    def _measure_input(self, masks, spacing, thresholds) -> tuple[TemporalReport, ValidityReport] | None:
+        """The input's temporal report (taus times ``keep_below``, at its own resolution) and validity report;
+        None when ``keep_below`` is 0 or there are no bounds. A valid input whose |d(t)| stays below
+        ``keep_below`` times every tau has no flicker to remove: it is returned as it is."""
         if self.keep_below <= 0 or thresholds is None or not thresholds.bounds:
-            return False
-        temporal, validity = self._measure(masks, spacing, thresholds, self.keep_below)
-        return bool(validity.valid.all() and temporal.sequence_ok)
+            return None
+        return self._measure(masks, spacing, thresholds, self.keep_below)
+
+    @staticmethod
+    def _already_smooth(measured) -> bool:
+        """True when the input's ``measured`` reports (:meth:`_measure_input`) say it is valid and every |d(t)|
+        stays below ``keep_below`` times its tau."""
+        return measured is not None and bool(measured[1].valid.all() and measured[0].sequence_ok)
+
+    def _turns_kept(self, measured, thresholds) -> np.ndarray | None:
+        """``(T,)`` bool turns of the input whose LV is kept as it is (:func:`.checks.turns_on_curve` on the LV's
+        area and length, within ``keep_below`` of their taus), None without turns or input measures."""
+        if measured is None or self._unchecked is None or not self._unchecked.any():
+            return None
+        temporal, validity = measured
+        return turns_on_curve(temporal, validity.valid, self._unchecked, thresholds.tau, self.keep_below)
+
 
     def _choose(self, inputs, smoothed, full, spacing, thresholds, report: SmoothReport) -> np.ndarray | None:
         """The first of this round's candidate outputs that passes both checks, its measures left in ``report``;
@@ -287,13 +308,14 @@ class Smoother:
 
     def _residual_frames(self, out, masks, codes, smoothed, level: np.ndarray, frames: np.ndarray) -> None:
         """Set ``out[frames]`` (in place) to the cleaned residual output: the argmax of the input's one-hot filtered
-        along time by ``input_sigmas[level[t]]`` (:data:`.residual.TURN_SIGMA` at the turns) plus the decoded
-        correction ``P(z') - P(z)``, a chunk at a time."""
+        along time by ``input_sigmas[level[t]]`` (:data:`.residual.TURN_SIGMA` at the turns, the input's LV kept at a
+        turn on its own LV curve at level 0: :func:`.residual.keep_lv`) plus the decoded correction ``P(z') - P(z)``, a chunk at a time."""
         size = masks.shape[1:]
         for block in chunks(frames, size):
             total = self._probs(smoothed[block], size) - self._probs(codes[block], size)
             sigmas = np.asarray(self.input_sigmas)[level[block]]
-            total += onehot_per_frame(masks, block, sigmas, self._unchecked, self._onehot)
+            lv_kept = None if self._kept is None else self._kept & (level == 0)
+            total += onehot_per_frame(masks, block, sigmas, self._unchecked, self._onehot, lv_kept)
             out[block] = clean_masks(argmax_labels(total))
 
     def _blend_frames(self, out, masks, smoothed, full, residual, weights: np.ndarray, frames: np.ndarray) -> None:

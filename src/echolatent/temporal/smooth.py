@@ -309,7 +309,8 @@ class Smoother:
     def _residual_frames(self, out, masks, codes, smoothed, level: np.ndarray, frames: np.ndarray) -> None:
         """Set ``out[frames]`` (in place) to the cleaned residual output: the argmax of the input's one-hot filtered
         along time by ``input_sigmas[level[t]]`` (:data:`.residual.TURN_SIGMA` at the turns, the input's LV kept at a
-        turn on its own LV curve at level 0: :func:`.residual.keep_lv`) plus the decoded correction ``P(z') - P(z)``, a chunk at a time."""
+        turn on its own LV curve at level 0: :func:`.residual.keep_lv`) plus the decoded correction
+        ``P(z') - P(z)``, a chunk at a time."""
         size = masks.shape[1:]
         for block in chunks(frames, size):
             total = self._probs(smoothed[block], size) - self._probs(codes[block], size)

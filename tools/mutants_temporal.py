@@ -10,13 +10,14 @@ SURVIVING_WHY: dict[str, str] = {}
 
 _T = "tests/temporal/"
 _TURNS = _T + "test_turns_smoothing.py"  # main's test of the turns of several half cycles (the unchecked frames)
+_KEPT = _T + "test_turns_kept.py"  # the turns kept on their own LV curve (checks, residual, smooth)
 MODULES.update({
     "banded": ("src/echolatent/temporal/banded.py", [_T + "test_exact.py", _T + "test_qp.py"],
                [_T + "test_banded_values.py"]),
     "qp_system": ("src/echolatent/temporal/qp_system.py", [_T + "test_qp.py"], [_T + "test_qpsystem_values.py"]),
     "checks": ("src/echolatent/temporal/checks.py", [_T + "test_margin.py", _T + "test_smooth.py", _TURNS],
-               [_T + "test_checks_values.py"]),
-    "residual": ("src/echolatent/temporal/residual.py", [_T + "test_smooth.py"], [_T + "test_residual_*.py"]),
+               [_T + "test_checks_values.py", _KEPT]),
+    "residual": ("src/echolatent/temporal/residual.py", [_T + "test_smooth.py"], [_T + "test_residual_*.py", _KEPT]),
     "snake": ("src/echolatent/temporal/snake.py", [_T + "test_snake_gaussian.py"], [_T + "test_snake_values.py"]),
     "gaussian": ("src/echolatent/temporal/gaussian.py", [_T + "test_snake_gaussian.py"],
                  [_T + "test_gaussian_values.py"]),
@@ -27,7 +28,7 @@ MODULES.update({
                    [_T + "test_thresholds_values.py"]),
     "smooth": ("src/echolatent/temporal/smooth.py", [_T + "test_smooth.py", _T + "test_margin.py", _TURNS],
                [_T + "test_smooth_values.py", _T + "test_smooth_candidates.py", _T + "test_smooth_prefilter.py",
-                _T + "test_smooth_rounds.py"]),
+                _T + "test_smooth_rounds.py", _KEPT]),
     "smooth_setup": ("src/echolatent/temporal/smooth_setup.py", [_T + "test_smooth.py"],
                      [_T + "test_smooth_values.py", _T + "test_smooth_prefilter.py"]),
 })

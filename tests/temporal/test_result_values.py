@@ -39,7 +39,7 @@ def test_empty_report():
     assert report.as_dict() == {
         "method": "none", "rounds": 0, "tightened": [], "temporal_ok": None, "inconsistent_frames": None,
         "frames_not_held_to_tau": None, "valid_frames": 0, "frames": 0, "residual": [], "decoded": None,
-        "weights": [], "input_sigma": None, "target": None, "margin": None, "seconds": 0.0,
+        "weights": [], "input_sigma": None, "target": None, "margin": None, "turns_kept": [], "seconds": 0.0,
     }
 
 
@@ -48,7 +48,7 @@ def test_report_by_hand():
     report = SmoothReport("exact", rounds=2, tightened=[{"round": 1}], temporal=_temporal(),
                           validity=_validity([True, False, True, False], {1: names, 3: [CRITERIA[2]]}),
                           seconds=1.234567, decoded="blend", weights=[0.0, 0.5, 1.0, 0.0], input_sigma=1.5,
-                          target=0.85, margin=0.123456)
+                          target=0.85, margin=0.123456, turns_kept=[2])
     expected_residual = ["lv_area inconsistent at frames [1, 3]", f"frame 1 invalid: {names[0]}, {names[1]}",
                          f"frame 3 invalid: {CRITERIA[2]}"]
     assert report.residual() == expected_residual
@@ -58,7 +58,7 @@ def test_report_by_hand():
         "inconsistent_frames": {"lv_area": 2, "la_area": 0, "any": 2}, "frames_not_held_to_tau": None,
         "valid_frames": 2, "frames": 4,
         "residual": expected_residual, "decoded": "blend", "weights": [0.0, 0.5, 1.0, 0.0], "input_sigma": 1.5,
-        "target": 0.85, "margin": 0.1235, "seconds": 1.2346,
+        "target": 0.85, "margin": 0.1235, "turns_kept": [2], "seconds": 1.2346,
     }
     assert SmoothReport("x", margin=0.0).as_dict()["margin"] == 0.0  # a margin of 0 is a margin, not None
     report.temporal.unchecked = np.array([True, False, False, True])

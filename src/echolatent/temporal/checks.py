@@ -132,11 +132,11 @@ def turns_on_curve(report: TemporalReport, valid: np.ndarray, unchecked: np.ndar
     turns are where EDV and ESV are read).
 
     A turn frame t is on its curves when it is ``valid`` and, for each attribute in ``names`` (those ``report``
-    measures), the distance of its
-    normalised value to the quadratic fitted through frames t - 2, t - 1, t + 1, t + 2 stays below ``fraction``
-    times the attribute's ``tau``. That distance is ``(2/3) (d(t) - (d(t-1) + d(t+1)) / 2)`` in terms of the
-    report's deviations d: a one-frame error of size e at t gives e, a turn sampled from a smooth curve close to 0.
-    Frames where a d is missing (the first two and last two, an unmeasured attribute) are not on their curve.
+    measures), the distance of its normalised value to the quadratic fitted through frames t - 2, t - 1, t + 1,
+    t + 2 stays below ``fraction`` times the attribute's ``tau``. That distance is
+    ``(2/3) (d(t) - (d(t-1) + d(t+1)) / 2)`` in terms of the report's deviations d: a one-frame error of size e at
+    t gives e, a turn sampled from a smooth curve close to 0. Frames where a d is missing (the first two and last
+    two, an unmeasured attribute) are not on their curve.
     """
     kept = np.asarray(unchecked, dtype=bool) & np.asarray(valid, dtype=bool)
     for name in (name for name in names if name in report.d):

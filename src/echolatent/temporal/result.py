@@ -34,7 +34,7 @@ class SmoothReport:
             (None: not the residual decode).
         target: fraction of tau the exact method aimed below (None for the other methods).
         margin: largest |d(t)| / tau of the output at its own resolution (None: not checked); 1 is the limit.
-        turns_kept: turn frames of the input kept unfiltered, on their own curve (exact method's residual decode).
+        turns_kept: turn frames whose LV the exact method kept as it came in (on their own LV curves).
     """
 
     method: str
@@ -88,6 +88,7 @@ class SmoothReport:
             "input_sigma": self.input_sigma,
             "target": self.target,
             "margin": None if self.margin is None else round(self.margin, 4),
+            "turns_kept": self.turns_kept,
             "seconds": round(self.seconds, 4),
         }
 

@@ -7,7 +7,9 @@ sequences ``(T, H, W)``:
   sequence that is already valid and whose attributes deviate less than ``keep_below`` (0.5) of each tau is
   returned unchanged. Otherwise the input's one-hot is filtered along time by a Gaussian of ``input_sigmas[0]``
   frames (per-frame errors average out over neighbouring frames, true motion does not at that width) and the
-  cleaned arg-max is encoded (``mu``), each latent dimension normalised by the model's training range; then
+  cleaned arg-max is encoded (``mu``; at a turn of a multi-beat sequence whose LV area and length lie on their own
+  curves the LV is kept as it came in: :func:`~echolatent.temporal.checks.turns_on_curve`), each latent dimension
+  normalised by the model's training range; then
   :func:`~echolatent.temporal.exact.solve_exact` smooths the codes (curvature penalty, weights per frame, not
   scaled with the length) under limits ``target * tau`` on the attribute dimensions. The output is the residual
   decode ``argmax(filtered onehot + P(z') - P(z))`` (decoder softmax probabilities resampled to the input size),
@@ -249,7 +251,6 @@ class Smoother:
             return None
         temporal, validity = measured
         return turns_on_curve(temporal, validity.valid, self._unchecked, thresholds.tau, self.keep_below)
-
 
     def _choose(self, inputs, smoothed, full, spacing, thresholds, report: SmoothReport) -> np.ndarray | None:
         """The first of this round's candidate outputs that passes both checks, its measures left in ``report``;

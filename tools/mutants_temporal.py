@@ -1,4 +1,4 @@
-"""Mutation-testing registry of temporal/: banded, qp_system, checks, residual, snake,
+"""Mutation-testing registry of temporal/: banded, qp_system, checks, input_checks, residual, snake,
 gaussian, baselines, result, strategy, thresholds, smooth: the modules and their tests, the equivalent mutants with
 reasons, and why the survivors left are left. Read by tools/mutation.py."""
 
@@ -10,13 +10,15 @@ SURVIVING_WHY: dict[str, str] = {}
 
 _T = "tests/temporal/"
 _TURNS = _T + "test_turns_smoothing.py"  # main's test of the turns of several half cycles (the unchecked frames)
-_KEPT = _T + "test_turns_kept.py"  # the turns kept on their own LV curve (checks, residual, smooth)
+_KEPT = _T + "test_turns_kept.py"  # the turns kept on their own LV curve (input_checks, residual, smooth)
 MODULES.update({
     "banded": ("src/echolatent/temporal/banded.py", [_T + "test_exact.py", _T + "test_qp.py"],
                [_T + "test_banded_values.py"]),
     "qp_system": ("src/echolatent/temporal/qp_system.py", [_T + "test_qp.py"], [_T + "test_qpsystem_values.py"]),
     "checks": ("src/echolatent/temporal/checks.py", [_T + "test_margin.py", _T + "test_smooth.py", _TURNS],
-               [_T + "test_checks_values.py", _KEPT]),
+               [_T + "test_checks_values.py"]),
+    "input_checks": ("src/echolatent/temporal/input_checks.py", [_T + "test_smooth.py"],
+                     [_KEPT, _T + "test_smooth_values.py"]),
     "residual": ("src/echolatent/temporal/residual.py", [_T + "test_smooth.py"], [_T + "test_residual_*.py", _KEPT]),
     "snake": ("src/echolatent/temporal/snake.py", [_T + "test_snake_gaussian.py"], [_T + "test_snake_values.py"]),
     "gaussian": ("src/echolatent/temporal/gaussian.py", [_T + "test_snake_gaussian.py"],

@@ -83,9 +83,10 @@ def resize_labels(masks: np.ndarray, size: tuple[int, int]) -> np.ndarray:
         return masks.astype(np.uint8, copy=False)
     out = np.empty((len(masks), *size), dtype=np.uint8)
     for start in range(0, len(masks), LABEL_CHUNK):
-        chunk = one_hot(masks[start:start + LABEL_CHUNK])
-        centre = F.interpolate(chunk, size=size, mode="nearest-exact")
-        probs = resize_probs(chunk, size) + TIE_BREAK * centre
+        chunk = masks[start:start + LABEL_CHUNK]
+        labels = torch.as_tensor(chunk.astype(np.float32))[:, None]  # one channel, not the one-hot's four
+        centre = F.interpolate(labels, size=size, mode="nearest-exact")[:, 0].to(torch.uint8)
+        probs = resize_probs(one_hot(chunk), size) + TIE_BREAK * one_hot(centre)
         out[start:start + LABEL_CHUNK] = argmax_labels(probs.numpy())
     return out
 

@@ -17,6 +17,7 @@ from echolatent.measure.temporal import TemporalReport, TemporalThresholds
 from echolatent.measure.validity import CRITERIA, ValidityReport, ValidityThresholds
 from echolatent.models.shape import ShapeModel, ShapeModelConfig, save_model
 from echolatent.temporal import smooth
+from echolatent.temporal.input_checks import already_smooth, measure_input
 from echolatent.temporal.result import SmoothReport
 from echolatent.temporal.smooth import Smoother
 from echolatent.temporal.smooth_setup import check_arguments
@@ -226,11 +227,11 @@ def test_probabilities_are_cached_per_code_and_size(tiny, monkeypatch):
 def test_shortcut_needs_bounds_and_a_positive_keep_below(tiny):
     masks = np.zeros((4, 24, 24), dtype=np.uint8)
     masks[:, 8:16, 8:16] = 1
-    assert Smoother(tiny, "exact", keep_below=0.0)._measure_input(masks, None, TemporalThresholds()) is None
-    assert Smoother(tiny, "exact")._measure_input(masks, None, None) is None
-    assert Smoother(tiny, "exact")._measure_input(masks, None, TemporalThresholds()) is None
+    assert measure_input(masks, None, TemporalThresholds(), None, 0.0, None) is None
+    assert measure_input(masks, None, None, None, 0.5, None) is None
+    assert measure_input(masks, None, TemporalThresholds(), None, 0.5, None) is None
     bounded = TemporalThresholds.published({"lv_area": (0.0, 100.0)})
-    temporal, validity = Smoother(tiny, "exact")._measure_input(masks, None, bounded)
+    temporal, validity = measure_input(masks, None, bounded, None, 0.5, None)
     assert list(temporal.d) == ["lv_area"] and validity.valid.shape == (4,)
 
 
@@ -329,8 +330,9 @@ def test_shortcut_measures_with_the_spacing(tiny):
     thresholds = TemporalThresholds({"lv_area": (0.0, 100.0)}, {"lv_area": 4 * d_mm.max()}, None, (1.0, 1.0))
     smoother = Smoother(tiny, "exact", thresholds=thresholds, validity_thresholds=ValidityThresholds(
         frontier_myo_la=1.0))
-    assert smoother._already_smooth(smoother._measure_input(masks, (0.5, 0.5), thresholds))
-    assert not smoother._already_smooth(smoother._measure_input(masks, None, thresholds))
+    checks = (smoother.validity_thresholds, smoother.keep_below, None)
+    assert already_smooth(measure_input(masks, (0.5, 0.5), thresholds, *checks))
+    assert not already_smooth(measure_input(masks, None, thresholds, *checks))
     result = smoother(masks, (0.5, 0.5))
     assert result.report.decoded == "unchanged" and result.masks is not masks
     np.testing.assert_array_equal(result.masks, masks)

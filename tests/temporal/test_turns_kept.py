@@ -1,4 +1,4 @@
-"""Turns kept as segmented: checks.turns_on_curve (a turn frame on the quadratic through its neighbours, on the
+"""Turns kept as segmented: input_checks.turns_on_curve (a turn frame on the quadratic through its neighbours, on
 LV's curves only), residual.keep_lv (the input's LV exactly, the other labels as the filter chooses them) and the
 exact smoother's use of both (the input it encodes keeps a kept turn's LV, the other frames filtered as before)."""
 
@@ -11,7 +11,7 @@ import torch
 from echolatent.labels import NUM_LABELS, Label
 from echolatent.measure.temporal import TemporalThresholds, temporal_consistency
 from echolatent.measure.validity import ValidityThresholds
-from echolatent.temporal import checks, residual, smooth
+from echolatent.temporal import input_checks, residual
 from echolatent.temporal.smooth import Smoother
 
 from .sequences import tiny_shape_model
@@ -42,7 +42,7 @@ def _report(area: np.ndarray, other: np.ndarray | None = None):
 
 def _kept(report, unchecked, valid=None) -> np.ndarray:
     valid = np.ones(len(unchecked), bool) if valid is None else valid
-    return checks.turns_on_curve(report, valid, unchecked, {"lv_area": TAU, "la_area": TAU}, 0.5)
+    return input_checks.turns_on_curve(report, valid, unchecked, {"lv_area": TAU, "la_area": TAU}, 0.5)
 
 
 def _turn(length: int = 11) -> tuple[np.ndarray, np.ndarray]:
@@ -120,7 +120,7 @@ def test_the_smoother_encodes_and_outputs_a_kept_turn_with_its_lv(tiny, monkeypa
     kept = np.zeros(12, bool)
     kept[6] = True
     decided = []
-    monkeypatch.setattr(smooth, "turns_on_curve", lambda *args: decided.append(args) or kept)
+    monkeypatch.setattr(input_checks, "turns_on_curve", lambda *args: decided.append(args) or kept)
     thresholds = TemporalThresholds.published({"lv_area": (0.0, 200.0), "la_area": (0.0, 100.0)})
     smoother = Smoother(tiny, "exact", thresholds=thresholds, max_rounds=0, blends=(0.6,),
                         validity_thresholds=ValidityThresholds(frontier_myo_la=1.0))

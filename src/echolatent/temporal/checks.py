@@ -120,29 +120,3 @@ def margin_used(report: TemporalReport, tau: dict[str, float]) -> float:
     worst = [np.nanmax(np.abs(d[name])) / tau[name] for name in d if np.isfinite(d[name]).any()]
     return float(max(worst, default=0.0))
 
-
-#: The attributes whose curves say whether a turn's LV is kept as it is (EDV and ESV are read from them).
-TURN_ATTRIBUTES = ("lv_area", "lv_length")
-
-
-def turns_on_curve(report: TemporalReport, valid: np.ndarray, unchecked: np.ndarray, tau: dict[str, float],
-                   fraction: float, names: tuple[str, ...] = TURN_ATTRIBUTES) -> np.ndarray:
-    """``(T,)`` bool: the ``unchecked`` frames (turns) of an input that lie on their own curves, whose LV is kept as
-    it is rather than filtered along time (a symmetric filter lowers every maximum and raises every minimum: the
-    turns are where EDV and ESV are read).
-
-    A turn frame t is on its curves when it is ``valid`` and, for each attribute in ``names`` (those ``report``
-    measures), the distance of its normalised value to the quadratic fitted through frames t - 2, t - 1, t + 1,
-    t + 2 stays below ``fraction`` times the attribute's ``tau``. That distance is
-    ``(2/3) (d(t) - (d(t-1) + d(t+1)) / 2)`` in terms of the report's deviations d: a one-frame error of size e at
-    t gives e, a turn sampled from a smooth curve close to 0. Frames where a d is missing (the first two and last
-    two, an unmeasured attribute) are not on their curve.
-    """
-    kept = np.asarray(unchecked, dtype=bool) & np.asarray(valid, dtype=bool)
-    for name in (name for name in names if name in report.d):
-        d = report.d[name]
-        residual = np.full(len(d), np.nan)
-        residual[1:-1] = (2.0 / 3.0) * (d[1:-1] - 0.5 * (d[:-2] + d[2:]))
-        with np.errstate(invalid="ignore"):
-            kept &= np.abs(residual) < fraction * tau[name]
-    return kept

@@ -8,8 +8,8 @@ sequences ``(T, H, W)``:
   returned unchanged. Otherwise the input's one-hot is filtered along time by a Gaussian of ``input_sigmas[0]``
   frames (per-frame errors average out over neighbouring frames, true motion does not at that width) and the
   cleaned arg-max is encoded (``mu``; at a turn of a multi-beat sequence whose LV area and length lie on their own
-  curves the LV is kept as it came in: :func:`~echolatent.temporal.checks.turns_on_curve`), each latent dimension
-  normalised by the model's training range; then
+  curves the LV is kept as it came in: :func:`~echolatent.temporal.input_checks.turns_on_curve`), each latent
+  dimension normalised by the model's training range; then
   :func:`~echolatent.temporal.exact.solve_exact` smooths the codes (curvature penalty, weights per frame, not
   scaled with the length) under limits ``target * tau`` on the attribute dimensions. The output is the residual
   decode ``argmax(filtered onehot + P(z') - P(z))`` (decoder softmax probabilities resampled to the input size),
@@ -40,8 +40,9 @@ from echolatent.arrays import argmax_labels
 from echolatent.cleanup import clean_masks
 from echolatent.measure.temporal import TemporalReport, TemporalThresholds, check_frame_flags
 from echolatent.measure.validity import ValidityReport, ValidityThresholds
-from echolatent.temporal.checks import TARGET, margin_used, turns_on_curve
+from echolatent.temporal.checks import TARGET, margin_used
 from echolatent.temporal.exact import ExactSettings, solve_exact
+from echolatent.temporal.input_checks import already_smooth, measure_input, turns_kept
 from echolatent.temporal.limits import denormalise, deviation, normalise
 from echolatent.temporal.residual import Once, OneHotCache, blend, chunks, onehot_per_frame, prefiltered, widen
 from echolatent.temporal.result import (
@@ -186,11 +187,12 @@ class Smoother:
     # -- exact method -----------------------------------------------------------------------------------
     def _exact(self, masks, spacing, thresholds, report: SmoothReport) -> np.ndarray:
         report.target = self.target
-        measured = self._measure_input(masks, spacing, thresholds)
-        if self._already_smooth(measured):
+        measured = measure_input(masks, spacing, thresholds, self.validity_thresholds, self.keep_below,
+                                 self._unchecked)
+        if already_smooth(measured):
             report.decoded, report.weights = "unchanged", [0.0] * len(masks)
             return masks.astype(np.uint8, copy=True)
-        self._kept = self._turns_kept(measured, thresholds)
+        self._kept = turns_kept(measured, thresholds, self._unchecked, self.keep_below)
         report.turns_kept = [] if self._kept is None else np.flatnonzero(self._kept).tolist()
         base = masks
         if self.decode == "residual" and self.input_sigmas[0] > 0:
@@ -229,28 +231,6 @@ class Smoother:
         if self.max_rounds is not None:
             return self.max_rounds
         return ROUNDS_WITH_TURNS if unchecked is not None and unchecked[1:-1].any() else ROUNDS
-
-    def _measure_input(self, masks, spacing, thresholds) -> tuple[TemporalReport, ValidityReport] | None:
-        """The input's temporal report (taus times ``keep_below``, at its own resolution) and validity report;
-        None when ``keep_below`` is 0 or there are no bounds. A valid input whose |d(t)| stays below
-        ``keep_below`` times every tau has no flicker to remove: it is returned as it is."""
-        if self.keep_below <= 0 or thresholds is None or not thresholds.bounds:
-            return None
-        return self._measure(masks, spacing, thresholds, self.keep_below)
-
-    @staticmethod
-    def _already_smooth(measured) -> bool:
-        """True when the input's ``measured`` reports (:meth:`_measure_input`) say it is valid and every |d(t)|
-        stays below ``keep_below`` times its tau."""
-        return measured is not None and bool(measured[1].valid.all() and measured[0].sequence_ok)
-
-    def _turns_kept(self, measured, thresholds) -> np.ndarray | None:
-        """``(T,)`` bool turns of the input whose LV is kept as it is (:func:`.checks.turns_on_curve` on the LV's
-        area and length, within ``keep_below`` of their taus), None without turns or input measures."""
-        if measured is None or self._unchecked is None or not self._unchecked.any():
-            return None
-        temporal, validity = measured
-        return turns_on_curve(temporal, validity.valid, self._unchecked, thresholds.tau, self.keep_below)
 
     def _choose(self, inputs, smoothed, full, spacing, thresholds, report: SmoothReport) -> np.ndarray | None:
         """The first of this round's candidate outputs that passes both checks, its measures left in ``report``;
